@@ -1,0 +1,20 @@
+"""Entry point object for the QuickBooks Online connector (``syncd.connectors: quickbooks``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel
+
+from connectors.base import Connector, ConnectorError, OrgConnection
+
+from .settings import QuickBooksCredentials, QuickBooksOptions
+
+
+class QuickBooksFactory:
+    name: ClassVar[str] = "quickbooks"
+    credentials_model: ClassVar[type[BaseModel]] = QuickBooksCredentials
+    options_model: ClassVar[type[BaseModel]] = QuickBooksOptions
+
+    def create(self, connection: OrgConnection) -> Connector:
+        raise ConnectorError("the QuickBooks connector client is not built yet (issue 4)")

@@ -1,0 +1,31 @@
+"""What an org's config must say to reach one Xero organisation (tenant)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class XeroCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    #: Used once to bootstrap; afterwards syncd keeps the rotated token in its encrypted store.
+    refresh_token: SecretStr
+    tenant_id: str = Field(min_length=1)
+
+
+class XeroOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    page_size: int = Field(default=1000, ge=1, le=1000)
+    #: Xero allows 60 calls a minute and 5,000 a day per tenant.
+    minute_limit: int = Field(default=60, ge=1, le=60)
+    day_limit: int = Field(default=5000, ge=1, le=5000)
+    late_fee_mode: Literal["line", "invoice"] = "line"
+    late_fee_account_code: str | None = None
+    late_fee_item_code: str | None = None
+    ca_bundle: str | None = None
+    timeout_seconds: float = Field(default=60, gt=0, le=300)

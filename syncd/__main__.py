@@ -1,0 +1,3 @@
+from syncd.cli.app import main
+
+main()

@@ -1,0 +1,50 @@
+"""The root ``syncd`` command: global options, then one sub-command per job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import typer
+
+from syncd import logs
+
+from . import config_cmd, db
+from .context import CliState
+from .invoices import invoices
+
+app = typer.Typer(
+    help="syncd: accounts-receivable sync and dunning for QuickBooks Online and Xero.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(config_cmd.app, name="config")
+app.command("invoices")(invoices)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="Config file (default: $SYNCD_CONFIG, else ./syncd.toml).",
+        dir_okay=False,
+    ),
+    log_format: str = typer.Option(
+        "auto", "--log-format", help="auto (console on a terminal, else JSON), json or console."
+    ),
+    log_level: str = typer.Option("INFO", "--log-level"),
+) -> None:
+    if log_format not in ("auto", "json", "console"):
+        raise typer.BadParameter("expected auto, json or console", param_hint="--log-format")
+    fmt: Literal["auto", "json", "console"] = log_format  # type: ignore[assignment]
+    logs.configure(fmt=fmt, level=log_level)
+    ctx.obj = CliState(config_path=config)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,6 @@
+"""The local store: SQLite by default, PostgreSQL in production, always migrated first."""
+
+from .engine import Store, open_store, upgrade
+from .upserts import PageResult, apply_page, ensure_org
+
+__all__ = ["PageResult", "Store", "apply_page", "ensure_org", "open_store", "upgrade"]

@@ -1,0 +1,295 @@
+"""The store's tables as SQLAlchemy 2 typed models.
+
+Provider ids are kept verbatim and are unique per organisation (per kind, for payments, since
+QuickBooks numbers payments and credit memos separately). Invoices point at customers by
+provider id rather than by foreign key: providers deliver them in any order and syncd must
+never drop an invoice because its customer has not arrived yet.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .types import Money, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        Decimal: Money(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Org(Base):
+    """One connected organisation (a QuickBooks realm or a Xero tenant)."""
+
+    __tablename__ = "orgs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    connector: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime]
+    #: Tokens are encrypted by syncd before they reach this row; never plain text.
+    access_token_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    access_expires_at: Mapped[datetime | None]
+    refresh_token_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    refresh_expires_at: Mapped[datetime | None]
+    token_updated_at: Mapped[datetime | None]
+    #: Bumped on every token write so concurrent refreshers can detect a lost race.
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("org_id", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(500))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    provider_updated_at: Mapped[datetime]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]]
+    synced_at: Mapped[datetime]
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("org_id", "provider_id"),
+        Index("ix_invoices_org_customer", "org_id", "customer_provider_id"),
+        Index("ix_invoices_org_status_due", "org_id", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(String(255))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal]
+    balance: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(16))
+    provider_version: Mapped[str | None] = mapped_column(String(64))
+    provider_updated_at: Mapped[datetime]
+    pay_url: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]]
+    synced_at: Mapped[datetime]
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice",
+        cascade="all, delete-orphan",
+        order_by="InvoiceLine.position",
+        passive_deletes=True,
+    )
+
+
+class InvoiceLine(Base):
+    """Line items, kept as far as late fees need them (existing lines must be resent intact)."""
+
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    provider_line_id: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[Decimal]
+    item_ref: Mapped[str | None] = mapped_column(String(64))
+    fee_key: Mapped[str | None] = mapped_column(String(200))
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class Payment(Base):
+    """Payments and credit notes: anything that reduces an invoice's balance."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("org_id", "kind", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    customer_provider_id: Mapped[str | None] = mapped_column(String(64))
+    date: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal]
+    unapplied: Mapped[Decimal]
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    provider_updated_at: Mapped[datetime]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]]
+    synced_at: Mapped[datetime]
+
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        back_populates="payment",
+        cascade="all, delete-orphan",
+        order_by="PaymentAllocation.invoice_provider_id",
+        passive_deletes=True,
+    )
+
+
+class PaymentAllocation(Base):
+    __tablename__ = "payment_allocations"
+    __table_args__ = (
+        UniqueConstraint("payment_id", "invoice_provider_id"),
+        Index("ix_payment_allocations_invoice", "invoice_provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"))
+    invoice_provider_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal]
+
+    payment: Mapped[Payment] = relationship(back_populates="allocations")
+
+
+class SyncCursor(Base):
+    """Where each entity stream of an org stands; written in the same transaction as its rows."""
+
+    __tablename__ = "sync_cursors"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: Incremental cursor (QuickBooks CDC timestamp, Xero UpdatedDateUTC watermark).
+    cursor: Mapped[str | None] = mapped_column(Text)
+    #: Resume point of an unfinished backfill; NULL once it completed.
+    backfill_resume: Mapped[str | None] = mapped_column(Text)
+    backfill_completed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class SkippedRecordRow(Base):
+    """Provider records that could not be mapped, with the reason, for a human to look at."""
+
+    __tablename__ = "skipped_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(32))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, Any]]
+    seen_at: Mapped[datetime]
+
+
+class DunningState(Base):
+    """Per-invoice dunning progress: what fired, which fee periods were charged, holds."""
+
+    __tablename__ = "dunning_states"
+
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[str | None] = mapped_column(String(64))
+    #: The policy engine's own serialised state (fired steps, charged fee periods).
+    state: Mapped[dict[str, Any]]
+    escalated: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime]
+
+
+class Hold(Base):
+    """A pause (promise to pay) or a dispute on an invoice or a whole customer."""
+
+    __tablename__ = "holds"
+    __table_args__ = (Index("ix_holds_org_scope", "org_id", "scope", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(16))  # "invoice" | "customer"
+    provider_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # "pause" | "dispute"
+    until: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+
+
+class OutboxAction(Base):
+    """An action decided by a dunning cycle, executed at most once under its idempotency key."""
+
+    __tablename__ = "outbox_actions"
+    __table_args__ = (
+        UniqueConstraint("org_id", "idempotency_key"),
+        Index("ix_outbox_actions_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    invoice_provider_id: Mapped[str | None] = mapped_column(String(64))
+    customer_provider_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    scheduled_for: Mapped[datetime]
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Append-only record of everything syncd did and why (database triggers forbid edits)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_org_at", "org_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str | None] = mapped_column(String(32))
+    subject_id: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]]

@@ -1,0 +1,94 @@
+"""Read-only views of the store for the CLI and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import get_currency_precision
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from connectors.base import InvoiceStatus
+
+from .models import Customer, Invoice, Org
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor unit (2 for USD, 0 for JPY, 3 for KWD)."""
+    return amount.quantize(
+        Decimal(1).scaleb(-get_currency_precision(currency)), rounding=ROUND_HALF_UP
+    )
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    org: str
+    provider_id: str
+    number: str | None
+    customer_id: str
+    customer_name: str | None
+    customer_email: str | None
+    issue_date: date | None
+    due_date: date | None
+    currency: str
+    total: Decimal
+    balance: Decimal
+    status: str
+    updated_at: datetime
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "org": self.org,
+            "provider_id": self.provider_id,
+            "number": self.number,
+            "customer_id": self.customer_id,
+            "customer_name": self.customer_name,
+            "customer_email": self.customer_email,
+            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "currency": self.currency,
+            "total": str(round_money(self.total, self.currency)),
+            "balance": str(round_money(self.balance, self.currency)),
+            "status": self.status,
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+def invoices(
+    session: Session, *, org: str | None = None, open_only: bool = False
+) -> Iterator[InvoiceView]:
+    stmt = (
+        select(Invoice, Org.name, Customer.name, Customer.email)
+        .join(Org, Org.id == Invoice.org_id)
+        .outerjoin(
+            Customer,
+            and_(
+                Customer.org_id == Invoice.org_id,
+                Customer.provider_id == Invoice.customer_provider_id,
+            ),
+        )
+        .order_by(Org.name, Invoice.due_date, Invoice.provider_id)
+    )
+    if org is not None:
+        stmt = stmt.where(Org.name == org)
+    if open_only:
+        stmt = stmt.where(Invoice.status == InvoiceStatus.OPEN.value, Invoice.balance > 0)
+    for inv, org_name, cust_name, cust_email in session.execute(stmt).yield_per(1000):
+        yield InvoiceView(
+            org=org_name,
+            provider_id=inv.provider_id,
+            number=inv.number,
+            customer_id=inv.customer_provider_id,
+            customer_name=cust_name,
+            customer_email=cust_email,
+            issue_date=inv.issue_date,
+            due_date=inv.due_date,
+            currency=inv.currency,
+            total=inv.total,
+            balance=inv.balance,
+            status=inv.status,
+            updated_at=inv.provider_updated_at,
+        )
