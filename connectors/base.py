@@ -10,9 +10,9 @@ frozen dataclasses with ``Decimal`` money, ISO currency codes and timezone-aware
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -217,6 +217,10 @@ class AuthError(ConnectorError):
     """The credentials are no longer valid; a human must reconnect the organisation."""
 
 
+class CursorExpiredError(ConnectorError):
+    """The change cursor is older than the provider can answer for; do a full pull instead."""
+
+
 @dataclass(slots=True)
 class TokenState:
     access_token: str | None = None
@@ -241,8 +245,16 @@ class Connector(Protocol):
         """Pull every record of ``entity`` page by page, starting after ``resume``."""
         ...
 
-    def changes(self, cursor: str | None) -> Iterator[Page]:
-        """Pull what changed since ``cursor`` (all entities, deletions and voids included)."""
+    def cursor_now(self) -> str:
+        """A change cursor meaning "now" by the provider's clock; taken before a backfill starts
+        so that whatever changes during the backfill is picked up by the next incremental pull."""
+        ...
+
+    def changes(self, cursor: str) -> Iterator[Page]:
+        """Pull what changed since ``cursor`` (all entities, deletions and voids included).
+
+        Raises :class:`CursorExpiredError` when the provider cannot answer that far back.
+        """
         ...
 
     def fetch_invoice(self, provider_id: str) -> InvoiceRecord | None:
@@ -272,6 +284,8 @@ class OrgConnection:
     base_url: str | None
     token_url: str | None
     tokens: TokenStore
+    #: The only source of "now" a connector may use (token expiry, cursors).
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 class ConnectorFactory(Protocol):

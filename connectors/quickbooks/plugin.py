@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from connectors.base import Connector, ConnectorError, OrgConnection
+from connectors.base import Connector, OrgConnection
 
 from .settings import QuickBooksCredentials, QuickBooksOptions
 
@@ -17,4 +17,6 @@ class QuickBooksFactory:
     options_model: ClassVar[type[BaseModel]] = QuickBooksOptions
 
     def create(self, connection: OrgConnection) -> Connector:
-        raise ConnectorError("the QuickBooks connector client is not built yet (issue 4)")
+        from .client import QuickBooksConnector
+
+        return QuickBooksConnector(connection)

@@ -26,6 +26,8 @@ class QuickBooksOptions(BaseModel):
     page_size: int = Field(default=1000, ge=1, le=1000)
     #: Stay under Intuit's 500 requests a minute per company with room for other apps.
     requests_per_minute: int = Field(default=450, ge=1, le=500)
+    #: Used only for records that carry no CurrencyRef (single-currency companies).
+    home_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     late_fee_mode: Literal["line", "invoice"] = "line"
     #: The service Item (by Id) that late-fee lines and invoices are booked to.
     late_fee_item_id: str | None = None

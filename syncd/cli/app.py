@@ -12,6 +12,7 @@ from syncd import logs
 from . import config_cmd, db
 from .context import CliState
 from .invoices import invoices
+from .sync_cmd import backfill, sync
 
 app = typer.Typer(
     help="syncd: accounts-receivable sync and dunning for QuickBooks Online and Xero.",
@@ -22,6 +23,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(config_cmd.app, name="config")
 app.command("invoices")(invoices)
+app.command("backfill")(backfill)
+app.command("sync")(sync)
 
 
 @app.callback()

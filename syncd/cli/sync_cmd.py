@@ -1,0 +1,120 @@
+"""``syncd backfill`` and ``syncd sync``: pull provider data into the store, org by org.
+
+One org's failure is reported and the others still run; the exit status says whether any
+failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from connectors.base import ConnectorError
+from syncd.connections import connect, org_id_for
+from syncd.logs import get_logger
+from syncd.sync import ProgressFn, Syncer, SyncReport
+
+from .context import CliState, state_of, stdout_is_terminal
+
+log = get_logger(__name__)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str], ProgressFn]]:
+    if not enabled:
+        yield lambda _org: lambda _s, _n, _t: None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed} records"),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def for_org(org: str) -> ProgressFn:
+            def update(stream: str, n: int, _total: int) -> None:
+                label = f"{org} {stream}"
+                if label not in tasks:
+                    tasks[label] = progress.add_task(label, total=None)
+                progress.advance(tasks[label], n)
+
+            return update
+
+        yield for_org
+
+
+def _run(ctx: typer.Context, org: str | None, job: Callable[[Syncer], SyncReport]) -> None:
+    state: CliState = state_of(ctx)
+    config = state.config()
+    names = [o.name for o in config.settings.orgs]
+    if org is not None and org not in names:
+        typer.echo(f"syncd: no org named {org!r} in {config.path}", err=True)
+        raise typer.Exit(2)
+    selected = [org] if org else names
+    reports: list[SyncReport] = []
+    failures: dict[str, str] = {}
+    with state.store() as store, _progress(stdout_is_terminal()) as progress:
+        for name in selected:
+            connector = None
+            try:
+                connector = connect(store, config, name, state.clock)
+                org_id = org_id_for(store, config, name, state.clock)
+                syncer = Syncer(store, org_id, name, connector, state.clock, progress(name))
+                reports.append(job(syncer))
+            except ConnectorError as exc:
+                failures[name] = str(exc)
+                log.error("org failed", org=name, error=str(exc))
+            except Exception as exc:  # one org's bug must not stop the others
+                failures[name] = f"{type(exc).__name__}: {exc}"
+                log.exception("org failed", org=name)
+            finally:
+                if connector is not None:
+                    connector.close()
+    table = Table("org", "mode", "pages", "inserted", "updated", "unchanged", "deleted", "skipped")
+    for report in reports:
+        s = report.summary()
+        table.add_row(
+            report.org,
+            report.mode,
+            *(
+                str(s[k])
+                for k in ("pages", "inserted", "updated", "unchanged", "deleted", "skipped")
+            ),
+        )
+    for name, error in failures.items():
+        table.add_row(name, "FAILED", error, "", "", "", "", "")
+    Console(stderr=not stdout_is_terminal()).print(table)
+    if failures:
+        raise typer.Exit(1)
+
+
+def backfill(
+    ctx: typer.Context,
+    org: str | None = typer.Option(None, "--org", help="Only this org."),
+    restart: bool = typer.Option(False, "--restart", help="Start over instead of resuming."),
+) -> None:
+    """Pull every customer, invoice and payment (resumes an interrupted backfill)."""
+    _run(ctx, org, lambda syncer: syncer.backfill(restart=restart))
+
+
+def sync(
+    ctx: typer.Context,
+    org: str | None = typer.Option(None, "--org", help="Only this org."),
+) -> None:
+    """One incremental pass: what changed since the last one, deletions and voids included."""
+    _run(ctx, org, lambda syncer: syncer.sync())
