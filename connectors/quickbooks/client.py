@@ -105,6 +105,8 @@ class QuickBooksConnector:
         creds = cast(QuickBooksCredentials, connection.credentials)
         self.options = options = cast(QuickBooksOptions, connection.options)
         self._now = connection.now
+        #: Intuit caps a CDC response at 1,000 objects; adjustable for tests.
+        self.cdc_cap = CDC_CAP
         self._sleep = sleep
         self._max_attempts = max_attempts
         api = connection.base_url or (
@@ -289,17 +291,12 @@ class QuickBooksConnector:
             total = sum(len(v) for v in by_entity.values())
             order = ("Customer", "Invoice", "Payment", "CreditMemo")
             rows = [(e, r) for e in order for r in by_entity.get(e, [])]
-            if total < CDC_CAP and all(len(v) < CDC_CAP for v in by_entity.values()):
+            if total < self.cdc_cap:
                 yield self._page(rows, _fmt(now - CDC_LOOKBACK))
                 return
-            # Capped: everything up to the earliest "last row" of a full list is complete.
-            horizon = min(
-                max(mapping.parse_time((r.get("MetaData") or {}).get("LastUpdatedTime")) for r in v)
-                for v in by_entity.values()
-                if v
-            )
+            horizon = _complete_until(by_entity, self.cdc_cap)
             if horizon <= since:
-                raise CursorExpiredError("more than 1,000 changes at one instant; full pull needed")
+                raise CursorExpiredError("too many changes at one instant; full pull needed")
             yield self._page(rows, _fmt(horizon))
             since = horizon
 
@@ -444,6 +441,24 @@ _ENTITY_KIND = {
     "Payment": EntityKind.PAYMENTS,
     "CreditMemo": EntityKind.PAYMENTS,
 }
+
+
+def _last_change(rows: list[dict[str, Any]]) -> datetime:
+    return max(mapping.parse_time((r.get("MetaData") or {}).get("LastUpdatedTime")) for r in rows)
+
+
+def _complete_until(by_entity: dict[str, list[dict[str, Any]]], cap: int) -> datetime:
+    """The instant up to which a capped CDC answer is known to be complete.
+
+    Intuit's documentation leaves open whether the cap counts per entity or per response. If
+    one entity's list is full, only that list was cut: it is complete up to its newest row. If
+    no list is full the cut was response-wide, keeping the oldest changes: the answer is
+    complete up to its newest row overall. Rows at exactly that instant are fetched again.
+    """
+    full = [rows for rows in by_entity.values() if len(rows) >= cap]
+    if full:
+        return min(_last_change(rows) for rows in full)
+    return max(_last_change(rows) for rows in by_entity.values() if rows)
 
 
 def _next_resume(state: _Resume, rows: list[dict[str, Any]]) -> _Resume:

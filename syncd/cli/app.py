@@ -12,6 +12,7 @@ from syncd import logs
 from . import config_cmd, db
 from .context import CliState
 from .invoices import invoices
+from .sandbox_cmd import sandbox
 from .sync_cmd import backfill, sync
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(config_cmd.app, name="config")
 app.command("invoices")(invoices)
 app.command("backfill")(backfill)
 app.command("sync")(sync)
+app.command("sandbox")(sandbox)
 
 
 @app.callback()

@@ -244,9 +244,19 @@ def _payments(
         merged: dict[str, Decimal] = {}
         for invoice_id, amount in allocations:
             merged[invoice_id] = merged.get(invoice_id, Decimal(0)) + amount
-        row.allocations = [
-            PaymentAllocation(invoice_provider_id=inv, amount=amt) for inv, amt in merged.items()
-        ]
+        # Reconcile in place: replacing the collection would insert the new rows before the
+        # orphans are deleted and trip the (payment, invoice) unique constraint.
+        current = {a.invoice_provider_id: a for a in row.allocations}
+        for invoice_id, alloc in current.items():
+            if invoice_id not in merged:
+                row.allocations.remove(alloc)
+        for invoice_id, amount in merged.items():
+            if invoice_id in current:
+                current[invoice_id].amount = amount
+            else:
+                row.allocations.append(
+                    PaymentAllocation(invoice_provider_id=invoice_id, amount=amount)
+                )
         row.fingerprint, row.raw, row.synced_at = print_, raw, now
     return result
 

@@ -234,3 +234,30 @@ def test_ensure_org_refuses_a_connector_change(store: Store) -> None:
         ensure_org(s, "acme", "quickbooks", T0)
     with pytest.raises(ValueError, match="quickbooks"), store.sessions.begin() as s:
         ensure_org(s, "acme", "xero", T0)
+
+
+def test_payment_allocations_follow_the_provider(store: Store) -> None:
+    later = T0 + timedelta(minutes=1)
+    moved = PaymentRecord(
+        provider_id="P1",
+        kind=PaymentKind.PAYMENT,
+        customer_provider_id="C1",
+        date=date(2026, 2, 1),
+        currency="USD",
+        amount=Decimal("70.00"),
+        unapplied=Decimal("0.00"),
+        updated_at=later,
+        allocations=(Allocation("I1", Decimal("50.00")), Allocation("I3", Decimal("20.00"))),
+        raw={"Id": "P1", "SyncToken": "1"},
+    )
+    with store.sessions.begin() as s:
+        org_id = ensure_org(s, "acme", "quickbooks", T0).id
+        apply_page(s, org_id, Page(payments=(_payment("P1"),)), now=T0)
+    with store.sessions.begin() as s:
+        assert apply_page(s, org_id, Page(payments=(moved,)), now=later).updated == 1
+    with store.sessions() as s:
+        pay = s.scalars(select(Payment)).one()
+        assert [(a.invoice_provider_id, a.amount) for a in pay.allocations] == [
+            ("I1", Decimal("50.00")),
+            ("I3", Decimal("20.00")),
+        ]

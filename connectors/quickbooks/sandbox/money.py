@@ -1,0 +1,82 @@
+"""Money and wire-number handling.
+
+Amounts live as ``Decimal`` everywhere inside the sandbox so that balances reconcile to the cent.
+QBO renders amounts as JSON numbers (``275``, ``12.75``, ``629.1``); converting to ``int``/``float``
+happens only at the serialisation boundary, where a value with at most 15 significant digits
+round-trips exactly through ``float``'s shortest repr.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+class MoneyError(ValueError):
+    """A value that should be an amount is not a number."""
+
+
+def money(value: Any) -> Decimal:
+    """Parse a wire value (int, float, str, Decimal) to a cent-quantised Decimal."""
+    if isinstance(value, bool):
+        raise MoneyError(f"not an amount: {value!r}")
+    if isinstance(value, Decimal):
+        dec = value
+    elif isinstance(value, int):
+        dec = Decimal(value)
+    elif isinstance(value, float):
+        dec = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            dec = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise MoneyError(f"not an amount: {value!r}") from exc
+    else:
+        raise MoneyError(f"not an amount: {value!r}")
+    if not dec.is_finite():
+        raise MoneyError(f"not an amount: {value!r}")
+    return dec.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def quantity(value: Any) -> Decimal:
+    """Parse a quantity or unit price: QBO keeps more precision there than on amounts."""
+    if isinstance(value, bool):
+        raise MoneyError(f"not a number: {value!r}")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise MoneyError(f"not a number: {value!r}") from exc
+
+
+def wire_number(value: Decimal) -> int | float:
+    """Render a Decimal the way QBO does: no trailing zeros, integral values without a point."""
+    normalised = value.normalize()
+    if normalised == normalised.to_integral_value():
+        return int(normalised)
+    return float(normalised)
+
+
+def _to_wire(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return wire_number(obj)
+    if isinstance(obj, dict):
+        return {key: _to_wire(val) for key, val in obj.items()}
+    if isinstance(obj, list):
+        return [_to_wire(val) for val in obj]
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    """Serialise a payload for the wire (Decimals become JSON numbers, key order preserved)."""
+    return json.dumps(_to_wire(obj), ensure_ascii=False, separators=(",", ":"))
+
+
+def decimal_string(value: Decimal) -> str:
+    """Amounts in the control API's truth are exact strings such as ``"12.50"``."""
+    return str(value.quantize(CENT))

@@ -1,0 +1,146 @@
+"""The public face: one object that seeds a company, serves it on loopback, and hands out
+credentials a syncd org entry (or the SDK) can use as if it were Intuit.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import threading
+from datetime import UTC, datetime
+from types import TracebackType
+from zoneinfo import ZoneInfo
+
+from .auth import OAuthProvider
+from .client import SandboxControlClient
+from .clock import SandboxClock
+from .company import Company
+from .control import app_config
+from .ratelimit import SlidingWindowLimiter
+from .seed import seed_company
+from .server import DISCOVERY_PATH, TOKEN_PATH, SandboxApp, SandboxHTTPServer
+
+COMPANY_TIMEZONE = "America/Los_Angeles"
+HOME_CURRENCY = "USD"
+
+
+def _loopback_host(host: str) -> tuple[str, bool]:
+    """Return the address to bind and whether it is IPv6; refuse anything off-box."""
+    if host == "localhost":
+        return "127.0.0.1", False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError as exc:
+        raise ValueError(f"sandbox host must be a loopback address, got {host!r}") from exc
+    if not address.is_loopback:
+        raise ValueError(
+            f"refusing to bind the QuickBooks sandbox to {host!r}: only loopback addresses are "
+            "allowed, so the sandbox can never be mistaken for (or exposed as) a real provider"
+        )
+    return str(address), address.version == 6
+
+
+class QuickBooksSandbox:
+    """A local QuickBooks Online v3 API, seeded with a deterministic company."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        invoices: int = 200,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        now: datetime | None = None,
+        rate_limit_per_minute: int = 500,
+        access_token_ttl: int = 3600,
+        realm_id: str | None = None,
+    ) -> None:
+        bind_host, ipv6 = _loopback_host(host)
+        if now is None:
+            now = datetime.now(UTC).replace(second=0, microsecond=0)
+        elif now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be timezone-aware")
+        if rate_limit_per_minute < 1:
+            raise ValueError("rate_limit_per_minute must be >= 1")
+        self.realm_id = realm_id or f"9341{seed % 10**12:012d}"
+        self.clock = SandboxClock(now)
+        self.company = Company(
+            realm_id=self.realm_id,
+            clock=self.clock,
+            tz=ZoneInfo(COMPANY_TIMEZONE),
+            home_currency=HOME_CURRENCY,
+        )
+        seed_company(self.company, seed=seed, invoices=invoices, now=now)
+        self.oauth = OAuthProvider(
+            clock=self.clock,
+            realm_id=self.realm_id,
+            client_id=f"sandbox-client-{self.realm_id}",
+            client_secret="sandbox-secret-" + secrets.token_hex(16),
+            access_token_ttl=access_token_ttl,
+        )
+        self.app = SandboxApp(
+            company=self.company,
+            oauth=self.oauth,
+            limiter=SlidingWindowLimiter(rate_limit_per_minute),
+        )
+        self._server = SandboxHTTPServer((bind_host, port), self.app, ipv6=ipv6)
+        bound_port = self._server.server_address[1]
+        url_host = f"[{bind_host}]" if ipv6 else bind_host
+        self.base_url = f"http://{url_host}:{bound_port}"
+        self.app.base_url = self.base_url
+        self.api_url = f"{self.base_url}/v3"
+        self.token_url = f"{self.base_url}{TOKEN_PATH}"
+        self.discovery_url = f"{self.base_url}{DISCOVERY_PATH}"
+        self.control = SandboxControlClient(self.base_url)
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def org_config(self) -> dict[str, str]:
+        """Working settings for one syncd ``[[orgs]]`` entry (refresh token is the latest)."""
+        return app_config(self.app)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"qbo-sandbox-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.serve_forever()
+        finally:
+            self._close()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._close()
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.app.stop_event.set()
+            self._server.server_close()
+
+    def __enter__(self) -> QuickBooksSandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,557 @@
+"""Deterministic history of a small service business, replayed through the company's own rules.
+
+Rather than writing final payloads directly, the generator plans eighteen months of events
+(customers signing up, invoices raised and emailed, payments - some covering several invoices,
+some partial, some unapplied - credit memos applied through QBO's zero-amount "link" payments,
+voids and deletions) and replays them in time order through :class:`Company`. Balances, SyncTokens,
+LinkedTxn and LastUpdatedTime therefore come out exactly as the live API would leave them, and
+ids are assigned in creation order as on the real service.
+
+Only ``random.Random(seed)`` and ``now`` feed the plan, so the same inputs give byte-identical
+state.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from .catalog import ITEMS
+from .company import CREDIT_LINK_NOTE, Company
+from .money import ZERO, money
+
+JSON = dict[str, Any]
+
+HISTORY_DAYS = 540  # eighteen months
+
+_FIRST = [
+    "Amy",
+    "Ben",
+    "Carla",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jon",
+    "Kara",
+    "Liam",
+    "Maya",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+]
+_LAST = [
+    "Adams",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lopez",
+    "Murphy",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Quist",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ueda",
+    "Vargas",
+    "Walsh",
+    "Xu",
+    "Young",
+    "Zimmer",
+]
+_ADJ = [
+    "Blue",
+    "Bright",
+    "Cedar",
+    "Coastal",
+    "Copper",
+    "Golden",
+    "Granite",
+    "Harbor",
+    "Maple",
+    "Northern",
+    "Oak",
+    "Pine",
+    "Red",
+    "Silver",
+    "Summit",
+    "Sunny",
+    "Valley",
+    "Willow",
+]
+_NOUN = [
+    "Bakery",
+    "Bistro",
+    "Builders",
+    "Clinic",
+    "Consulting",
+    "Dental",
+    "Design",
+    "Florist",
+    "Garage",
+    "Gym",
+    "Landscaping",
+    "Law",
+    "Logistics",
+    "Media",
+    "Plumbing",
+    "Realty",
+    "Studio",
+    "Travel",
+    "Vineyard",
+    "Yoga",
+]
+_SUFFIX = ("", "", " LLC", " Inc.", " Co.", " Group", " & Sons", " Ltd")
+_STREETS = [
+    "Main",
+    "Oak",
+    "Pine",
+    "Cedar",
+    "Elm",
+    "Lake",
+    "Hill",
+    "Park",
+    "Bay",
+    "Sunset",
+    "Market",
+    "Mill",
+]
+_CITIES = (
+    ("Middlefield", "CA", "94303"),
+    ("Bayshore", "CA", "94326"),
+    ("Half Moon Bay", "CA", "94213"),
+    ("Portland", "OR", "97205"),
+    ("Austin", "TX", "78701"),
+    ("Denver", "CO", "80202"),
+)
+_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+_CURRENCY_WEIGHTS = (("USD", 82), ("CAD", 7), ("EUR", 6), ("GBP", 5))
+_TERM_WEIGHTS = (("1", 10), ("2", 20), ("3", 55), ("4", 15))
+
+
+@dataclass
+class _InvoicePlan:
+    index: int
+    customer_id: str
+    created: datetime
+    body: JSON
+    total: Decimal
+    fate: str  # paid | partial | open | voided | deleted
+    invoice_id: str = ""
+    credit: Decimal = ZERO
+    credit_applied: bool = False
+    memo_id: str = ""
+
+
+@dataclass(order=True)
+class _Event:
+    when: datetime
+    seq: int
+    action: Callable[[], None] = field(compare=False)
+
+
+def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs], k=1)[0]
+
+
+def _business_time(rng: random.Random, day: datetime) -> datetime:
+    """A moment during office hours on ``day`` (company-local)."""
+    local = datetime.combine(day.date(), time(8, 0), tzinfo=day.tzinfo)
+    return local + timedelta(seconds=rng.randrange(0, 10 * 3600))
+
+
+class _Planner:
+    def __init__(self, company: Company, rng: random.Random, now: datetime, invoices: int) -> None:
+        self.company = company
+        self.rng = rng
+        self.now = now.astimezone(company.tz)
+        self.invoice_count = invoices
+        self.events: list[_Event] = []
+        self.seq = 0
+        # Time of the event being replayed, so actions stamp their writes with it.
+        self._when = self.now
+
+    def at(self, when: datetime, action: Callable[[], None]) -> None:
+        if when >= self.now:
+            when = self.now - timedelta(seconds=1)
+        self.seq += 1
+        self.events.append(_Event(when, self.seq, action))
+
+    def run(self) -> None:
+        self.make_customers()
+        plans = self.make_invoices()
+        self.make_payments(plans)
+        self.make_unapplied_payments()
+        self.events.sort()
+        for event in self.events:
+            self._when = event.when
+            event.action()
+        self.deactivate_customers()
+
+    # -- customers ---------------------------------------------------------------------
+
+    def make_customers(self) -> None:
+        rng = self.rng
+        count = max(3, self.invoice_count // 8)
+        start = self.now - timedelta(days=HISTORY_DAYS + 60)
+        used: set[str] = set()
+        self.customer_terms: dict[str, str] = {}
+        self.customer_email: dict[str, bool] = {}
+        self.customer_weight: list[float] = []
+        bodies: list[tuple[datetime, JSON, str]] = []
+        for index in range(count):
+            if rng.random() < 0.65:
+                name = f"{rng.choice(_ADJ)} {rng.choice(_NOUN)}{rng.choice(_SUFFIX)}"
+                given, family = rng.choice(_FIRST), rng.choice(_LAST)
+                company_name: str | None = name
+            else:
+                given, family = rng.choice(_FIRST), rng.choice(_LAST)
+                name = f"{given} {family}"
+                company_name = None
+            base = name
+            suffix = 2
+            while name.lower() in used:
+                name = f"{base} ({suffix})"
+                suffix += 1
+            used.add(name.lower())
+            currency = _weighted(rng, _CURRENCY_WEIGHTS)
+            city, state, postcode = rng.choice(_CITIES)
+            address = {
+                "Line1": f"{rng.randrange(10, 9999)} {rng.choice(_STREETS)} St.",
+                "City": city,
+                "CountrySubDivisionCode": state,
+                "PostalCode": postcode,
+            }
+            has_email = rng.random() >= 0.12
+            body: JSON = {
+                "DisplayName": name,
+                "GivenName": given,
+                "FamilyName": family,
+                "CurrencyRef": {"value": currency},
+                "BillAddr": {"Id": str(100 + index), **address},
+                "PrimaryPhone": {
+                    "FreeFormNumber": f"({rng.randrange(201, 989)}) 555-{rng.randrange(1000, 9999)}"
+                },
+                "PreferredDeliveryMethod": "Email" if has_email and rng.random() < 0.8 else "Print",
+                "Taxable": False,
+            }
+            if company_name:
+                body["CompanyName"] = company_name
+            if has_email:
+                slug = "".join(ch for ch in name.lower() if ch.isalnum())[:24] or "customer"
+                body["PrimaryEmailAddr"] = {
+                    "Address": f"billing@{slug}.{rng.choice(_EMAIL_DOMAINS)}"
+                }
+            term = _weighted(rng, _TERM_WEIGHTS)
+            body["SalesTermRef"] = {"value": term}
+            created = start + timedelta(seconds=rng.randrange(0, 60 * 86400))
+            v4id = "00209" + "".join(rng.choice("0123456789abcdef") for _ in range(33))
+            bodies.append((created, body, v4id))
+            self.customer_weight.append(rng.paretovariate(1.6))
+        bodies.sort(key=lambda item: item[0])
+        for created, body, v4id in bodies:
+            customer = self.company.create_customer(body, at=created, v4id=v4id)
+            self.customer_terms[customer["Id"]] = body["SalesTermRef"]["value"]
+            self.customer_email[customer["Id"]] = "PrimaryEmailAddr" in body
+
+    # -- invoices ----------------------------------------------------------------------
+
+    def _lines(self) -> tuple[list[JSON], Decimal]:
+        rng = self.rng
+        lines: list[JSON] = []
+        total = ZERO
+        item_ids = [i for i in ITEMS if ITEMS[i].name != "Late Fee"]
+        for item_id in rng.sample(item_ids, k=rng.choice((1, 1, 2, 2, 3, 4))):
+            item = ITEMS[item_id]
+            if item.name in ("Consulting", "Design", "Services"):
+                qty = Decimal(rng.randrange(2, 80)) / 2
+            elif item.name == "Supplies":
+                qty = Decimal(rng.randrange(1, 40))
+            else:
+                qty = Decimal(rng.randrange(1, 5))
+            unit = item.unit_price
+            if rng.random() < 0.25:
+                unit = money(unit * Decimal(rng.randrange(80, 130)) / 100)
+            amount = money(qty * unit)
+            total += amount
+            lines.append(
+                {
+                    "Description": item.description,
+                    "Amount": amount,
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {
+                        "ItemRef": {"value": item.id},
+                        "Qty": qty,
+                        "UnitPrice": unit,
+                        "TaxCodeRef": {"value": "NON"},
+                    },
+                }
+            )
+        return lines, total
+
+    def make_invoices(self) -> list[_InvoicePlan]:
+        rng = self.rng
+        customer_ids = list(self.customer_terms)
+        plans: list[_InvoicePlan] = []
+        for index in range(self.invoice_count):
+            customer_id = rng.choices(customer_ids, weights=self.customer_weight, k=1)[0]
+            age_days = rng.randrange(1, HISTORY_DAYS)
+            created = _business_time(rng, self.now - timedelta(days=age_days))
+            customer = self.company.entities["Customer"][customer_id]
+            created = max(
+                created,
+                datetime.fromisoformat(customer["MetaData"]["CreateTime"]) + timedelta(hours=1),
+            )
+            lines, total = self._lines()
+            term = self.customer_terms[customer_id]
+            body: JSON = {
+                "CustomerRef": {"value": customer_id},
+                "TxnDate": created.astimezone(self.company.tz).date().isoformat(),
+                "SalesTermRef": {"value": term},
+                "Line": lines,
+                "CustomerMemo": {"value": "Thank you for your business!"},
+            }
+            if "PrimaryEmailAddr" in customer:
+                body["BillEmail"] = {"Address": customer["PrimaryEmailAddr"]["Address"]}
+            days = {"1": 0, "2": 15, "3": 30, "4": 60}[term]
+            overdue = age_days > days + 10
+            roll = rng.random()
+            if roll < 0.015:
+                fate = "voided"
+            elif roll < 0.03:
+                fate = "deleted"
+            elif overdue:
+                fate = "paid" if roll < 0.84 else ("partial" if roll < 0.91 else "open")
+            else:
+                fate = "paid" if roll < 0.35 else ("partial" if roll < 0.42 else "open")
+            plan = _InvoicePlan(index, customer_id, created, body, total, fate)
+            if fate in ("paid", "partial", "open") and rng.random() < 0.04:
+                plan.credit = money(total * Decimal(rng.randrange(10, 35)) / 100)
+                plan.credit_applied = rng.random() < 0.7
+            plans.append(plan)
+            self.at(created, self._create_invoice_action(plan))
+            if body.get("BillEmail") and rng.random() < 0.85:
+                self.at(created + timedelta(minutes=rng.randrange(1, 90)), self._send_action(plan))
+            if fate in ("voided", "deleted"):
+                span = max(60.0, (self.now - created).total_seconds() - 120)
+                when = created + timedelta(seconds=rng.uniform(3600, span))
+                self.at(when, self._remove_action(plan, fate))
+            if plan.credit:
+                credited = created + timedelta(
+                    days=rng.randrange(1, 8), minutes=rng.randrange(0, 600)
+                )
+                self.at(credited, self._credit_action(plan))
+                if plan.credit_applied:
+                    self.at(credited + timedelta(seconds=30), self._link_credit_action(plan))
+        return plans
+
+    def _create_invoice_action(self, plan: _InvoicePlan) -> Callable[[], None]:
+        def action() -> None:
+            invoice = self.company.create_invoice(plan.body, at=self._when, source="seed")
+            plan.invoice_id = invoice["Id"]
+
+        return action
+
+    def _send_action(self, plan: _InvoicePlan) -> Callable[[], None]:
+        def action() -> None:
+            if plan.invoice_id in self.company.entities["Invoice"]:
+                self.company.send_invoice(plan.invoice_id, None, at=self._when, source="seed")
+
+        return action
+
+    def _remove_action(self, plan: _InvoicePlan, fate: str) -> Callable[[], None]:
+        def action() -> None:
+            invoice = self.company.entities["Invoice"][plan.invoice_id]
+            body = {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}
+            if fate == "voided":
+                self.company.void_invoice(body, at=self._when)
+            else:
+                self.company.delete_transaction("Invoice", body, at=self._when)
+
+        return action
+
+    def _credit_action(self, plan: _InvoicePlan) -> Callable[[], None]:
+        def action() -> None:
+            memo = self.company.create_credit_memo(
+                {
+                    "CustomerRef": {"value": plan.customer_id},
+                    "TxnDate": self._when.astimezone(self.company.tz).date().isoformat(),
+                    "Line": [
+                        {
+                            "Description": "Goodwill credit",
+                            "Amount": plan.credit,
+                            "DetailType": "SalesItemLineDetail",
+                            "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+                        }
+                    ],
+                },
+                at=self._when,
+            )
+            plan.memo_id = memo["Id"]
+
+        return action
+
+    def _link_credit_action(self, plan: _InvoicePlan) -> Callable[[], None]:
+        """QBO applies a credit memo through a zero-amount payment linking both documents."""
+
+        def action() -> None:
+            self.company.create_payment(
+                {
+                    "CustomerRef": {"value": plan.customer_id},
+                    "TotalAmt": 0,
+                    "TxnDate": self._when.astimezone(self.company.tz).date().isoformat(),
+                    "PrivateNote": CREDIT_LINK_NOTE,
+                    "Line": [
+                        {
+                            "Amount": plan.credit,
+                            "LinkedTxn": [{"TxnId": plan.invoice_id, "TxnType": "Invoice"}],
+                        },
+                        {
+                            "Amount": plan.credit,
+                            "LinkedTxn": [{"TxnId": plan.memo_id, "TxnType": "CreditMemo"}],
+                        },
+                    ],
+                },
+                at=self._when,
+            )
+
+        return action
+
+    # -- payments ----------------------------------------------------------------------
+
+    def make_payments(self, plans: list[_InvoicePlan]) -> None:
+        rng = self.rng
+        by_customer: dict[str, list[tuple[datetime, _InvoicePlan, Decimal]]] = {}
+        for plan in plans:
+            if plan.fate not in ("paid", "partial"):
+                continue
+            due = plan.total - (plan.credit if plan.credit_applied else ZERO)
+            if due <= 0:
+                continue
+            amount = (
+                due if plan.fate == "paid" else money(due * Decimal(rng.randrange(25, 75)) / 100)
+            )
+            lag = timedelta(
+                days=rng.randrange(9 if plan.credit else 0, 75), minutes=rng.randrange(0, 600)
+            )
+            paid_at = plan.created + lag
+            if paid_at >= self.now - timedelta(minutes=5):
+                paid_at = self.now - timedelta(minutes=rng.randrange(5, 600))
+            if paid_at <= plan.created + timedelta(days=8 if plan.credit else 0, hours=1):
+                continue  # too recent to have been paid: stays open
+            by_customer.setdefault(plan.customer_id, []).append((paid_at, plan, amount))
+        for customer_id in sorted(by_customer, key=int):
+            entries = sorted(by_customer[customer_id], key=lambda e: (e[0], e[1].index))
+            group: list[tuple[datetime, _InvoicePlan, Decimal]] = []
+            for entry in entries:
+                if group and (entry[0] - group[0][0] > timedelta(days=10) or rng.random() < 0.6):
+                    self._schedule_payment(customer_id, group)
+                    group = []
+                group.append(entry)
+            if group:
+                self._schedule_payment(customer_id, group)
+
+    def _schedule_payment(
+        self, customer_id: str, group: list[tuple[datetime, _InvoicePlan, Decimal]]
+    ) -> None:
+        rng = self.rng
+        when = max(entry[0] for entry in group)
+        total = sum((entry[2] for entry in group), ZERO)
+        overpay = money(Decimal(rng.randrange(1, 50))) if rng.random() < 0.02 else ZERO
+        method = rng.choice(("Check", "ACH", "Card"))
+        reference = str(rng.randrange(1000, 99999)) if method == "Check" else None
+
+        def action() -> None:
+            body: JSON = {
+                "CustomerRef": {"value": customer_id},
+                "TotalAmt": total + overpay,
+                "TxnDate": self._when.astimezone(self.company.tz).date().isoformat(),
+                "Line": [
+                    {
+                        "Amount": amount,
+                        "LinkedTxn": [{"TxnId": plan.invoice_id, "TxnType": "Invoice"}],
+                    }
+                    for _, plan, amount in group
+                ],
+            }
+            if reference:
+                body["PaymentRefNum"] = reference
+            self.company.create_payment(body, at=self._when)
+
+        self.at(when, action)
+
+    def make_unapplied_payments(self) -> None:
+        rng = self.rng
+        customer_ids = list(self.customer_terms)
+        for _ in range(max(1, len(customer_ids) // 25)):
+            customer_id = rng.choice(customer_ids)
+            when = self.now - timedelta(days=rng.randrange(1, 200), minutes=rng.randrange(0, 600))
+            amount = money(Decimal(rng.randrange(50, 900)))
+
+            def action(customer_id: str = customer_id, amount: Decimal = amount) -> None:
+                self.company.create_payment(
+                    {
+                        "CustomerRef": {"value": customer_id},
+                        "TotalAmt": amount,
+                        "TxnDate": self._when.astimezone(self.company.tz).date().isoformat(),
+                        "PrivateNote": "Prepayment",
+                        "Line": [],
+                    },
+                    at=self._when,
+                )
+
+            self.at(when, action)
+
+    def deactivate_customers(self) -> None:
+        rng = self.rng
+        settled = [c for c in self.company.entities["Customer"].values() if c["Balance"] == 0]
+        chosen = [c for c in settled if rng.random() < 0.06]
+        if not chosen and settled:
+            chosen = [rng.choice(settled)]  # every company has at least one former customer
+        for customer in chosen:
+            last = datetime.fromisoformat(customer["MetaData"]["LastUpdatedTime"])
+            when = min(last + timedelta(days=rng.randrange(1, 30)), self.now - timedelta(minutes=1))
+            if when <= last:
+                continue
+            self.company.update_customer(
+                {
+                    "Id": customer["Id"],
+                    "SyncToken": customer["SyncToken"],
+                    "sparse": True,
+                    "Active": False,
+                },
+                sparse=True,
+                at=when,
+            )
+
+
+def seed_company(company: Company, *, seed: int, invoices: int, now: datetime) -> None:
+    """Fill an empty ``company`` with a deterministic history ending just before ``now``."""
+    if invoices < 0:
+        raise ValueError("invoices must be >= 0")
+    _Planner(company, random.Random(seed), now, invoices).run()  # noqa: S311 - reproducible data

@@ -1,0 +1,195 @@
+"""The QuickBooks connector, through python-quickbooks over HTTP, against the local sandbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from connectors.base import EntityKind
+from syncd.store.models import Customer, Invoice, Payment, SyncCursor
+
+from .conftest import Bench
+
+
+def assert_store_matches_truth(bench: Bench) -> dict[str, Any]:
+    truth = bench.sandbox.control.truth()
+    with bench.store.sessions() as s:
+        invoices = {i.provider_id: i for i in s.scalars(select(Invoice))}
+        customers = {c.provider_id: c for c in s.scalars(select(Customer))}
+        payments = {(p.kind, p.provider_id): p for p in s.scalars(select(Payment))}
+        for t in truth["invoices"]:
+            inv = invoices.pop(t["id"])
+            got = (inv.status, inv.balance, inv.total, inv.currency, inv.customer_provider_id)
+            want = (
+                t["status"],
+                Decimal(t["balance"]),
+                Decimal(t["total"]),
+                t["currency"],
+                t["customer_id"],
+            )
+            if t["status"] == "deleted":
+                assert inv.status == "deleted", t
+                continue
+            assert got == want, t
+            assert inv.number == t["doc_number"]
+            assert str(inv.due_date) == t["due_date"]
+        # Anything left was deleted before it ever reached the store, or is reported deleted.
+        assert all(i.status == "deleted" for i in invoices.values())
+        for t in truth["customers"]:
+            c = customers[t["id"]]
+            assert (c.name, c.email, c.active, c.currency) == (
+                t["display_name"],
+                t["email"],
+                t["active"],
+                t["currency"],
+            )
+        for t in truth["payments"]:
+            p = payments[("payment", t["id"])]
+            assert (p.amount, p.unapplied) == (Decimal(t["total"]), Decimal(t["unapplied"]))
+            want_alloc = sorted(
+                (a["txn_id"], Decimal(a["amount"]))
+                for a in t["allocations"]
+                if a["txn_type"] == "Invoice"
+            )
+            got_alloc = sorted((a.invoice_provider_id, a.amount) for a in p.allocations)
+            assert got_alloc == want_alloc, t
+        for t in truth["credit_memos"]:
+            cm = payments[("credit_note", t["id"])]
+            assert (cm.amount, cm.unapplied) == (Decimal(t["total"]), Decimal(t["remaining"]))
+    return truth
+
+
+def test_backfill_equals_truth_across_pages(bench: Bench) -> None:
+    report = bench.syncer().backfill()
+    truth = assert_store_matches_truth(bench)
+    open_invoices = [t for t in truth["invoices"] if t["status"] == "open"]
+    assert open_invoices, "the seed has open invoices"
+    assert report.pages >= 120 // 40  # several pages of 40
+    assert not bench.sandbox.control.requests() or all(
+        r["status"] < 400 for r in bench.sandbox.control.requests()
+    )
+    with bench.store.sessions() as s:
+        cursors = {c.stream: c for c in s.scalars(select(SyncCursor))}
+    assert {"customers", "invoices", "payments", "changes"} <= set(cursors)
+    assert all(cursors[e.value].backfill_completed_at for e in EntityKind)
+
+
+def test_incremental_sync_follows_payments_edits_voids_and_deletions(bench: Bench) -> None:
+    bench.syncer().backfill()
+    truth = bench.sandbox.control.truth()
+    open_ids = [t["id"] for t in truth["invoices"] if t["status"] == "open"]
+    assert len(open_ids) >= 4
+    paid, partial, voided, deleted = open_ids[:4]
+    control = bench.sandbox.control
+    control.advance_clock(seconds=600)
+    full = next(t for t in truth["invoices"] if t["id"] == paid)["balance"]
+    control.add_payment([{"invoice_id": paid, "amount": full}])
+    control.add_payment([{"invoice_id": partial, "amount": "1.00"}])
+    control.void_invoice(voided)
+    control.delete_invoice(deleted)
+    control.edit_invoice(open_ids[4], fields={"DueDate": "2026-12-24"})
+    control.create_customer(
+        {"DisplayName": "Newcomer Ltd", "PrimaryEmailAddr": {"Address": "ap@newcomer.test"}}
+    )
+
+    report = bench.syncer().sync()
+    assert report.mode == "incremental"
+    assert_store_matches_truth(bench)
+    with bench.store.sessions() as s:
+        status = {pid: st for pid, st in s.execute(select(Invoice.provider_id, Invoice.status))}
+    assert (status[paid], status[partial], status[voided], status[deleted]) == (
+        "paid",
+        "open",
+        "voided",
+        "deleted",
+    )
+    # A second pass with nothing new changes nothing.
+    again = bench.syncer().sync()
+    assert (again.result.inserted, again.result.updated) == (0, 0)
+
+
+def test_interrupted_backfill_resumes_after_the_last_committed_page(bench: Bench) -> None:
+    class Crash(Exception):
+        pass
+
+    pages = 0
+
+    def crash_after_three(stream: str, _n: int, _total: int) -> None:
+        nonlocal pages
+        pages += 1
+        if stream == "invoices" and pages >= 4:
+            raise Crash
+
+    syncer = bench.syncer()
+    syncer.progress = crash_after_three
+    with pytest.raises(Crash):
+        syncer.backfill()
+    with bench.store.sessions() as s:
+        cur = s.get(SyncCursor, (syncer.org_id, "invoices"))
+        assert cur is not None and cur.backfill_resume and cur.backfill_completed_at is None
+        kept = s.scalars(select(Invoice)).all()
+    assert kept, "committed pages survive the crash"
+    connector = bench.connector()
+    asked: list[tuple[EntityKind, str | None]] = []
+    real_backfill = connector.backfill
+
+    def spy(entity: EntityKind, resume: str | None) -> Any:
+        asked.append((entity, resume))
+        return real_backfill(entity, resume)
+
+    connector.backfill = spy  # type: ignore[method-assign]
+    report = bench.syncer(connector).backfill()
+    assert_store_matches_truth(bench)
+    # Customers were complete and are not pulled again; invoices resume at the stored cursor.
+    assert [e for e, _ in asked] == [EntityKind.INVOICES, EntityKind.PAYMENTS]
+    assert asked[0][1] == cur.backfill_resume
+    assert report.result.inserted > 0 and report.result.unchanged <= 40
+
+
+def test_rotated_refresh_token_is_stored_and_used_by_the_next_process(bench: Bench) -> None:
+    bench.syncer().backfill()
+    configured = bench.config.connectors["qbo"].credentials.refresh_token.get_secret_value()  # type: ignore[attr-defined]
+    assert bench.sandbox.org_config()["refresh_token"] != configured  # it rotated
+    bench.sandbox.control.expire_access_tokens()
+    # A new connector (as after a restart) must refresh with the stored, rotated token: the
+    # configured one is dead by now.
+    report = bench.syncer().sync()
+    assert report.mode == "incremental"
+    log = bench.sandbox.control.requests()
+    assert any(r["status"] == 401 for r in log)
+
+
+def test_capped_change_feed_is_narrowed_until_complete(bench: Bench) -> None:
+    bench.syncer().backfill()
+    control = bench.sandbox.control
+    control.set_cdc_max_objects(10)
+    control.advance_clock(seconds=60)
+    open_ids = [t["id"] for t in control.truth()["invoices"] if t["status"] == "open"]
+    for i, invoice_id in enumerate(open_ids[:12]):
+        control.add_payment([{"invoice_id": invoice_id, "amount": "0.50"}])
+        control.advance_clock(seconds=1 + i % 2)
+    connector = bench.connector()
+    connector.cdc_cap = 10  # type: ignore[attr-defined]
+    report = bench.syncer(connector).sync()
+    assert report.mode == "incremental" and report.pages > 1
+    assert_store_matches_truth(bench)
+
+
+def test_expired_change_cursor_falls_back_to_a_full_pull_with_sweep(bench: Bench) -> None:
+    bench.syncer().backfill()
+    control = bench.sandbox.control
+    gone = next(t["id"] for t in control.truth()["invoices"] if t["status"] == "open")
+    control.advance_clock(days=20)
+    control.delete_invoice(gone)
+    control.advance_clock(days=15)  # the change cursor is now older than CDC allows
+    report = bench.syncer().sync()
+    assert report.mode == "full" and report.swept >= 1
+    assert_store_matches_truth(bench)
+    with bench.store.sessions() as s:
+        assert s.scalars(select(Invoice.status).where(Invoice.provider_id == gone)).one() == (
+            "deleted"
+        )
+    assert bench.syncer().sync().mode == "incremental"
