@@ -1,0 +1,148 @@
+"""Statutory interest on late commercial payments and the fixed compensation sums.
+
+UK, Late Payment of Commercial Debts (Interest) Act 1998: simple interest at the
+"reference rate" + 8 points, where the reference rate is the Bank of England base rate
+in force on 31 December (for debts falling due 1 January to 30 June) or 30 June (for
+debts falling due 1 July to 31 December) *before* the half-year in which the debt fell
+due; that rate then applies for the whole life of the debt. Interest runs from the day
+after the due date. Fixed compensation (s.5A): GBP 40 for a debt under 1,000, GBP 70
+from 1,000 to 9,999.99, GBP 100 from 10,000.
+
+EU, Late Payment Directive 2011/7/EU: the ECB main refinancing rate in force on the
+first calendar day of each half-year (1 January, 1 July) + 8 points, applied
+half-year by half-year; fixed compensation EUR 40.
+
+Rates come from the configured tables, never fetched. Interest accrues day by day on
+the balance outstanding at the end of each day (reconstructed from the payment
+history), summed exactly and rounded once, half up, to the minor unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from policies.money import ZERO, round_money
+from policies.schema import InterestConfig, InterestRegime, RateEntry, RatesConfig
+from policies.snapshot import InvoiceSnapshot
+
+HUNDRED = Decimal(100)
+
+
+def rate_in_force(table: Sequence[RateEntry], on: date) -> Decimal | None:
+    """The rate of the latest entry that started on or before ``on``."""
+    found: Decimal | None = None
+    for entry in sorted(table, key=lambda e: e.since):
+        if entry.since <= on:
+            found = entry.percent
+        else:
+            break
+    return found
+
+
+def uk_reference_date(due: date) -> date:
+    """31 Dec / 30 Jun immediately before the half-year in which ``due`` falls."""
+    if due.month <= 6:
+        return date(due.year - 1, 12, 31)
+    return date(due.year, 6, 30)
+
+
+def half_year_start(day: date) -> date:
+    return date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
+def uk_compensation(debt: Decimal) -> Decimal:
+    if debt < 1000:
+        return Decimal(40)
+    if debt < 10000:
+        return Decimal(70)
+    return Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class InterestCalc:
+    amount: Decimal
+    currency: str
+    start: date
+    """First day of interest in this claim."""
+    through: date
+    days: int
+    explanation: str
+
+
+class MissingRate(LookupError):
+    """No rate-table entry covers the date the law says to use."""
+
+
+def _rate_for_day(config: InterestConfig, rates: RatesConfig, due: date, day: date) -> Decimal:
+    if config.regime is InterestRegime.UK:
+        ref_date = uk_reference_date(due)
+        base = rate_in_force(rates.boe_base, ref_date)
+        if base is None:
+            raise MissingRate(f"no Bank of England base rate in force on {ref_date.isoformat()}")
+    else:
+        ref_date = half_year_start(day)
+        base = rate_in_force(rates.ecb_refi, ref_date)
+        if base is None:
+            raise MissingRate(f"no ECB reference rate in force on {ref_date.isoformat()}")
+    return base + config.margin_points
+
+
+def statutory_interest(
+    config: InterestConfig,
+    rates: RatesConfig,
+    invoice: InvoiceSnapshot,
+    after: date,
+    through: date,
+) -> InterestCalc:
+    """Interest for the days ``d`` with ``max(after, due) < d <= through``.
+
+    Raises ``MissingRate`` when the table has no entry for a needed date.
+    """
+    first = max(after, invoice.due_date) + timedelta(days=1)
+    cur = invoice.currency
+    if first > through:
+        return InterestCalc(ZERO, cur, first, through, 0, "no days to claim")
+    total = ZERO
+    day = first
+    segments: list[str] = []
+    seg_start = first
+    seg_key: tuple[Decimal, Decimal] | None = None
+    while day <= through:
+        balance = max(invoice.balance_on(day), ZERO)
+        rate = _rate_for_day(config, rates, invoice.due_date, day)
+        total += balance * rate / HUNDRED / config.day_basis
+        key = (balance, rate)
+        if seg_key is not None and key != seg_key:
+            segments.append(_segment(seg_key, seg_start, day - timedelta(days=1), cur))
+            seg_start = day
+        seg_key = key
+        day += timedelta(days=1)
+    if seg_key is not None:
+        segments.append(_segment(seg_key, seg_start, through, cur))
+    days = (through - first).days + 1
+    regime = "UK Late Payment Act" if config.regime is InterestRegime.UK else "EU Directive"
+    explanation = f"{regime} interest, simple, {config.day_basis}-day year: " + "; ".join(segments)
+    return InterestCalc(round_money(total, cur), cur, first, through, days, explanation)
+
+
+def _segment(key: tuple[Decimal, Decimal], start: date, end: date, cur: str) -> str:
+    balance, rate = key
+    n = (end - start).days + 1
+    return f"{n} day(s) from {start.isoformat()} on {balance} {cur} at {rate}%"
+
+
+def compensation(config: InterestConfig, invoice: InvoiceSnapshot) -> tuple[Decimal | None, str]:
+    """The fixed compensation sum for the invoice, or None with the reason."""
+    if not config.compensation:
+        return None, "compensation is not claimed by this policy"
+    if config.regime is InterestRegime.UK:
+        if invoice.currency != "GBP":
+            return None, "UK fixed compensation is defined in GBP only"
+        amount = uk_compensation(invoice.total)
+        return amount, f"UK fixed compensation for a debt of {invoice.total} GBP"
+    if invoice.currency != "EUR":
+        return None, "EU fixed compensation is defined in EUR only"
+    return Decimal(40), "EU Late Payment Directive fixed compensation"
