@@ -18,6 +18,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
 
+from policies import (
+    PolicyConfig,
+    PolicyConfigError,
+    PolicySettings,
+    available_policies,
+    cross_check,
+    resolve_policies,
+    validate_settings,
+)
 from syncd.registry import UnknownConnectorError, get_factory
 
 from .errors import ConfigError, from_validation_error, key_path
@@ -42,6 +51,10 @@ class LoadedConfig:
     path: Path
     settings: Settings
     connectors: dict[str, OrgConnectorSettings] = field(default_factory=dict)
+    #: Every policy an org may name: built-in presets overridden by ``[policies.NAME]``.
+    policies: dict[str, PolicyConfig] = field(default_factory=dict)
+    #: Each org's rules, calendar and rate tables.
+    dunning: dict[str, PolicySettings] = field(default_factory=dict)
 
     @property
     def store_url(self) -> str:
@@ -103,6 +116,46 @@ def _validate_connectors(file: Path, settings: Settings) -> dict[str, OrgConnect
     return out
 
 
+def _policy_error(file: Path, exc: PolicyConfigError) -> ConfigError:
+    first, *rest = exc.issues
+    message = first.message
+    if rest:
+        message += f" (and {len(rest)} more error{'s' if len(rest) > 1 else ''})"
+    return ConfigError(file, first.path, message)
+
+
+def _validate_policies(
+    file: Path, settings: Settings
+) -> tuple[dict[str, PolicyConfig], dict[str, PolicySettings]]:
+    try:
+        available = available_policies(resolve_policies(settings.policies))
+        validate_settings(settings.dunning, root="dunning")
+    except PolicyConfigError as exc:
+        raise _policy_error(file, exc) from None
+    per_org: dict[str, PolicySettings] = {}
+    for i, org in enumerate(settings.orgs):
+        if org.policy not in available:
+            known = ", ".join(sorted(available))
+            raise ConfigError(
+                file, f"orgs[{i}].policy", f"no policy named {org.policy!r} (known: {known})"
+            )
+        merged = {**settings.dunning, **org.dunning}
+        root = f"orgs[{i}].dunning"
+        try:
+            org_settings = validate_settings(merged, root=root)
+        except PolicyConfigError as exc:
+            raise _policy_error(file, exc) from None
+        # Only the policies this org can reach must be complete (rate tables for interest).
+        used = {org.policy} | {r.policy for r in org_settings.rules if r.policy}
+        issues = cross_check(
+            org_settings, {n: available[n] for n in used if n in available}, root=root
+        )
+        if issues:
+            raise _policy_error(file, PolicyConfigError(issues))
+        per_org[org.name] = org_settings
+    return available, per_org
+
+
 def load_config(
     path: Path | str | None = None, env: Mapping[str, str] | None = None
 ) -> LoadedConfig:
@@ -130,4 +183,7 @@ def load_config(
     )
     settings = settings.model_copy(update={"store": store})
     connectors = _validate_connectors(file, settings)
-    return LoadedConfig(path=file, settings=settings, connectors=connectors)
+    policies, dunning = _validate_policies(file, settings)
+    return LoadedConfig(
+        path=file, settings=settings, connectors=connectors, policies=policies, dunning=dunning
+    )

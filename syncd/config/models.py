@@ -52,6 +52,8 @@ class OrgSettings(Strict):
     credentials: dict[str, Any] = Field(default_factory=dict)
     #: Validated by the connector's own ``options_model``.
     options: dict[str, Any] = Field(default_factory=dict)
+    #: Overrides ``[dunning]`` (rules, calendar, rates) for this org, section by section.
+    dunning: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod
@@ -77,7 +79,10 @@ class Settings(Strict):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     orgs: list[OrgSettings] = Field(default_factory=list)
+    #: Validated by the policy engine's schema (``policies.resolve_policies``).
     policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Rules, send calendar and reference-rate tables shared by every org (policy engine schema).
+    dunning: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_org_names(self) -> Settings:

@@ -145,3 +145,35 @@ def test_config_location_falls_back_to_env_then_cwd(
     other.write_text("", encoding="utf-8")
     monkeypatch.setenv("SYNCD_CONFIG", str(other))
     assert load_config().path == other
+
+
+@pytest.mark.parametrize(
+    ("extra", "path", "expected"),
+    [
+        (
+            "[policies.mine]\nextends = 'standard'\n[[policies.mine.steps]]\ndays = 'x'\n",
+            "policies.mine.steps[0].days",
+            "integer",
+        ),
+        ("[policies.mine]\nextends = 'nonexistent'\n", "policies.mine.extends", "nonexistent"),
+        ("[dunning.calendar]\nsend_days = ['someday']\n", "dunning.calendar.send_days", ""),
+    ],
+)
+def test_policy_errors_name_their_key(tmp_path: Path, extra: str, path: str, expected: str) -> None:
+    code, output = run_check(write(tmp_path, ORG.format(secret="s") + extra))
+    assert code == 2, output
+    assert f": {path}" in output and expected in output
+
+
+def test_org_policy_must_exist_and_interest_needs_rates(tmp_path: Path) -> None:
+    body = ORG.format(secret="s").replace('policy = "standard"', 'policy = "lenient"')
+    code, output = run_check(write(tmp_path, body))
+    assert code == 2 and "orgs[0].policy: no policy named 'lenient'" in output
+    body = ORG.format(secret="s").replace('policy = "standard"', 'policy = "uk-statutory"')
+    code, output = run_check(write(tmp_path, body))
+    assert code == 2 and "orgs[0].dunning.rates.boe_base" in output
+    body += "[dunning.rates]\nboe_base = [{ since = 2024-08-01, percent = '5.00' }]\n"
+    code, output = run_check(
+        write(tmp_path, body.replace("[orgs.credentials]", "[orgs.credentials]"))
+    )
+    assert code == 0, output
