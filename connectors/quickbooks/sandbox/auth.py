@@ -40,6 +40,7 @@ class OAuthProvider:
         client_id: str,
         client_secret: str,
         access_token_ttl: int,
+        initial_refresh_token: str | None = None,
     ) -> None:
         self.clock = clock
         self.realm_id = realm_id
@@ -50,12 +51,12 @@ class OAuthProvider:
         self._access: dict[str, _Token] = {}
         self._refresh: dict[str, _Token] = {}
         self._codes: dict[str, tuple[str, str]] = {}  # code -> (redirect_uri, realm)
-        self.latest_refresh_token = self._issue_refresh(realm_id)
+        self.latest_refresh_token = self._issue_refresh(realm_id, initial_refresh_token)
 
     # -- token bookkeeping --------------------------------------------------------------
 
-    def _issue_refresh(self, realm_id: str) -> str:
-        value = "sandbox-rt-" + secrets.token_hex(20)
+    def _issue_refresh(self, realm_id: str, value: str | None = None) -> str:
+        value = value or "sandbox-rt-" + secrets.token_hex(20)
         expires = self.clock.now() + timedelta(seconds=REFRESH_TOKEN_TTL)
         self._refresh[value] = _Token(value, realm_id, expires)
         return value

@@ -4,8 +4,8 @@ credentials a syncd org entry (or the SDK) can use as if it were Intuit.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
-import secrets
 import threading
 from datetime import UTC, datetime
 from types import TracebackType
@@ -75,7 +75,10 @@ class QuickBooksSandbox:
             clock=self.clock,
             realm_id=self.realm_id,
             client_id=f"sandbox-client-{self.realm_id}",
-            client_secret="sandbox-secret-" + secrets.token_hex(16),
+            # Derived from the seed so that `syncd sandbox quickbooks --print-config` can hand
+            # out credentials for a sandbox process started separately with the same seed.
+            client_secret="sandbox-secret-" + _derived(seed, "client-secret", 32),
+            initial_refresh_token="sandbox-rt-" + _derived(seed, "refresh-token", 40),
             access_token_ttl=access_token_ttl,
         )
         self.app = SandboxApp(
@@ -144,3 +147,7 @@ class QuickBooksSandbox:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _derived(seed: int, purpose: str, length: int) -> str:
+    return hashlib.sha256(f"syncd-qbo-sandbox:{seed}:{purpose}".encode()).hexdigest()[:length]

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from connectors.base import EntityKind
-from syncd.store.models import Customer, Invoice, Payment, SyncCursor
+from syncd.store.models import Invoice, SyncCursor
+from tests.support.quickbooks_truth import mismatches
 
 from .conftest import Bench
 
@@ -17,48 +18,7 @@ from .conftest import Bench
 def assert_store_matches_truth(bench: Bench) -> dict[str, Any]:
     truth = bench.sandbox.control.truth()
     with bench.store.sessions() as s:
-        invoices = {i.provider_id: i for i in s.scalars(select(Invoice))}
-        customers = {c.provider_id: c for c in s.scalars(select(Customer))}
-        payments = {(p.kind, p.provider_id): p for p in s.scalars(select(Payment))}
-        for t in truth["invoices"]:
-            inv = invoices.pop(t["id"])
-            got = (inv.status, inv.balance, inv.total, inv.currency, inv.customer_provider_id)
-            want = (
-                t["status"],
-                Decimal(t["balance"]),
-                Decimal(t["total"]),
-                t["currency"],
-                t["customer_id"],
-            )
-            if t["status"] == "deleted":
-                assert inv.status == "deleted", t
-                continue
-            assert got == want, t
-            assert inv.number == t["doc_number"]
-            assert str(inv.due_date) == t["due_date"]
-        # Anything left was deleted before it ever reached the store, or is reported deleted.
-        assert all(i.status == "deleted" for i in invoices.values())
-        for t in truth["customers"]:
-            c = customers[t["id"]]
-            assert (c.name, c.email, c.active, c.currency) == (
-                t["display_name"],
-                t["email"],
-                t["active"],
-                t["currency"],
-            )
-        for t in truth["payments"]:
-            p = payments[("payment", t["id"])]
-            assert (p.amount, p.unapplied) == (Decimal(t["total"]), Decimal(t["unapplied"]))
-            want_alloc = sorted(
-                (a["txn_id"], Decimal(a["amount"]))
-                for a in t["allocations"]
-                if a["txn_type"] == "Invoice"
-            )
-            got_alloc = sorted((a.invoice_provider_id, a.amount) for a in p.allocations)
-            assert got_alloc == want_alloc, t
-        for t in truth["credit_memos"]:
-            cm = payments[("credit_note", t["id"])]
-            assert (cm.amount, cm.unapplied) == (Decimal(t["total"]), Decimal(t["remaining"]))
+        assert mismatches(s, truth) == []
     return truth
 
 
@@ -75,6 +35,17 @@ def test_backfill_equals_truth_across_pages(bench: Bench) -> None:
         cursors = {c.stream: c for c in s.scalars(select(SyncCursor))}
     assert {"customers", "invoices", "payments", "changes"} <= set(cursors)
     assert all(cursors[e.value].backfill_completed_at for e in EntityKind)
+
+
+def test_truth_comparison_catches_a_wrong_balance(bench: Bench) -> None:
+    bench.syncer().backfill()
+    with bench.store.sessions.begin() as s:
+        inv = s.scalars(select(Invoice).where(Invoice.status == "open")).first()
+        assert inv is not None
+        inv.balance += Decimal("0.01")
+    with bench.store.sessions() as s:
+        found = mismatches(s, bench.sandbox.control.truth())
+    assert len(found) == 1 and found[0].startswith(f"invoice {inv.provider_id}:")
 
 
 def test_incremental_sync_follows_payments_edits_voids_and_deletions(bench: Bench) -> None:
