@@ -51,15 +51,26 @@ def main() -> None:
 
     port = free_port()
     syncd = str(Path(sys.executable).with_name("syncd"))
-    common = ["--port", str(port), "--seed", str(args.seed), "--invoices", str(args.invoices),
-              "--now", "2026-11-01T12:00:00+00:00"]
+    common = [
+        "--port",
+        str(port),
+        "--seed",
+        str(args.seed),
+        "--invoices",
+        str(args.invoices),
+        "--now",
+        "2026-11-01T12:00:00+00:00",
+    ]
     block = subprocess.run(
         [syncd, "sandbox", "quickbooks", *common, "--print-config", "--name", "bench"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     server = subprocess.Popen(
         [syncd, "sandbox", "quickbooks", *common],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -77,8 +88,9 @@ def main() -> None:
             store = open_store(config.store_url)
             clock = SystemClock()
             connector = connect(store, config, "bench", clock)
-            syncer = Syncer(store, org_id_for(store, config, "bench", clock), "bench",
-                            connector, clock)
+            syncer = Syncer(
+                store, org_id_for(store, config, "bench", clock), "bench", connector, clock
+            )
             started = time.perf_counter()
             report = syncer.backfill()
             elapsed = time.perf_counter() - started

@@ -1,0 +1,512 @@
+"""Creating and updating invoices through the API, with Xero's edit rules.
+
+* PAID, VOIDED and DELETED invoices are final: any change is refused with
+  "Invoice not of valid status for modification".
+* DRAFT, SUBMITTED and AUTHORISED invoices can be edited only while nothing is
+  allocated to them; once a payment or credit note is, any change is refused
+  with "This document cannot be edited as it has a payment or credit note
+  allocated to it".  Fields a client echoes back unchanged (a GET'd model
+  POSTed back) are not changes.
+* ``LineItems``, when present, is the complete new list: a line with a known
+  ``LineItemID`` is kept and patched, a line without one is new (Xero puts new
+  lines before the ID-bearing ones), existing lines left out are removed.
+* Totals are recomputed from the lines; read-only figures in the request
+  (``Total``, ``AmountDue``, ``TaxAmount``...) are ignored, except that a
+  ``LineAmount`` that contradicts Quantity x UnitAmount is refused.
+* With ``summarizeErrors`` (the default) one bad element fails the whole
+  request with a 400 and nothing is saved; with ``summarizeErrors=false`` good
+  elements are saved and bad ones come back in a 200 with ``HasErrors`` and
+  ``ValidationErrors``.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .dates import DateParseError, parse_body_date
+from .models import LINE_AMOUNT_TYPES, Contact, Invoice, LineItem
+from .money import (
+    CURRENCY_RATES,
+    PURCHASE_TAX_TYPES,
+    SALES_TAX_TYPES,
+    cents,
+    text,
+)
+from .organisation import ALLOCATED, API_USER, INVALID_STATUS, Organisation, transition_error
+from .totals import line_amount, reprice_invoice
+
+SALES_ACCOUNTS = frozenset({"200", "260", "270"})
+EXPENSE_ACCOUNTS = frozenset(
+    {"400", "404", "408", "412", "425", "429", "445", "449", "461", "469", "485", "489", "720"}
+)
+FINAL_STATUSES = frozenset({"PAID", "VOIDED", "DELETED"})
+
+
+class _Invalid(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    request: dict[str, Any]
+    invoice: Invoice | None = None
+    existing: Invoice | None = None
+    errors: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    lines_changed: bool = False
+
+
+def _decimal(value: object, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise _Invalid(f"{name} must be a number")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise _Invalid(f"{name} must be a number") from exc
+
+
+def _date(value: object, name: str) -> date:
+    try:
+        return parse_body_date(value)
+    except DateParseError as exc:
+        raise _Invalid(f"{name} '{value}' is not a valid date") from exc
+
+
+def _uuid(value: object) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+class InvoiceWriter:
+    def __init__(self, org: Organisation) -> None:
+        self.org = org
+
+    # ----------------------------------------------------------- public API
+    def run(self, elements: list[Any], *, create_only: bool, path_id: str | None) -> list[Outcome]:
+        """Stage every element; nothing is committed here."""
+        out: list[Outcome] = []
+        for raw in elements:
+            if not isinstance(raw, dict):
+                out.append(Outcome({}, errors=["Invalid invoice element"]))
+                continue
+            out.append(self._stage(raw, create_only=create_only, path_id=path_id))
+        return out
+
+    def commit(self, outcome: Outcome) -> Invoice:
+        assert outcome.invoice is not None
+        org = self.org
+        at = org.touch()
+        inv = outcome.invoice
+        inv.updated = at
+        if outcome.existing is None:
+            inv.created = at
+            for record in inv.history:
+                record.at = at
+            org.add_invoice(inv)
+            if inv.status == "AUTHORISED":
+                org.settle(inv, at)
+            org.writes.created_invoices.append(
+                {
+                    "invoice_id": inv.invoice_id,
+                    "invoice_number": inv.number,
+                    "type": inv.type,
+                    "status": inv.status,
+                    "contact_id": inv.contact_id,
+                    "currency": inv.currency,
+                    "total": text(inv.total),
+                    "lines": [_line_record(ln) for ln in inv.line_items],
+                    "at": at.isoformat(),
+                }
+            )
+            return inv
+        old = outcome.existing
+        if not outcome.changed:
+            return old
+        if old.number != inv.number:
+            wanted = inv.number
+            inv.number = old.number
+            org.renumber(inv, wanted)
+        for record in inv.history[len(old.history) :]:
+            record.at = at
+        org.invoices[inv.invoice_id] = inv
+        if inv.status in ("AUTHORISED", "PAID"):
+            org.settle(inv, at)
+        if outcome.changed:  # pragma: no branch - unchanged returned above
+            org.writes.updated_invoices.append(
+                {
+                    "invoice_id": inv.invoice_id,
+                    "invoice_number": inv.number,
+                    "changed": list(outcome.changed),
+                    "status": inv.status,
+                    "at": at.isoformat(),
+                }
+            )
+        if outcome.lines_changed:
+            org.writes.line_edits.append(
+                {
+                    "invoice_id": inv.invoice_id,
+                    "invoice_number": inv.number,
+                    "before": [_line_record(ln) for ln in old.line_items],
+                    "after": [_line_record(ln) for ln in inv.line_items],
+                    "at": at.isoformat(),
+                }
+            )
+        return inv
+
+    # -------------------------------------------------------------- staging
+    def _stage(self, raw: dict[str, Any], *, create_only: bool, path_id: str | None) -> Outcome:
+        org = self.org
+        outcome = Outcome(raw)
+        existing: Invoice | None = None
+        if path_id is not None:
+            existing = org.invoices.get(path_id.lower())
+            if existing is None:
+                outcome.errors.append("Invoice could not be found")
+                return outcome
+        else:
+            given = raw.get("InvoiceID")
+            if given:
+                ident = _uuid(given)
+                existing = org.invoices.get(ident) if ident else None
+                if existing is None and not create_only:
+                    outcome.errors.append(f"Invoice with InvoiceID '{given}' could not be found")
+                    return outcome
+                if existing is not None and create_only:
+                    outcome.errors.append("An invoice with this InvoiceID already exists")
+                    return outcome
+            elif not create_only and raw.get("InvoiceNumber"):
+                existing = org.accrec_by_number(str(raw["InvoiceNumber"]))
+        try:
+            if existing is None:
+                outcome.invoice = self._create(raw)
+            else:
+                outcome.existing = existing
+                outcome.invoice = self._update(existing, raw, outcome)
+        except _Invalid as exc:
+            outcome.errors.append(str(exc))
+        return outcome
+
+    def _contact(self, raw: object) -> Contact:
+        if not isinstance(raw, dict):
+            raise _Invalid("A Contact must be specified for this type of transaction")
+        cid = raw.get("ContactID")
+        if cid:
+            ident = _uuid(cid)
+            found = self.org.contacts.get(ident) if ident else None
+            if found is None:
+                raise _Invalid(f"The contact with ContactID '{cid}' could not be found")
+            return found
+        name = str(raw.get("Name") or "").strip()
+        if not name:
+            raise _Invalid("A Contact must be specified for this type of transaction")
+        for contact in self.org.contacts.values():
+            if contact.name.lower() == name.lower():
+                return contact
+        # Xero creates a contact when given an unknown name.
+        contact = Contact(
+            contact_id=self.org.new_id(),
+            name=name,
+            first_name=str(raw.get("FirstName") or ""),
+            last_name=str(raw.get("LastName") or ""),
+            email=str(raw.get("EmailAddress") or ""),
+            status="ACTIVE",
+            is_customer=True,
+            is_supplier=False,
+            updated=self.org.touch(),
+        )
+        self.org.contacts[contact.contact_id] = contact
+        return contact
+
+    def _create(self, raw: dict[str, Any]) -> Invoice:
+        org = self.org
+        kind = str(raw.get("Type") or "")
+        if kind not in ("ACCREC", "ACCPAY"):
+            raise _Invalid("Invoice Type must be ACCREC or ACCPAY")
+        contact = self._contact(raw.get("Contact"))
+        status = str(raw.get("Status") or "DRAFT").upper()
+        if status not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
+            raise _Invalid("Invoice not of valid status for creation")
+        now = org.clock.now()
+        currency = str(raw.get("CurrencyCode") or contact.default_currency or "NZD")
+        if currency not in CURRENCY_RATES:
+            raise _Invalid(f"Organisation is not subscribed to currency {currency}")
+        lat = self._line_amount_types(raw.get("LineAmountTypes"), "Exclusive")
+        inv = Invoice(
+            invoice_id=org.new_id(),
+            type=kind,
+            number="",
+            reference=str(raw.get("Reference") or ""),
+            contact_id=contact.contact_id,
+            date=_date(raw["Date"], "Date") if raw.get("Date") else now.date(),
+            due_date=_date(raw["DueDate"], "DueDate") if raw.get("DueDate") else None,
+            status=status,
+            line_amount_types=lat,
+            line_items=[],
+            currency=currency,
+            currency_rate=self._rate(raw, currency),
+            created=now,
+            updated=now,
+            created_by_app=True,
+        )
+        if raw.get("ExpectedPaymentDate"):
+            inv.expected_payment_date = _date(raw["ExpectedPaymentDate"], "ExpectedPaymentDate")
+        if "SentToContact" in raw:
+            inv.sent_to_contact = bool(raw["SentToContact"])
+        number = str(raw.get("InvoiceNumber") or "").strip()
+        if kind == "ACCREC":
+            if number:
+                if len(number) > 255:
+                    raise _Invalid("Invoice Number must be 255 characters or less")
+                if org.invoice_number_taken(number):
+                    raise _Invalid("Invoice # must be unique.")
+                inv.number = number
+        else:
+            inv.number = number
+        lines_raw = raw.get("LineItems") or []
+        if not isinstance(lines_raw, list):
+            raise _Invalid("LineItems must be a list")
+        inv.line_items = [self._new_line(item, inv) for item in lines_raw]
+        self._check_ready(inv)
+        reprice_invoice(inv)
+        if kind == "ACCREC" and not inv.number:
+            inv.number = org.take_invoice_number()
+        org.add_history(
+            inv, "Created", f"{inv.number} to {contact.name} for {text(inv.total)}.", API_USER, now
+        )
+        if status == "AUTHORISED":
+            org.add_history(inv, "Approved", f"{inv.number} approved.", API_USER, now)
+        return inv
+
+    def _update(self, existing: Invoice, raw: dict[str, Any], outcome: Outcome) -> Invoice:
+        org = self.org
+        cand = copy.deepcopy(existing)
+        changed: list[str] = []
+
+        def set_if(name: str, value: object) -> None:
+            if getattr(cand, name) != value:
+                setattr(cand, name, value)
+                changed.append(name)
+
+        if "Type" in raw and raw["Type"] and raw["Type"] != existing.type:
+            raise _Invalid("The Type of an invoice cannot be changed")
+        if raw.get("Contact"):
+            set_if("contact_id", self._contact(raw["Contact"]).contact_id)
+        if "Reference" in raw and raw["Reference"] is not None:
+            set_if("reference", str(raw["Reference"]))
+        if raw.get("Date"):
+            set_if("date", _date(raw["Date"], "Date"))
+        if raw.get("DueDate"):
+            set_if("due_date", _date(raw["DueDate"], "DueDate"))
+        if raw.get("ExpectedPaymentDate"):
+            set_if(
+                "expected_payment_date", _date(raw["ExpectedPaymentDate"], "ExpectedPaymentDate")
+            )
+        if raw.get("LineAmountTypes"):
+            set_if(
+                "line_amount_types",
+                self._line_amount_types(raw["LineAmountTypes"], cand.line_amount_types),
+            )
+        if raw.get("CurrencyCode"):
+            currency = str(raw["CurrencyCode"])
+            if currency not in CURRENCY_RATES:
+                raise _Invalid(f"Organisation is not subscribed to currency {currency}")
+            set_if("currency", currency)
+        if raw.get("CurrencyRate") is not None or "currency" in changed:
+            set_if("currency_rate", self._rate(raw, cand.currency))
+        if raw.get("InvoiceNumber") and str(raw["InvoiceNumber"]) != existing.number:
+            number = str(raw["InvoiceNumber"]).strip()
+            if cand.type == "ACCREC" and org.invoice_number_taken(number, exclude=cand.invoice_id):
+                raise _Invalid("Invoice # must be unique.")
+            set_if("number", number)
+        if "SentToContact" in raw and raw["SentToContact"] is not None:
+            set_if("sent_to_contact", bool(raw["SentToContact"]))
+        if "LineItems" in raw and raw["LineItems"] is not None:
+            if not isinstance(raw["LineItems"], list):
+                raise _Invalid("LineItems must be a list")
+            new_lines = self._merge_lines(cand, raw["LineItems"])
+            if _lines_signature(new_lines) != _lines_signature(existing.line_items):
+                cand.line_items = new_lines
+                changed.append("line_items")
+                outcome.lines_changed = True
+        reprice_invoice(cand)
+        if "line_amount_types" in changed and "line_items" not in changed:
+            outcome.lines_changed = True
+        target = str(raw.get("Status") or cand.status).upper()
+        status_change = target != existing.status
+        if not changed and not status_change:
+            return cand
+        if existing.status in FINAL_STATUSES:
+            raise _Invalid(INVALID_STATUS)
+        if existing.has_allocations:
+            raise _Invalid(ALLOCATED)
+        if status_change:
+            problem = transition_error(cand, target)
+            if problem:
+                raise _Invalid(problem)
+            cand.status = target
+            changed.append("status")
+        self._check_ready(cand)
+        if changed != ["status"]:
+            org.add_history(
+                cand, "Edited", f"{cand.number} edited through the API.", API_USER, org.clock.now()
+            )
+        if status_change:
+            label = {"AUTHORISED": "Approved", "VOIDED": "Voided", "DELETED": "Deleted"}.get(
+                target, target.title()
+            )
+            org.add_history(
+                cand, label, f"{cand.number} {label.lower()}.", API_USER, org.clock.now()
+            )
+        outcome.changed = changed
+        return cand
+
+    # ---------------------------------------------------------------- lines
+    def _merge_lines(self, cand: Invoice, incoming: list[Any]) -> list[LineItem]:
+        by_id = {ln.line_item_id: ln for ln in cand.line_items}
+        new: list[LineItem] = []
+        kept: list[LineItem] = []
+        for item in incoming:
+            if not isinstance(item, dict):
+                raise _Invalid("Invalid line item")
+            given = item.get("LineItemID")
+            if given:
+                ident = _uuid(given)
+                if ident is None or ident not in by_id:
+                    raise _Invalid(f"LineItemID '{given}' does not belong to this invoice")
+                line = copy.deepcopy(by_id[ident])
+                self._patch_line(line, item, cand)
+                kept.append(line)
+            else:
+                new.append(self._new_line(item, cand))
+        return new + kept
+
+    def _new_line(self, item: object, inv: Invoice) -> LineItem:
+        if not isinstance(item, dict):
+            raise _Invalid("Invalid line item")
+        line = LineItem(
+            line_item_id=self.org.new_id(),
+            description="",
+            quantity=Decimal(1),
+            unit_amount=Decimal(0),
+            account_code="",
+            tax_type="",
+        )
+        self._patch_line(line, item, inv, new=True)
+        return line
+
+    def _patch_line(
+        self, line: LineItem, item: dict[str, Any], inv: Invoice, *, new: bool = False
+    ) -> None:
+        if item.get("Description") is not None:
+            line.description = str(item["Description"])
+        if item.get("ItemCode") is not None:
+            line.item_code = str(item["ItemCode"]) or None
+        if item.get("Quantity") is not None:
+            line.quantity = _decimal(item["Quantity"], "Quantity")
+        if item.get("UnitAmount") is not None:
+            line.unit_amount = cents(_decimal(item["UnitAmount"], "UnitAmount"))
+        if item.get("DiscountRate") is not None:
+            line.discount_rate = _decimal(item["DiscountRate"], "DiscountRate")
+        if item.get("AccountCode") is not None:
+            line.account_code = str(item["AccountCode"])
+        if item.get("TaxType") is not None:
+            line.tax_type = str(item["TaxType"])
+        if item.get("LineAmount") is not None:
+            given = cents(_decimal(item["LineAmount"], "LineAmount"))
+            if item.get("UnitAmount") is None and (new or item.get("Quantity") is not None):
+                qty = line.quantity or Decimal(1)
+                line.unit_amount = cents(given / qty)
+            expected = line_amount(line)
+            if given != expected:
+                raise _Invalid(
+                    f"The line total {given} does not match the expected line total {expected}"
+                )
+        if new and not line.description and not line.item_code:
+            raise _Invalid("Description is required for a line item")
+        if line.account_code and line.account_code not in SALES_ACCOUNTS | EXPENSE_ACCOUNTS:
+            raise _Invalid(
+                f"Account code '{line.account_code}' is not a valid code for this document."
+            )
+        if not line.tax_type:
+            line.tax_type = self._default_tax(line, inv)
+        allowed = SALES_TAX_TYPES if inv.type == "ACCREC" else PURCHASE_TAX_TYPES
+        if inv.line_amount_types != "NoTax" and line.tax_type not in allowed:
+            raise _Invalid(
+                f"The TaxType code '{line.tax_type}' does not exist or cannot be used "
+                "for this type of transaction."
+            )
+
+    @staticmethod
+    def _default_tax(line: LineItem, inv: Invoice) -> str:
+        if inv.line_amount_types == "NoTax":
+            return "NONE"
+        return "OUTPUT2" if inv.type == "ACCREC" else "INPUT2"
+
+    # --------------------------------------------------------------- checks
+    @staticmethod
+    def _line_amount_types(value: object, default: str) -> str:
+        if value is None or value == "":
+            return default
+        for candidate in LINE_AMOUNT_TYPES:
+            if str(value).lower() == candidate.lower():
+                return candidate
+        raise _Invalid(f"LineAmountTypes '{value}' is not valid")
+
+    @staticmethod
+    def _rate(raw: dict[str, Any], currency: str) -> Decimal:
+        if raw.get("CurrencyRate") not in (None, 0, ""):
+            rate = _decimal(raw["CurrencyRate"], "CurrencyRate")
+            if rate <= 0:
+                raise _Invalid("CurrencyRate must be greater than zero")
+            return rate
+        return CURRENCY_RATES[currency]
+
+    @staticmethod
+    def _check_ready(inv: Invoice) -> None:
+        """Approval needs what Xero needs before it will post to the ledger."""
+        if inv.status == "DRAFT":
+            return
+        if not inv.line_items:
+            raise _Invalid("Invoices must have at least one line item to be approved")
+        if inv.due_date is None:
+            raise _Invalid("Due Date is required.")
+        for line in inv.line_items:
+            if not line.account_code:
+                raise _Invalid("AccountCode is required on every line item of an approved invoice")
+
+
+def _lines_signature(lines: list[LineItem]) -> list[tuple[object, ...]]:
+    return [
+        (
+            ln.line_item_id,
+            ln.description,
+            ln.quantity,
+            ln.unit_amount,
+            ln.account_code,
+            ln.tax_type,
+            ln.item_code,
+            ln.discount_rate,
+        )
+        for ln in lines
+    ]
+
+
+def _line_record(line: LineItem) -> dict[str, Any]:
+    return {
+        "line_item_id": line.line_item_id,
+        "description": line.description,
+        "quantity": str(line.quantity),
+        "unit_amount": text(line.unit_amount),
+        "line_amount": text(line.line_amount),
+        "tax_amount": text(line.tax_amount),
+        "account_code": line.account_code,
+        "tax_type": line.tax_type,
+        "item_code": line.item_code,
+    }

@@ -1,0 +1,159 @@
+"""The organisation's records, held the way Xero holds them.
+
+Plain dataclasses with Decimal money and aware datetimes; derived figures
+(``amount_due``) are properties so they can never drift from their inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from .money import ZERO, cents
+
+# Records have a field called ``date``; this alias keeps annotations unambiguous.
+Day = date
+
+INVOICE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED")
+LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
+
+
+@dataclass
+class ContactPerson:
+    first_name: str
+    last_name: str
+    email: str
+    include_in_emails: bool
+
+
+@dataclass
+class Contact:
+    contact_id: str
+    name: str
+    first_name: str
+    last_name: str
+    email: str
+    status: str  # ACTIVE | ARCHIVED
+    is_customer: bool
+    is_supplier: bool
+    updated: datetime
+    persons: list[ContactPerson] = field(default_factory=list)
+    default_currency: str | None = None
+    account_number: str = ""
+    phone: str = ""
+
+    def email_recipients(self) -> list[str]:
+        """Who Xero would email: the primary address plus opted-in persons."""
+        out = [self.email] if self.email else []
+        out += [p.email for p in self.persons if p.include_in_emails and p.email]
+        return out
+
+
+@dataclass
+class LineItem:
+    line_item_id: str
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+    account_code: str
+    tax_type: str
+    line_amount: Decimal = ZERO
+    tax_amount: Decimal = ZERO
+    item_code: str | None = None
+    discount_rate: Decimal | None = None
+
+
+@dataclass
+class HistoryRecord:
+    changes: str
+    details: str
+    user: str
+    at: datetime
+
+
+@dataclass
+class Payment:
+    payment_id: str
+    invoice_id: str
+    date: Day
+    amount: Decimal
+    currency_rate: Decimal
+    reference: str
+    status: str  # AUTHORISED | DELETED
+    updated: datetime
+    is_reconciled: bool = False
+
+
+@dataclass
+class Allocation:
+    allocation_id: str
+    credit_note_id: str
+    invoice_id: str
+    amount: Decimal
+    date: Day
+
+
+@dataclass
+class CreditNote:
+    credit_note_id: str
+    number: str
+    type: str  # ACCRECCREDIT | ACCPAYCREDIT
+    contact_id: str
+    date: Day
+    status: str
+    line_amount_types: str
+    line_items: list[LineItem]
+    currency: str
+    currency_rate: Decimal
+    updated: datetime
+    reference: str = ""
+    sub_total: Decimal = ZERO
+    total_tax: Decimal = ZERO
+    total: Decimal = ZERO
+    allocations: list[Allocation] = field(default_factory=list)
+
+    @property
+    def remaining_credit(self) -> Decimal:
+        return cents(self.total - sum((a.amount for a in self.allocations), ZERO))
+
+
+@dataclass
+class Invoice:
+    invoice_id: str
+    type: str  # ACCREC | ACCPAY
+    number: str
+    reference: str
+    contact_id: str
+    date: Day
+    due_date: Day | None
+    status: str
+    line_amount_types: str
+    line_items: list[LineItem]
+    currency: str
+    currency_rate: Decimal
+    created: datetime
+    updated: datetime
+    sub_total: Decimal = ZERO
+    total_tax: Decimal = ZERO
+    total: Decimal = ZERO
+    amount_paid: Decimal = ZERO
+    amount_credited: Decimal = ZERO
+    sent_to_contact: bool = False
+    fully_paid_on: Day | None = None
+    payment_ids: list[str] = field(default_factory=list)
+    allocations: list[Allocation] = field(default_factory=list)
+    history: list[HistoryRecord] = field(default_factory=list)
+    created_by_app: bool = False
+    expected_payment_date: Day | None = None
+
+    @property
+    def amount_due(self) -> Decimal:
+        # Recorded VOIDED/DELETED invoices show AmountDue 0 but keep Total.
+        if self.status in ("VOIDED", "DELETED"):
+            return ZERO
+        return cents(self.total - self.amount_paid - self.amount_credited)
+
+    @property
+    def has_allocations(self) -> bool:
+        return self.amount_paid > 0 or self.amount_credited > 0

@@ -1,0 +1,342 @@
+"""GET-collection semantics: filters, ordering, If-Modified-Since and paging.
+
+Choices where Xero's documentation is silent or old, settled by the recorded
+Demo Company responses:
+
+* Invoices: VOIDED and DELETED invoices are returned by default (the recorded
+  ``GET /Invoices?page=1`` lists both); ask with ``Statuses`` to narrow.
+* Default order is ``UpdatedDateUTC ASC`` (the recorded list is in that order);
+  ties fall back to the record id so pages are stable.
+* ``If-Modified-Since`` returns records whose UpdatedDateUTC is strictly
+  *after* the header value ("modified since"); clients should overlap their
+  cursor and de-duplicate.
+* Without ``page`` every matching record comes back, with no ``pagination``
+  block and, for invoices, without line items (Xero's documented behaviour for
+  unpaged invoice lists).  With ``page``, ``pageSize`` defaults to 100 and is
+  capped at 1000; a page past the end is empty but still carries
+  ``pagination`` (as recorded for contacts page 2).
+* Contacts with status ARCHIVED are left out unless ``includeArchived=true``.
+
+Query parameter names are matched case-insensitively; callers pass a mapping
+with lower-cased keys.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from .models import Contact, Invoice, Payment
+from .organisation import Organisation
+from .where import Field, WhereError, compile_where, parse_order
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+class QueryError(ValueError):
+    """400 with Xero's error body; ``kind`` picks the body."""
+
+    def __init__(self, message: str, kind: str = "query") -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+def invoice_fields(org: Organisation) -> dict[str, Field]:
+    def contact(inv: Invoice) -> Contact:
+        return org.contacts[inv.contact_id]
+
+    return {
+        "InvoiceID": Field("guid", lambda i: i.invoice_id),
+        "InvoiceNumber": Field("string", lambda i: i.number),
+        "Type": Field("string", lambda i: i.type),
+        "Status": Field("string", lambda i: i.status),
+        "Reference": Field("string", lambda i: i.reference),
+        "Date": Field("date", lambda i: i.date),
+        "DueDate": Field("date", lambda i: i.due_date),
+        "FullyPaidOnDate": Field("date", lambda i: i.fully_paid_on),
+        "UpdatedDateUTC": Field("datetime", lambda i: i.updated),
+        "Contact.ContactID": Field("guid", lambda i: i.contact_id),
+        "Contact.Name": Field("string", lambda i: contact(i).name),
+        "Contact.ContactNumber": Field("string", lambda i: contact(i).account_number),
+        "AmountDue": Field("decimal", lambda i: i.amount_due),
+        "AmountPaid": Field("decimal", lambda i: i.amount_paid),
+        "AmountCredited": Field("decimal", lambda i: i.amount_credited),
+        "SubTotal": Field("decimal", lambda i: i.sub_total),
+        "TotalTax": Field("decimal", lambda i: i.total_tax),
+        "Total": Field("decimal", lambda i: i.total),
+        "CurrencyCode": Field("string", lambda i: i.currency),
+        "CurrencyRate": Field("decimal", lambda i: i.currency_rate),
+        "LineAmountTypes": Field("string", lambda i: i.line_amount_types),
+        "SentToContact": Field("bool", lambda i: i.sent_to_contact),
+        "HasAttachments": Field("bool", lambda i: False),
+    }
+
+
+def contact_fields() -> dict[str, Field]:
+    return {
+        "ContactID": Field("guid", lambda c: c.contact_id),
+        "Name": Field("string", lambda c: c.name),
+        "FirstName": Field("string", lambda c: c.first_name),
+        "LastName": Field("string", lambda c: c.last_name),
+        "EmailAddress": Field("string", lambda c: c.email),
+        "AccountNumber": Field("string", lambda c: c.account_number),
+        "ContactStatus": Field("string", lambda c: c.status),
+        "IsCustomer": Field("bool", lambda c: c.is_customer),
+        "IsSupplier": Field("bool", lambda c: c.is_supplier),
+        "DefaultCurrency": Field("string", lambda c: c.default_currency),
+        "UpdatedDateUTC": Field("datetime", lambda c: c.updated),
+    }
+
+
+def payment_fields(org: Organisation) -> dict[str, Field]:
+    def inv(p: Payment) -> Invoice:
+        return org.invoices[p.invoice_id]
+
+    return {
+        "PaymentID": Field("guid", lambda p: p.payment_id),
+        "Date": Field("date", lambda p: p.date),
+        "Amount": Field("decimal", lambda p: p.amount),
+        "CurrencyRate": Field("decimal", lambda p: p.currency_rate),
+        "Reference": Field("string", lambda p: p.reference),
+        "Status": Field("string", lambda p: p.status),
+        "IsReconciled": Field("bool", lambda p: p.is_reconciled),
+        "PaymentType": Field(
+            "string", lambda p: "ACCRECPAYMENT" if inv(p).type == "ACCREC" else "ACCPAYPAYMENT"
+        ),
+        "UpdatedDateUTC": Field("datetime", lambda p: p.updated),
+        "Invoice.InvoiceID": Field("guid", lambda p: p.invoice_id),
+        "Invoice.InvoiceNumber": Field("string", lambda p: inv(p).number),
+        "Invoice.Type": Field("string", lambda p: inv(p).type),
+        "Invoice.Contact.ContactID": Field("guid", lambda p: inv(p).contact_id),
+    }
+
+
+def credit_note_fields() -> dict[str, Field]:
+    return {
+        "CreditNoteID": Field("guid", lambda n: n.credit_note_id),
+        "CreditNoteNumber": Field("string", lambda n: n.number),
+        "Type": Field("string", lambda n: n.type),
+        "Status": Field("string", lambda n: n.status),
+        "Reference": Field("string", lambda n: n.reference),
+        "Date": Field("date", lambda n: n.date),
+        "UpdatedDateUTC": Field("datetime", lambda n: n.updated),
+        "Contact.ContactID": Field("guid", lambda n: n.contact_id),
+        "Total": Field("decimal", lambda n: n.total),
+        "RemainingCredit": Field("decimal", lambda n: n.remaining_credit),
+        "CurrencyCode": Field("string", lambda n: n.currency),
+    }
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    pagination: dict[str, int] | None
+
+
+def _csv(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def csv_guids(value: str | None, name: str) -> set[str]:
+    out: set[str] = set()
+    for part in _csv(value):
+        try:
+            out.add(str(uuid.UUID(part)))
+        except ValueError as exc:
+            raise QueryError(
+                f"'{part}' is not a valid value for {name}", kind="validation"
+            ) from exc
+    return out
+
+
+def flag(value: str | None) -> bool:
+    return (value or "").strip().lower() == "true"
+
+
+def _int_param(value: str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise QueryError(
+            f"The value '{value}' is not valid for {name}.", kind="validation"
+        ) from exc
+
+
+def select(
+    records: Iterable[T],
+    fields: Mapping[str, Field],
+    type_name: str,
+    *,
+    where: str | None,
+    order: str | None,
+    modified_since: datetime | None,
+    updated: Callable[[T], datetime],
+    ident: Callable[[T], str],
+    extra: Callable[[T], bool] | None = None,
+) -> list[T]:
+    """Filter and order; raises QueryError on a bad where/order."""
+    try:
+        predicate = compile_where(where, fields, type_name) if where and where.strip() else None
+        ordering = parse_order(order, fields, type_name) if order and order.strip() else None
+    except WhereError as exc:
+        raise QueryError(str(exc)) from exc
+    chosen = [
+        r
+        for r in records
+        if (modified_since is None or updated(r) > modified_since)
+        and (extra is None or extra(r))
+        and (predicate is None or predicate(r))
+    ]
+    chosen.sort(key=ident)
+    if ordering is None:
+        chosen.sort(key=updated)
+    else:
+        for fld, descending in reversed(ordering):
+            chosen.sort(key=_key_for(fld), reverse=descending)
+    return chosen
+
+
+def _key_for(fld: Field) -> Callable[[Any], tuple[int, Any]]:
+    return lambda record: _sort_key(fld.get(record))
+
+
+def _sort_key(value: object) -> tuple[int, Any]:
+    """Nulls first, like SQL Server's ascending order."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, str):
+        return (1, value.lower())
+    if isinstance(value, (Decimal, int, bool)):
+        return (1, value)
+    return (1, value)
+
+
+def paginate(items: list[T], page_param: str | None, size_param: str | None) -> Page:
+    page = _int_param(page_param, "page")
+    size = _int_param(size_param, "pageSize")
+    if page is None:
+        return Page(items, None)
+    page = max(page, 1)
+    size = DEFAULT_PAGE_SIZE if size is None or size < 1 else min(size, MAX_PAGE_SIZE)
+    start = (page - 1) * size
+    return Page(
+        items[start : start + size],
+        {
+            "page": page,
+            "pageSize": size,
+            "pageCount": math.ceil(len(items) / size),
+            "itemCount": len(items),
+        },
+    )
+
+
+def list_invoices(
+    org: Organisation, params: Mapping[str, str], modified_since: datetime | None
+) -> Page:
+    ids = csv_guids(params.get("ids"), "IDs")
+    numbers = {n.lower() for n in _csv(params.get("invoicenumbers"))}
+    contacts = csv_guids(params.get("contactids"), "ContactIDs")
+    statuses = {s.upper() for s in _csv(params.get("statuses"))}
+    search = (params.get("searchterm") or "").strip().lower()
+    mine = flag(params.get("createdbymyapp"))
+
+    def extra(inv: Invoice) -> bool:
+        return (
+            (not ids or inv.invoice_id in ids)
+            and (not numbers or inv.number.lower() in numbers)
+            and (not contacts or inv.contact_id in contacts)
+            and (not statuses or inv.status in statuses)
+            and (not mine or inv.created_by_app)
+            and (not search or search in inv.number.lower() or search in inv.reference.lower())
+        )
+
+    chosen = select(
+        org.invoices.values(),
+        invoice_fields(org),
+        "Invoice",
+        where=params.get("where"),
+        order=params.get("order"),
+        modified_since=modified_since,
+        updated=lambda i: i.updated,
+        ident=lambda i: i.invoice_id,
+        extra=extra,
+    )
+    return paginate(chosen, params.get("page"), params.get("pagesize"))
+
+
+def list_contacts(
+    org: Organisation, params: Mapping[str, str], modified_since: datetime | None
+) -> Page:
+    ids = csv_guids(params.get("ids"), "IDs")
+    archived = flag(params.get("includearchived"))
+    search = (params.get("searchterm") or "").strip().lower()
+
+    def extra(c: Contact) -> bool:
+        return (
+            (archived or c.status != "ARCHIVED")
+            and (not ids or c.contact_id in ids)
+            and (
+                not search
+                or search in c.name.lower()
+                or search in c.email.lower()
+                or search in f"{c.first_name} {c.last_name}".lower()
+            )
+        )
+
+    chosen = select(
+        org.contacts.values(),
+        contact_fields(),
+        "Contact",
+        where=params.get("where"),
+        order=params.get("order"),
+        modified_since=modified_since,
+        updated=lambda c: c.updated,
+        ident=lambda c: c.contact_id,
+        extra=extra,
+    )
+    return paginate(chosen, params.get("page"), params.get("pagesize"))
+
+
+def list_payments(
+    org: Organisation, params: Mapping[str, str], modified_since: datetime | None
+) -> Page:
+    chosen = select(
+        org.payments.values(),
+        payment_fields(org),
+        "Payment",
+        where=params.get("where"),
+        order=params.get("order"),
+        modified_since=modified_since,
+        updated=lambda p: p.updated,
+        ident=lambda p: p.payment_id,
+    )
+    return paginate(chosen, params.get("page"), params.get("pagesize"))
+
+
+def list_credit_notes(
+    org: Organisation, params: Mapping[str, str], modified_since: datetime | None
+) -> Page:
+    chosen = select(
+        org.credit_notes.values(),
+        credit_note_fields(),
+        "CreditNote",
+        where=params.get("where"),
+        order=params.get("order"),
+        modified_since=modified_since,
+        updated=lambda n: n.updated,
+        ident=lambda n: n.credit_note_id,
+    )
+    return paginate(chosen, params.get("page"), params.get("pagesize"))

@@ -1,0 +1,513 @@
+"""Deterministic generator for a realistic small New Zealand business.
+
+The same ``seed`` and ``now`` always give byte-identical state: every random
+choice comes from one ``random.Random`` seeded with a string (stable across
+processes, unlike ``hash``), ids are drawn from it too, and no wall-clock value
+is read.  The first few invoices are forced into the awkward cases syncd must
+handle (overdue, part-paid, no email on the contact, foreign currency...) so
+even a tiny seed exercises them.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from .clock import SandboxClock
+from .models import Contact, ContactPerson, CreditNote, HistoryRecord, Invoice, LineItem, Payment
+from .money import CURRENCY_RATES, HOME_CURRENCY, cents, text
+from .organisation import Organisation
+from .totals import reprice_credit_note, reprice_invoice
+
+STAFF = ("Mia Fielding", "Tane Ngata", "Priya Raman")
+
+_PLACES = (
+    "Harbour", "Kauri", "Summit", "Tasman", "Pohutukawa", "Southern", "Coastal", "Alpine",
+    "Riverstone", "Kowhai", "Matai", "Rimu", "Ironsand", "Tussock", "Waitemata", "Ruapehu",
+    "Greenstone", "Manuka", "Totara", "Westhaven", "Karaka", "Nikau", "Pukeko", "Kereru",
+)  # fmt: skip
+_TRADES = (
+    "Cafe", "Motors", "Dental", "Builders", "Design", "Logistics", "Legal", "Vets",
+    "Electrical", "Plumbing", "Studio", "Physio", "Joinery", "Brewing", "Landscapes",
+    "Print", "Catering", "Marine", "Optometrists", "Engineering",
+)  # fmt: skip
+_SUFFIXES = ("Ltd", "Limited", "& Co", "Group", "Holdings", "Partners")
+_FIRST = ("Aroha", "Ben", "Chloe", "Dev", "Emma", "Finn", "Grace", "Hemi", "Isla", "Jack",
+          "Kiri", "Liam", "Maia", "Noah", "Olivia", "Rawiri", "Sophie", "Wiremu")  # fmt: skip
+_LAST = ("Walker", "Ngata", "Smith", "Patel", "Wilson", "Tawhiri", "Brown", "Chen",
+         "Taylor", "Parata", "Singh", "Thompson", "Kumar", "Campbell")  # fmt: skip
+_SUPPLIERS = (
+    "Spark NZ", "Mercury Energy", "Office Supplies Direct", "PB Tech", "Auckland Council",
+    "NZ Post", "Z Energy", "Harbourside Property Management", "Xero", "Vodafone NZ",
+    "Chorus Wholesale", "Bunnings Trade", "Air New Zealand", "Noel Leeming Commercial",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Product:
+    code: str | None
+    description: str
+    price: Decimal
+    account: str
+    max_qty: int
+
+
+_CATALOGUE = (
+    _Product("CONS-HR", "Consulting services (per hour)", Decimal("185.00"), "200", 24),
+    _Product("WEB-MNT", "Website maintenance - monthly retainer", Decimal("450.00"), "200", 1),
+    _Product("SUP-M", "Support subscription - monthly", Decimal("129.00"), "200", 3),
+    _Product("INST", "Onsite installation", Decimal("780.00"), "200", 2),
+    _Product("TRN-HALF", "Training - half day workshop", Decimal("650.00"), "200", 3),
+    _Product("HW-SW24", "24-port network switch", Decimal("1249.95"), "200", 4),
+    _Product("HOST-Y", "Managed hosting - annual", Decimal("1188.00"), "200", 1),
+    _Product(None, "Travel and accommodation (at cost)", Decimal("0"), "260", 1),
+)
+_BILL_LINES = (
+    ("Broadband and mobile", "489"),
+    ("Electricity", "445"),
+    ("Office supplies", "461"),
+    ("Computer equipment", "720"),
+    ("Rent - office", "469"),
+    ("Courier charges", "425"),
+    ("Subscriptions", "485"),
+)
+
+# Invoices forced at the start of the run so small seeds still cover the
+# cases a dunning sync must handle.
+_FORCED = (
+    "overdue",
+    "partial",
+    "paid",
+    "draft",
+    "submitted",
+    "voided",
+    "deleted",
+    "no_email",
+    "person_email",
+    "foreign",
+    "credited",
+    "bounced",
+)
+
+
+def _rng(seed: str) -> random.Random:
+    """Deterministic test data, not secrets: a seeded PRNG is the point."""
+    return random.Random(seed)  # noqa: S311
+
+
+class _Ids:
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+
+    def __call__(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+
+def tenant_for_seed(seed: int) -> str:
+    return str(uuid.UUID(int=_rng(f"xero-sandbox-tenant:{seed}").getrandbits(128), version=4))
+
+
+def _stamp(
+    rng: random.Random, day: date, earliest_hour: int = 7, latest_hour: int = 19
+) -> datetime:
+    seconds = rng.randrange(earliest_hour * 3600, latest_hour * 3600)
+    return datetime.combine(day, time(0, 0), tzinfo=UTC) + timedelta(
+        seconds=seconds, milliseconds=rng.randrange(1000)
+    )
+
+
+class _Builder:
+    def __init__(self, org: Organisation, rng: random.Random, now: datetime) -> None:
+        self.org = org
+        self.rng = rng
+        self.now = now
+        self.today = now.date()
+        self.yesterday = self.today - timedelta(days=1)
+        self.uid = _Ids(rng)
+        self.customers: list[Contact] = []
+        self.suppliers: list[Contact] = []
+
+    # ---------------------------------------------------------------- contacts
+    def contacts(self, n_customers: int, n_suppliers: int) -> None:
+        rng = self.rng
+        used: set[str] = set()
+        for k in range(n_customers):
+            while True:
+                name = f"{rng.choice(_PLACES)} {rng.choice(_TRADES)} {rng.choice(_SUFFIXES)}"
+                if name not in used:
+                    break
+                if len(used) > len(_PLACES) * len(_TRADES):
+                    name = f"{name} {k}"
+                    break
+            used.add(name)
+            slug = "".join(ch for ch in name.lower() if ch.isalnum())[:24]
+            first, last = rng.choice(_FIRST), rng.choice(_LAST)
+            email = f"accounts@{slug}.co.nz" if rng.random() < 0.8 else ""
+            persons: list[ContactPerson] = []
+            if rng.random() < 0.3:
+                for _ in range(rng.randint(1, 2)):
+                    pf, pl = rng.choice(_FIRST), rng.choice(_LAST)
+                    persons.append(
+                        ContactPerson(
+                            pf, pl, f"{pf.lower()}.{pl.lower()}@{slug}.co.nz", rng.random() < 0.6
+                        )
+                    )
+            # Forced cases: 0 has an email, 1 has no way to be emailed, 2 only
+            # through a contact person, 3 is archived.
+            if k == 0:
+                email = email or f"accounts@{slug}.co.nz"
+            elif k == 1:
+                email, persons = (
+                    "",
+                    [ContactPerson(first, last, f"{first.lower()}@{slug}.co.nz", False)],
+                )
+            elif k == 2:
+                email = ""
+                persons = [
+                    ContactPerson(first, last, f"{first.lower()}.{last.lower()}@{slug}.co.nz", True)
+                ]
+            status = "ARCHIVED" if (k == 3 or (k > 5 and rng.random() < 0.07)) else "ACTIVE"
+            currency = None
+            if k == 4 or (k > 5 and rng.random() < 0.15):
+                currency = rng.choice(("AUD", "USD", "GBP", "EUR")) if k != 4 else "USD"
+            contact = Contact(
+                contact_id=self.uid(),
+                name=name,
+                first_name=first,
+                last_name=last,
+                email=email,
+                status=status,
+                is_customer=True,
+                is_supplier=rng.random() < 0.05,
+                updated=_stamp(rng, self.today - timedelta(days=rng.randint(30, 700))),
+                persons=persons,
+                default_currency=currency,
+                account_number=f"C{k + 1:04d}",
+                phone=f"09 {rng.randint(200, 999)} {rng.randint(1000, 9999)}",
+            )
+            self.org.contacts[contact.contact_id] = contact
+            self.customers.append(contact)
+        for k in range(n_suppliers):
+            base = _SUPPLIERS[k % len(_SUPPLIERS)]
+            name = base if k < len(_SUPPLIERS) else f"{base} ({k // len(_SUPPLIERS) + 1})"
+            slug = "".join(ch for ch in base.lower() if ch.isalnum())[:20]
+            contact = Contact(
+                contact_id=self.uid(),
+                name=name,
+                first_name="",
+                last_name="",
+                email=f"billing@{slug}.co.nz" if rng.random() < 0.7 else "",
+                status="ACTIVE",
+                is_customer=False,
+                is_supplier=True,
+                updated=_stamp(rng, self.today - timedelta(days=rng.randint(30, 700))),
+                account_number=f"S{k + 1:04d}",
+            )
+            self.org.contacts[contact.contact_id] = contact
+            self.suppliers.append(contact)
+
+    # ------------------------------------------------------------------ lines
+    def sales_lines(self, currency: str, lat: str) -> list[LineItem]:
+        rng = self.rng
+        rate = CURRENCY_RATES[currency]
+        tax = "OUTPUT2" if currency == HOME_CURRENCY else "ZERORATEDOUTPUT"
+        if lat == "NoTax":
+            tax = "NONE"
+        lines = []
+        for product in rng.sample(_CATALOGUE, rng.randint(1, 3)):
+            if product.code == "CONS-HR":
+                qty = Decimal(rng.randint(2, product.max_qty * 2)) / 2
+            else:
+                qty = Decimal(rng.randint(1, product.max_qty))
+            price = product.price or Decimal(rng.randint(8500, 90000)) / 100
+            lines.append(
+                LineItem(
+                    line_item_id=self.uid(),
+                    description=product.description,
+                    quantity=qty,
+                    unit_amount=cents(price * rate),
+                    account_code=product.account,
+                    tax_type=tax,
+                    item_code=product.code,
+                )
+            )
+        return lines
+
+    def bill_lines(self) -> list[LineItem]:
+        rng = self.rng
+        out = []
+        for desc, account in rng.sample(_BILL_LINES, rng.randint(1, 2)):
+            out.append(
+                LineItem(
+                    line_item_id=self.uid(),
+                    description=desc,
+                    quantity=Decimal(1),
+                    unit_amount=Decimal(rng.randint(2500, 250000)) / 100,
+                    account_code=account,
+                    tax_type="INPUT2",
+                )
+            )
+        return out
+
+    # --------------------------------------------------------------- invoices
+    def pay(self, inv: Invoice, amount: Decimal, on: date, *, deleted: bool = False) -> datetime:
+        at = max(_stamp(self.rng, on), inv.created + timedelta(minutes=5))
+        payment = Payment(
+            payment_id=self.uid(),
+            invoice_id=inv.invoice_id,
+            date=on,
+            amount=cents(amount),
+            currency_rate=inv.currency_rate,
+            reference=f"DD {self.rng.randint(10000, 99999)}" if self.rng.random() < 0.4 else "",
+            status="AUTHORISED",
+            updated=at,
+            is_reconciled=self.rng.random() < 0.8,
+        )
+        self.org.payments[payment.payment_id] = payment
+        inv.payment_ids.append(payment.payment_id)
+        self.org.settle(inv, at)
+        self.org.add_history(
+            inv,
+            "Payment Received",
+            f"Payment received on {on.isoformat()} for {text(payment.amount)}.",
+            self.rng.choice(STAFF), at,
+        )  # fmt: skip
+        if deleted:
+            later = at + timedelta(days=self.rng.randint(1, 5), minutes=self.rng.randint(1, 600))
+            later = min(later, self.now - timedelta(minutes=1))
+            payment.status = "DELETED"
+            payment.updated = later
+            self.org.settle(inv, later)
+            self.org.add_history(
+                inv, "Payment Deleted", "Payment dishonoured.", self.rng.choice(STAFF), later
+            )
+            return later
+        return at
+
+    def credit(self, inv: Invoice, amount: Decimal, on: date) -> datetime:
+        at = max(_stamp(self.rng, on), inv.created + timedelta(minutes=5))
+        note = CreditNote(
+            credit_note_id=self.uid(),
+            number="",
+            type="ACCRECCREDIT",
+            contact_id=inv.contact_id,
+            date=on,
+            status="AUTHORISED",
+            line_amount_types="NoTax",
+            line_items=[
+                LineItem(
+                    line_item_id=self.uid(),
+                    description="Credit - service adjustment",
+                    quantity=Decimal(1),
+                    unit_amount=cents(amount),
+                    account_code="200",
+                    tax_type="NONE",
+                )
+            ],
+            currency=inv.currency,
+            currency_rate=inv.currency_rate,
+            updated=at,
+        )
+        reprice_credit_note(note)
+        self.org.credit_notes[note.credit_note_id] = note
+        self.org.allocate_credit(note, inv, note.total, on, at)
+        note.updated = at
+        return at
+
+    def random_kind(self, age: int) -> str:
+        r = self.rng.random()
+        if r < 0.03:
+            return "deleted"
+        if r < 0.08:
+            return "voided"
+        recent = age <= 30
+        if r < (0.20 if recent else 0.095):
+            return "draft"
+        if r < (0.26 if recent else 0.105):
+            return "submitted"
+        p_paid = min(0.93, 0.15 + age / 100)
+        if self.rng.random() < p_paid:
+            return "credited" if self.rng.random() < 0.06 else "paid"
+        roll = self.rng.random()
+        if roll < 0.22:
+            return "partial"
+        if roll < 0.25:
+            return "bounced"
+        return "overdue"
+
+    def sales_invoice(self, index: int) -> Invoice:
+        rng = self.rng
+        kind = _FORCED[index] if index < len(_FORCED) else ""
+        age = rng.randint(40, 200) if kind else rng.randint(1, 548)
+        day = self.today - timedelta(days=age)
+        if kind == "no_email":
+            contact = self.customers[1]
+        elif kind == "person_email":
+            contact = self.customers[2]
+        elif kind == "foreign":
+            contact = self.customers[4]
+        elif kind:
+            contact = self.customers[0]
+        else:
+            contact = rng.choice(self.customers)
+            kind = self.random_kind(age)
+        currency = contact.default_currency or HOME_CURRENCY
+        if currency == HOME_CURRENCY:
+            lat = rng.choices(("Exclusive", "Inclusive", "NoTax"), (80, 15, 5))[0]
+        else:
+            lat = "NoTax" if rng.random() < 0.6 else "Exclusive"
+        terms = rng.choice((7, 14, 20, 20, 30))
+        created = _stamp(rng, day)
+        inv = Invoice(
+            invoice_id=self.uid(),
+            type="ACCREC",
+            number="",
+            reference=rng.choice(
+                ("", "", f"PO {rng.randint(1000, 9999)}", "Monthly services", "Project")
+            ),
+            contact_id=contact.contact_id,
+            date=day,
+            due_date=day + timedelta(days=terms),
+            status="AUTHORISED",
+            line_amount_types=lat,
+            line_items=self.sales_lines(currency, lat),
+            currency=currency,
+            currency_rate=CURRENCY_RATES[currency],
+            created=created,
+            updated=created,
+        )
+        reprice_invoice(inv)
+        inv.history.append(_created_record(inv, contact, rng.choice(STAFF), created))
+        self._apply_kind(inv, kind, contact, terms)
+        return inv
+
+    def _apply_kind(self, inv: Invoice, kind: str, contact: Contact, terms: int) -> None:
+        rng = self.rng
+        last = inv.created
+
+        def pay_day(offset_max: int) -> date:
+            return min(inv.date + timedelta(days=rng.randint(0, offset_max)), self.yesterday)
+
+        if kind not in ("draft", "deleted", "submitted"):
+            approved = inv.created + timedelta(minutes=1)
+            self.org.add_history(
+                inv, "Approved", f"Approved for {inv.total}.", rng.choice(STAFF), approved
+            )
+        if kind in ("draft", "deleted"):
+            inv.status = "DRAFT"
+        elif kind == "submitted":
+            inv.status = "SUBMITTED"
+        if kind == "deleted":
+            last = min(
+                last + timedelta(days=rng.randint(0, 3), minutes=7), self.now - timedelta(minutes=1)
+            )
+            inv.status = "DELETED"
+            self.org.add_history(inv, "Deleted", "Invoice deleted.", rng.choice(STAFF), last)
+        elif kind == "voided":
+            last = min(
+                last + timedelta(days=rng.randint(1, 20), minutes=3),
+                self.now - timedelta(minutes=1),
+            )
+            inv.status = "VOIDED"
+            self.org.add_history(inv, "Voided", "Invoice voided.", rng.choice(STAFF), last)
+        elif kind == "paid":
+            if rng.random() < 0.18:
+                first = cents(inv.total * Decimal(rng.randint(30, 70)) / 100)
+                last = self.pay(inv, first, pay_day(terms))
+                last = max(last, self.pay(inv, inv.amount_due, pay_day(terms + 25)))
+            else:
+                last = self.pay(inv, inv.amount_due, pay_day(terms + 25))
+        elif kind == "credited":
+            share = Decimal(rng.choice((25, 40, 60, 100))) / 100
+            last = self.credit(inv, cents(inv.total * share), pay_day(terms))
+            if inv.amount_due > 0:
+                last = max(last, self.pay(inv, inv.amount_due, pay_day(terms + 25)))
+        elif kind == "partial":
+            last = self.pay(
+                inv, cents(inv.total * Decimal(rng.randint(20, 70)) / 100), pay_day(terms)
+            )
+        elif kind == "bounced":
+            last = self.pay(inv, inv.amount_due, pay_day(terms), deleted=True)
+        if inv.status in ("SUBMITTED", "AUTHORISED", "PAID") and contact.email_recipients():
+            inv.sent_to_contact = rng.random() < 0.85
+        inv.updated = max(last, inv.created)
+
+    def bill(self) -> Invoice:
+        rng = self.rng
+        supplier = rng.choice(self.suppliers)
+        age = rng.randint(1, 548)
+        day = self.today - timedelta(days=age)
+        created = _stamp(rng, day)
+        inv = Invoice(
+            invoice_id=self.uid(),
+            type="ACCPAY",
+            number=rng.choice(
+                ("", f"SI-{rng.randint(10000, 99999)}", f"{rng.randint(1000, 9999)}")
+            ),
+            reference="",
+            contact_id=supplier.contact_id,
+            date=day,
+            due_date=day + timedelta(days=20),
+            status="AUTHORISED",
+            line_amount_types="Inclusive",
+            line_items=self.bill_lines(),
+            currency=HOME_CURRENCY,
+            currency_rate=Decimal(1),
+            created=created,
+            updated=created,
+        )
+        reprice_invoice(inv)
+        inv.history.append(_created_record(inv, supplier, rng.choice(STAFF), created))
+        r = rng.random()
+        last = created
+        if r < 0.08:
+            inv.status = "DRAFT"
+        elif r < 0.13:
+            inv.status = "VOIDED"
+        elif r < 0.15:
+            inv.status = "DELETED"
+        elif r < 0.75 and age > 10:
+            last = self.pay(
+                inv, inv.amount_due, min(day + timedelta(days=rng.randint(0, 25)), self.yesterday)
+            )
+        inv.updated = last
+        return inv
+
+
+def _created_record(inv: Invoice, contact: Contact, user: str, at: datetime) -> HistoryRecord:
+    what = "Invoice" if inv.type == "ACCREC" else "Bill"
+    return HistoryRecord("Created", f"{what} to {contact.name} for {inv.total}.", user, at)
+
+
+def build_organisation(
+    *, seed: int, invoices: int, now: datetime, clock: SandboxClock, tenant_id: str | None = None
+) -> Organisation:
+    """Build the seeded organisation as it stands at ``now``."""
+    if invoices < 0:
+        raise ValueError("invoices must be >= 0")
+    rng = _rng(f"xero-sandbox:{seed}")
+    org = Organisation(tenant_id or tenant_for_seed(seed), "Kowhai Sandbox Trading Ltd", clock)
+    builder = _Builder(org, rng, now)
+    org.connection_id = builder.uid()
+    org.connected_at = now - timedelta(days=30)
+    n_customers = max(6, min(400, invoices // 6 + 4))
+    n_suppliers = max(3, min(60, invoices // 40 + 3))
+    builder.contacts(n_customers, n_suppliers)
+
+    sales = [builder.sales_invoice(i) for i in range(invoices)]
+    # Numbers follow issue order, as they would in a real organisation.
+    sales.sort(key=lambda inv: (inv.date, inv.created, inv.invoice_id))
+    for inv in sales:
+        inv.number = org.take_invoice_number()
+        org.add_invoice(inv)
+    bills = [builder.bill() for _ in range(max(2, invoices // 5))]
+    for inv in bills:
+        org.add_invoice(inv)
+    notes = sorted(org.credit_notes.values(), key=lambda n: (n.date, n.credit_note_id))
+    for note in notes:
+        note.number = f"CN-{org.next_credit_note_number:04d}"
+        org.next_credit_note_number += 1
+    return org
