@@ -78,10 +78,24 @@ def _scrub_rendered(_logger: Any, _method: str, rendered: Any) -> Any:
     return scrub(rendered) if isinstance(rendered, str) else rendered
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the moment of writing, so a logger configured
+    once keeps working when a test runner or an embedding program swaps the stream."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure(
     fmt: Literal["auto", "json", "console"] = "auto", level: str = "INFO", stream: Any = None
 ) -> None:
-    stream = stream or sys.stderr
+    stream = stream or _CurrentStderr()
     use_json = fmt == "json" or (fmt == "auto" and not sys.stdout.isatty())
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 import typer
 
 from syncd import logs
+from syncd.clock import FixedClock
 
 from . import config_cmd, db
 from .context import CliState
+from .demo_cmd import demo
+from .dunning_cmd import dispute, pause, plan, policy_app, resume, simulate
 from .invoices import invoices
 from .sandbox_cmd import sandbox
 from .sync_cmd import backfill, sync
@@ -27,6 +31,13 @@ app.command("invoices")(invoices)
 app.command("backfill")(backfill)
 app.command("sync")(sync)
 app.command("sandbox")(sandbox)
+app.command("plan")(plan)
+app.command("simulate")(simulate)
+app.add_typer(policy_app, name="policy")
+app.command("pause")(pause)
+app.command("resume")(resume)
+app.command("dispute")(dispute)
+app.command("demo")(demo)
 
 
 @app.callback()
@@ -43,12 +54,22 @@ def root(
         "auto", "--log-format", help="auto (console on a terminal, else JSON), json or console."
     ),
     log_level: str = typer.Option("INFO", "--log-level"),
+    now: str | None = typer.Option(
+        None, "--now", hidden=True, help="Pretend it is this ISO time (tests, rehearsals)."
+    ),
 ) -> None:
     if log_format not in ("auto", "json", "console"):
         raise typer.BadParameter("expected auto, json or console", param_hint="--log-format")
     fmt: Literal["auto", "json", "console"] = log_format  # type: ignore[assignment]
     logs.configure(fmt=fmt, level=log_level)
-    ctx.obj = CliState(config_path=config)
+    state = CliState(config_path=config)
+    if now is not None:
+        try:
+            fixed = datetime.fromisoformat(now)
+        except ValueError:
+            raise typer.BadParameter("expected an ISO time", param_hint="--now") from None
+        state.clock = FixedClock(fixed if fixed.tzinfo else fixed.replace(tzinfo=UTC))
+    ctx.obj = state
 
 
 def main() -> None:
