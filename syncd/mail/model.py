@@ -1,0 +1,165 @@
+"""What a reminder is about, as plain values the executor fills from the store.
+
+Validation happens here, at construction, rather than deep inside a template: a bad
+address or a float amount found while rendering would surface as a confusing Jinja
+traceback, and one found after the message was handed to SMTP would be far worse.
+Errors are ``ValueError`` (a permanent problem with the data, never worth a retry).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.utils import getaddresses
+
+from babel import Locale, UnknownLocaleError
+
+from syncd.config.models import EmailSettings
+
+__all__ = ["Business", "InvoiceLine", "Recipient", "parse_locale"]
+
+
+def parse_locale(value: str) -> Locale:
+    """Accept ``en_GB`` and ``en-GB`` alike: stores and providers use both spellings."""
+    try:
+        return Locale.parse(value.strip().replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown locale {value!r}") from exc
+
+
+def _check_address(value: str, what: str) -> str:
+    """A single bare ``local@domain``; CR/LF or a display name here would be header injection."""
+    value = value.strip()
+    if not value or any(c in value for c in '\r\n\0<>,;"') or value.count("@") != 1:
+        raise ValueError(f"{what}: expected one email address, got {value!r}")
+    local, _, domain = value.partition("@")
+    if not local.isascii():
+        # Python's email package cannot build such headers; EAI mailboxes are rare.
+        raise ValueError(f"{what}: non-ASCII mailbox names are not supported: {value!r}")
+    try:
+        # IDNA keeps headers and the SMTP envelope 7-bit for internationalised domains.
+        value = f"{local}@{domain.encode('idna').decode('ascii')}"
+        parsed = Address(addr_spec=value)
+    except (HeaderParseError, UnicodeError, ValueError, IndexError) as exc:
+        raise ValueError(f"{what}: invalid email address {value!r}") from exc
+    if not parsed.username or not parsed.domain:
+        raise ValueError(f"{what}: invalid email address {value!r}")
+    return value
+
+
+def _check_name(value: str, what: str) -> str:
+    if any(c in value for c in "\r\n\0"):
+        raise ValueError(f"{what}: line breaks are not allowed in names")
+    return " ".join(value.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Business:
+    """The sender. ``bcc`` copies go in the SMTP envelope only, never in a header."""
+
+    name: str
+    from_address: str
+    reply_to: str | None = None
+    bcc: tuple[str, ...] = ()
+    default_locale: str = "en_GB"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _check_name(self.name, "business name"))
+        object.__setattr__(self, "from_address", _check_address(self.from_address, "from"))
+        if self.reply_to is not None:
+            object.__setattr__(self, "reply_to", _check_address(self.reply_to, "reply-to"))
+        object.__setattr__(self, "bcc", tuple(_check_address(b, "bcc") for b in self.bcc))
+        parse_locale(self.default_locale)
+
+    @property
+    def domain(self) -> str:
+        """The domain Message-IDs are minted under: the one the business sends as."""
+        return self.from_address.rpartition("@")[2]
+
+    @classmethod
+    def from_settings(
+        cls, settings: EmailSettings, *, name: str, default_locale: str = "en_GB"
+    ) -> Business:
+        """Accepts ``from_address = "Acme Ltd <ar@acme.example>"`` (its display name wins
+        over ``name``) and a comma-separated ``bcc`` list, as people write them in TOML."""
+
+        def addresses(value: str | None) -> list[tuple[str, str]]:
+            return [(n, a) for n, a in getaddresses([value]) if a] if value else []
+
+        sender = addresses(settings.from_address)
+        if len(sender) != 1:
+            raise ValueError(f"from: expected one address, got {settings.from_address!r}")
+        reply_to = addresses(settings.reply_to)
+        return cls(
+            name=sender[0][0] or name,
+            from_address=sender[0][1],
+            reply_to=reply_to[0][1] if reply_to else None,
+            bcc=tuple(a for _, a in addresses(settings.bcc)),
+            default_locale=default_locale,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """The customer. ``locale`` None means: use the business's default locale.
+
+    An empty or unknown locale (providers store free text) also becomes None: a reminder
+    in the business's language beats no reminder. The address is strict.
+    """
+
+    name: str
+    email: str
+    locale: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _check_name(self.name, "customer name"))
+        object.__setattr__(self, "email", _check_address(self.email, "customer email"))
+        locale: str | None = None
+        if self.locale and self.locale.strip():
+            with contextlib.suppress(ValueError):
+                locale = str(parse_locale(self.locale))
+        object.__setattr__(self, "locale", locale)
+
+    @property
+    def language(self) -> str | None:
+        """The language part of the locale (``fr`` for ``fr_FR``): what picks the template."""
+        return None if self.locale is None else parse_locale(self.locale).language
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """One invoice as the customer sees it. Amounts are ``Decimal`` in ``currency``.
+
+    ``days_overdue`` is negative before the due date (a heads-up) and zero on it.
+    """
+
+    number: str
+    issue_date: date
+    due_date: date
+    currency: str
+    total: Decimal
+    balance: Decimal
+    days_overdue: int
+    pay_url: str | None = None
+
+    def __post_init__(self) -> None:
+        for field_name in ("total", "balance"):
+            if not isinstance(getattr(self, field_name), Decimal):
+                raise ValueError(f"invoice {self.number}: {field_name} must be a Decimal")
+            if not getattr(self, field_name).is_finite():
+                raise ValueError(f"invoice {self.number}: {field_name} must be finite")
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+            raise ValueError(
+                f"invoice {self.number}: expected an ISO 4217 code, got {self.currency!r}"
+            )
+        object.__setattr__(self, "number", _check_name(self.number, "invoice number"))
+        if self.pay_url is not None:
+            url = self.pay_url.strip()
+            # Only web links: a javascript: or data: URL in an href is an attack, not a pay link.
+            if not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url):
+                raise ValueError(f"invoice {self.number}: pay link must be an http(s) URL")
+            object.__setattr__(self, "pay_url", url)
