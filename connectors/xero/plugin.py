@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from connectors.base import Connector, ConnectorError, OrgConnection
+from connectors.base import Connector, OrgConnection
 
 from .settings import XeroCredentials, XeroOptions
 
@@ -17,4 +17,6 @@ class XeroFactory:
     options_model: ClassVar[type[BaseModel]] = XeroOptions
 
     def create(self, connection: OrgConnection) -> Connector:
-        raise ConnectorError("the Xero connector client is not built yet (issue 5)")
+        from .client import XeroConnector
+
+        return XeroConnector(connection)

@@ -27,5 +27,9 @@ class XeroOptions(BaseModel):
     late_fee_mode: Literal["line", "invoice"] = "line"
     late_fee_account_code: str | None = None
     late_fee_item_code: str | None = None
+    #: Xero's tax rate code for fee lines; "NONE" keeps the fee exactly the amount charged.
+    late_fee_tax_type: str = Field(default="NONE", min_length=1)
+    #: Used only for records that carry no CurrencyCode (Xero normally always sends one).
+    home_currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     ca_bundle: str | None = None
     timeout_seconds: float = Field(default=60, gt=0, le=300)

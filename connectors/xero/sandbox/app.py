@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
-import secrets
 import threading
 from datetime import UTC, datetime
 from types import TracebackType
@@ -65,12 +65,16 @@ class XeroSandbox:
             clock=self.clock,
             tenant_id=tenant_id.lower() if tenant_id else None,
         )
-        self.client_id = f"sandbox-client-{secrets.token_hex(8)}"
-        self.client_secret = f"sandbox-secret-{secrets.token_hex(16)}"
+        # Derived from the seed so that `syncd sandbox xero --print-config` hands out credentials
+        # that work against a sandbox process started separately with the same seed.
+        self.client_id = "sandbox-client-" + _derived(seed, "client-id", 16)
+        self.client_secret = "sandbox-secret-" + _derived(seed, "client-secret", 32)
         self.identity = IdentityServer(
             self.clock, access_token_ttl, client_id=self.client_id, client_secret=self.client_secret
         )
-        self.refresh_token = self.identity.mint_refresh_token()
+        self.refresh_token = self.identity.mint_refresh_token(
+            "sandbox-rt-" + _derived(seed, "refresh-token", 40)
+        )
         self.limiter = RateLimiter(self.clock, Limits(minute_limit, day_limit, concurrent_limit))
         self.faults = FaultInjector()
         self.requests = RequestLog()
@@ -195,3 +199,7 @@ class XeroSandbox:
             }
         )
         return out
+
+
+def _derived(seed: int, purpose: str, length: int) -> str:
+    return hashlib.sha256(f"syncd-xero-sandbox:{seed}:{purpose}".encode()).hexdigest()[:length]

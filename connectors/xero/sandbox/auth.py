@@ -59,10 +59,10 @@ class IdentityServer:
         self._codes: dict[str, datetime] = {}
         self.refresh_count = 0
 
-    def mint_refresh_token(self) -> str:
-        """The refresh token a freshly connected app would hold."""
+    def mint_refresh_token(self, token: str | None = None) -> str:
+        """The refresh token a freshly connected app would hold (``token`` fixes its value)."""
         with self._lock:
-            token = f"sandbox-rt-{secrets.token_hex(20)}"
+            token = token or f"sandbox-rt-{secrets.token_hex(20)}"
             self._refresh[token] = _Refresh(token, self.clock.now())
             return token
 

@@ -264,6 +264,9 @@ def _canonical_query(query: dict[str, list[str]]) -> str:
 
 class SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    #: Headers and body go out in separate writes; without TCP_NODELAY every keep-alive
+    #: response waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: SandboxHTTPServer
 
     def version_string(self) -> str:

@@ -1,0 +1,368 @@
+"""Xero Accounting API JSON to normalised records.
+
+The connector reads response bodies itself (``json.loads(..., parse_float=Decimal)``) instead
+of letting xero-python build its models: the models turn an unknown enum value (a currency or
+status Xero adds later) into an exception that would fail a whole page of 1,000 records, and the
+raw body is what the store keeps anyway. Every function here takes that JSON; values that the
+SDK's models would hold (``Decimal``, ``date``, ``datetime``) are accepted as well, so a record
+that did pass through a model maps the same way.
+
+Every function raises :class:`MappingError` with a human reason when a record cannot be
+trusted; the connector turns that into a skipped record instead of stopping the sync.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connectors.base import (
+    Allocation,
+    CustomerRecord,
+    Deletion,
+    EntityKind,
+    InvoiceLine,
+    InvoiceRecord,
+    InvoiceStatus,
+    PaymentKind,
+    PaymentRecord,
+)
+
+#: Marks what syncd wrote (a fee line, a history note, a fee invoice), so that it is
+#: recognisable after a crash or once Xero no longer replays the idempotency key.
+FEE_TAG = re.compile(r"\[syncd:([A-Za-z0-9:._/%+\-]+)\]")
+_TAG_KEY = re.compile(r"^[A-Za-z0-9:._/%+\-]{1,100}$")
+_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{2})?(\d{2})?\)/$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ZERO = Decimal(0)
+
+SALES_INVOICE = "ACCREC"
+SALES_CREDIT = "ACCRECCREDIT"
+SALES_PAYMENT = "ACCRECPAYMENT"
+#: Read-only or time-dependent parts of a contact: ``Balances`` changes every day an invoice
+#: ages without the contact's UpdatedDateUTC moving, so keeping it would make every re-read
+#: look like a change.
+_VOLATILE_CONTACT_KEYS = ("Balances",)
+
+_STATUS = {
+    "DRAFT": InvoiceStatus.DRAFT,
+    "SUBMITTED": InvoiceStatus.DRAFT,
+    "AUTHORISED": InvoiceStatus.OPEN,
+    "PAID": InvoiceStatus.PAID,
+    "VOIDED": InvoiceStatus.VOIDED,
+    "DELETED": InvoiceStatus.DELETED,
+}
+
+
+class MappingError(ValueError):
+    pass
+
+
+def _ms(match: re.Match[str]) -> tuple[datetime, timedelta]:
+    instant = _EPOCH + timedelta(milliseconds=int(match.group(1)))
+    offset = timedelta()
+    if match.group(2):
+        sign = -1 if match.group(2).startswith("-") else 1
+        hours, minutes = abs(int(match.group(2))), int(match.group(3) or 0)
+        offset = sign * timedelta(hours=hours, minutes=minutes)
+    return instant, offset
+
+
+def parse_datetime(value: Any, field: str = "UpdatedDateUTC") -> datetime:
+    """``/Date(1731582714025+0000)/`` or ISO 8601; Xero's UTC fields come without an offset."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value:
+        match = _MS_DATE.match(value.strip())
+        if match:
+            return _ms(match)[0]
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise MappingError(f"{field} is not a Xero timestamp: {value!r}") from None
+    else:
+        raise MappingError(f"{field} is missing")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_date(value: Any, field: str) -> date | None:
+    """A calendar date; ``/Date(ms+zone)/`` is read in its own zone (Xero sends midnight)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        match = _MS_DATE.match(value.strip())
+        if match:
+            instant, offset = _ms(match)
+            return (instant + offset).date()
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise MappingError(f"{field} is not a date: {value!r}")
+
+
+def money(raw: Mapping[str, Any], field: str, default: Decimal | None = None) -> Decimal:
+    value = raw.get(field)
+    if value is None:
+        if default is not None:
+            return default
+        raise MappingError(f"{field} is missing")
+    if isinstance(value, bool | float):
+        # A float has already lost the exact amount; refuse rather than guess.
+        raise MappingError(f"{field} arrived as {type(value).__name__}; decimals are required")
+    try:
+        amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        raise MappingError(f"{field} is not a number: {value!r}") from None
+    if not amount.is_finite():
+        raise MappingError(f"{field} is not a finite number: {value!r}")
+    return amount
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _require_id(raw: Mapping[str, Any], field: str) -> str:
+    value = _text(raw.get(field))
+    if value is None:
+        raise MappingError(f"{field} is missing")
+    return value
+
+
+def _currency(code: Any, home_currency: str | None, field: str = "CurrencyCode") -> str:
+    text = _text(code) or home_currency
+    if text is None:
+        raise MappingError(f"{field} is missing and no home_currency is configured")
+    if not _CURRENCY.match(text):
+        raise MappingError(f"{field} is not an ISO currency code: {text!r}")
+    return text
+
+
+def _nested_id(raw: Mapping[str, Any], outer: str, field: str) -> str | None:
+    inner = raw.get(outer)
+    if isinstance(inner, Mapping):
+        return _text(inner.get(field))
+    return None
+
+
+def tag_key(idempotency_key: str) -> str:
+    """The key as it appears in a ``[syncd:KEY]`` tag; odd or very long keys are hashed."""
+    if _TAG_KEY.match(idempotency_key):
+        return idempotency_key
+    return "sha-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+
+
+def tag(idempotency_key: str) -> str:
+    return f"[syncd:{tag_key(idempotency_key)}]"
+
+
+def tag_of(text: str | None) -> str | None:
+    found = FEE_TAG.search(text or "")
+    return found.group(1) if found else None
+
+
+# -- contacts --------------------------------------------------------------------------------
+
+
+def contact_email(raw: Mapping[str, Any]) -> str | None:
+    """The primary address, else the first contact person Xero includes in emails."""
+    primary = _text(raw.get("EmailAddress"))
+    if primary:
+        return primary
+    for person in raw.get("ContactPersons") or []:
+        if isinstance(person, Mapping) and person.get("IncludeInEmails") is True:
+            address = _text(person.get("EmailAddress"))
+            if address:
+                return address
+    return None
+
+
+def email_recipients(raw: Mapping[str, Any]) -> list[str]:
+    """Everyone ``POST /Invoices/{id}/Email`` reaches: the contact plus opted-in persons."""
+    out = [a for a in [_text(raw.get("EmailAddress"))] if a]
+    for person in raw.get("ContactPersons") or []:
+        if isinstance(person, Mapping) and person.get("IncludeInEmails") is True:
+            address = _text(person.get("EmailAddress"))
+            if address:
+                out.append(address)
+    return out
+
+
+def customer(raw: Mapping[str, Any]) -> CustomerRecord:
+    name = _text(raw.get("Name"))
+    if name is None:
+        joined = " ".join(p for p in (_text(raw.get("FirstName")), _text(raw.get("LastName"))) if p)
+        name = joined or None
+    if name is None:
+        raise MappingError("contact has no Name")
+    status = str(raw.get("ContactStatus") or "ACTIVE").upper()
+    currency = _text(raw.get("DefaultCurrency"))
+    if currency is not None and not _CURRENCY.match(currency):
+        raise MappingError(f"DefaultCurrency is not an ISO currency code: {currency!r}")
+    return CustomerRecord(
+        provider_id=_require_id(raw, "ContactID"),
+        name=name,
+        email=contact_email(raw),
+        currency=currency,
+        updated_at=parse_datetime(raw.get("UpdatedDateUTC")),
+        active=status == "ACTIVE",
+        # A GDPR erasure request is Xero's only way of removing a contact for good.
+        deleted=status == "GDPRREQUEST",
+        raw={k: v for k, v in raw.items() if k not in _VOLATILE_CONTACT_KEYS},
+    )
+
+
+# -- invoices --------------------------------------------------------------------------------
+
+
+def is_sales_invoice(raw: Mapping[str, Any]) -> bool:
+    return str(raw.get("Type") or "") == SALES_INVOICE
+
+
+def invoice_lines(raw: Mapping[str, Any]) -> tuple[InvoiceLine, ...]:
+    lines: list[InvoiceLine] = []
+    for line in raw.get("LineItems") or []:
+        if not isinstance(line, Mapping):
+            raise MappingError("LineItems holds something that is not a line")
+        description = _text(line.get("Description"))
+        lines.append(
+            InvoiceLine(
+                provider_line_id=_text(line.get("LineItemID")),
+                description=description,
+                amount=money(line, "LineAmount", _ZERO),
+                item_ref=_text(line.get("ItemCode")),
+                fee_key=tag_of(description),
+            )
+        )
+    return tuple(lines)
+
+
+def _brief_contact(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Lists carry a brief contact and single reads a full one: keep what both have."""
+    out = dict(raw)
+    contact = raw.get("Contact")
+    if isinstance(contact, Mapping):
+        out["Contact"] = {k: contact[k] for k in ("ContactID", "Name") if k in contact}
+    return out
+
+
+def invoice(raw: Mapping[str, Any], home_currency: str | None) -> InvoiceRecord:
+    xero_status = str(raw.get("Status") or "").upper()
+    if xero_status not in _STATUS:
+        raise MappingError(f"unknown invoice Status {raw.get('Status')!r}")
+    status = _STATUS[xero_status]
+    total = money(raw, "Total")
+    balance = money(raw, "AmountDue")
+    if status in (InvoiceStatus.VOIDED, InvoiceStatus.DELETED):
+        balance = _ZERO  # nothing can be collected on it, whatever the body says
+    elif status is InvoiceStatus.OPEN and balance <= 0:
+        status = InvoiceStatus.PAID  # fully credited: approved, yet nothing is owed
+    customer_id = _nested_id(raw, "Contact", "ContactID")
+    if customer_id is None:
+        raise MappingError("Contact.ContactID is missing")
+    updated = raw.get("UpdatedDateUTC")
+    return InvoiceRecord(
+        provider_id=_require_id(raw, "InvoiceID"),
+        number=_text(raw.get("InvoiceNumber")),
+        customer_provider_id=customer_id,
+        issue_date=parse_date(raw.get("Date"), "Date"),
+        due_date=parse_date(raw.get("DueDate"), "DueDate"),
+        currency=_currency(raw.get("CurrencyCode"), home_currency),
+        total=total,
+        balance=balance,
+        status=status,
+        updated_at=parse_datetime(updated),
+        version=str(updated) if updated is not None else None,
+        lines=invoice_lines(raw),
+        pay_url=_text(raw.get("OnlineInvoiceUrl")),
+        raw=_brief_contact(raw),
+    )
+
+
+# -- payments and credit notes ---------------------------------------------------------------
+
+
+def payment(raw: Mapping[str, Any], home_currency: str | None) -> PaymentRecord | Deletion | None:
+    """A customer payment; ``None`` for payments that are not against a sales invoice."""
+    kind = _text(raw.get("PaymentType"))
+    if kind is not None and kind != SALES_PAYMENT:
+        return None
+    provider_id = _require_id(raw, "PaymentID")
+    updated = parse_datetime(raw.get("UpdatedDateUTC"))
+    if str(raw.get("Status") or "").upper() == "DELETED":
+        # Xero cannot edit a payment, only delete it (a dishonoured cheque, a mistake).
+        return Deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.PAYMENT)
+    target = raw.get("Invoice")
+    if not isinstance(target, Mapping):
+        raise MappingError("payment has no Invoice")
+    if _text(target.get("Type")) not in (None, SALES_INVOICE):
+        return None
+    invoice_id = _require_id(target, "InvoiceID")
+    amount = money(raw, "Amount")
+    return PaymentRecord(
+        provider_id=provider_id,
+        kind=PaymentKind.PAYMENT,
+        customer_provider_id=_nested_id(target, "Contact", "ContactID"),
+        date=parse_date(raw.get("Date"), "Date"),
+        currency=_currency(target.get("CurrencyCode"), home_currency, "Invoice.CurrencyCode"),
+        amount=amount,
+        unapplied=_ZERO,
+        updated_at=updated,
+        allocations=(Allocation(invoice_id, amount),),
+        raw=raw,
+    )
+
+
+def credit_note(
+    raw: Mapping[str, Any], home_currency: str | None
+) -> PaymentRecord | Deletion | None:
+    """An approved sales credit note and the invoices it is allocated to.
+
+    Drafts reduce nothing yet and are left out (``None``); voided or deleted notes are
+    deletions, so whatever they had reduced no longer counts.
+    """
+    if _text(raw.get("Type")) not in (None, SALES_CREDIT):
+        return None
+    provider_id = _require_id(raw, "CreditNoteID")
+    updated = parse_datetime(raw.get("UpdatedDateUTC"))
+    status = str(raw.get("Status") or "").upper()
+    if status in ("VOIDED", "DELETED"):
+        return Deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.CREDIT_NOTE)
+    if status not in ("AUTHORISED", "PAID"):
+        return None
+    allocations: list[Allocation] = []
+    for alloc in raw.get("Allocations") or []:
+        if not isinstance(alloc, Mapping):
+            raise MappingError("Allocations holds something that is not an allocation")
+        invoice_id = _nested_id(alloc, "Invoice", "InvoiceID")
+        if invoice_id is None:
+            raise MappingError("an allocation has no Invoice.InvoiceID")
+        allocations.append(Allocation(invoice_id, money(alloc, "Amount")))
+    total = money(raw, "Total")
+    return PaymentRecord(
+        provider_id=provider_id,
+        kind=PaymentKind.CREDIT_NOTE,
+        customer_provider_id=_nested_id(raw, "Contact", "ContactID"),
+        date=parse_date(raw.get("Date"), "Date"),
+        currency=_currency(raw.get("CurrencyCode"), home_currency),
+        amount=total,
+        unapplied=money(raw, "RemainingCredit", total),
+        updated_at=updated,
+        allocations=tuple(allocations),
+        raw=raw,
+    )

@@ -1,0 +1,221 @@
+"""Tokens, rate limits and failures: what the connector does when Xero pushes back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from xero_python.api_client import Configuration
+from xero_python.api_client.oauth2 import OAuth2Token
+
+from connectors.base import (
+    AuthError,
+    ConnectorError,
+    EntityKind,
+    OrgConnection,
+    TokenState,
+    TransientError,
+)
+from connectors.xero.client import XeroConnector
+from connectors.xero.limits import DayLimitReached
+from connectors.xero.sandbox import XeroSandbox, XeroSandboxClient
+from connectors.xero.settings import XeroCredentials, XeroOptions
+from syncd.config import load_config
+from syncd.connections import org_id_for
+from syncd.store import open_store
+from tests.support.xero_truth import mismatches
+
+from .conftest import SANDBOX_NOW, Bench, Pace, TrackingClock, make_bench, write_config
+
+
+def some_invoice(bench: Bench) -> str:
+    return str(bench.truth()["invoices"][0]["invoice_id"])
+
+
+def test_rotated_refresh_token_is_stored_and_used_by_the_next_connector(bench: Bench) -> None:
+    bench.syncer().backfill()
+    configured = bench.sandbox.org_config()["refresh_token"]
+    stored = bench.connector().tokens._store.load()  # type: ignore[attr-defined]
+    assert stored.refresh_token and stored.refresh_token != configured  # it rotated
+    # Past Xero's 30-minute grace the configured token is dead; the stored one must be used.
+    bench.control.advance(31 * 60)
+    bench.control.expire_access_tokens()
+    report = bench.syncer().sync()
+    assert report.mode == "incremental"
+    token_calls = [r for r in bench.control.requests() if r["path"] == "/connect/token"]
+    assert [r["status"] for r in token_calls] == [200, 200]
+
+
+def test_401_refreshes_once_and_retries(bench: Bench) -> None:
+    connector = bench.connector()
+    invoice_id = some_invoice(bench)
+    assert connector.fetch_invoice(invoice_id) is not None
+    before = connector.tokens._store.load()  # type: ignore[attr-defined]
+    bench.control.expire_access_tokens()  # revoked early: syncd still thinks it is fresh
+    assert connector.fetch_invoice(invoice_id) is not None
+    after = connector.tokens._store.load()  # type: ignore[attr-defined]
+    assert connector.tokens.refreshes == 2
+    assert after.refresh_token != before.refresh_token
+    statuses = [r["status"] for r in bench.api_requests()]
+    assert statuses == [200, 401, 200]
+
+
+def test_revoked_connection_is_an_auth_error(bench: Bench) -> None:
+    bench.control.revoke_refresh_tokens()
+    with pytest.raises(AuthError):
+        bench.connector().fetch_invoice(some_invoice(bench))
+
+
+def test_access_token_is_refreshed_ahead_of_expiry(bench: Bench) -> None:
+    connector = bench.connector()
+    invoice_id = some_invoice(bench)
+    connector.fetch_invoice(invoice_id)
+    bench.control.advance(26 * 60)  # 4 minutes left: inside the 5-minute margin
+    connector.fetch_invoice(invoice_id)
+    assert connector.tokens.refreshes == 2
+    assert all(r["status"] == 200 for r in bench.api_requests())
+
+
+def test_minute_limit_429_waits_retry_after(bench: Bench) -> None:
+    bench.control.add_fault("429", count=2, problem="minute", retry_after=7)
+    assert bench.connector().fetch_invoice(some_invoice(bench)) is not None
+    assert bench.pace.sleeps == [7, 7]
+    assert [r["status"] for r in bench.api_requests()] == [429, 429, 200]
+
+
+def test_day_limit_429_stops_the_org_without_sleeping(bench: Bench) -> None:
+    bench.control.add_fault("429", count=1, problem="day", retry_after=20_000)
+    connector = bench.connector()
+    invoice_id = some_invoice(bench)
+    with pytest.raises(DayLimitReached) as caught:
+        connector.fetch_invoice(invoice_id)
+    assert isinstance(caught.value, TransientError)
+    assert caught.value.retry_after == 20_000
+    assert "daily call limit" in str(caught.value)
+    assert bench.pace.sleeps == []
+    # Until then the org stays stopped, without spending calls on more refusals.
+    with pytest.raises(DayLimitReached):
+        connector.fetch_invoice(invoice_id)
+    assert len(bench.api_requests()) == 1
+
+
+def test_spent_day_allowance_is_not_spent_further(bench: Bench) -> None:
+    bench.control.limits(day=2)
+    connector = bench.connector()
+    invoice_id = some_invoice(bench)
+    connector.fetch_invoice(invoice_id)
+    connector.fetch_invoice(invoice_id)  # X-DayLimit-Remaining: 0
+    with pytest.raises(DayLimitReached):
+        connector.fetch_invoice(invoice_id)
+    assert [r["status"] for r in bench.api_requests()] == [200, 200]
+    assert bench.pace.sleeps == []
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "malformed"])
+def test_transient_failures_are_retried(bench: Bench, kind: str) -> None:
+    bench.control.add_fault(kind, count=2)
+    assert bench.connector().fetch_invoice(some_invoice(bench)) is not None
+    assert len(bench.pace.sleeps) == 2
+    assert len(bench.api_requests()) == 3
+
+
+def test_timeouts_are_retried(tmp_path: Path, store_url: str) -> None:
+    for bench in make_bench(tmp_path, store_url, timeout_seconds=0.5):
+        bench.control.add_fault("timeout", count=1, seconds=2)
+        assert bench.connector().fetch_invoice(some_invoice(bench)) is not None
+        assert len(bench.pace.sleeps) == 1
+
+
+def test_retries_give_up_with_a_transient_error(bench: Bench) -> None:
+    bench.control.add_fault("503", count=10)
+    with pytest.raises(TransientError):
+        bench.connector().fetch_invoice(some_invoice(bench))
+    assert len(bench.api_requests()) == 6
+
+
+def test_missing_invoice_reads_as_none(bench: Bench) -> None:
+    assert bench.connector().fetch_invoice("00000000-0000-0000-0000-000000000000") is None
+
+
+class MemoryTokens:
+    def __init__(self) -> None:
+        self.state = TokenState()
+
+    def load(self) -> TokenState:
+        return self.state
+
+    def save(self, state: TokenState) -> None:
+        self.state = state
+
+
+def test_plain_http_is_refused_for_anything_but_loopback() -> None:
+    creds = XeroCredentials(
+        client_id="c",
+        client_secret="s",  # type: ignore[arg-type]
+        refresh_token="r",  # type: ignore[arg-type]
+        tenant_id="t",
+    )
+    for base, token in (
+        ("http://api.example.com/api.xro/2.0", "https://identity.example.com/t"),
+        ("https://api.example.com/api.xro/2.0", "http://identity.example.com/t"),
+    ):
+        connection = OrgConnection("o", creds, XeroOptions(), base, token, MemoryTokens())
+        with pytest.raises(ConnectorError, match="plain HTTP"):
+            XeroConnector(connection)
+
+
+def test_two_orgs_in_one_process_keep_separate_tokens(tmp_path: Path, store_url: str) -> None:
+    # Whoever builds the first Configuration in a process decides what Configuration() copies.
+    Configuration(oauth2_token=OAuth2Token(client_id="someone-else"))
+    with (
+        XeroSandbox(seed=3, invoices=30, now=SANDBOX_NOW) as one,
+        XeroSandbox(seed=4, invoices=30, now=SANDBOX_NOW) as two,
+    ):
+        path = write_config(
+            tmp_path / "syncd.toml",
+            store_url,
+            {"one": one.org_config(), "two": two.org_config()},
+            page_size=10,
+        )
+        config = load_config(path)
+        store = open_store(config.store_url)
+        try:
+            controls = {
+                "one": XeroSandboxClient(one.base_url),
+                "two": XeroSandboxClient(two.base_url),
+            }
+            benches: dict[str, Any] = {}
+            for name, sandbox in (("one", one), ("two", two)):
+                benches[name] = Bench(
+                    sandbox,
+                    controls[name],
+                    config,
+                    store,
+                    TrackingClock(controls[name]),
+                    Pace(controls[name]),
+                    org=name,
+                )
+            connectors = {name: b.connector() for name, b in benches.items()}
+            assert connectors["one"].configuration.oauth2_token is not (
+                connectors["two"].configuration.oauth2_token
+            )
+            # Interleave the two orgs' calls through one process.
+            syncers = {name: benches[name].syncer(connectors[name]) for name in benches}
+            pages = {n: iter(connectors[n].backfill(EntityKind.INVOICES, None)) for n in benches}
+            next(pages["one"])
+            next(pages["two"])
+            next(pages["one"])
+            for name in ("one", "two"):
+                syncers[name].backfill()
+            for name, b in benches.items():
+                calls = b.api_requests()
+                assert calls and all(r["status"] == 200 for r in calls)
+                assert {r["tenant_id"] for r in calls} == {b.sandbox.tenant_id}
+                org_id = org_id_for(store, config, name, b.clock)
+                with store.sessions() as s:
+                    assert mismatches(s, b.truth(), org_id) == []
+            tokens = {n: c.tokens._store.load().access_token for n, c in connectors.items()}  # type: ignore[attr-defined]
+            assert tokens["one"] != tokens["two"]
+        finally:
+            store.close()
