@@ -22,6 +22,7 @@ from connectors.base import (
 )
 
 from .clock import Clock
+from .crashpoints import crashpoint
 from .logs import get_logger
 from .store import Store, apply_page
 from .store.audit import record
@@ -103,6 +104,7 @@ class Syncer:
                     stream=stream if keep_cursor else None,
                     backfill=backfill,
                 )
+            crashpoint("sync.after_page_commit")
             report.pages += 1
             report.result.add(result)
             total += _records(page)

@@ -26,7 +26,7 @@ from connectors.base import (
 )
 
 #: Marks a line syncd added, so a late fee is recognisable after a crash or a replay.
-FEE_TAG = re.compile(r"\[syncd:([A-Za-z0-9:._\-]+)\]")
+FEE_TAG = re.compile(r"\[syncd:([^\]\s]+)\]")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 

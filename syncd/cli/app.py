@@ -16,6 +16,7 @@ from .context import CliState
 from .demo_cmd import demo
 from .dunning_cmd import dispute, pause, plan, policy_app, resume, simulate
 from .invoices import invoices
+from .run_cmd import actions, retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
 from .sync_cmd import backfill, sync
 
@@ -38,6 +39,10 @@ app.command("pause")(pause)
 app.command("resume")(resume)
 app.command("dispute")(dispute)
 app.command("demo")(demo)
+app.command("run-once")(run_once_cmd)
+app.command("run")(run)
+app.command("actions")(actions)
+app.command("retry")(retry)
 
 
 @app.callback()

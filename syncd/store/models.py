@@ -230,6 +230,9 @@ class DunningState(Base):
     #: The policy engine's own serialised state (fired steps, charged fee periods).
     state: Mapped[dict[str, Any]]
     escalated: Mapped[str | None] = mapped_column(String(32))
+    #: Earliest local day a cycle could act (NULL: not until something changes); indexed so a
+    #: cycle plans only candidates instead of every open invoice.
+    next_action_on: Mapped[date | None] = mapped_column(Date, index=True)
     updated_at: Mapped[datetime]
 
 
@@ -274,6 +277,9 @@ class OutboxAction(Base):
     scheduled_for: Mapped[datetime]
     remote_id: Mapped[str | None] = mapped_column(String(200))
     message_id: Mapped[str | None] = mapped_column(String(300))
+    #: Set, and committed, just before an email's body goes to the SMTP server: after a crash
+    #: a row with this set may have been delivered and is never sent again.
+    handed_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

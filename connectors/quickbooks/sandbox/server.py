@@ -225,6 +225,9 @@ class SandboxApp:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    #: Headers and body go out in separate writes; without TCP_NODELAY every keep-alive
+    #: response waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server_version = "syncd-qbo-sandbox"
     sys_version = ""
     server: SandboxHTTPServer

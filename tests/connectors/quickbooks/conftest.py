@@ -22,17 +22,21 @@ from syncd.sync import Syncer
 SANDBOX_NOW = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
 
 
-def write_config(path: Path, store_url: str, org: dict[str, str], **options: Any) -> Path:
+def write_config(
+    path: Path, store_url: str, org: dict[str, str], *, email: str = "", **options: Any
+) -> Path:
     opts = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in options.items())
     path.write_text(
         f"""
 [store]
 url = "{store_url}"
+{email}
 
 [[orgs]]
 name = "qbo"
 connector = "quickbooks"
 policy = "standard"
+timezone = "America/Los_Angeles"
 base_url = "{org["base_url"]}"
 token_url = "{org["token_url"]}"
 
@@ -81,10 +85,24 @@ class Bench:
 
 
 def make_bench(
-    tmp_path: Path, store_url: str, invoices: int = 120, seed: int = 11, **options: Any
+    tmp_path: Path,
+    store_url: str,
+    invoices: int = 120,
+    seed: int = 11,
+    *,
+    smtp_port: int | None = None,
+    **options: Any,
 ) -> Iterator[Bench]:
+    email = (
+        f'[email]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
+        'from_address = "Acme Accounts <accounts@acme.test>"\nbcc = "ar@acme.test"\n'
+        if smtp_port
+        else ""
+    )
     with QuickBooksSandbox(seed=seed, invoices=invoices, now=SANDBOX_NOW) as sandbox:
-        path = write_config(tmp_path / "syncd.toml", store_url, sandbox.org_config(), **options)
+        path = write_config(
+            tmp_path / "syncd.toml", store_url, sandbox.org_config(), email=email, **options
+        )
         config = load_config(path)
         store = open_store(config.store_url)
         try:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from connectors.base import PermanentError
 from connectors.quickbooks import privatenote
 from connectors.quickbooks.auth import RateLimiter, is_loopback, require_secure
 from connectors.quickbooks.client import request_id
+from connectors.quickbooks.mapping import invoice_lines
 
 
 def test_notes_append_and_trim_oldest_syncd_entries_only() -> None:
@@ -61,3 +64,25 @@ def test_plain_http_only_to_loopback() -> None:
         require_secure("http://quickbooks.api.intuit.com/v3")
     with pytest.raises(Exception, match="plain HTTP"):
         require_secure("http://10.0.0.5/v3")
+
+
+def test_tags_recognise_the_policy_engines_keys() -> None:
+    # Engine keys carry '/' and percent-encoded parts; the tag must still be recognised, or a
+    # fee repeated after a crash would not be detected and notes would never be trimmed.
+    key = "acme:103:fee/monthly:0"
+    odd = "acme:C%2F1:customer/C%2F1:email/reminder:ab12"
+    line = {
+        "Id": "3",
+        "Amount": Decimal("5.00"),
+        "DetailType": "SalesItemLineDetail",
+        "Description": f"Late fee [syncd:{key}]",
+        "SalesItemLineDetail": {},
+    }
+    raw = {"Line": [line]}
+    assert invoice_lines(raw)[0].fee_key == key
+    note = privatenote.append("User text", key, "first")
+    note = privatenote.append(note, odd, "second")
+    assert privatenote.has_entry(note, key) and privatenote.has_entry(note, odd)
+    # Entries are recognised as syncd's, so trimming drops them, not the user's text.
+    trimmed = privatenote.append(note, "k3", "x" * 3980, limit=4000)
+    assert trimmed.startswith("User text") and not privatenote.has_entry(trimmed, key)

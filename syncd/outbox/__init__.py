@@ -1,0 +1,1 @@
+"""The action outbox: executing planned actions exactly once."""

@@ -1,0 +1,328 @@
+"""Executing outbox actions exactly once.
+
+Every action moves pending → in flight → done | failed | skipped, each transition committed
+with its audit entry. The recovery rules after a crash:
+
+* provider writes (note, provider email, fee, interest) are simply executed again with the
+  same idempotency key: the provider replays its first answer (QuickBooks ``requestid``, Xero
+  ``Idempotency-Key``) and the connector recognises its own ``[syncd:KEY]`` tag;
+* an email whose ``handed_at`` is set may have reached the SMTP server and is never sent
+  again (it is closed as done, flagged "unconfirmed"); one without it never left, and is
+  sent.
+
+Before acting, the invoice is read fresh from the provider: a paid, voided or deleted invoice
+is skipped with the reason, never dunned.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from connectors.base import (
+    ActionResult,
+    Connector,
+    InvoiceRecord,
+    InvoiceStatus,
+    LateFee,
+    Page,
+    PermanentError,
+    TransientError,
+)
+
+from ..crashpoints import crashpoint
+from ..logs import get_logger
+from ..store import Store, apply_page
+from ..store.audit import record
+from ..store.models import DunningState as DunningStateRow
+from ..store.models import Invoice, OutboxAction, OutboxStatus
+
+log = get_logger(__name__)
+
+PROVIDER_KINDS = {"note", "provider_email", "late_fee", "interest", "compensation"}
+LOCAL_KINDS = {"escalate", "stop"}
+
+
+class Skip(Exception):
+    """The action no longer applies; closed as skipped with this reason."""
+
+
+@dataclass
+class ExecutionReport:
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retrying: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+#: Sends one email action. It must call ``mark_handed(message_id)`` after the SMTP server
+#: accepted the recipients and immediately before the body is transmitted; returns the
+#: Message-ID.
+EmailSender = Callable[[OutboxAction, dict[str, InvoiceRecord], Callable[[str], None]], str]
+
+
+class Executor:
+    def __init__(
+        self,
+        store: Store,
+        org_id: int,
+        connector: Connector,
+        *,
+        now: Callable[[], datetime],
+        send_email: EmailSender | None = None,
+        dry_run: bool = False,
+        max_attempts: int = 8,
+        backoff: timedelta = timedelta(minutes=1),
+        max_backoff: timedelta = timedelta(hours=6),
+    ) -> None:
+        self.store, self.org_id, self.connector = store, org_id, connector
+        self.now, self.send_email, self.dry_run = now, send_email, dry_run
+        self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
+        self.stopping = False
+
+    # -- selection -------------------------------------------------------------------------
+
+    def _due(self, session: Session) -> list[int]:
+        now = self.now()
+        stmt = (
+            select(OutboxAction.id)
+            .where(
+                OutboxAction.org_id == self.org_id,
+                OutboxAction.status.in_([OutboxStatus.PENDING.value, OutboxStatus.IN_FLIGHT.value]),
+                OutboxAction.scheduled_for <= now,
+                or_(OutboxAction.next_attempt_at.is_(None), OutboxAction.next_attempt_at <= now),
+            )
+            .order_by(OutboxAction.scheduled_for, OutboxAction.id)
+        )
+        return list(session.scalars(stmt))
+
+    def run(self) -> ExecutionReport:
+        report = ExecutionReport()
+        with self.store.sessions() as session:
+            due = self._due(session)
+        for action_id in due:
+            if self.stopping:
+                break
+            self._one(action_id, report)
+        return report
+
+    # -- transitions -----------------------------------------------------------------------
+
+    def _transition(
+        self, action_id: int, status: OutboxStatus, event: str, **changes: Any
+    ) -> OutboxAction:
+        now = self.now()
+        with self.store.sessions.begin() as session:
+            row = session.get(OutboxAction, action_id, with_for_update=True)
+            assert row is not None
+            row.status = status.value
+            row.updated_at = now
+            for name, value in changes.items():
+                setattr(row, name, value)
+            record(
+                session,
+                at=now,
+                event=event,
+                org_id=self.org_id,
+                subject_type="action",
+                subject_id=row.idempotency_key,
+                status=status.value,
+                **{k: v for k, v in changes.items() if k in ("last_error", "remote_id", "result")},
+            )
+            session.flush()
+            session.expunge(row)
+            return row
+
+    def _claim(self, action_id: int) -> OutboxAction | None:
+        now = self.now()
+        with self.store.sessions.begin() as session:
+            row = session.get(OutboxAction, action_id, with_for_update=True)
+            if row is None or row.status not in (
+                OutboxStatus.PENDING.value,
+                OutboxStatus.IN_FLIGHT.value,
+            ):
+                return None
+            recovering = row.status == OutboxStatus.IN_FLIGHT.value
+            row.status = OutboxStatus.IN_FLIGHT.value
+            row.attempts += 1
+            row.updated_at = now
+            record(
+                session,
+                at=now,
+                event="action.recovered" if recovering else "action.started",
+                org_id=self.org_id,
+                subject_type="action",
+                subject_id=row.idempotency_key,
+                attempt=row.attempts,
+            )
+            session.flush()
+            session.expunge(row)
+        return row
+
+    def _one(self, action_id: int, report: ExecutionReport) -> None:
+        if self.dry_run:
+            with self.store.sessions() as session:
+                row = session.get(OutboxAction, action_id)
+                assert row is not None
+                log.info("dry run: would execute", action=row.idempotency_key, kind=row.kind)
+            return
+        crashpoint("executor.before_claim")
+        row = self._claim(action_id)
+        if row is None:
+            return
+        crashpoint("executor.after_claim")
+        if row.kind == "email" and row.handed_at is not None:
+            # Crashed after the body went to the SMTP server: it may have been delivered.
+            self._transition(
+                action_id,
+                OutboxStatus.DONE,
+                "action.done",
+                result={"delivery": "unconfirmed: process stopped after SMTP hand-off"},
+            )
+            report.done += 1
+            return
+        try:
+            result = self._execute(row)
+        except Skip as exc:
+            self._transition(action_id, OutboxStatus.SKIPPED, "action.skipped", last_error=str(exc))
+            report.skipped += 1
+            return
+        except TransientError as exc:
+            self._retry_or_fail(row, str(exc), exc.retry_after, report)
+            return
+        except PermanentError as exc:
+            self._transition(action_id, OutboxStatus.FAILED, "action.failed", last_error=str(exc))
+            report.failed += 1
+            report.errors.append(f"{row.idempotency_key}: {exc}")
+            return
+        crashpoint("executor.before_done")
+        self._transition(action_id, OutboxStatus.DONE, "action.done", **result)
+        crashpoint("executor.after_done")
+        report.done += 1
+
+    def _retry_or_fail(
+        self, row: OutboxAction, error: str, retry_after: float | None, report: ExecutionReport
+    ) -> None:
+        if row.attempts >= self.max_attempts:
+            self._transition(row.id, OutboxStatus.FAILED, "action.failed", last_error=error)
+            report.failed += 1
+            report.errors.append(f"{row.idempotency_key}: gave up after {row.attempts}: {error}")
+            return
+        delay = min(self.max_backoff, self.backoff * (2 ** (row.attempts - 1)))
+        delay = delay * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
+        if retry_after:
+            delay = max(delay, timedelta(seconds=retry_after))
+        self._transition(
+            row.id,
+            OutboxStatus.PENDING,
+            "action.retry",
+            last_error=error,
+            next_attempt_at=self.now() + delay,
+        )
+        report.retrying += 1
+
+    # -- the work --------------------------------------------------------------------------
+
+    def _fresh(self, invoice_id: str) -> InvoiceRecord:
+        """Re-read the invoice from the provider and store what we saw; skip if it closed."""
+        fresh = self.connector.fetch_invoice(invoice_id)
+        crashpoint("executor.after_fresh_read")
+        now = self.now()
+        with self.store.sessions.begin() as session:
+            if fresh is not None:
+                apply_page(session, self.org_id, Page(invoices=(fresh,)), now=now)
+        if fresh is None:
+            raise Skip(f"invoice {invoice_id} no longer exists at the provider")
+        if fresh.status is not InvoiceStatus.OPEN or fresh.balance <= 0:
+            raise Skip(
+                f"invoice {invoice_id} is {fresh.status.value} now (balance {fresh.balance})"
+            )
+        return fresh
+
+    def _execute(self, row: OutboxAction) -> dict[str, Any]:
+        payload = row.payload
+        key = row.idempotency_key
+        if row.kind in LOCAL_KINDS:
+            return self._local(row)
+        if row.kind == "email":
+            return self._email(row)
+        if row.kind not in PROVIDER_KINDS or row.invoice_provider_id is None:
+            raise PermanentError(f"unknown action kind {row.kind!r}")
+        invoice_id = row.invoice_provider_id
+        fresh = self._fresh(invoice_id)
+        crashpoint("executor.before_provider")
+        result: ActionResult
+        if row.kind == "note":
+            result = self.connector.add_note(
+                invoice_id, str(payload.get("text") or payload["reason"]), idempotency_key=key
+            )
+        elif row.kind == "provider_email":
+            result = self.connector.send_reminder(invoice_id, to=None, idempotency_key=key)
+        else:
+            amount = Decimal(str(payload["amount"]))
+            currency = str(payload["currency"])
+            if currency != fresh.currency:
+                raise PermanentError(f"{row.kind} in {currency} on an invoice in {fresh.currency}")
+            label = {
+                "late_fee": "Late fee",
+                "interest": "Statutory interest",
+                "compensation": "Fixed-sum compensation",
+            }[row.kind]
+            result = self.connector.add_late_fee(
+                invoice_id,
+                LateFee(amount, currency, f"{label}: {payload['reason']}"[:300]),
+                idempotency_key=key,
+            )
+        crashpoint("executor.after_provider")
+        if result.invoice is not None:
+            with self.store.sessions.begin() as session:
+                apply_page(session, self.org_id, Page(invoices=(result.invoice,)), now=self.now())
+        return {"remote_id": result.remote_id, "result": {"detail": result.detail}}
+
+    def _local(self, row: OutboxAction) -> dict[str, Any]:
+        """Escalation and stop change only syncd's own records (and are shown in reports)."""
+        invoice_id = row.invoice_provider_id
+        if invoice_id is not None:
+            with self.store.sessions.begin() as session:
+                internal = session.scalar(
+                    select(Invoice.id).where(
+                        Invoice.org_id == self.org_id, Invoice.provider_id == invoice_id
+                    )
+                )
+                state = session.get(DunningStateRow, internal) if internal else None
+                if state is not None and row.kind == "escalate":
+                    state.escalated = str(row.payload.get("level") or "letter")
+        return {"result": {"detail": f"{row.kind} recorded"}}
+
+    def _email(self, row: OutboxAction) -> dict[str, Any]:
+        if self.send_email is None:
+            raise PermanentError("no SMTP settings: cannot send reminder emails")
+        items = row.payload.get("invoices") or []
+        fresh: dict[str, InvoiceRecord] = {}
+        for item in items:
+            try:
+                fresh[item["provider_id"]] = self._fresh(item["provider_id"])
+            except Skip:
+                continue  # paid since planning: left out of the email
+        if not fresh:
+            raise Skip("every invoice in this reminder was paid or closed since planning")
+        crashpoint("executor.before_smtp")
+
+        def mark_handed(message_id: str) -> None:
+            with self.store.sessions.begin() as session:
+                live = session.get(OutboxAction, row.id, with_for_update=True)
+                assert live is not None
+                live.message_id, live.handed_at = message_id, self.now()
+            crashpoint("executor.after_handoff_marked")
+
+        message_id = self.send_email(row, fresh, mark_handed)
+        crashpoint("executor.after_smtp")
+        return {"message_id": message_id, "result": {"invoices": sorted(fresh)}}
