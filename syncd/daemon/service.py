@@ -9,12 +9,15 @@ grace time. SIGTERM and SIGINT let the action in flight finish, then stop.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -128,13 +131,20 @@ class Service:
         self.stop_requested = True
         for executor in list(self.executors):
             executor.stopping = True
-        if self.scheduler.running:
+        self._shutdown()
+
+    def _shutdown(self, _event: object = None) -> None:
+        if not self.stop_requested:
+            return
+        # A signal can land before start() marked the scheduler running: then the start
+        # listener below calls this again once it is.
+        with contextlib.suppress(SchedulerNotRunningError):
             self.scheduler.shutdown(wait=True)
 
     def run(self) -> None:
         self.schedule()
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        self.scheduler.add_listener(self._shutdown, EVENT_SCHEDULER_STARTED)
         log.info("syncd running", orgs=[o.name for o in self.config.settings.orgs])
-        if not self.stop_requested:  # a signal may arrive before the scheduler started
-            self.scheduler.start()
+        self.scheduler.start()

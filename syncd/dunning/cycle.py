@@ -13,13 +13,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from policies import DunningState
+
 from ..config.loader import LoadedConfig
 from ..crashpoints import crashpoint
 from ..store import Store
 from ..store.audit import record
 from ..store.models import DunningState as DunningStateRow
 from ..store.models import Invoice, OutboxAction, OutboxStatus
-from .planning import org_context, plan_org
+from .planning import org_context, plan_org_candidates
 
 
 @dataclass
@@ -36,7 +38,8 @@ def run_cycle(
 ) -> CycleReport:
     report = CycleReport(org_name)
     with store.sessions.begin() as session:
-        result = plan_org(session, config, org_name, org_id, now)
+        plan = plan_org_candidates(session, config, org_name, org_id, now)
+        result = plan.result
         report.planned = len(result.actions)
         keys = [str(a.key) for a in result.actions]
         existing = (
@@ -81,35 +84,46 @@ def run_cycle(
                 reason=action.reason,
             )
             report.queued += 1
-        if result.states:
+        # Every planned invoice records the fingerprint it was planned under (and when), so
+        # the next cycle skips it until it is due or something changes.
+        touched = set(plan.planned) | set(result.states)
+        ids: dict[str, int] = {}
+        for start in range(0, len(touched), 5000):
+            chunk = sorted(touched)[start : start + 5000]
             # (A Result has .keys(), so dict(result) would treat it as a mapping.)
-            ids = {
-                provider_id: internal
-                for provider_id, internal in session.execute(
-                    select(Invoice.provider_id, Invoice.id).where(
-                        Invoice.org_id == org_id,
-                        Invoice.provider_id.in_(list(result.states)),
+            ids.update(
+                {
+                    provider_id: internal
+                    for provider_id, internal in session.execute(
+                        select(Invoice.provider_id, Invoice.id).where(
+                            Invoice.org_id == org_id, Invoice.provider_id.in_(chunk)
+                        )
                     )
+                }
+            )
+        rows = {
+            r.invoice_id: r
+            for start in range(0, len(ids), 5000)
+            for r in session.scalars(
+                select(DunningStateRow).where(
+                    DunningStateRow.invoice_id.in_(list(ids.values())[start : start + 5000])
                 )
-            }
-            rows = {
-                r.invoice_id: r
-                for r in session.scalars(
-                    select(DunningStateRow).where(DunningStateRow.invoice_id.in_(ids.values()))
-                )
-            }
-            for provider_id, state in result.states.items():
-                internal = ids[provider_id]
-                row = rows.get(internal)
-                if row is None:
-                    row = DunningStateRow(invoice_id=internal)
-                    session.add(row)
+            )
+        }
+        for provider_id, internal in ids.items():
+            row = rows.get(internal)
+            state = result.states.get(provider_id)
+            if row is None:
+                row = DunningStateRow(invoice_id=internal, state=DunningState().to_dict())
+                session.add(row)
+            if state is not None:
                 row.state = state.to_dict()
                 row.stage = state.stage.step_id if state.stage else None
                 row.escalated = state.escalation.value if state.escalation else None
                 row.next_action_on = state.next_action_on
-                row.updated_at = now
                 report.states += 1
+            row.plan_fingerprint = plan.fingerprint
+            row.updated_at = now
         crashpoint("cycle.before_commit")
     crashpoint("cycle.after_commit")
     return report

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -28,17 +31,49 @@ def as_of_datetime(
     return datetime.combine(day, time(9, 0), tzinfo=tz)
 
 
-def plan_org(
+def policy_fingerprint(config: LoadedConfig, org_name: str) -> str:
+    """Changes whenever anything that shapes this org's plans changes in the config."""
+    org = config.settings.org(org_name)
+    shape = {
+        "policy": org.policy,
+        "timezone": org.timezone,
+        "policies": {n: p.model_dump(mode="json") for n, p in sorted(config.policies.items())},
+        "dunning": config.dunning[org_name].model_dump(mode="json"),
+    }
+    blob = json.dumps(shape, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class OrgPlan:
+    result: PlanResult
+    #: Every invoice the plan looked at (their state rows record the fingerprint).
+    planned: list[str]
+    fingerprint: str
+
+
+def plan_org_candidates(
     session: Session, config: LoadedConfig, org_name: str, org_id: int, as_of: datetime
-) -> PlanResult:
+) -> OrgPlan:
+    """Plan only the invoices that can have something to do at ``as_of``."""
     ctx = org_context(config, org_name)
-    return plan_cycle(
+    fingerprint = policy_fingerprint(config, org_name)
+    due_on = as_of.astimezone(ctx.timezone).date()
+    inputs = load_inputs(session, org_id, ctx.timezone, due_on=due_on, fingerprint=fingerprint)
+    result = plan_cycle(
         org=ctx,
         policies=config.policies,
         settings=config.dunning[org_name],
         as_of=as_of,
-        invoices=load_inputs(session, org_id, ctx.timezone),
+        invoices=inputs,
     )
+    return OrgPlan(result, [i.invoice.invoice_id for i in inputs], fingerprint)
+
+
+def plan_org(
+    session: Session, config: LoadedConfig, org_name: str, org_id: int, as_of: datetime
+) -> PlanResult:
+    return plan_org_candidates(session, config, org_name, org_id, as_of).result
 
 
 def simulate_org(

@@ -7,13 +7,15 @@ on every plan: invoice holds through the invoice's state, customer holds through
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from policies import (
     CustomerSnapshot,
@@ -45,6 +47,7 @@ from ..store.models import (
 from ..store.queries import round_money
 
 _STATUS = {s.value: s for s in PolicyStatus}
+_T = TypeVar("_T")
 
 
 def _local(ts: datetime, tz: ZoneInfo) -> date:
@@ -65,47 +68,110 @@ def to_policy_hold(row: HoldRow, tz: ZoneInfo) -> Hold:
     )
 
 
+def _chunks(values: Sequence[_T], size: int = 5000) -> Iterator[Sequence[_T]]:
+    """SQLite caps bound parameters per statement; large IN lists go in pieces."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def _fees_on(invoice: Invoice) -> Decimal:
     return sum((ln.amount for ln in invoice.lines if ln.fee_key), Decimal(0))
 
 
+def candidate_filter(org_id: int, due_on: date, fingerprint: str) -> ColumnElement[bool]:
+    """Open invoices a cycle on ``due_on`` must look at: never planned, due for their next
+    action, changed since last planned (payment, edit, hold placed or released), or planned
+    under other policies. Everything else provably has nothing to do, so planning cost
+    follows the number of due actions, not the number of open invoices."""
+    state = DunningStateRow
+    hold_changed = exists().where(
+        HoldRow.org_id == org_id,
+        or_(
+            and_(HoldRow.scope == "invoice", HoldRow.provider_id == Invoice.provider_id),
+            and_(
+                HoldRow.scope == "customer",
+                HoldRow.provider_id == Invoice.customer_provider_id,
+            ),
+        ),
+        or_(HoldRow.created_at > state.updated_at, HoldRow.released_at > state.updated_at),
+    )
+    return or_(
+        state.invoice_id.is_(None),
+        state.next_action_on <= due_on,
+        Invoice.synced_at > state.updated_at,
+        state.plan_fingerprint.is_(None),
+        state.plan_fingerprint != fingerprint,
+        hold_changed,
+    )
+
+
 def load_inputs(
-    session: Session, org_id: int, tz: ZoneInfo, *, open_only: bool = True
+    session: Session,
+    org_id: int,
+    tz: ZoneInfo,
+    *,
+    open_only: bool = True,
+    due_on: date | None = None,
+    fingerprint: str = "",
 ) -> list[DunningInput]:
-    """Every invoice of the org (only open ones unless ``open_only`` is off) with its
-    customer, payment history, holds and persisted dunning state."""
+    """Invoices of the org with their customer, payment history, holds and dunning state.
+
+    With ``due_on``, only the cycle's candidates (see :func:`candidate_filter`) and the other
+    open invoices of their customers (a grouped email lists every overdue invoice); without
+    it, every invoice (only open ones unless ``open_only`` is off).
+    """
     stmt = select(Invoice).where(Invoice.org_id == org_id)
-    if open_only:
+    if open_only or due_on is not None:
         stmt = stmt.where(Invoice.status == "open", Invoice.balance > 0)
-    invoices = list(session.scalars(stmt.order_by(Invoice.due_date, Invoice.provider_id)))
+    if due_on is not None:
+        customers_due = (
+            select(Invoice.customer_provider_id)
+            .outerjoin(DunningStateRow, DunningStateRow.invoice_id == Invoice.id)
+            .where(
+                Invoice.org_id == org_id,
+                Invoice.status == "open",
+                Invoice.balance > 0,
+                candidate_filter(org_id, due_on, fingerprint),
+            )
+        )
+        stmt = stmt.where(Invoice.customer_provider_id.in_(customers_due))
+    stmt = stmt.options(selectinload(Invoice.lines)).order_by(Invoice.due_date, Invoice.provider_id)
+    invoices = list(session.scalars(stmt))
     ids = [inv.id for inv in invoices]
-    provider_ids = {inv.provider_id for inv in invoices}
+    provider_ids = [inv.provider_id for inv in invoices]
+    customer_ids = sorted({inv.customer_provider_id for inv in invoices})
 
     customers = {
-        c.provider_id: c for c in session.scalars(select(Customer).where(Customer.org_id == org_id))
+        c.provider_id: c
+        for chunk in _chunks(customer_ids)
+        for c in session.scalars(
+            select(Customer).where(Customer.org_id == org_id, Customer.provider_id.in_(chunk))
+        )
     }
-    states = (
-        {
-            row.invoice_id: row
-            for row in session.scalars(
-                select(DunningStateRow).where(DunningStateRow.invoice_id.in_(ids))
-            )
-        }
-        if ids
-        else {}
-    )
+    states = {
+        row.invoice_id: row
+        for chunk in _chunks(ids)
+        for row in session.scalars(
+            select(DunningStateRow).where(DunningStateRow.invoice_id.in_(chunk))
+        )
+    }
     holds: dict[tuple[str, str], list[Hold]] = defaultdict(list)
     for hold in session.scalars(select(HoldRow).where(HoldRow.org_id == org_id)):
         holds[(hold.scope, hold.provider_id)].append(to_policy_hold(hold, tz))
     history: dict[str, list[PolicyPayment]] = defaultdict(list)
-    allocations = session.execute(
-        select(PaymentAllocation.invoice_provider_id, PaymentAllocation.amount, Payment.date)
-        .join(Payment, Payment.id == PaymentAllocation.payment_id)
-        .where(Payment.org_id == org_id, ~Payment.deleted)
-    )
-    for invoice_id, amount, paid_on in allocations:
-        if invoice_id in provider_ids and paid_on is not None:
-            history[invoice_id].append(PolicyPayment(on=paid_on, amount=amount.normalize()))
+    for chunk in _chunks(provider_ids):
+        allocations = session.execute(
+            select(PaymentAllocation.invoice_provider_id, PaymentAllocation.amount, Payment.date)
+            .join(Payment, Payment.id == PaymentAllocation.payment_id)
+            .where(
+                Payment.org_id == org_id,
+                ~Payment.deleted,
+                PaymentAllocation.invoice_provider_id.in_(chunk),
+            )
+        )
+        for invoice_id, amount, paid_on in allocations:
+            if paid_on is not None:
+                history[invoice_id].append(PolicyPayment(on=paid_on, amount=amount.normalize()))
 
     inputs: list[DunningInput] = []
     for inv in invoices:

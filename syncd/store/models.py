@@ -233,6 +233,9 @@ class DunningState(Base):
     #: Earliest local day a cycle could act (NULL: not until something changes); indexed so a
     #: cycle plans only candidates instead of every open invoice.
     next_action_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: Fingerprint of the policies and settings this state was last planned under: after a
+    #: config change every invoice is planned once more.
+    plan_fingerprint: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
 
 

@@ -50,15 +50,15 @@ NOW = "2026-11-03T17:00:00+00:00"  # a Tuesday, 09:00 in Los Angeles: inside the
 SEED, INVOICES = 23, 24
 
 
-def _child(config: str, point: str, trace: str) -> None:
+def _child(config: str, point: str, trace: str, log: str) -> None:
     import syncd.crashpoints as cp
 
     cp._NAME, _, cp._NTH = point.partition("#")
     cp._TRACE = trace
     cp._HITS.clear()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    out = os.open(log or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
     from syncd.cli.app import app
 
     try:
@@ -69,10 +69,10 @@ def _child(config: str, point: str, trace: str) -> None:
 
 
 def run_child(
-    config: Path, point: str = "", trace: str = "", kill_after: float | None = None
+    config: Path, point: str = "", trace: str = "", kill_after: float | None = None, log: str = ""
 ) -> int:
     ctx = multiprocessing.get_context("fork")
-    proc = ctx.Process(target=_child, args=(str(config), point, trace))
+    proc = ctx.Process(target=_child, args=(str(config), point, trace, log))
     proc.start()
     if kill_after is not None:
         proc.join(kill_after)
@@ -102,11 +102,12 @@ class Outcome:
     provider_emails: int
     smtp: Counter[str]
 
-    def check_exactly_once(self) -> None:
+    def check_exactly_once(self, *, final: bool = True) -> None:
         assert all(n == 1 for n in self.notes.values()), self.notes
         assert all(n == 1 for n in self.fee_lines.values()), self.fee_lines
         assert all(n == 1 for n in self.smtp.values()), self.smtp
-        assert not {s for s in self.statuses.values()} - {"done", "skipped", "failed"}
+        if final:
+            assert not {s for s in self.statuses.values()} - {"done", "skipped", "failed"}
 
 
 def outcome(world: World) -> Outcome:
@@ -163,7 +164,10 @@ def make_world(tmp: Path, backend: str) -> Iterator[World]:
     tmp.mkdir(parents=True, exist_ok=True)
     with (
         smtp_server() as (inbox, port),
-        QuickBooksSandbox(seed=SEED, invoices=INVOICES, now=SANDBOX_NOW) as sandbox,
+        # The crash test is not about throttling: a world takes many runs in a few seconds.
+        QuickBooksSandbox(
+            seed=SEED, invoices=INVOICES, now=SANDBOX_NOW, rate_limit_per_minute=100_000
+        ) as sandbox,
     ):
         urls = _postgres_database() if backend == "postgresql" else iter([f"sqlite:///{tmp}/s.db"])
         for url in urls:
@@ -225,8 +229,19 @@ def test_every_action_happens_exactly_once_across_kills(tmp_path: Path, backend:
                     kills += 1
                     points_killed[point.partition("#")[0] or "random instant"] += 1
                 findings["killed" if code == -signal.SIGKILL else f"exit {code}"] += 1
-            assert run_child(world.config) in (0, 1)
+            log = world.config.with_name("final-run.log")
+            assert run_child(world.config, log=str(log), point="") in (0, 1)
             got = outcome(world)
+            if set(got.statuses.values()) & {"pending", "in_flight"}:
+                final = log.read_text()
+                # A kill between the provider rotating the refresh token and syncd saving it
+                # loses the connection (the old token is dead, the new one never stored):
+                # the org needs reconnecting. Nothing may have happened twice meanwhile.
+                assert "reconnect the organisation" in final, f"chain {chain}:\n{final}"
+                assert any(delay is not None for _, delay in chain), chain
+                got.check_exactly_once(final=False)
+                findings["connection lost: killed between token rotation and save"] += 1
+                continue  # (the only world of this generator: on to the next chain)
             got.check_exactly_once()
             assert got.statuses.keys() == ref.statuses.keys()
             for key, status in ref.statuses.items():

@@ -86,6 +86,18 @@ def test_a_failing_org_does_not_stop_the_others(tmp_path: Path) -> None:
     assert ran == ["west", "east"]
 
 
+def test_a_stop_before_the_scheduler_started_is_honoured(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path))
+    store = open_store(config.store_url)
+    try:
+        service = Service(store, config, FixedClock())
+        service.stop(signal.SIGTERM, None)  # arrives before run() started the scheduler
+        service.run()  # must return instead of blocking forever
+    finally:
+        store.close()
+    assert not service.scheduler.running
+
+
 def test_sigterm_stops_the_service_cleanly(tmp_path: Path) -> None:
     path = write(tmp_path)
     proc = subprocess.Popen(
@@ -103,7 +115,7 @@ def test_sigterm_stops_the_service_cleanly(tmp_path: Path) -> None:
                 break
             assert time.monotonic() < deadline, "service did not start"
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=90)
         assert proc.returncode == 0, err
         assert "stopping" in err
     finally:

@@ -250,6 +250,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            # The client went away mid-body: like any HTTP server, never hand a truncated
+            # request to the application (it would be answered, and a request id recorded).
+            self.close_connection = True
+            return
         url = urlsplit(self.path)
         query = {
             key: values[0] for key, values in parse_qs(url.query, keep_blank_values=True).items()

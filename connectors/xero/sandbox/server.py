@@ -68,6 +68,11 @@ class Dispatcher:
         query = parse_qs(parts.query, keep_blank_values=True)
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            # The client went away mid-body: like any HTTP server, never hand a truncated
+            # request to the application (it would be answered, and a key recorded).
+            handler.close_connection = True
+            return
         headers = {k.lower(): v for k, v in handler.headers.items()}
         low = path.lower().rstrip("/")
 

@@ -1,4 +1,5 @@
-"""Outbox hand-off marker for exactly-once email; indexed next_action_on on dunning state.
+"""Outbox hand-off marker for exactly-once email; next_action_on (indexed) and the policy
+fingerprint on dunning state, so a cycle plans only its candidates.
 
 Revision ID: 0002
 Revises: 0001
@@ -25,6 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("handed_at", UTCDateTime(), nullable=True))
     with op.batch_alter_table("dunning_states", schema=None) as batch_op:
         batch_op.add_column(sa.Column("next_action_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("plan_fingerprint", sa.String(length=64), nullable=True))
         batch_op.create_index(
             batch_op.f("ix_dunning_states_next_action_on"), ["next_action_on"], unique=False
         )
@@ -33,6 +35,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("dunning_states", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dunning_states_next_action_on"))
+        batch_op.drop_column("plan_fingerprint")
         batch_op.drop_column("next_action_on")
     with op.batch_alter_table("outbox_actions", schema=None) as batch_op:
         batch_op.drop_column("handed_at")

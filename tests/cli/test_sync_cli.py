@@ -1,0 +1,59 @@
+"""The README's sandbox flow through the installed command: print a config block, run the
+sandbox in another process, back up, sync, list."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.support.smtp import free_port
+
+SYNCD = [sys.executable, "-m", "syncd"]
+
+
+def test_print_config_backfill_sync_and_invoices(tmp_path: Path) -> None:
+    port = free_port()
+    common = ["--port", str(port), "--seed", "4", "--invoices", "60"]
+    block = subprocess.run(
+        [*SYNCD, "sandbox", "quickbooks", *common, "--print-config", "--name", "shop"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert block.startswith("[[orgs]]") and 'connector = "quickbooks"' in block
+    config = tmp_path / "syncd.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///syncd.db"\n\n{block}', encoding="utf-8")
+    server = subprocess.Popen(
+        [*SYNCD, "sandbox", "quickbooks", *common],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_sandbox/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        run = lambda *a: subprocess.run(  # noqa: E731
+            [*SYNCD, "--config", str(config), *a], capture_output=True, text=True
+        )
+        backfill = run("backfill")
+        assert backfill.returncode == 0, backfill.stderr
+        assert "backfill" in backfill.stderr + backfill.stdout
+        sync = run("sync")
+        assert sync.returncode == 0 and "incremental" in sync.stderr + sync.stdout
+        listed = run("invoices", "--json", "--open")
+        rows = json.loads(listed.stdout)
+        assert rows and all(r["org"] == "shop" and r["status"] == "open" for r in rows)
+        # The refresh token rotated at the provider and is kept encrypted, not in the config.
+        assert (tmp_path / "syncd.key").exists()
+        bad = run("backfill", "--org", "nope")
+        assert bad.returncode == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
