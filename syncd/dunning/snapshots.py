@@ -120,23 +120,39 @@ def load_inputs(
     open invoices of their customers (a grouped email lists every overdue invoice); without
     it, every invoice (only open ones unless ``open_only`` is off).
     """
-    stmt = select(Invoice).where(Invoice.org_id == org_id)
+    stmt = (
+        select(Invoice)
+        .where(Invoice.org_id == org_id)
+        .options(selectinload(Invoice.lines))
+        .order_by(Invoice.due_date, Invoice.provider_id)
+    )
     if open_only or due_on is not None:
         stmt = stmt.where(Invoice.status == "open", Invoice.balance > 0)
-    if due_on is not None:
-        customers_due = (
-            select(Invoice.customer_provider_id)
-            .outerjoin(DunningStateRow, DunningStateRow.invoice_id == Invoice.id)
-            .where(
-                Invoice.org_id == org_id,
-                Invoice.status == "open",
-                Invoice.balance > 0,
-                candidate_filter(org_id, due_on, fingerprint),
+    if due_on is None:
+        invoices = list(session.scalars(stmt))
+    else:
+        # Two plain steps rather than one IN (subquery): without fresh statistics (right after
+        # a big backfill) PostgreSQL may re-run such a subquery for every row.
+        customers_due = sorted(
+            set(
+                session.scalars(
+                    select(Invoice.customer_provider_id)
+                    .outerjoin(DunningStateRow, DunningStateRow.invoice_id == Invoice.id)
+                    .where(
+                        Invoice.org_id == org_id,
+                        Invoice.status == "open",
+                        Invoice.balance > 0,
+                        candidate_filter(org_id, due_on, fingerprint),
+                    )
+                )
             )
         )
-        stmt = stmt.where(Invoice.customer_provider_id.in_(customers_due))
-    stmt = stmt.options(selectinload(Invoice.lines)).order_by(Invoice.due_date, Invoice.provider_id)
-    invoices = list(session.scalars(stmt))
+        invoices = [
+            inv
+            for chunk in _chunks(customers_due)
+            for inv in session.scalars(stmt.where(Invoice.customer_provider_id.in_(chunk)))
+        ]
+        invoices.sort(key=lambda inv: (inv.due_date or date.min, inv.provider_id))
     ids = [inv.id for inv in invoices]
     provider_ids = [inv.provider_id for inv in invoices]
     customer_ids = sorted({inv.customer_provider_id for inv in invoices})
