@@ -10,12 +10,16 @@ frozen dataclasses with ``Decimal`` money, ISO currency codes and timezone-aware
 from __future__ import annotations
 
 import enum
+import ipaddress
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
+import requests
 from pydantic import BaseModel
 
 ENTRY_POINT_GROUP = "syncd.connectors"
@@ -298,3 +302,151 @@ class ConnectorFactory(Protocol):
     options_model: ClassVar[type[BaseModel]]
 
     def create(self, connection: OrgConnection) -> Connector: ...
+
+
+# -- OAuth 2 with rotating refresh tokens, shared by connectors ---------------------------
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure(url: str) -> None:
+    """Bearer tokens and client secrets travel only over HTTPS, except to a local sandbox."""
+    if urlsplit(url).scheme != "https" and not is_loopback(url):
+        raise ConnectorError(f"refusing to send credentials over plain HTTP to {url}")
+
+
+class OAuthTokens:
+    """One connection's tokens, refreshed by syncd itself; safe to share between threads.
+
+    Providers rotate refresh tokens and the SDKs neither persist the rotated one nor refresh
+    predictably, so the refresh is a plain form post to ``token_url`` and the rotated refresh
+    token is saved through :class:`TokenStore` *before* the new access token is used. The
+    stored token wins; the configured one is tried when a user reconnected the organisation
+    and pasted a new token into the config. ``refresh_lifetime`` is the provider's documented
+    refresh-token lifetime; without it the response's ``x_refresh_token_expires_in`` is used.
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        bootstrap_refresh_token: str,
+        store: TokenStore,
+        now: Callable[[], datetime],
+        ca_bundle: str | None = None,
+        margin: timedelta = timedelta(minutes=5),
+        timeout: float = 60,
+        refresh_lifetime: timedelta | None = None,
+    ) -> None:
+        require_secure(token_url)
+        self._provider = provider
+        self._token_url = token_url
+        self._client = (client_id, client_secret)
+        self._bootstrap = bootstrap_refresh_token
+        self._store = store
+        self._now = now
+        self._margin = margin
+        self._timeout = timeout
+        self._refresh_lifetime = refresh_lifetime
+        self._http = requests.Session()
+        if ca_bundle:
+            self._http.verify = ca_bundle
+        self._lock = threading.Lock()
+        self.refreshes = 0
+
+    def access_token(self) -> str:
+        with self._lock:
+            state = self._store.load()
+            if self._fresh(state):
+                assert state.access_token is not None
+                return state.access_token
+            return self._refresh(state)
+
+    def after_unauthorized(self, rejected: str | None) -> str:
+        """Refresh once after a 401, unless another caller already replaced the token."""
+        with self._lock:
+            state = self._store.load()
+            if state.access_token and state.access_token != rejected and self._fresh(state):
+                return state.access_token
+            return self._refresh(state)
+
+    def _fresh(self, state: TokenState) -> bool:
+        return bool(
+            state.access_token
+            and state.access_expires_at
+            and state.access_expires_at - self._margin > self._now()
+        )
+
+    def _refresh(self, state: TokenState) -> str:
+        candidates = [t for t in (state.refresh_token, self._bootstrap) if t]
+        last_error: AuthError | None = None
+        for refresh_token in dict.fromkeys(candidates):
+            try:
+                return self._exchange(refresh_token)
+            except AuthError as exc:
+                last_error = exc
+        raise last_error or AuthError("no refresh token; connect the organisation first")
+
+    def _exchange(self, refresh_token: str) -> str:
+        try:
+            response = self._http.post(
+                self._token_url,
+                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                auth=self._client,  # HTTP Basic keeps the secret out of the form body
+                headers={"Accept": "application/json"},
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            raise TransientError(f"token endpoint unreachable: {type(exc).__name__}") from None
+        if response.status_code in (400, 401):
+            error = _json_object(response).get("error", f"HTTP {response.status_code}")
+            raise AuthError(
+                f"{self._provider} refused the token refresh ({error}); reconnect the organisation"
+            )
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(f"token endpoint answered HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise AuthError(f"token endpoint answered HTTP {response.status_code}")
+        body = _json_object(response)
+        try:
+            access, expires_in = str(body["access_token"]), int(body["expires_in"])
+        except (KeyError, TypeError, ValueError):
+            raise TransientError("token endpoint answered without access_token") from None
+        now = self._now()
+        lifetime = self._refresh_lifetime
+        if lifetime is None and body.get("x_refresh_token_expires_in"):
+            lifetime = timedelta(seconds=int(body["x_refresh_token_expires_in"]))
+        # Saved before anyone uses the new access token: the old refresh token is now on its
+        # way out, and the new one exists nowhere else.
+        self._store.save(
+            TokenState(
+                access_token=access,
+                access_expires_at=now + timedelta(seconds=expires_in),
+                refresh_token=str(body.get("refresh_token") or refresh_token),
+                refresh_expires_at=now + lifetime if lifetime else None,
+            )
+        )
+        self.refreshes += 1
+        return access
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -10,149 +10,54 @@ tries to parse them.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from connectors.base import AuthError, ConnectorError, TokenState, TokenStore, TransientError
+from connectors.base import (
+    ConnectorError,
+    OAuthTokens,
+    TokenStore,
+    TransientError,
+    require_secure,
+)
 
 INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def require_secure(url: str) -> None:
-    """Bearer tokens travel only over HTTPS, except to a sandbox on this machine."""
-    if urlsplit(url).scheme != "https" and not is_loopback(url):
-        raise ConnectorError(f"refusing to send credentials over plain HTTP to {url}")
 
 
 class Unauthorized(ConnectorError):
     """The API answered 401: the access token expired early or was revoked."""
 
 
-class OAuthTokens:
-    """One connection's tokens; safe to share between threads of one process."""
-
-    def __init__(
-        self,
-        *,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        bootstrap_refresh_token: str,
-        store: TokenStore,
-        http: requests.Session,
-        now: Callable[[], datetime],
-        margin: timedelta = timedelta(minutes=5),
-        timeout: float = 60,
-    ) -> None:
-        require_secure(token_url)
-        self._token_url = token_url
-        self._client = (client_id, client_secret)
-        self._bootstrap = bootstrap_refresh_token
-        self._store = store
-        self._http = http
-        self._now = now
-        self._margin = margin
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self.refreshes = 0
-
-    def access_token(self) -> str:
-        with self._lock:
-            state = self._store.load()
-            if self._fresh(state):
-                assert state.access_token is not None
-                return state.access_token
-            return self._refresh(state)
-
-    def after_unauthorized(self, rejected: str) -> str:
-        """Refresh once after a 401, unless another caller already replaced the token."""
-        with self._lock:
-            state = self._store.load()
-            if state.access_token and state.access_token != rejected and self._fresh(state):
-                return state.access_token
-            return self._refresh(state)
-
-    def _fresh(self, state: TokenState) -> bool:
-        return bool(
-            state.access_token
-            and state.access_expires_at
-            and state.access_expires_at - self._margin > self._now()
-        )
-
-    def _refresh(self, state: TokenState) -> str:
-        candidates = [t for t in (state.refresh_token, self._bootstrap) if t]
-        # The stored (rotated) token wins; the configured one is tried when a user reconnected
-        # the org and pasted a new token into the config.
-        last_error: AuthError | None = None
-        for refresh_token in dict.fromkeys(candidates):
-            try:
-                return self._exchange(refresh_token)
-            except AuthError as exc:
-                last_error = exc
-        raise last_error or AuthError("no refresh token; connect the organisation first")
-
-    def _exchange(self, refresh_token: str) -> str:
-        try:
-            response = self._http.post(
-                self._token_url,
-                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                auth=self._client,
-                headers={"Accept": "application/json"},
-                timeout=self._timeout,
-            )
-        except requests.RequestException as exc:
-            raise TransientError(f"token endpoint unreachable: {type(exc).__name__}") from None
-        if response.status_code in (400, 401):
-            error = _json(response).get("error", f"HTTP {response.status_code}")
-            raise AuthError(f"token refresh refused ({error}); reconnect the organisation")
-        if response.status_code != 200:
-            raise TransientError(f"token endpoint answered HTTP {response.status_code}")
-        body = _json(response)
-        try:
-            access, expires_in = str(body["access_token"]), int(body["expires_in"])
-        except (KeyError, TypeError, ValueError):
-            raise TransientError("token endpoint answered without access_token") from None
-        now = self._now()
-        new_refresh = str(body.get("refresh_token") or refresh_token)
-        refresh_ttl = body.get("x_refresh_token_expires_in")
-        self._store.save(
-            TokenState(
-                access_token=access,
-                access_expires_at=now + timedelta(seconds=expires_in),
-                refresh_token=new_refresh,
-                refresh_expires_at=now + timedelta(seconds=int(refresh_ttl))
-                if refresh_ttl
-                else None,
-            )
-        )
-        self.refreshes += 1
-        return access
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+def quickbooks_tokens(
+    *,
+    token_url: str,
+    client_id: str,
+    client_secret: str,
+    bootstrap_refresh_token: str,
+    store: TokenStore,
+    now: Callable[[], datetime],
+    ca_bundle: str | None,
+    timeout: float,
+) -> OAuthTokens:
+    """Intuit states each refresh token's lifetime in ``x_refresh_token_expires_in``."""
+    return OAuthTokens(
+        provider="QuickBooks",
+        token_url=token_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        bootstrap_refresh_token=bootstrap_refresh_token,
+        store=store,
+        now=now,
+        ca_bundle=ca_bundle,
+        timeout=timeout,
+    )
 
 
 class RateLimiter:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-import requests
 from quickbooks import QuickBooks
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
 from quickbooks.mixins import DecimalEncoder
@@ -47,7 +46,7 @@ from connectors.base import (
 )
 
 from . import mapping, privatenote
-from .auth import INTUIT_TOKEN_URL, ApiSession, OAuthTokens, RateLimiter, Unauthorized
+from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, Unauthorized, quickbooks_tokens
 from .settings import QuickBooksCredentials, QuickBooksOptions
 
 PRODUCTION_API = "https://quickbooks.api.intuit.com/v3"
@@ -112,14 +111,14 @@ class QuickBooksConnector:
         api = connection.base_url or (
             SANDBOX_API if options.environment == "sandbox" else PRODUCTION_API
         )
-        self.tokens = OAuthTokens(
+        self.tokens = quickbooks_tokens(
             token_url=connection.token_url or INTUIT_TOKEN_URL,
             client_id=creds.client_id,
             client_secret=creds.client_secret.get_secret_value(),
             bootstrap_refresh_token=creds.refresh_token.get_secret_value(),
             store=connection.tokens,
-            http=_plain_session(options.ca_bundle),
             now=connection.now,
+            ca_bundle=options.ca_bundle,
             timeout=options.timeout_seconds,
         )
         self.session = ApiSession(
@@ -433,6 +432,7 @@ class QuickBooksConnector:
 
     def close(self) -> None:
         self.session.close()
+        self.tokens.close()
 
 
 _ENTITY_KIND = {
@@ -494,10 +494,3 @@ def _classify(exc: QuickbooksException) -> Exception:
     else:
         error = PermanentError(message)
     return error
-
-
-def _plain_session(ca_bundle: str | None) -> requests.Session:
-    session = requests.Session()
-    if ca_bundle:
-        session.verify = ca_bundle
-    return session

@@ -58,7 +58,7 @@ from connectors.base import (
 )
 
 from . import mapping
-from .auth import XERO_TOKEN_URL, OAuthTokens, Unauthorized, require_secure
+from .auth import XERO_TOKEN_URL, Unauthorized, require_secure, xero_tokens
 from .limits import MAX_CONCURRENT, DayLimitReached, RateGovernor
 from .settings import XeroCredentials, XeroOptions
 from .transport import NotFound, RawResponse, Rejected, XeroTransport
@@ -212,7 +212,7 @@ class XeroConnector:
         self.max_attempts = max_attempts
         api_url = (connection.base_url or XERO_API).rstrip("/")
         require_secure(api_url)
-        self.tokens = OAuthTokens(
+        self.tokens = xero_tokens(
             token_url=connection.token_url or XERO_TOKEN_URL,
             client_id=creds.client_id,
             client_secret=creds.client_secret.get_secret_value(),

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import PermanentError
+from connectors.base import PermanentError, is_loopback, require_secure
 from connectors.quickbooks import privatenote
-from connectors.quickbooks.auth import RateLimiter, is_loopback, require_secure
+from connectors.quickbooks.auth import RateLimiter
 from connectors.quickbooks.client import request_id
 from connectors.quickbooks.mapping import invoice_lines
 
