@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -70,6 +70,17 @@ class CustomerRecord:
     active: bool = True
     deleted: bool = False
     locale: str | None = None
+    #: Customer groups, types or tags as the provider names them (Xero ContactGroups by
+    #: name, QuickBooks CustomerTypeRef by name); policy rules match these.
+    groups: tuple[str, ...] = ()
+    #: ISO 3166-1 alpha-2 country of the billing address, where the provider has one.
+    country: str | None = None
+    #: True for a business, False for a consumer, None when the provider does not say
+    #: (statutory interest applies only to business debts; the policy decides the default).
+    is_business: bool | None = None
+    phone: str | None = None
+    #: Billing address lines, most specific first (for letters and case files).
+    address: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -201,6 +212,35 @@ class ActionResult:
     invoice: InvoiceRecord | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CompanyInfo:
+    """The business syncd speaks for: its name signs every email and heads every letter."""
+
+    name: str
+    legal_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: tuple[str, ...] = ()
+    country: str | None = None
+    base_currency: str | None = None
+
+
+class FindingSeverity(enum.StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    #: Something that would make an action fail at execution time.
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightFinding:
+    """One pre-flight check a connector ran against the live provider (``syncd check``)."""
+
+    check: str
+    severity: FindingSeverity
+    detail: str
+
+
 class ConnectorError(Exception):
     """Base of provider errors. Messages must never contain secrets."""
 
@@ -263,6 +303,21 @@ class Connector(Protocol):
 
     def fetch_invoice(self, provider_id: str) -> InvoiceRecord | None:
         """Read one invoice fresh from the provider; ``None`` if it no longer exists."""
+        ...
+
+    def fetch_records(self, entity: EntityKind, provider_ids: Sequence[str]) -> Page:
+        """Read the named records fresh in as few calls as the provider allows (batched
+        fresh reads, webhook-triggered syncs). Ids the provider no longer has come back as
+        :class:`Deletion` entries; the page's ``cursor`` is ``None``."""
+        ...
+
+    def company_info(self) -> CompanyInfo:
+        """The connected business as the provider describes it."""
+        ...
+
+    def preflight(self) -> list[PreflightFinding]:
+        """Check, without writing anything, that every write this connection is configured
+        for would be accepted (late-fee item, account, tax code; reminder channel)."""
         ...
 
     def add_note(self, invoice_id: str, text: str, *, idempotency_key: str) -> ActionResult: ...
