@@ -4,7 +4,13 @@ Nothing here does I/O, reads the clock or imports the rest of syncd; ``today`` i
 argument. The public entry points are re-exported here; see ``README.md``.
 """
 
-from policies.actions import ActionKind, EmailItem, IdempotencyKey, PlannedAction
+from policies.actions import (
+    ACCOUNT_SUMMARY_TEMPLATE,
+    ActionKind,
+    EmailItem,
+    IdempotencyKey,
+    PlannedAction,
+)
 from policies.calendar import SendCalendar
 from policies.engine import InvoiceDecision, OrgContext, Outcome, PlanResult, plan_cycle
 from policies.explain import explain_decision, explain_invoice, explain_policy
@@ -16,6 +22,7 @@ from policies.schema import (
     CalendarConfig,
     ConfigIssue,
     EscalationLevel,
+    OnboardingConfig,
     PolicyConfig,
     PolicyConfigError,
     PolicySettings,
@@ -41,6 +48,7 @@ from policies.snapshot import (
 )
 
 __all__ = [
+    "ACCOUNT_SUMMARY_TEMPLATE",
     "ActionKind",
     "CalendarConfig",
     "ConfigIssue",
@@ -58,6 +66,7 @@ __all__ = [
     "InvoiceSnapshot",
     "InvoiceStatus",
     "Money",
+    "OnboardingConfig",
     "OrgContext",
     "Outcome",
     "Payment",

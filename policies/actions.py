@@ -31,6 +31,10 @@ from urllib.parse import quote
 from policies.money import Money
 from policies.schema import EscalationLevel
 
+ACCOUNT_SUMMARY_TEMPLATE = "account-summary"
+"""The default onboarding entry template: a polite summary of every overdue invoice,
+sent to customers already overdue when syncd goes live; it claims no earlier reminder."""
+
 
 class ActionKind(StrEnum):
     EMAIL = "email"
@@ -129,6 +133,14 @@ class PlannedAction:
     level: EscalationLevel | None = None
     items: tuple[EmailItem, ...] = ()
     also_overdue: tuple[str, ...] = ()
+    coming_up: tuple[EmailItem, ...] = ()
+    """Grouped emails: the customer's invoices not yet due, listed separately and never
+    part of the amount demanded."""
+    review: str | None = None
+    """When set, hold the action for human review whatever the org's review mode says;
+    the text says why (e.g. overdue 230 days at go-live)."""
+    review_mode: str | None = None
+    """The step's own override of the org's review mode: ``"always"`` / ``"never"``."""
 
     def invoice_ids(self) -> tuple[str, ...]:
         if self.items:
@@ -161,6 +173,16 @@ class PlannedAction:
                 for i in self.items
             ],
             "also_overdue": list(self.also_overdue),
+            "coming_up": [
+                {
+                    "provider_id": i.invoice_id,
+                    "number": i.number,
+                    "due_date": i.due_date.isoformat(),
+                    "balance": str(i.balance.amount),
+                    "currency": i.balance.currency,
+                }
+                for i in self.coming_up
+            ],
             "policy": self.policy,
             "step": self.step_id,
             "template": self.template,
@@ -170,4 +192,6 @@ class PlannedAction:
             "level": None if self.level is None else self.level.value,
             "scheduled_for": self.scheduled_for.isoformat(),
             "reason": self.reason,
+            "review": self.review,
+            "review_mode": self.review_mode,
         }

@@ -71,6 +71,10 @@ class OrgContext:
     org: str
     timezone: ZoneInfo
     default_policy: str | None
+    go_live: date | None = None
+    """The day syncd started dunning for this org. With it set, nothing dated before it is
+    charged (unless a policy opts in to backdating) and invoices already overdue on it
+    enter the ladder at the onboarding step. None: no go-live rules."""
 
 
 class Outcome(StrEnum):
@@ -110,6 +114,9 @@ class PlanResult:
     states: Mapping[str, DunningState]
     """New state per invoice id, only for invoices whose state changed."""
     decisions: tuple[InvoiceDecision, ...]
+    warnings: tuple[str, ...] = ()
+    """Problems the user should fix that did not stop planning (e.g. the reference-rate
+    table does not cover the dates a policy's interest needs)."""
 
 
 _KIND_ORDER = {

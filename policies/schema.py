@@ -331,6 +331,8 @@ class StepConfig(_Model):
     label: str | None = None
     min_balance: Amount | None = None
     customer_groups: list[str] | None = None
+    review: Literal["always", "never"] | None = None
+    """Override the org's review mode for this step's actions (``PlannedAction.review_mode``)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -433,6 +435,31 @@ class InterestConfig(_Model):
     margin_points: Annotated[Decimal, Field(ge=0, le=50)] = Decimal(8)
     compensation: bool = True
     day_basis: Literal[360, 365] = 365
+    currencies: list[Currency] | None = None
+    """Debt currencies the claim applies to; default: GBP for ``uk``, EUR for ``eu``."""
+    business_customers_default: bool | None = None
+    """Whether a customer whose type is unknown is treated as a business. Unset (the
+    careful default): the claim is planned but held for review, because the statutes
+    cover business debts only and claiming from a consumer would be wrong."""
+
+    def applies_to(self) -> tuple[str, ...]:
+        if self.currencies is not None:
+            return tuple(self.currencies)
+        return ("GBP",) if self.regime is InterestRegime.UK else ("EUR",)
+
+
+class OnboardingConfig(_Model):
+    """How invoices already overdue on the org's go-live date enter the ladder.
+
+    They get one entry email per customer (``template``, a polite account summary that
+    claims no earlier reminder) ``delay_days`` after go-live; later steps count from the
+    entry. Invoices more than ``review_older_than_days`` overdue at go-live are held for
+    human review instead of automatic dunning.
+    """
+
+    template: Annotated[str, Field(min_length=1)] = "account-summary"
+    delay_days: Annotated[int, Field(ge=0, le=365)] = 0
+    review_older_than_days: Annotated[int, Field(ge=0, le=3650)] = 180
 
 
 class PolicyConfig(_Model):
@@ -445,6 +472,15 @@ class PolicyConfig(_Model):
     fees: dict[str, FeeRuleConfig] = Field(default_factory=dict)
     fee_cap: FeeCapConfig | None = None
     interest: InterestConfig | None = None
+    onboarding: OnboardingConfig = Field(default_factory=OnboardingConfig)
+    backdate_fees: bool = False
+    """Charge fee periods dated before the org's go-live. The riskier choice: customers
+    are billed for time syncd was not dunning them."""
+    backdate_interest: bool = False
+    """Claim statutory interest (and compensation) for days before go-live. Riskier."""
+    max_catch_up_periods: Annotated[int, Field(ge=0, le=1000)] = 1
+    """Fee periods missed while syncd was not running that one cycle may still charge,
+    besides the current period; older ones are waived."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PolicyConfig:

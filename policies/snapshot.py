@@ -101,6 +101,12 @@ class CustomerSnapshot:
     groups: frozenset[str] = frozenset()
     """Customer groups and tags alike; rules and step filters match either."""
     holds: tuple[Hold, ...] = ()
+    is_business: bool | None = None
+    """True for a business customer, False for a consumer, None when the provider does
+    not say. Statutory late-payment interest is for business debts only (see
+    ``interest.business_status``)."""
+    country: str | None = None
+    """ISO 3166-1 alpha-2, when the provider has it."""
 
 
 class StepOutcome(StrEnum):
