@@ -16,6 +16,8 @@ from .context import CliState
 from .demo_cmd import demo
 from .dunning_cmd import dispute, pause, plan, policy_app, resume, simulate
 from .invoices import invoices
+from .preview_cmd import preview
+from .review_cmd import app as review_app
 from .run_cmd import actions, retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
 from .sync_cmd import backfill, sync
@@ -43,6 +45,8 @@ app.command("run-once")(run_once_cmd)
 app.command("run")(run)
 app.command("actions")(actions)
 app.command("retry")(retry)
+app.add_typer(review_app, name="review")
+app.command("preview")(preview)
 
 
 @app.callback()

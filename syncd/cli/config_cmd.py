@@ -7,6 +7,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from syncd.review.golive import go_live_summary
+from syncd.review.hold import review_mode_label
+
 from .context import state_of
 
 app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
@@ -20,9 +23,20 @@ def check(ctx: typer.Context) -> None:
     console = Console(highlight=False)
     console.print(f"config OK: {config.path}")
     console.print(f"store: {make_url(settings.store.url).render_as_string(hide_password=True)}")
-    table = Table("org", "connector", "policy", "timezone", "API host", title="orgs")
+    go_live = go_live_summary(config)
+    table = Table(
+        "org", "connector", "policy", "timezone", "API host", "go-live", "review", title="orgs"
+    )
     for org in settings.orgs:
-        table.add_row(org.name, org.connector, org.policy, org.timezone, org.base_url or "default")
+        table.add_row(
+            org.name,
+            org.connector,
+            org.policy,
+            org.timezone,
+            org.base_url or "default",
+            go_live[org.name],
+            review_mode_label(config, org.name),
+        )
     console.print(table)
     names = ", ".join(sorted(settings.policies)) or "(none; presets only)"
     console.print(f"policies defined in config: {names}")

@@ -18,6 +18,7 @@ from syncd.connections import org_id_for
 from syncd.dunning.holds import HoldError, Scope, place_hold, release_holds
 from syncd.dunning.planning import as_of_datetime, org_context, plan_org, simulate_org
 from syncd.dunning.snapshots import load_inputs
+from syncd.review.golive import go_live_for
 
 from .context import CliState, state_of
 
@@ -146,8 +147,9 @@ def explain(
     org_name = _orgs(state, org)[0]
     with state.store() as store:
         org_id = org_id_for(store, config, org_name, state.clock)
-        ctx_org = org_context(config, org_name)
         with store.sessions() as session:
+            go_live = go_live_for(session, config, org_name, org_id, record=False)
+            ctx_org = org_context(config, org_name, go_live)
             items = [
                 i
                 for i in load_inputs(session, org_id, ctx_org.timezone, open_only=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +40,10 @@ class EmailSettings(Strict):
     bcc: str | None = None
     templates_dir: str | None = None
     timeout_seconds: float = Field(default=30, gt=0)
+    #: Where the daily digest of actions awaiting review goes (none: no digest).
+    digest_to: str | None = None
+    #: Local hour (org timezone) from which the day's digest may be sent.
+    digest_hour: int = Field(default=10, ge=0, le=23)
 
 
 class OrgSettings(Strict):
@@ -54,6 +59,10 @@ class OrgSettings(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
     #: Overrides ``[dunning]`` (rules, calendar, rates) for this org, section by section.
     dunning: dict[str, Any] = Field(default_factory=dict)
+    #: The day syncd starts dunning this org; absent: the day its first backfill completed.
+    go_live: date | None = None
+    #: What waits for a human before it runs; absent means "all" (a new org's safe mode).
+    review: Literal["all", "fees-and-escalations", "first-contact", "off"] | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -27,6 +27,7 @@ from ..config.loader import LoadedConfig
 from ..connections import connect, org_id_for
 from ..logs import get_logger
 from ..outbox.executor import Executor
+from ..review.digest import send_digest_if_due
 from ..store import Store
 from ..sync import Syncer
 from .runner import default_mailer, run_org_once
@@ -95,6 +96,12 @@ class Service:
             self.executors.discard(executor)
             connector.close()
 
+    def _digest(self, org: str) -> None:
+        if self.dry_run or not self.config.settings.email.digest_to:
+            return
+        org_id = org_id_for(self.store, self.config, org, self.clock)
+        send_digest_if_due(self.store, self.config, org, org_id, self.clock)
+
     def schedule(self) -> None:
         daemon = self.config.settings.daemon
         common: dict[str, Any] = {
@@ -123,6 +130,14 @@ class Service:
                 IntervalTrigger(minutes=1),
                 args=(name, "execute", lambda n=name: self._execute(n)),
                 id=f"{name}:execute",
+                **common,
+            )
+            # The review digest: checked every 10 minutes, sent at most once a day.
+            self.scheduler.add_job(
+                self._guarded,
+                IntervalTrigger(minutes=10),
+                args=(name, "digest", lambda n=name: self._digest(n)),
+                id=f"{name}:digest",
                 **common,
             )
 

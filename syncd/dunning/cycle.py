@@ -17,6 +17,7 @@ from policies import DunningState
 
 from ..config.loader import LoadedConfig
 from ..crashpoints import crashpoint
+from ..review.hold import Holds
 from ..store import Store
 from ..store.audit import record
 from ..store.models import DunningState as DunningStateRow
@@ -31,6 +32,8 @@ class CycleReport:
     queued: int = 0
     already_queued: int = 0
     states: int = 0
+    #: Of ``queued``: written as awaiting review.
+    held: int = 0
 
 
 def run_cycle(
@@ -42,6 +45,7 @@ def run_cycle(
         result = plan.result
         report.planned = len(result.actions)
         keys = [str(a.key) for a in result.actions]
+        holds = Holds(session, config, org_name, org_id, result.actions)
         existing = (
             set(
                 session.scalars(
@@ -59,6 +63,7 @@ def run_cycle(
                 report.already_queued += 1
                 continue
             existing.add(key)
+            held = holds.reason(action)
             session.add(
                 OutboxAction(
                     org_id=org_id,
@@ -67,7 +72,8 @@ def run_cycle(
                     invoice_provider_id=action.invoice_id,
                     customer_provider_id=action.customer_id,
                     payload=action.to_dict(),
-                    status=OutboxStatus.PENDING.value,
+                    status=(OutboxStatus.AWAITING_REVIEW if held else OutboxStatus.PENDING).value,
+                    review_reason=held,
                     attempts=0,
                     scheduled_for=action.scheduled_for,
                     created_at=now,
@@ -82,8 +88,10 @@ def run_cycle(
                 subject_type="action",
                 subject_id=key,
                 reason=action.reason,
+                review=held,
             )
             report.queued += 1
+            report.held += int(held is not None)
         # Every planned invoice records the fingerprint it was planned under (and when), so
         # the next cycle skips it until it is due or something changes.
         touched = set(plan.planned) | set(result.states)

@@ -13,12 +13,15 @@ from sqlalchemy.orm import Session
 from policies import OrgContext, PlanResult, SimulationResult, plan_cycle, simulate
 
 from ..config.loader import LoadedConfig
+from ..review.golive import go_live_for
 from .snapshots import load_inputs
 
 
-def org_context(config: LoadedConfig, org_name: str) -> OrgContext:
+def org_context(config: LoadedConfig, org_name: str, go_live: date | None = None) -> OrgContext:
     org = config.settings.org(org_name)
-    return OrgContext(org=org.name, timezone=ZoneInfo(org.timezone), default_policy=org.policy)
+    return OrgContext(
+        org=org.name, timezone=ZoneInfo(org.timezone), default_policy=org.policy, go_live=go_live
+    )
 
 
 def as_of_datetime(
@@ -31,15 +34,17 @@ def as_of_datetime(
     return datetime.combine(day, time(9, 0), tzinfo=tz)
 
 
-def policy_fingerprint(config: LoadedConfig, org_name: str) -> str:
+def policy_fingerprint(config: LoadedConfig, org_name: str, go_live: date | None = None) -> str:
     """Changes whenever anything that shapes this org's plans changes in the config."""
     org = config.settings.org(org_name)
-    shape = {
+    shape: dict[str, object] = {
         "policy": org.policy,
         "timezone": org.timezone,
         "policies": {n: p.model_dump(mode="json") for n, p in sorted(config.policies.items())},
         "dunning": config.dunning[org_name].model_dump(mode="json"),
     }
+    if go_live is not None:
+        shape["go_live"] = go_live.isoformat()
     blob = json.dumps(shape, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -56,8 +61,9 @@ def plan_org_candidates(
     session: Session, config: LoadedConfig, org_name: str, org_id: int, as_of: datetime
 ) -> OrgPlan:
     """Plan only the invoices that can have something to do at ``as_of``."""
-    ctx = org_context(config, org_name)
-    fingerprint = policy_fingerprint(config, org_name)
+    go_live = go_live_for(session, config, org_name, org_id, record=True)
+    ctx = org_context(config, org_name, go_live)
+    fingerprint = policy_fingerprint(config, org_name, go_live)
     due_on = as_of.astimezone(ctx.timezone).date()
     inputs = load_inputs(session, org_id, ctx.timezone, due_on=due_on, fingerprint=fingerprint)
     result = plan_cycle(
@@ -85,7 +91,8 @@ def simulate_org(
     end: date,
     policy: str | None,
 ) -> SimulationResult:
-    ctx = org_context(config, org_name)
+    go_live = go_live_for(session, config, org_name, org_id, record=False)
+    ctx = org_context(config, org_name, go_live)
     return simulate(
         org=ctx,
         policies=config.policies,

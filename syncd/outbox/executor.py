@@ -20,7 +20,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -31,7 +30,6 @@ from connectors.base import (
     Connector,
     InvoiceRecord,
     InvoiceStatus,
-    LateFee,
     Page,
     PermanentError,
     TransientError,
@@ -43,6 +41,7 @@ from ..store import Store, apply_page
 from ..store.audit import record
 from ..store.models import DunningState as DunningStateRow
 from ..store.models import Invoice, OutboxAction, OutboxStatus
+from .writes import fee_line, note_text
 
 log = get_logger(__name__)
 
@@ -261,26 +260,16 @@ class Executor:
         crashpoint("executor.before_provider")
         result: ActionResult
         if row.kind == "note":
-            result = self.connector.add_note(
-                invoice_id, str(payload.get("text") or payload["reason"]), idempotency_key=key
-            )
+            result = self.connector.add_note(invoice_id, note_text(payload), idempotency_key=key)
         elif row.kind == "provider_email":
             result = self.connector.send_reminder(invoice_id, to=None, idempotency_key=key)
         else:
-            amount = Decimal(str(payload["amount"]))
-            currency = str(payload["currency"])
-            if currency != fresh.currency:
-                raise PermanentError(f"{row.kind} in {currency} on an invoice in {fresh.currency}")
-            label = {
-                "late_fee": "Late fee",
-                "interest": "Statutory interest",
-                "compensation": "Fixed-sum compensation",
-            }[row.kind]
-            result = self.connector.add_late_fee(
-                invoice_id,
-                LateFee(amount, currency, f"{label}: {payload['reason']}"[:300]),
-                idempotency_key=key,
-            )
+            line = fee_line(row.kind, payload)
+            if line.currency != fresh.currency:
+                raise PermanentError(
+                    f"{row.kind} in {line.currency} on an invoice in {fresh.currency}"
+                )
+            result = self.connector.add_late_fee(invoice_id, line, idempotency_key=key)
         crashpoint("executor.after_provider")
         if result.invoice is not None:
             with self.store.sessions.begin() as session:

@@ -54,6 +54,9 @@ class OutboxStatus(enum.StrEnum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    #: Held for a human (``syncd review``): nothing in this state reaches a customer, the
+    #: ledger or the provider, and the executor never selects it.
+    AWAITING_REVIEW = "awaiting_review"
 
 
 class Org(Base):
@@ -73,6 +76,9 @@ class Org(Base):
     token_updated_at: Mapped[datetime | None]
     #: Bumped on every token write so concurrent refreshers can detect a lost race.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
+    #: The day dunning started, recorded once the first backfill completed (the config's
+    #: ``go_live`` overrides it).
+    go_live: Mapped[date | None] = mapped_column(Date)
 
 
 class Customer(Base):
@@ -286,6 +292,11 @@ class OutboxAction(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: Why the action was held for review (NULL: it never was).
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    #: Who approved or skipped it, and when (also in the audit log).
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

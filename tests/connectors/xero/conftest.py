@@ -40,6 +40,7 @@ def write_config(
 name = "{name}"
 connector = "xero"
 policy = "standard"
+review = "off"
 base_url = "{org["base_url"]}"
 token_url = "{org["token_url"]}"
 
