@@ -41,7 +41,10 @@ def _text(row: OutboxAction, shown: Rendered) -> str:
         return head + f"note text:\n{shown.note}\n"
     if shown.fee is not None:
         fee = shown.fee
-        return head + f"fee line: {fee.description}\namount: {fee.amount} {fee.currency}\n"
+        return head + (
+            f"fee line: {fee.description}\namount: {fee.amount} {fee.currency}\n"
+            "(the connector appends its [syncd:KEY] tag to the description)\n"
+        )
     return head + f"{shown.detail or ''}\n"
 
 
@@ -99,7 +102,7 @@ def preview(
                 ).first()
                 if found is None:
                     raise _fail(f"no action {action_id} in the outbox")
-                row, org_name = found.tuple()
+                row, org_name = found
                 if org_name not in {o.name for o in config.settings.orgs}:
                     raise _fail(f"action {action_id} belongs to org {org_name!r}, not configured")
                 rows = [row]

@@ -33,7 +33,7 @@ def first_backfill_day(session: Session, org_id: int, tz: ZoneInfo) -> date | No
             SyncCursor.stream.in_(BACKFILL_STREAMS),
             SyncCursor.backfill_completed_at.is_not(None),
         )
-    ).tuples()
+    )
     # (A Result has .keys(), so dict(result) would treat it as a mapping.)
     done = {stream: at for stream, at in rows}
     if set(done) < BACKFILL_STREAMS or not done:

@@ -62,7 +62,7 @@ def contacted_customers(session: Session, org_id: int, customers: Iterable[str])
                 OutboxAction.kind.in_(CONTACT_KINDS),
                 OutboxAction.customer_provider_id.in_(wanted[start : start + 5000]),
             )
-        ).tuples()
+        )
         found.update(c for c, result in rows if c is not None and _confirmed(result))
     return found
 

@@ -58,7 +58,7 @@ class Pending:
         if payload.get("amount") is not None:
             return Decimal(str(payload["amount"])), payload.get("currency")
         currencies = {i.get("currency") for i in self.invoices}
-        if len(currencies) == 1 and self.invoices:
+        if len(currencies) == 1 and all(i.get("balance") is not None for i in self.invoices):
             return sum((Decimal(str(i["balance"])) for i in self.invoices), Decimal(0)), next(
                 iter(currencies)
             )
@@ -78,7 +78,7 @@ def _customer_filter(session: Session, customer: str) -> Any:
     named = select(Customer.provider_id, Customer.org_id).where(
         func.lower(Customer.name) == customer.lower()
     )
-    pairs = session.execute(named).tuples().all()
+    pairs = session.execute(named).all()
     return or_(
         OutboxAction.customer_provider_id == customer,
         *(
@@ -113,8 +113,7 @@ def pending(session: Session, selection: Selection | None = None) -> list[Pendin
         stmt = stmt.where(_customer_filter(session, sel.customer))
     stmt = stmt.order_by(Org.name, OutboxAction.customer_provider_id, OutboxAction.id)
     return [
-        Pending(row, org, name, _invoices(row.payload))
-        for row, org, name in session.execute(stmt).tuples()
+        Pending(row, org, name, _invoices(row.payload)) for row, org, name in session.execute(stmt)
     ]
 
 
