@@ -23,20 +23,23 @@ def check(ctx: typer.Context) -> None:
     console = Console(highlight=False)
     console.print(f"config OK: {config.path}")
     console.print(f"store: {make_url(settings.store.url).render_as_string(hide_password=True)}")
-    go_live = go_live_summary(config)
-    table = Table(
-        "org", "connector", "policy", "timezone", "API host", "go-live", "review", title="orgs"
-    )
+    table = Table("org", "connector", "policy", "timezone", "API host", title="orgs")
     for org in settings.orgs:
-        table.add_row(
-            org.name,
-            org.connector,
-            org.policy,
-            org.timezone,
-            org.base_url or "default",
-            go_live[org.name],
-            review_mode_label(config, org.name),
-        )
+        table.add_row(org.name, org.connector, org.policy, org.timezone, org.base_url or "default")
     console.print(table)
+    go_live = go_live_summary(config)
+    for org in settings.orgs:
+        console.print(
+            f"{org.name}: go-live {go_live[org.name]}; "
+            f"review {review_mode_label(config, org.name)}",
+            markup=False,
+            soft_wrap=True,
+        )
+    if settings.email.digest_to:
+        console.print(
+            f"review digest: daily to {settings.email.digest_to} "
+            f"from {settings.email.digest_hour}:00 (org time)",
+            markup=False,
+        )
     names = ", ".join(sorted(settings.policies)) or "(none; presets only)"
     console.print(f"policies defined in config: {names}")

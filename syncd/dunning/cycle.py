@@ -17,6 +17,7 @@ from policies import DunningState
 
 from ..config.loader import LoadedConfig
 from ..crashpoints import crashpoint
+from ..review.golive import go_live_for
 from ..review.hold import Holds
 from ..store import Store
 from ..store.audit import record
@@ -41,6 +42,7 @@ def run_cycle(
 ) -> CycleReport:
     report = CycleReport(org_name)
     with store.sessions.begin() as session:
+        go_live_for(session, config, org_name, org_id, record=True)  # first cycle: stored
         plan = plan_org_candidates(session, config, org_name, org_id, now)
         result = plan.result
         report.planned = len(result.actions)

@@ -61,7 +61,7 @@ def plan_org_candidates(
     session: Session, config: LoadedConfig, org_name: str, org_id: int, as_of: datetime
 ) -> OrgPlan:
     """Plan only the invoices that can have something to do at ``as_of``."""
-    go_live = go_live_for(session, config, org_name, org_id, record=True)
+    go_live = go_live_for(session, config, org_name, org_id, record=False)
     ctx = org_context(config, org_name, go_live)
     fingerprint = policy_fingerprint(config, org_name, go_live)
     due_on = as_of.astimezone(ctx.timezone).date()
