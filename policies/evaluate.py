@@ -193,6 +193,11 @@ def gate(
     policy = policies[name]
     ob = onboarding_for(org.go_live, policy, inv, st)
     reasons = [selection.reason]
+    if ob is None and org.go_live is not None and org.go_live > inv.due_date and st.steps:
+        reasons.append(
+            f"go-live {org.go_live.isoformat()}: dunned before go-live rules applied, "
+            "it carries on where it stood"
+        )
     if ob is not None:
         reasons.append(describe_onboarding(ob))
         if ob.review is not None:

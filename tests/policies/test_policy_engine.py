@@ -461,6 +461,8 @@ def test_simulate_compares_policies_and_stops_on_payment() -> None:
         "notes": 3,  # a: reminder + final notice; b: reminder
         "escalations": 1,
         "stops": 0,
+        "held_for_review": 0,
+        "fee_periods_waived": 0,
         "fees": {"GBP": "15.00"},
         "interest": {},
         "compensation": {},
