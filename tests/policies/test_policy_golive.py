@@ -307,7 +307,8 @@ def test_refund_reopen_charges_no_period_that_began_on_a_zero_balance() -> None:
         as_of=at(date(2024, 5, 14)),
         invoices=[DunningInput(invoice, CustomerSnapshot("c1"), reopened.states["r"])],
     )
-    assert [(a.key.period, a.amount) for a in may.actions] == [("3", a.amount) for a in may.actions]
+    # 14 May: the balance is open again: period 3, 1.5% of 1,000 = 15.00
+    assert [(a.kind, a.key.period) for a in may.actions] == [(ActionKind.LATE_FEE, "3")]
     assert [a.amount.amount for a in may.actions if a.amount] == [Decimal("15.00")]
 
 
