@@ -29,6 +29,7 @@ def default_mailer(
     store: Store, config: LoadedConfig, org_name: str, org_id: int, clock: Clock
 ) -> EmailSender:
     org = config.settings.org(org_name)
+    folder = config.settings.email.templates_dir
     return ReminderMailer(
         store,
         org_id,
@@ -36,6 +37,8 @@ def default_mailer(
         org_name=org_name,
         timezone=org.timezone,
         now=clock.now,
+        # ``[email] templates_dir`` overrides the built-in wording (relative to the config).
+        templates_dir=str(config.path.parent / folder) if folder else None,
     )
 
 

@@ -24,6 +24,7 @@ from tests.connectors.xero import conftest as xero
 from tests.support.smtp import Inbox, smtp_server
 
 runner = CliRunner()
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def email_section(port: int, digest_to: str | None = None) -> str:
@@ -41,6 +42,10 @@ def default_review(path: Path, port: int, *, add_email: bool, **extra: str) -> L
         text = text.replace('policy = "standard"\n', f'policy = "standard"\n{key} = {value}\n')
     if add_email:
         text += email_section(port)
+    # The onboarding email of an org's first cycle; its real wording ships with the package.
+    text = text.replace(
+        'bcc = "ar@acme.test"\n', f'bcc = "ar@acme.test"\ntemplates_dir = "{TEMPLATES}"\n'
+    )
     path.write_text(text, encoding="utf-8")
     return load_config(path)
 

@@ -23,6 +23,13 @@ def qbo(tmp_path: Path, store_url: str) -> Iterator[World]:
         yield from make_world("quickbooks", tmp_path, store_url, port, inbox)
 
 
+@pytest.fixture
+def live_qbo(tmp_path: Path, store_url: str) -> Iterator[World]:
+    """Live since long before the backlog: the ordinary ladder, fees included."""
+    with smtp_server() as (inbox, port):
+        yield from make_world("quickbooks", tmp_path, store_url, port, inbox, go_live="2025-01-01")
+
+
 def parse(data: bytes) -> EmailMessage:
     msg = email.message_from_bytes(data, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
@@ -59,7 +66,8 @@ def test_preview_of_an_email_is_what_the_executor_sends(qbo: World, tmp_path: Pa
     assert body(sent, "html") == body(previewed, "html")
 
 
-def test_preview_of_a_fee_is_the_line_the_executor_writes(qbo: World) -> None:
+def test_preview_of_a_fee_is_the_line_the_executor_writes(live_qbo: World) -> None:
+    qbo = live_qbo
     qbo.cli("run-once")
     items = qbo.review_json()
     fee = next(i for i in items if i["kind"] == "late_fee")
