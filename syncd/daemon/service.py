@@ -132,14 +132,15 @@ class Service:
                 id=f"{name}:execute",
                 **common,
             )
-            # The review digest: checked every 10 minutes, sent at most once a day.
-            self.scheduler.add_job(
-                self._guarded,
-                IntervalTrigger(minutes=10),
-                args=(name, "digest", lambda n=name: self._digest(n)),
-                id=f"{name}:digest",
-                **common,
-            )
+            if self.config.settings.email.digest_to:
+                # The review digest: checked every 10 minutes, sent at most once a day.
+                self.scheduler.add_job(
+                    self._guarded,
+                    IntervalTrigger(minutes=10),
+                    args=(name, "digest", lambda n=name: self._digest(n)),
+                    id=f"{name}:digest",
+                    **common,
+                )
 
     def stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("stopping: finishing the action in flight", signal=signal.Signals(signum).name)

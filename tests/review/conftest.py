@@ -36,8 +36,10 @@ def email_section(port: int, digest_to: str | None = None) -> str:
 
 
 def default_review(path: Path, port: int, *, add_email: bool, **extra: str) -> LoadedConfig:
-    """Drop the benches' ``review = "off"`` (back to the default) and add what a test needs."""
-    text = path.read_text(encoding="utf-8").replace('review = "off"\n', "")
+    """Drop the benches' ``review = "off"`` and early ``go_live`` (back to the defaults) and add
+    what a test needs."""
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('review = "off"\n', "").replace("go_live = 2024-01-01\n", "")
     for key, value in extra.items():
         text = text.replace('policy = "standard"\n', f'policy = "standard"\n{key} = {value}\n')
     if add_email:

@@ -37,6 +37,7 @@ name = "qbo"
 connector = "quickbooks"
 policy = "standard"
 review = "off"
+go_live = 2024-01-01
 timezone = "America/Los_Angeles"
 base_url = "{org["base_url"]}"
 token_url = "{org["token_url"]}"

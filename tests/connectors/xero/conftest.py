@@ -41,6 +41,7 @@ name = "{name}"
 connector = "xero"
 policy = "standard"
 review = "off"
+go_live = 2024-01-01
 base_url = "{org["base_url"]}"
 token_url = "{org["token_url"]}"
 
