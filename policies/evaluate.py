@@ -218,7 +218,8 @@ def _enter(ctx: Ctx, real_day: int) -> tuple[DunningState, PendingEmail]:
         st,
         steps=(*st.steps, record),
         onboarded_on=ctx.today,
-        clock_shift=real_day - ob.position,
+        # never negative: a step may come later than its gap after the entry, never earlier
+        clock_shift=max(real_day - ob.position, 0),
     )
     days = (ctx.today - inv.due_date).days
     why = (
