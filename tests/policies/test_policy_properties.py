@@ -570,3 +570,49 @@ def test_next_action_on_never_misses_anything(data: st.DataObject) -> None:
         brute.extend((day, repr(a)) for a in result.actions)
         day += timedelta(days=1)
     assert sorted((e.day, repr(e.action)) for e in smart.timeline) == sorted(brute)
+
+
+@PROFILE
+@given(
+    preset=st.sampled_from(["gentle", "standard", "firm", "uk-statutory"]),
+    backlog=st.lists(
+        st.tuples(st.integers(-20, 540), st.integers(0, 3), st.integers(50, 9000)),
+        min_size=1,
+        max_size=25,
+    ),
+)
+def test_first_plan_on_a_backlog_is_one_polite_email_per_customer(
+    preset: str, backlog: list[tuple[int, int, int]]
+) -> None:
+    """Issue 14's "first plan on a backlog": whatever the backlog, the first cycle on the
+    go-live date charges nothing, escalates nothing, sends at most one email per
+    customer, and every email about overdue invoices is the account summary."""
+    go_live = date(2026, 12, 1)  # a Tuesday
+    items = [
+        DunningInput(
+            InvoiceSnapshot(
+                f"i{k}", f"N{k}", f"c{c}", "GBP", go_live - timedelta(days=age + 30),
+                go_live - timedelta(days=age), Decimal(amount), Decimal(amount),
+            ),
+            CustomerSnapshot(f"c{c}", is_business=True),
+        )
+        for k, (age, c, amount) in enumerate(backlog)
+    ]  # fmt: skip
+    from policies import available_policies
+
+    result = plan_cycle(
+        org=OrgContext("org", TZ, preset, go_live=go_live),
+        policies=available_policies({}),
+        settings=SETTINGS,
+        as_of=datetime.combine(go_live, time(10), tzinfo=TZ),
+        invoices=items,
+    )
+    assert {a.kind for a in result.actions} <= {ActionKind.EMAIL}
+    per_customer = Counter(a.customer_id for a in result.actions)
+    assert all(n == 1 for n in per_customer.values())
+    for email in result.actions:
+        if any(i.days_overdue > 0 for i in email.items):
+            assert email.template == "account-summary"
+            assert all(i.days_overdue > 0 for i in email.items)
+        old = [i for i in email.items if i.days_overdue > 180]
+        assert (email.review is not None) == bool(old)
