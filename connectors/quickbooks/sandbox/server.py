@@ -30,6 +30,7 @@ from .control import handle_control
 from .injection import INFRA_KINDS, FaultInjector
 from .ratelimit import SlidingWindowLimiter
 from .replay import MAX_REQUEST_ID_LENGTH, ReplayStore, Stored
+from .webhooks import QboWebhooks
 from .wire import Response, entity_time, json_response
 
 JSON = dict[str, Any]
@@ -72,6 +73,7 @@ class SandboxApp:
     settings: ApiSettings = field(default_factory=ApiSettings)
     stop_event: threading.Event = field(default_factory=threading.Event)
     request_log: list[JSON] = field(default_factory=list)
+    webhooks: QboWebhooks = field(default_factory=QboWebhooks)
     _log_lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: int = 0
 
@@ -110,7 +112,7 @@ class SandboxApp:
     def dispatch(self, req: HttpRequest) -> Response | None:
         """Answer a request; ``None`` means drop the connection without answering."""
         if req.path.startswith(CONTROL_PREFIX):
-            return handle_control(self, req)
+            return self.webhooks.handle_control(self, req, handle_control)
         if req.path in (DISCOVERY_PATH, DISCOVERY_PATH + "/"):
             return json_response(200, discovery_document(self.base_url))
         if req.path == TOKEN_PATH and req.method == "POST":

@@ -11,13 +11,13 @@ from typing import Any
 
 from .auth import IdentityServer
 from .clock import SandboxClock
-from .control import ControlApi
 from .faults import FaultInjector
 from .idempotency import IdempotencyStore
 from .limits import Limits, RateLimiter
 from .requestlog import RequestLog
 from .seed import build_organisation
 from .server import API_PREFIX, TOKEN_PATH, Dispatcher, SandboxHTTPServer
+from .webhooks import WebhookControlApi
 
 
 def _require_loopback(host: str) -> None:
@@ -86,7 +86,7 @@ class XeroSandbox:
             idempotency=IdempotencyStore(),
             log=self.requests,
         )
-        self.dispatcher.control = ControlApi(
+        self.dispatcher.control = WebhookControlApi(
             org=self.org,
             identity=self.identity,
             limiter=self.limiter,
