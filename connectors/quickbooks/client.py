@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
+import structlog
 from quickbooks import QuickBooks
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
 from quickbooks.mixins import DecimalEncoder
@@ -60,12 +61,15 @@ CDC_ENTITIES = "Invoice,Payment,Customer,CreditMemo"
 #: Re-read a little before the cursor: commit lag and clock skew on Intuit's side.
 CDC_LOOKBACK = timedelta(minutes=2)
 STALE_OBJECT = 5010
+#: Fresh read + new request id after a stale SyncToken, this many times before failing.
+STALE_RETRIES = 3
 _STREAMS: dict[EntityKind, tuple[str, ...]] = {
     EntityKind.CUSTOMERS: ("Customer",),
     EntityKind.INVOICES: ("Invoice",),
     EntityKind.PAYMENTS: ("Payment", "CreditMemo"),
 }
 _T = TypeVar("_T")
+log = structlog.get_logger(__name__)
 
 
 def request_id(key: str) -> str:
@@ -73,6 +77,11 @@ def request_id(key: str) -> str:
     if len(key) <= 50:
         return key
     return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def attempt_key(key: str, attempt: int) -> str:
+    """The request id of one attempt: the key itself first, then key-derived fresh ids."""
+    return key if attempt == 0 else f"{key}#{attempt}"
 
 
 def _fmt(ts: datetime) -> str:
@@ -350,8 +359,13 @@ class QuickBooksConnector:
     def _with_fresh_invoice(
         self, invoice_id: str, key: str, build: Callable[[dict[str, Any]], dict[str, Any] | None]
     ) -> ActionResult:
-        """Read, build a sparse update, post; on a stale SyncToken read again and retry once."""
-        for attempt in range(2):
+        """Read, build a sparse update, post; on a stale SyncToken read again and post again.
+
+        Each retry carries a new request id derived from the key and the attempt: QBO replays
+        the stale answer forever under the old id. The ``[syncd:KEY]`` tag in the body makes a
+        write that did land recognisable on the fresh read, so nothing is written twice.
+        """
+        for attempt in range(STALE_RETRIES + 1):
             raw = self._read("Invoice", invoice_id)
             if raw is None:
                 raise PermanentError(f"invoice {invoice_id} no longer exists")
@@ -359,13 +373,21 @@ class QuickBooksConnector:
             if body is None:
                 return ActionResult(detail="already applied", invoice=self._record(raw))
             try:
-                updated = self._post("Invoice", body, key if attempt == 0 else f"{key}:r")
+                updated = self._post("Invoice", body, attempt_key(key, attempt))
             except PermanentError as exc:
-                if attempt == 0 and _code(exc) == STALE_OBJECT:
+                if _code(exc) == STALE_OBJECT and attempt < STALE_RETRIES:
+                    log.info(
+                        "quickbooks.stale_synctoken",
+                        invoice=invoice_id,
+                        attempt=attempt + 1,
+                        retry="fresh read, new request id",
+                    )
                     continue
                 raise
             return ActionResult(remote_id=str(updated.get("Id")), invoice=self._record(updated))
-        raise PermanentError(f"invoice {invoice_id} kept changing under us (stale SyncToken)")
+        raise PermanentError(  # pragma: no cover - the loop returns or raises
+            f"invoice {invoice_id} kept changing under us (stale SyncToken)"
+        )
 
     def _record(self, raw: Mapping[str, Any]) -> InvoiceRecord | None:
         try:

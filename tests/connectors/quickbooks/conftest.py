@@ -116,5 +116,11 @@ def bench(tmp_path: Path, store_url: str) -> Iterator[Bench]:
     yield from make_bench(tmp_path, store_url, page_size=40)
 
 
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[Bench]:
+    """Connector-level tests: the store only holds tokens, so SQLite is enough."""
+    yield from make_bench(tmp_path, f"sqlite:///{tmp_path / 's.db'}", invoices=160, seed=5)
+
+
 def later(clock: FixedClock, **delta: float) -> datetime:
     return clock.now() + timedelta(**delta)
