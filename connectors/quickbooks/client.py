@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
+import structlog
 from quickbooks import QuickBooks
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
 from quickbooks.mixins import DecimalEncoder
@@ -30,6 +31,8 @@ from tenacity import (
 
 from connectors.base import (
     ActionResult,
+    CompanyInfo,
+    ConnectorError,
     CursorExpiredError,
     CustomerRecord,
     Deletion,
@@ -41,11 +44,12 @@ from connectors.base import (
     PaymentKind,
     PaymentRecord,
     PermanentError,
+    PreflightFinding,
     SkippedRecord,
     TransientError,
 )
 
-from . import mapping, privatenote
+from . import companyinfo, countries, mapping, preflight, privatenote, reads
 from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, Unauthorized, quickbooks_tokens
 from .settings import QuickBooksCredentials, QuickBooksOptions
 
@@ -57,12 +61,15 @@ CDC_ENTITIES = "Invoice,Payment,Customer,CreditMemo"
 #: Re-read a little before the cursor: commit lag and clock skew on Intuit's side.
 CDC_LOOKBACK = timedelta(minutes=2)
 STALE_OBJECT = 5010
+#: Fresh read + new request id after a stale SyncToken, this many times before failing.
+STALE_RETRIES = 3
 _STREAMS: dict[EntityKind, tuple[str, ...]] = {
     EntityKind.CUSTOMERS: ("Customer",),
     EntityKind.INVOICES: ("Invoice",),
     EntityKind.PAYMENTS: ("Payment", "CreditMemo"),
 }
 _T = TypeVar("_T")
+log = structlog.get_logger(__name__)
 
 
 def request_id(key: str) -> str:
@@ -70,6 +77,11 @@ def request_id(key: str) -> str:
     if len(key) <= 50:
         return key
     return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def attempt_key(key: str, attempt: int) -> str:
+    """The request id of one attempt: the key itself first, then key-derived fresh ids."""
+    return key if attempt == 0 else f"{key}#{attempt}"
 
 
 def _fmt(ts: datetime) -> str:
@@ -135,6 +147,7 @@ class QuickBooksConnector:
         qb.sandbox = False
         qb.api_url_v3 = api
         self._qb = qb
+        self._customer_types = reads.CustomerTypes(self._query)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -195,7 +208,7 @@ class QuickBooksConnector:
     def _map(self, entity: str, raw: Mapping[str, Any]) -> Any:
         home = self.options.home_currency
         if entity == "Customer":
-            return mapping.customer(raw, home)
+            return mapping.customer(raw, home, self._customer_types.names_for(raw))
         if entity == "Invoice":
             return mapping.invoice(raw, home)
         if entity == "Payment":
@@ -312,13 +325,47 @@ class QuickBooksConnector:
         except mapping.MappingError as exc:
             raise PermanentError(f"invoice {provider_id}: {exc}") from None
 
+    def fetch_records(self, entity: EntityKind, provider_ids: Sequence[str]) -> Page:
+        return reads.fetch_records(self._query, self._page, entity, provider_ids, self._now())
+
+    def company_info(self) -> CompanyInfo:
+        raw = self._read("CompanyInfo", self._qb.company_id)
+        if raw is None:
+            raise PermanentError("QuickBooks has no CompanyInfo for this realm")
+        return companyinfo.company_info(raw, self.options.home_currency)
+
+    def preflight(self) -> list[PreflightFinding]:
+        try:
+            info = self._read("CompanyInfo", self._qb.company_id) or {}
+            findings = [
+                PreflightFinding(
+                    "connection",
+                    preflight.OK,
+                    f"connected to {info.get('CompanyName') or 'the company'} "
+                    f"(realm {self._qb.company_id}, country {info.get('Country') or 'unknown'})",
+                ),
+                preflight.check_fee_item(self._read, self.options),
+                preflight.check_tax_code(
+                    self._read, self.options, countries.to_alpha2(info.get("Country"))
+                ),
+                preflight.check_reminders(info),
+            ]
+        except ConnectorError as exc:
+            return [PreflightFinding("connection", preflight.ERROR, f"QuickBooks: {exc}")]
+        return findings
+
     # -- actions -----------------------------------------------------------------------------
 
     def _with_fresh_invoice(
         self, invoice_id: str, key: str, build: Callable[[dict[str, Any]], dict[str, Any] | None]
     ) -> ActionResult:
-        """Read, build a sparse update, post; on a stale SyncToken read again and retry once."""
-        for attempt in range(2):
+        """Read, build a sparse update, post; on a stale SyncToken read again and post again.
+
+        Each retry carries a new request id derived from the key and the attempt: QBO replays
+        the stale answer forever under the old id. The ``[syncd:KEY]`` tag in the body makes a
+        write that did land recognisable on the fresh read, so nothing is written twice.
+        """
+        for attempt in range(STALE_RETRIES + 1):
             raw = self._read("Invoice", invoice_id)
             if raw is None:
                 raise PermanentError(f"invoice {invoice_id} no longer exists")
@@ -326,13 +373,21 @@ class QuickBooksConnector:
             if body is None:
                 return ActionResult(detail="already applied", invoice=self._record(raw))
             try:
-                updated = self._post("Invoice", body, key if attempt == 0 else f"{key}:r")
+                updated = self._post("Invoice", body, attempt_key(key, attempt))
             except PermanentError as exc:
-                if attempt == 0 and _code(exc) == STALE_OBJECT:
+                if _code(exc) == STALE_OBJECT and attempt < STALE_RETRIES:
+                    log.info(
+                        "quickbooks.stale_synctoken",
+                        invoice=invoice_id,
+                        attempt=attempt + 1,
+                        retry="fresh read, new request id",
+                    )
                     continue
                 raise
             return ActionResult(remote_id=str(updated.get("Id")), invoice=self._record(updated))
-        raise PermanentError(f"invoice {invoice_id} kept changing under us (stale SyncToken)")
+        raise PermanentError(  # pragma: no cover - the loop returns or raises
+            f"invoice {invoice_id} kept changing under us (stale SyncToken)"
+        )
 
     def _record(self, raw: Mapping[str, Any]) -> InvoiceRecord | None:
         try:
@@ -382,6 +437,11 @@ class QuickBooksConnector:
                 "ItemRef": {"value": self.options.late_fee_item_id},
                 "Qty": 1,
                 "UnitPrice": fee.amount,
+                **(
+                    {"TaxCodeRef": {"value": self.options.late_fee_tax_code_id}}
+                    if self.options.late_fee_tax_code_id
+                    else {}
+                ),
             },
         }
 
