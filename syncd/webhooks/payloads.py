@@ -3,8 +3,9 @@
 QuickBooks sends either the legacy ``eventNotifications`` object or, for apps switched to it,
 a JSON array of CloudEvents (``type`` such as ``qbo.invoice.updated.v1``). Xero sends
 ``events[]`` with ``eventCategory`` INVOICE / CONTACT / CREDITNOTE / SUBSCRIPTION; a payment
-shows up as an INVOICE update. Anything that is not an invoice or a payment (customers, credit
-notes) asks for an incremental sync instead of a targeted read.
+shows up as an INVOICE update. Invoices, payments (QuickBooks Payment and CreditMemo share one
+stream) and customers are re-read by id; anything else that matters (a Xero credit note, whose
+allocations name no invoice in the event) asks for an incremental sync instead.
 """
 
 from __future__ import annotations
@@ -23,16 +24,18 @@ class Targets:
 
     invoices: set[str] = field(default_factory=set)
     payments: set[str] = field(default_factory=set)
+    customers: set[str] = field(default_factory=set)
     #: Something else changed (customer, credit note, unknown entity): run an incremental sync.
     resync: bool = False
 
     def merge(self, other: Targets) -> None:
         self.invoices |= other.invoices
         self.payments |= other.payments
+        self.customers |= other.customers
         self.resync = self.resync or other.resync
 
     def __bool__(self) -> bool:
-        return bool(self.invoices or self.payments or self.resync)
+        return bool(self.invoices or self.payments or self.customers or self.resync)
 
 
 #: account id (QuickBooks realm / Xero tenant) -> targets
@@ -51,8 +54,10 @@ def _qbo_entity(targets: Targets, name: str, entity_id: str) -> None:
     lowered = name.lower()
     if lowered == "invoice":
         targets.invoices.add(entity_id)
-    elif lowered == "payment":
+    elif lowered in ("payment", "creditmemo"):
         targets.payments.add(entity_id)
+    elif lowered == "customer":
+        targets.customers.add(entity_id)
     elif lowered not in _QBO_IGNORED:
         targets.resync = True
 
@@ -103,6 +108,8 @@ def parse_xero(data: Any) -> Parsed:
         targets = out.setdefault(tenant, Targets())
         if category == "INVOICE":
             targets.invoices.add(resource)
+        elif category == "CONTACT":
+            targets.customers.add(resource)
         else:
             targets.resync = True
     return out

@@ -115,8 +115,11 @@ class WebhookWorker:
         self._settle(org, org_id, invoices, targets, everything=resync)
 
     def _targeted(self, org_id: int, connector: Connector, targets: Targets) -> set[str]:
-        """Payments first: the invoices they pay are re-read with the ones named directly."""
+        """Customers, then payments: the invoices they pay are re-read with the ones named."""
         invoices = set(targets.invoices)
+        if targets.customers:
+            page = connector.fetch_records(EntityKind.CUSTOMERS, sorted(targets.customers))
+            self._apply(org_id, page)
         if targets.payments:
             page = connector.fetch_records(EntityKind.PAYMENTS, sorted(targets.payments))
             self._apply(org_id, page)

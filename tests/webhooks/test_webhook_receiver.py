@@ -162,7 +162,7 @@ def test_quickbooks_good_signature_is_accepted_and_queued(rig: Rig) -> None:
     org, targets = rig.queued[0]
     assert org == "qb"
     assert targets.payments == {"301"} and targets.invoices == {"12"}
-    assert targets.resync  # a customer changed: an incremental sync covers it
+    assert targets.customers == {"4"} and not targets.resync
 
 
 @pytest.mark.parametrize(
