@@ -57,6 +57,8 @@ class WebhookWorker:
         self.thread = threading.Thread(target=self._loop, name="webhook-worker", daemon=True)
         #: Completed turns, for tests and metrics: (org, invoices re-read, actions skipped).
         self.turns: list[tuple[str, int, int]] = []
+        #: Turns put back because the org was busy.
+        self.deferred = 0
 
     def enqueue(self, org: str, targets: Targets) -> None:
         with self.lock:
@@ -96,6 +98,7 @@ class WebhookWorker:
                 self.process(org, targets)
                 return
         log.info("webhook sync deferred: org busy", org=org)
+        self.deferred += 1
         if not self.stopping.wait(self.retry_seconds):
             self.enqueue(org, targets)
 

@@ -32,7 +32,15 @@ TOKEN = "e2e-verifier-token-5d4c3b"
 
 
 @pytest.fixture
-def world(tmp_path: Path, store_url: str) -> Iterator[tuple[Bench, Inbox, WebhookReceiver]]:
+def org_lock() -> threading.Lock:
+    """The daemon's per-org lock, as ``syncd run`` hands it to the receiver."""
+    return threading.Lock()
+
+
+@pytest.fixture
+def world(
+    tmp_path: Path, store_url: str, org_lock: threading.Lock
+) -> Iterator[tuple[Bench, Inbox, WebhookReceiver]]:
     with smtp_server() as (inbox, port):
         for bench in make_bench(tmp_path, store_url, invoices=60, smtp_port=port):
             path = tmp_path / "syncd.toml"
@@ -44,9 +52,10 @@ def world(tmp_path: Path, store_url: str) -> Iterator[tuple[Bench, Inbox, Webhoo
                 bench.store,
                 bench.config,
                 bench.clock,
-                guard=lock_guard({"qbo": threading.Lock()}),
+                guard=lock_guard({"qbo": org_lock}, wait_seconds=0.5),
                 address="127.0.0.1:0",
             )
+            receiver.worker.retry_seconds = 0.2
             receiver.start()
             try:
                 yield bench, inbox, receiver
@@ -120,6 +129,54 @@ def test_payment_webhook_marks_the_invoice_paid_and_stops_its_reminder(
         new = writes[kind][len(writes_before[kind]) :]
         touched = {str(w.get("invoice_id") or w.get("id") or "") for w in new}
         assert not touched & set(paid), (kind, new)
+
+
+def subscribe(bench: Bench, receiver: WebhookReceiver) -> None:
+    registered = requests.post(
+        bench.sandbox.base_url + "/_sandbox/webhooks",
+        json={"url": receiver.url + "/webhooks/quickbooks", "verifier_token": TOKEN},
+        timeout=30,
+    )
+    assert registered.status_code == 200
+
+
+def webhook_turns(bench: Bench) -> int:
+    with bench.store.sessions() as s:
+        found = s.scalars(select(AuditEntry).where(AuditEntry.event == "webhook.synced"))
+        return len(list(found))
+
+
+def test_a_grouped_reminder_that_still_covers_an_open_invoice_is_kept(
+    world: tuple[Bench, Inbox, WebhookReceiver], org_lock: threading.Lock
+) -> None:
+    """One of two invoices in a grouped email is paid: the email stays pending (the executor
+    will re-read both), the paid invoice's own actions are skipped. Meanwhile the org is busy
+    (its lock held, as during a cycle): the webhook sync waits for it, then runs."""
+    bench, _inbox, receiver = world
+    org_id = org_id_for(bench.store, bench.config, "qbo", bench.clock)
+    run_cycle(bench.store, bench.config, "qbo", org_id, bench.clock.now())
+    planned = rows(bench)
+    own_actions: dict[str, list[int]] = {}
+    for r in planned.values():
+        if r.kind != "email" and r.invoice_provider_id:
+            own_actions.setdefault(r.invoice_provider_id, []).append(r.id)
+    email, paid = next(
+        (r, item["provider_id"])
+        for r in planned.values()
+        if r.kind == "email" and len(r.payload["invoices"]) >= 2
+        for item in r.payload["invoices"]
+        if item["provider_id"] in own_actions
+    )
+    own = own_actions[paid]
+    subscribe(bench, receiver)
+    with org_lock:
+        bench.sandbox.control.add_payment([{"invoice_id": paid}])
+        wait_until(lambda: receiver.worker.deferred, what="the worker to find the org busy")
+        assert webhook_turns(bench) == 0
+    wait_until(lambda: webhook_turns(bench) >= 1, timeout=90, what="the deferred webhook sync")
+    after = rows(bench)
+    assert after[email.id].status == "pending"
+    assert all(after[i].status == "skipped" for i in own)
 
 
 XERO_KEY = "e2e-xero-webhook-key-1f2e3d"
