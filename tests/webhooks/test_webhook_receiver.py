@@ -291,3 +291,35 @@ def test_secrets_never_reach_the_log(rig: Rig) -> None:
     assert "webhook answered" in text
     for secret in (VERIFIER, XERO_KEY, sign(body, VERIFIER)):
         assert secret not in text
+
+
+def test_quickbooks_cloudevents_payload_is_understood(rig: Rig) -> None:
+    """Intuit's newer format: a JSON array of CloudEvents (per-app switch, announced 2025)."""
+    body = json.dumps(
+        [
+            {
+                "specversion": "1.0",
+                "id": "88cd52a5-b8d1-4ad3-a2ab-0d8a3c5e1a0e",
+                "source": "intuit.dsnBgbseACLLRZNxo2dfc4evmEJdxde58xeeYcZliOU=",
+                "type": "qbo.invoice.updated.v1",
+                "time": "2026-11-02T17:00:01Z",
+                "intuitentityid": "77",
+                "intuitaccountid": REALM,
+                "data": {},
+            },
+            {
+                "specversion": "1.0",
+                "id": "0a1b2c3d-0000-4000-8000-000000000001",
+                "source": "intuit.x",
+                "type": "qbo.payment.created.v1",
+                "time": "2026-11-02T17:00:01Z",
+                "intuitentityid": "301",
+                "intuitaccountid": REALM,
+                "data": {},
+            },
+        ]
+    ).encode()
+    answer = rig.post("/webhooks/quickbooks/qb", body, {"intuit-signature": sign(body, VERIFIER)})
+    assert answer.status_code == 200
+    ((org, targets),) = rig.queued
+    assert org == "qb" and targets.invoices == {"77"} and targets.payments == {"301"}
