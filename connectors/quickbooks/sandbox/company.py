@@ -34,8 +34,10 @@ from .catalog import (
     TERMS,
 )
 from .clock import SandboxClock
+from .lists import active_tax_codes
 from .money import ZERO, MoneyError, decimal_string, money, quantity
 from .query import Query, execute
+from .unkind import Unkindness
 from .wire import entity_time, envelope_time, local_date, parse_date, parse_datetime
 
 JSON = dict[str, Any]
@@ -301,6 +303,8 @@ class Company:
         self.realm_id = realm_id
         #: ISO country of the company: non-US companies require a TaxCodeRef on every line.
         self.country = country
+        #: Undocumented behaviours and which way they go (see unkind.py).
+        self.unkind = Unkindness()
         self.clock = clock
         self.tz = tz
         self.home_currency = home_currency
@@ -1286,7 +1290,8 @@ class Company:
 
     def run_query(self, query: Query) -> JSON:
         with self.lock:
-            result = execute(query, self.entities[query.entity].values(), self.tz)
+            shuffle = self.unkind.shuffle if self.unkind.shuffle_ties else None
+            result = execute(query, self.entities[query.entity].values(), self.tz, shuffle)
             body: JSON = {}
             if query.count:
                 body["totalCount"] = result.total
@@ -1332,7 +1337,7 @@ class Company:
                         )
             found.sort(key=lambda item: (item[0], item[1], item[2]))
             total = len(found)
-            kept = found[:cap]
+            kept = self._cdc_keep(found, cap)
             grouped: dict[str, list[JSON]] = {entity: [] for entity in entities}
             for _, _, _, entity, payload in kept:
                 grouped[entity].append(copy.deepcopy(payload))
@@ -1344,6 +1349,20 @@ class Company:
                 else:
                     responses.append({})
             return {"CDCResponse": [{"QueryResponse": responses}], "time": self.time()}, total
+
+    def default_tax_code(self) -> str:
+        """The first active tax code: what seeded lines of a non-US company carry."""
+        codes = active_tax_codes(self.country)
+        return next(iter(codes)) if codes else "NON"
+
+    def _cdc_keep(self, found: list[Any], cap: int) -> list[Any]:
+        """Which changes a capped CDC answer keeps: undocumented, so configurable."""
+        if len(found) <= cap or self.unkind.cdc_keep == "oldest":
+            return found[:cap]
+        if self.unkind.cdc_keep == "newest":
+            return found[-cap:]
+        picked = set(self.unkind.sample(list(range(len(found))), cap))
+        return [item for index, item in enumerate(found) if index in picked]
 
     # ------------------------------------------------------------------ truth
 

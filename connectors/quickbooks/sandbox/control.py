@@ -109,11 +109,21 @@ def _route(app: SandboxApp, req: HttpRequest) -> Response:
     if method == "POST" and parts == ["settings"]:
         body = _body(req)
         if "cdc_max_objects" in body:
-            value = int(body["cdc_max_objects"])
+            value = int(body.pop("cdc_max_objects"))
             if value < 1:
                 raise ControlError("cdc_max_objects must be >= 1")
             app.settings.cdc_max_objects = value
-        return _ok({"cdc_max_objects": app.settings.cdc_max_objects})
+        if body.pop("strict", False):
+            body = {**app.company.unkind.strict().as_json(), **body}
+            body.pop("bulk_import")
+        try:
+            app.company.unkind.update(body)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from exc
+    if parts == ["settings"] and method in ("GET", "POST"):
+        return _ok(
+            {"cdc_max_objects": app.settings.cdc_max_objects, **app.company.unkind.as_json()}
+        )
     if key == "faults":
         if method == "POST":
             app.injector.add(rule_from_json(_body(req)))

@@ -9,9 +9,11 @@ import ipaddress
 import threading
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .auth import OAuthProvider
+from .bulk import add_bulk_imports
 from .client import SandboxControlClient
 from .clock import SandboxClock
 from .company import Company
@@ -20,11 +22,14 @@ from .lists import install_lists
 from .ratelimit import SlidingWindowLimiter
 from .seed import seed_company
 from .server import DISCOVERY_PATH, TOKEN_PATH, SandboxApp, SandboxHTTPServer
+from .unkind import Unkindness
 
 COMPANY_TIMEZONE = "America/Los_Angeles"
 HOME_CURRENCY = "USD"
 #: The company was set up before its eighteen months of seeded history.
 SETUP_DAYS_AGO = 720
+#: Invoices in the bulk-import seed mode's migration (payments for about half of them).
+BULK_IMPORT_SIZE = 300
 
 
 def _loopback_host(host: str) -> tuple[str, bool]:
@@ -57,6 +62,8 @@ class QuickBooksSandbox:
         rate_limit_per_minute: int = 500,
         access_token_ttl: int = 3600,
         realm_id: str | None = None,
+        strict: bool = False,
+        unkind: dict[str, Any] | None = None,
     ) -> None:
         bind_host, ipv6 = _loopback_host(host)
         if now is None:
@@ -74,7 +81,12 @@ class QuickBooksSandbox:
             home_currency=HOME_CURRENCY,
         )
         install_lists(self.company, now - timedelta(days=SETUP_DAYS_AGO))
+        # Unkind modes: every unfavourable choice with strict, then any explicit settings.
+        self.company.unkind = Unkindness.strict() if strict else Unkindness()
+        self.company.unkind.update(dict(unkind or {}), seeding=True)
         seed_company(self.company, seed=seed, invoices=invoices, now=now)
+        if self.company.unkind.bulk_import:
+            add_bulk_imports(self.company, seed=seed, now=now, size=BULK_IMPORT_SIZE)
         self.oauth = OAuthProvider(
             clock=self.clock,
             realm_id=self.realm_id,
