@@ -182,20 +182,38 @@ def _is_voided(raw: Mapping[str, Any], total: Decimal, balance: Decimal) -> bool
     return total == 0 and balance == 0 and note.lstrip().lower().startswith("voided")
 
 
+def _line_amount(line: Mapping[str, Any]) -> Decimal:
+    """What a line contributes. Description-only lines carry no Amount; discounts reduce the
+    total; a group (bundle) line may carry no Amount of its own, only its inner lines."""
+    kind = line.get("DetailType")
+    if kind == "DiscountLineDetail":
+        return -_money(line, "Amount", Decimal(0))
+    if kind == "GroupLineDetail" and line.get("Amount") is None:
+        inner = sub(line, "GroupLineDetail").get("Line") or []
+        return sum(
+            (_money(x, "Amount", Decimal(0)) for x in inner if isinstance(x, Mapping)), Decimal(0)
+        )
+    if kind == "SalesItemLineDetail":
+        return _money(line, "Amount")
+    return _money(line, "Amount", Decimal(0))
+
+
 def invoice_lines(raw: Mapping[str, Any]) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
     for line in raw.get("Line") or []:
-        if line.get("DetailType") == "SubTotalLineDetail":
+        if not isinstance(line, Mapping) or line.get("DetailType") == "SubTotalLineDetail":
             continue  # derived by QuickBooks, never sent back
         description = line.get("Description")
         tag = FEE_TAG.search(description or "")
-        detail = line.get("SalesItemLineDetail") or {}
+        item = _ref(sub(line, "SalesItemLineDetail"), "ItemRef") or _ref(
+            sub(line, "GroupLineDetail"), "GroupItemRef"
+        )
         lines.append(
             InvoiceLine(
                 provider_line_id=str(line["Id"]) if line.get("Id") is not None else None,
-                description=description,
-                amount=_money(line, "Amount"),
-                item_ref=_ref(detail, "ItemRef"),
+                description=str(description) if description is not None else None,
+                amount=_line_amount(line),
+                item_ref=item,
                 fee_key=tag.group(1) if tag else None,
             )
         )

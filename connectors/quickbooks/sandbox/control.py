@@ -47,9 +47,11 @@ def _body(req: HttpRequest) -> JSON:
     return data
 
 
-def _line(spec: JSON) -> JSON:
-    """Control-API line spec -> QBO SalesItemLineDetail line."""
+def _line(spec: JSON, default_tax: str = "NON") -> JSON:
+    """Control-API line spec -> QBO SalesItemLineDetail line. The bookkeeper's screen fills in
+    the company's default tax code when the spec names none (``tax_code``)."""
     detail: JSON = {"ItemRef": {"value": str(spec.get("item_id", "1"))}}
+    detail["TaxCodeRef"] = {"value": str(spec.get("tax_code") or default_tax)}
     if "qty" in spec:
         detail["Qty"] = spec["qty"]
     if "unit_price" in spec:
@@ -166,7 +168,7 @@ def _invoices(app: SandboxApp, req: HttpRequest, rest: list[str]) -> Response:
     if req.method == "POST" and not rest:
         qbo: JSON = {
             "CustomerRef": {"value": str(body["customer_id"])},
-            "Line": [_line(spec) for spec in body.get("lines", [])],
+            "Line": [_line(spec, company.default_tax_code()) for spec in body.get("lines", [])],
         }
         for src, dst in (
             ("txn_date", "TxnDate"),
@@ -196,7 +198,9 @@ def _invoices(app: SandboxApp, req: HttpRequest, rest: list[str]) -> Response:
                     for line in current["Line"]
                     if line.get("DetailType") != "SubTotalLineDetail"
                 ]
-                update["Line"] = kept + [_line(spec) for spec in body["add_lines"]]
+                update["Line"] = kept + [
+                    _line(spec, company.default_tax_code()) for spec in body["add_lines"]
+                ]
             return _ok({"invoice": company.update_invoice(update, sparse=True, source="control")})
         if req.method == "POST" and rest[1:] == ["void"]:
             return _ok({"invoice": company.void_invoice(token)})
@@ -245,7 +249,11 @@ def _add_credit(app: SandboxApp, body: JSON) -> JSON:
                 "CustomerRef": {"value": str(body["customer_id"])},
                 "Line": [
                     _line(
-                        {"amount": body["amount"], "description": body.get("description", "Credit")}
+                        {
+                            "amount": body["amount"],
+                            "description": body.get("description", "Credit"),
+                        },
+                        company.default_tax_code(),
                     )
                 ],
             }

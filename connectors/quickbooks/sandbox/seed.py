@@ -165,6 +165,27 @@ _FOREIGN_ADDRESSES: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]]
         ("Lyon", "", "69002", ("France",)),
     ),
 }
+#: Tangible goods are taxable under US sales tax; services here are not.
+TAXABLE_GOODS = ("7", "9")
+#: What exports carry in non-US companies.
+ZERO_RATED = {"GB": "4", "CA": "7"}
+_HEADERS = (
+    "Phase 2 - as agreed in the statement of work",
+    "Work for the spring campaign:",
+    "Per our quote Q-2291",
+    "Monthly retainer",
+)
+_DOMESTIC: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
+    "GB": (
+        ("Manchester", "", "M2 5DB", ("UK", "United Kingdom")),
+        ("Bristol", "", "BS1 4DJ", ("England",)),
+        ("Glasgow", "", "G1 1XQ", ("Scotland", "UK")),
+    ),
+    "CA": (
+        ("Toronto", "ON", "M5V 2T6", ("Canada",)),
+        ("Ottawa", "ON", "K1P 1J1", ("CA", "Canada")),
+    ),
+}
 _EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 _CURRENCY_WEIGHTS = (("USD", 82), ("CAD", 7), ("EUR", 6), ("GBP", 5))
 _TERM_WEIGHTS = (("1", 10), ("2", 20), ("3", 55), ("4", 15))
@@ -257,6 +278,10 @@ class _Planner:
                 suffix += 1
             used.add(name.lower())
             currency = _weighted(rng, _CURRENCY_WEIGHTS)
+            # Most customers pay in the company's home currency, wherever it is.
+            home = self.company.home_currency
+            if home != "USD" and currency in ("USD", home):
+                currency = home if currency == "USD" else "USD"
             city, state, postcode = rng.choice(_CITIES)
             address = {
                 "Line1": f"{rng.randrange(10, 9999)} {rng.choice(_STREETS)} St.",
@@ -309,7 +334,15 @@ class _Planner:
                 body["CustomerTypeRef"] = {"value": dict(CUSTOMER_TYPES)[type_id] and type_id}
             currency = body["CurrencyRef"]["value"]
             address = body["BillAddr"]
-            if currency in _FOREIGN_ADDRESSES:
+            if currency == self.company.home_currency and self.company.country != "US":
+                city, region, postcode, countries = rng.choice(_DOMESTIC[self.company.country])
+                address.update({"City": city, "PostalCode": postcode})
+                address.pop("CountrySubDivisionCode", None)
+                if region:
+                    address["CountrySubDivisionCode"] = region
+                if rng.random() < 0.5:
+                    address["Country"] = rng.choice(countries)
+            elif currency in _FOREIGN_ADDRESSES:
                 city, region, postcode, countries = rng.choice(_FOREIGN_ADDRESSES[currency])
                 address.update({"City": city, "PostalCode": postcode})
                 address.pop("CountrySubDivisionCode", None)
@@ -359,6 +392,37 @@ class _Planner:
             )
         return lines, total
 
+    def decorate(self, lines: list[JSON], customer: JSON) -> None:
+        """Tax codes on every line and the line types real invoices carry (description-only
+        headers, bundles, discounts), drawn from the separate random stream."""
+        rng, company = self.aux, self.company
+        foreign = customer["CurrencyRef"]["value"] != company.home_currency
+        for line in lines:
+            detail = line["SalesItemLineDetail"]
+            if company.country == "US":
+                taxable = detail["ItemRef"]["value"] in TAXABLE_GOODS
+                detail["TaxCodeRef"] = {"value": "TAX" if taxable else "NON"}
+            else:
+                zero = ZERO_RATED[company.country]
+                detail["TaxCodeRef"] = {"value": zero if foreign else company.default_tax_code()}
+        if rng.random() < 0.10:
+            lines.insert(0, {"DetailType": "DescriptionOnly", "Description": rng.choice(_HEADERS)})
+        if rng.random() < 0.05:
+            lines.append(
+                {
+                    "DetailType": "GroupLineDetail",
+                    "GroupLineDetail": {"GroupItemRef": {"value": "12"}, "Quantity": 1},
+                }
+            )
+        if rng.random() < 0.07:
+            percent = rng.choice((5, 10))
+            lines.append(
+                {
+                    "DetailType": "DiscountLineDetail",
+                    "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": percent},
+                }
+            )
+
     def make_invoices(self) -> list[_InvoicePlan]:
         rng = self.rng
         customer_ids = list(self.customer_terms)
@@ -373,6 +437,7 @@ class _Planner:
                 datetime.fromisoformat(customer["MetaData"]["CreateTime"]) + timedelta(hours=1),
             )
             lines, total = self._lines()
+            self.decorate(lines, customer)
             term = self.customer_terms[customer_id]
             body: JSON = {
                 "CustomerRef": {"value": customer_id},
@@ -451,7 +516,10 @@ class _Planner:
                             "Description": "Goodwill credit",
                             "Amount": plan.credit,
                             "DetailType": "SalesItemLineDetail",
-                            "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+                            "SalesItemLineDetail": {
+                                "ItemRef": {"value": "1"},
+                                "TaxCodeRef": {"value": self.company.default_tax_code()},
+                            },
                         }
                     ],
                 },
@@ -521,27 +589,39 @@ class _Planner:
             if group:
                 self._schedule_payment(customer_id, group)
 
+    def _payable(self, plan: _InvoicePlan, planned: Decimal) -> Decimal:
+        invoice = self.company.entities["Invoice"].get(plan.invoice_id)
+        if invoice is None or plan.invoice_id in self.company.voided:
+            return ZERO
+        balance: Decimal = invoice["Balance"]
+        return balance if plan.fate == "paid" else min(planned, balance)
+
     def _schedule_payment(
         self, customer_id: str, group: list[tuple[datetime, _InvoicePlan, Decimal]]
     ) -> None:
         rng = self.rng
         when = max(entry[0] for entry in group)
-        total = sum((entry[2] for entry in group), ZERO)
         overpay = money(Decimal(rng.randrange(1, 50))) if rng.random() < 0.02 else ZERO
         method = rng.choice(("Check", "ACH", "Card"))
         reference = str(rng.randrange(1000, 99999)) if method == "Check" else None
 
         def action() -> None:
+            # Taxes and discounts are only known once QBO computed the invoice: a customer
+            # who pays in full pays what the invoice says.
+            paid = [(plan, self._payable(plan, amount)) for _, plan, amount in group]
+            paid = [(plan, amount) for plan, amount in paid if amount > 0]
+            if not paid:
+                return
             body: JSON = {
                 "CustomerRef": {"value": customer_id},
-                "TotalAmt": total + overpay,
+                "TotalAmt": sum((a for _, a in paid), ZERO) + overpay,
                 "TxnDate": self._when.astimezone(self.company.tz).date().isoformat(),
                 "Line": [
                     {
                         "Amount": amount,
                         "LinkedTxn": [{"TxnId": plan.invoice_id, "TxnType": "Invoice"}],
                     }
-                    for _, plan, amount in group
+                    for plan, amount in paid
                 ],
             }
             if reference:
