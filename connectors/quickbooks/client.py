@@ -32,18 +32,13 @@ from connectors.base import (
     ActionResult,
     CompanyInfo,
     ConnectorError,
-    CustomerRecord,
-    Deletion,
     EntityKind,
     InvoiceRecord,
     LateFee,
     OrgConnection,
     Page,
-    PaymentKind,
-    PaymentRecord,
     PermanentError,
     PreflightFinding,
-    SkippedRecord,
     TransientError,
 )
 
@@ -53,6 +48,7 @@ from . import (
     countries,
     keyset,
     mapping,
+    pages,
     preflight,
     privatenote,
     reads,
@@ -193,52 +189,8 @@ class QuickBooksConnector:
 
     # -- pulls -------------------------------------------------------------------------------
 
-    def _map(self, entity: str, raw: Mapping[str, Any]) -> Any:
-        home = self.options.home_currency
-        if entity == "Customer":
-            return mapping.customer(raw, home, self._customer_types.names_for(raw))
-        if entity == "Invoice":
-            return mapping.invoice(raw, home)
-        if entity == "Payment":
-            return mapping.payment(raw, home)
-        return mapping.credit_memo(raw, home)
-
     def _page(self, rows: list[tuple[str, Mapping[str, Any]]], cursor: str | None) -> Page:
-        customers: list[CustomerRecord] = []
-        invoices: list[InvoiceRecord] = []
-        payments: list[PaymentRecord] = []
-        deletions: list[Deletion] = []
-        skipped: list[SkippedRecord] = []
-        for entity, raw in rows:
-            kind = _ENTITY_KIND[entity]
-            try:
-                if mapping.is_deleted(raw):
-                    pk = PaymentKind.CREDIT_NOTE if entity == "CreditMemo" else None
-                    if entity == "Payment":
-                        pk = PaymentKind.PAYMENT
-                    deletions.append(mapping.deletion(kind, raw, pk))
-                    continue
-                record = self._map(entity, raw)
-            except mapping.MappingError as exc:
-                raw_id = raw.get("Id")
-                skipped.append(
-                    SkippedRecord(kind, str(raw_id) if raw_id else None, f"{entity}: {exc}", raw)
-                )
-                continue
-            if isinstance(record, CustomerRecord):
-                customers.append(record)
-            elif isinstance(record, InvoiceRecord):
-                invoices.append(record)
-            else:
-                payments.append(record)
-        return Page(
-            customers=tuple(customers),
-            invoices=tuple(invoices),
-            payments=tuple(payments),
-            deletions=tuple(deletions),
-            skipped=tuple(skipped),
-            cursor=cursor,
-        )
+        return pages.build(rows, cursor, self.options.home_currency, self._customer_types.names_for)
 
     def backfill(self, entity: EntityKind, resume: str | None) -> Iterator[Page]:
         """Keyset pages that do not depend on how QBO orders rows tying on a timestamp."""
@@ -472,14 +424,6 @@ class QuickBooksConnector:
     def close(self) -> None:
         self.session.close()
         self.tokens.close()
-
-
-_ENTITY_KIND = {
-    "Customer": EntityKind.CUSTOMERS,
-    "Invoice": EntityKind.INVOICES,
-    "Payment": EntityKind.PAYMENTS,
-    "CreditMemo": EntityKind.PAYMENTS,
-}
 
 
 def _code(exc: Exception) -> int | None:
