@@ -20,9 +20,9 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from . import realism
 from .catalog import ITEMS
 from .company import CREDIT_LINK_NOTE, Company
-from .lists import CUSTOMER_TYPES
 from .money import ZERO, money
 
 JSON = dict[str, Any]
@@ -150,42 +150,6 @@ _CITIES = (
     ("Austin", "TX", "78701"),
     ("Denver", "CO", "80202"),
 )
-_FOREIGN_ADDRESSES: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
-    "CAD": (
-        ("Toronto", "ON", "M5V 2T6", ("Canada", "CA")),
-        ("Vancouver", "BC", "V6B 1A1", ("Canada",)),
-    ),
-    "GBP": (
-        ("London", "", "EC1A 1BB", ("United Kingdom", "UK", "GB")),
-        ("Leeds", "", "LS1 4AP", ("England", "United Kingdom")),
-    ),
-    "EUR": (
-        ("Berlin", "", "10115", ("Germany", "Deutschland", "DE")),
-        ("Dublin", "", "D02 X285", ("Ireland",)),
-        ("Lyon", "", "69002", ("France",)),
-    ),
-}
-#: Tangible goods are taxable under US sales tax; services here are not.
-TAXABLE_GOODS = ("7", "9")
-#: What exports carry in non-US companies.
-ZERO_RATED = {"GB": "4", "CA": "7"}
-_HEADERS = (
-    "Phase 2 - as agreed in the statement of work",
-    "Work for the spring campaign:",
-    "Per our quote Q-2291",
-    "Monthly retainer",
-)
-_DOMESTIC: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
-    "GB": (
-        ("Manchester", "", "M2 5DB", ("UK", "United Kingdom")),
-        ("Bristol", "", "BS1 4DJ", ("England",)),
-        ("Glasgow", "", "G1 1XQ", ("Scotland", "UK")),
-    ),
-    "CA": (
-        ("Toronto", "ON", "M5V 2T6", ("Canada",)),
-        ("Ottawa", "ON", "K1P 1J1", ("CA", "Canada")),
-    ),
-}
 _EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 _CURRENCY_WEIGHTS = (("USD", 82), ("CAD", 7), ("EUR", 6), ("GBP", 5))
 _TERM_WEIGHTS = (("1", 10), ("2", 20), ("3", 55), ("4", 15))
@@ -315,47 +279,12 @@ class _Planner:
             v4id = "00209" + "".join(rng.choice("0123456789abcdef") for _ in range(33))
             bodies.append((created, body, v4id))
             self.customer_weight.append(rng.paretovariate(1.6))
-        self.profile_customers([body for _, body, _ in bodies])
+        realism.profile_customers(self.company, self.aux, [body for _, body, _ in bodies])
         bodies.sort(key=lambda item: item[0])
         for created, body, v4id in bodies:
             customer = self.company.create_customer(body, at=created, v4id=v4id)
             self.customer_terms[customer["Id"]] = body["SalesTermRef"]["value"]
             self.customer_email[customer["Id"]] = "PrimaryEmailAddr" in body
-
-    def profile_customers(self, bodies: list[JSON]) -> None:
-        """Customer types and address countries, from a separate random stream so that the
-        rest of the history stays what it was for a given seed."""
-        rng = self.aux
-        for body in bodies:
-            business = "CompanyName" in body
-            if rng.random() < 0.85:
-                type_id = rng.choice(("1", "1", "1", "3", "4", "5")) if business else "2"
-                # QBO's Customer carries the type's id only; its name lives in CustomerType.
-                body["CustomerTypeRef"] = {"value": dict(CUSTOMER_TYPES)[type_id] and type_id}
-            currency = body["CurrencyRef"]["value"]
-            address = body["BillAddr"]
-            if currency == self.company.home_currency and self.company.country != "US":
-                city, region, postcode, countries = rng.choice(_DOMESTIC[self.company.country])
-                address.update({"City": city, "PostalCode": postcode})
-                address.pop("CountrySubDivisionCode", None)
-                if region:
-                    address["CountrySubDivisionCode"] = region
-                if rng.random() < 0.5:
-                    address["Country"] = rng.choice(countries)
-            elif currency in _FOREIGN_ADDRESSES:
-                city, region, postcode, countries = rng.choice(_FOREIGN_ADDRESSES[currency])
-                address.update({"City": city, "PostalCode": postcode})
-                address.pop("CountrySubDivisionCode", None)
-                if region:
-                    address["CountrySubDivisionCode"] = region
-                address["Country"] = rng.choice(countries)
-            else:
-                # Bookkeepers type the country freely, or leave it blank for domestic customers.
-                address["Country"] = rng.choice(("USA", "US", "United States", "", ""))
-                if not address["Country"]:
-                    del address["Country"]
-            if rng.random() < 0.2:
-                address["Line2"] = f"Suite {rng.randrange(100, 900)}"
 
     # -- invoices ----------------------------------------------------------------------
 
@@ -392,37 +321,6 @@ class _Planner:
             )
         return lines, total
 
-    def decorate(self, lines: list[JSON], customer: JSON) -> None:
-        """Tax codes on every line and the line types real invoices carry (description-only
-        headers, bundles, discounts), drawn from the separate random stream."""
-        rng, company = self.aux, self.company
-        foreign = customer["CurrencyRef"]["value"] != company.home_currency
-        for line in lines:
-            detail = line["SalesItemLineDetail"]
-            if company.country == "US":
-                taxable = detail["ItemRef"]["value"] in TAXABLE_GOODS
-                detail["TaxCodeRef"] = {"value": "TAX" if taxable else "NON"}
-            else:
-                zero = ZERO_RATED[company.country]
-                detail["TaxCodeRef"] = {"value": zero if foreign else company.default_tax_code()}
-        if rng.random() < 0.10:
-            lines.insert(0, {"DetailType": "DescriptionOnly", "Description": rng.choice(_HEADERS)})
-        if rng.random() < 0.05:
-            lines.append(
-                {
-                    "DetailType": "GroupLineDetail",
-                    "GroupLineDetail": {"GroupItemRef": {"value": "12"}, "Quantity": 1},
-                }
-            )
-        if rng.random() < 0.07:
-            percent = rng.choice((5, 10))
-            lines.append(
-                {
-                    "DetailType": "DiscountLineDetail",
-                    "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": percent},
-                }
-            )
-
     def make_invoices(self) -> list[_InvoicePlan]:
         rng = self.rng
         customer_ids = list(self.customer_terms)
@@ -437,7 +335,7 @@ class _Planner:
                 datetime.fromisoformat(customer["MetaData"]["CreateTime"]) + timedelta(hours=1),
             )
             lines, total = self._lines()
-            self.decorate(lines, customer)
+            realism.decorate(self.company, self.aux, lines, customer)
             term = self.customer_terms[customer_id]
             body: JSON = {
                 "CustomerRef": {"value": customer_id},
