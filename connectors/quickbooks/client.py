@@ -393,10 +393,27 @@ class QuickBooksConnector:
                 "Line": [*kept, line],
             }
 
-        return self._with_fresh_invoice(invoice_id, idempotency_key, build)
+        try:
+            return self._with_fresh_invoice(invoice_id, idempotency_key, build)
+        except PermanentError as exc:
+            if "closing date" not in str(exc).lower():
+                raise
+            # Books closed for the invoice's period: the fee goes on its own invoice, dated
+            # today, like QuickBooks' own late fees. The tag makes it findable on a retry.
+            log.info("quickbooks.fee_after_closing_date", invoice=invoice_id)
+            # A new request id: the refused update's answer is stored under the key's own.
+            return self._fee_invoice(
+                invoice_id, fee, line, idempotency_key, request_key=f"{idempotency_key}:inv"
+            )
 
     def _fee_invoice(
-        self, invoice_id: str, fee: LateFee, line: dict[str, Any], key: str
+        self,
+        invoice_id: str,
+        fee: LateFee,
+        line: dict[str, Any],
+        key: str,
+        *,
+        request_key: str | None = None,
     ) -> ActionResult:
         original = self._read("Invoice", invoice_id)
         if original is None:
@@ -418,7 +435,7 @@ class QuickBooksConnector:
             body["CurrencyRef"] = original["CurrencyRef"]
         if original.get("BillEmail"):
             body["BillEmail"] = original["BillEmail"]
-        created = self._post("Invoice", body, key)
+        created = self._post("Invoice", body, request_key or key)
         return ActionResult(remote_id=str(created.get("Id")), detail=f"fee invoice for {number}")
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -304,6 +304,8 @@ class Company:
         #: ISO country of the company: non-US companies require a TaxCodeRef on every line.
         self.country = country
         self.last_tax_detail: JSON = {"TotalTax": ZERO}
+        #: Books closed up to and including this date (Settings > Advanced > Accounting).
+        self.closing_date: date | None = None
         #: Undocumented behaviours and which way they go (see unkind.py).
         self.unkind = Unkindness()
         self.clock = clock
@@ -368,6 +370,16 @@ class Company:
         if found is None:
             raise faults.not_found(entity, str(entity_id))
         return found
+
+    def _check_closing_date(self, txn_date: str) -> None:
+        """Books closed: API edits of a transaction dated on or before the closing date are
+        refused (the owner can still edit through the control API, as with the password)."""
+        if self.closing_date is not None and parse_date(txn_date) <= self.closing_date:
+            raise faults.business_validation(
+                f"The transaction is dated on or before the closing date "
+                f"({self.closing_date.isoformat()}); the books are closed for that period.",
+                "TxnDate",
+            )
 
     def _check_token(self, entity: str, current: JSON, body: JSON) -> None:
         sent = _sync_token(body.get("SyncToken"))
@@ -821,6 +833,8 @@ class Company:
         with self.lock:
             current = self.get("Invoice", _ref_value(body.get("Id"), "Id"))
             self._check_token("Invoice", current, body)
+            if source == "api":
+                self._check_closing_date(current["TxnDate"])
             when = self._stamp(at)
             new = _clone(current)
             invoice_id = current["Id"]

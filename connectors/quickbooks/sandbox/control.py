@@ -9,7 +9,7 @@ client under test can never reach these endpoints by accident. See README.md for
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from . import faults
@@ -115,6 +115,9 @@ def _route(app: SandboxApp, req: HttpRequest) -> Response:
             if value < 1:
                 raise ControlError("cdc_max_objects must be >= 1")
             app.settings.cdc_max_objects = value
+        if "closing_date" in body:
+            closing = body.pop("closing_date")
+            app.company.closing_date = None if closing is None else date.fromisoformat(closing)
         if body.pop("strict", False):
             body = {**app.company.unkind.strict().as_json(), **body}
             body.pop("bulk_import")
@@ -124,7 +127,13 @@ def _route(app: SandboxApp, req: HttpRequest) -> Response:
             raise ControlError(str(exc)) from exc
     if parts == ["settings"] and method in ("GET", "POST"):
         return _ok(
-            {"cdc_max_objects": app.settings.cdc_max_objects, **app.company.unkind.as_json()}
+            {
+                "cdc_max_objects": app.settings.cdc_max_objects,
+                "closing_date": (
+                    app.company.closing_date.isoformat() if app.company.closing_date else None
+                ),
+                **app.company.unkind.as_json(),
+            }
         )
     if key == "faults":
         if method == "POST":

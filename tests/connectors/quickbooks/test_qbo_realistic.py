@@ -123,3 +123,22 @@ def test_uk_preflight_refuses_an_inactive_tax_code(tmp_path: Path) -> None:
     for bench in _uk(tmp_path, f"sqlite:///{tmp_path / 's.db'}", late_fee_tax_code_id="9"):
         tax = {f.check: f for f in bench.connector().preflight()}["late_fee_tax_code"]
         assert tax.severity is FindingSeverity.ERROR and "inactive" in tax.detail
+
+
+def test_books_closed_fee_falls_back_to_a_separate_invoice_once(lite: Bench) -> None:
+    truth = lite.sandbox.control.truth()["invoices"]
+    target = next(t for t in truth if t["status"] == "open" and t["currency"] == "USD")
+    txn_date = lite.sandbox.company.entities["Invoice"][target["id"]]["TxnDate"]
+    assert lite.sandbox.control.settings(closing_date=txn_date)["closing_date"] == txn_date
+    fee = LateFee(Decimal("20.00"), "USD", "Late fee")
+    first = qbo(lite).add_late_fee(target["id"], fee, idempotency_key="r:4:fee")
+    again = qbo(lite).add_late_fee(target["id"], fee, idempotency_key="r:4:fee")
+    assert first.detail and first.detail.startswith("fee invoice for")
+    assert again.remote_id == first.remote_id and again.detail and "exists" in again.detail
+    created = lite.sandbox.control.writes()["invoices_created"]
+    assert [c["invoice_id"] for c in created] == [first.remote_id]
+    assert lite.sandbox.company.entities["Invoice"][target["id"]]["Balance"] == Decimal(
+        target["balance"]
+    )
+    with pytest.raises(PermanentError, match="closing date"):
+        qbo(lite).add_note(target["id"], "Reminder", idempotency_key="r:4:note")
