@@ -91,6 +91,7 @@ def make_bench(
     seed: int = 11,
     *,
     smtp_port: int | None = None,
+    sandbox_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> Iterator[Bench]:
     email = (
@@ -99,7 +100,9 @@ def make_bench(
         if smtp_port
         else ""
     )
-    with QuickBooksSandbox(seed=seed, invoices=invoices, now=SANDBOX_NOW) as sandbox:
+    with QuickBooksSandbox(
+        seed=seed, invoices=invoices, now=SANDBOX_NOW, **(sandbox_options or {})
+    ) as sandbox:
         path = write_config(
             tmp_path / "syncd.toml", store_url, sandbox.org_config(), email=email, **options
         )
