@@ -27,6 +27,19 @@ class DaemonSettings(Strict):
     dunning_cron: str = "0 9 * * mon-fri"
     token_refresh_margin_seconds: int = Field(default=300, ge=30, le=3000)
     misfire_grace_seconds: int = Field(default=3600, ge=1)
+    #: ``host:port`` the webhook receiver listens on inside ``syncd run``; empty = off.
+    webhook_address: str = ""
+    #: Larger webhook bodies are refused with 413 before they are read.
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, le=16 * 1_048_576)
+
+    @field_validator("webhook_address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value:
+            host, sep, port = value.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+                raise ValueError(f"expected host:port such as 127.0.0.1:8090, got {value!r}")
+        return value
 
 
 class EmailSettings(Strict):
@@ -46,6 +59,15 @@ class EmailSettings(Strict):
     digest_hour: int = Field(default=10, ge=0, le=23)
 
 
+class OrgWebhookSettings(Strict):
+    """The secrets the provider signs webhooks with (never logged)."""
+
+    #: QuickBooks: the app's webhook "Verifier Token" (Intuit developer portal).
+    verifier_token: SecretStr | None = None
+    #: Xero: the app's "Webhooks key" (Xero developer portal, Webhooks tab).
+    webhook_key: SecretStr | None = None
+
+
 class OrgSettings(Strict):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     connector: str
@@ -63,6 +85,8 @@ class OrgSettings(Strict):
     go_live: date | None = None
     #: What waits for a human before it runs; absent means "all" (a new org's safe mode).
     review: Literal["all", "fees-and-escalations", "first-contact", "off"] | None = None
+    #: Webhook signing secrets; ``credentials.verifier_token`` / ``webhook_key`` also work.
+    webhooks: OrgWebhookSettings = Field(default_factory=OrgWebhookSettings)
 
     @field_validator("timezone")
     @classmethod

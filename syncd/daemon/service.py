@@ -30,6 +30,7 @@ from ..outbox.executor import Executor
 from ..review.digest import send_digest_if_due
 from ..store import Store
 from ..sync import Syncer
+from ..webhooks.receiver import WebhookReceiver, lock_guard
 from .runner import default_mailer, run_org_once
 
 log = get_logger(__name__)
@@ -162,5 +163,25 @@ class Service:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         self.scheduler.add_listener(self._shutdown, EVENT_SCHEDULER_STARTED)
+        receiver = self._webhooks()
         log.info("syncd running", orgs=[o.name for o in self.config.settings.orgs])
-        self.scheduler.start()
+        try:
+            self.scheduler.start()
+        finally:
+            if receiver is not None:
+                receiver.stop()
+
+    def _webhooks(self) -> WebhookReceiver | None:
+        """The webhook receiver, when ``[daemon] webhook_address`` is set."""
+        if not self.config.settings.daemon.webhook_address or self.dry_run:
+            return None
+        address = self.config.settings.daemon.webhook_address
+        try:
+            receiver = WebhookReceiver(
+                self.store, self.config, self.clock, guard=lock_guard(self.locks)
+            )
+        except OSError as exc:
+            log.error("webhook receiver cannot listen", address=address, error=exc.strerror)
+            raise SystemExit(2) from None
+        receiver.start()
+        return receiver

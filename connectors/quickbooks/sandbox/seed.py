@@ -20,6 +20,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from . import realism
 from .catalog import ITEMS
 from .company import CREDIT_LINK_NOTE, Company
 from .money import ZERO, money
@@ -191,6 +192,7 @@ class _Planner:
         self.rng = rng
         self.now = now.astimezone(company.tz)
         self.invoice_count = invoices
+        self.aux = random.Random(0)  # noqa: S311 - replaced by seed_company
         self.events: list[_Event] = []
         self.seq = 0
         # Time of the event being replayed, so actions stamp their writes with it.
@@ -240,6 +242,10 @@ class _Planner:
                 suffix += 1
             used.add(name.lower())
             currency = _weighted(rng, _CURRENCY_WEIGHTS)
+            # Most customers pay in the company's home currency, wherever it is.
+            home = self.company.home_currency
+            if home != "USD" and currency in ("USD", home):
+                currency = home if currency == "USD" else "USD"
             city, state, postcode = rng.choice(_CITIES)
             address = {
                 "Line1": f"{rng.randrange(10, 9999)} {rng.choice(_STREETS)} St.",
@@ -273,6 +279,7 @@ class _Planner:
             v4id = "00209" + "".join(rng.choice("0123456789abcdef") for _ in range(33))
             bodies.append((created, body, v4id))
             self.customer_weight.append(rng.paretovariate(1.6))
+        realism.profile_customers(self.company, self.aux, [body for _, body, _ in bodies])
         bodies.sort(key=lambda item: item[0])
         for created, body, v4id in bodies:
             customer = self.company.create_customer(body, at=created, v4id=v4id)
@@ -328,6 +335,7 @@ class _Planner:
                 datetime.fromisoformat(customer["MetaData"]["CreateTime"]) + timedelta(hours=1),
             )
             lines, total = self._lines()
+            realism.decorate(self.company, self.aux, lines, customer)
             term = self.customer_terms[customer_id]
             body: JSON = {
                 "CustomerRef": {"value": customer_id},
@@ -406,7 +414,10 @@ class _Planner:
                             "Description": "Goodwill credit",
                             "Amount": plan.credit,
                             "DetailType": "SalesItemLineDetail",
-                            "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+                            "SalesItemLineDetail": {
+                                "ItemRef": {"value": "1"},
+                                "TaxCodeRef": {"value": self.company.default_tax_code()},
+                            },
                         }
                     ],
                 },
@@ -476,27 +487,39 @@ class _Planner:
             if group:
                 self._schedule_payment(customer_id, group)
 
+    def _payable(self, plan: _InvoicePlan, planned: Decimal) -> Decimal:
+        invoice = self.company.entities["Invoice"].get(plan.invoice_id)
+        if invoice is None or plan.invoice_id in self.company.voided:
+            return ZERO
+        balance: Decimal = invoice["Balance"]
+        return balance if plan.fate == "paid" else min(planned, balance)
+
     def _schedule_payment(
         self, customer_id: str, group: list[tuple[datetime, _InvoicePlan, Decimal]]
     ) -> None:
         rng = self.rng
         when = max(entry[0] for entry in group)
-        total = sum((entry[2] for entry in group), ZERO)
         overpay = money(Decimal(rng.randrange(1, 50))) if rng.random() < 0.02 else ZERO
         method = rng.choice(("Check", "ACH", "Card"))
         reference = str(rng.randrange(1000, 99999)) if method == "Check" else None
 
         def action() -> None:
+            # Taxes and discounts are only known once QBO computed the invoice: a customer
+            # who pays in full pays what the invoice says.
+            paid = [(plan, self._payable(plan, amount)) for _, plan, amount in group]
+            paid = [(plan, amount) for plan, amount in paid if amount > 0]
+            if not paid:
+                return
             body: JSON = {
                 "CustomerRef": {"value": customer_id},
-                "TotalAmt": total + overpay,
+                "TotalAmt": sum((a for _, a in paid), ZERO) + overpay,
                 "TxnDate": self._when.astimezone(self.company.tz).date().isoformat(),
                 "Line": [
                     {
                         "Amount": amount,
                         "LinkedTxn": [{"TxnId": plan.invoice_id, "TxnType": "Invoice"}],
                     }
-                    for _, plan, amount in group
+                    for plan, amount in paid
                 ],
             }
             if reference:
@@ -554,4 +577,6 @@ def seed_company(company: Company, *, seed: int, invoices: int, now: datetime) -
     """Fill an empty ``company`` with a deterministic history ending just before ``now``."""
     if invoices < 0:
         raise ValueError("invoices must be >= 0")
-    _Planner(company, random.Random(seed), now, invoices).run()  # noqa: S311 - reproducible data
+    planner = _Planner(company, random.Random(seed), now, invoices)  # noqa: S311 - reproducible
+    planner.aux = random.Random(f"profile-{seed}")  # noqa: S311 - reproducible data
+    planner.run()

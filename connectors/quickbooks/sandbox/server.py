@@ -30,6 +30,7 @@ from .control import handle_control
 from .injection import INFRA_KINDS, FaultInjector
 from .ratelimit import SlidingWindowLimiter
 from .replay import MAX_REQUEST_ID_LENGTH, ReplayStore, Stored
+from .webhooks import QboWebhooks
 from .wire import Response, entity_time, json_response
 
 JSON = dict[str, Any]
@@ -72,6 +73,7 @@ class SandboxApp:
     settings: ApiSettings = field(default_factory=ApiSettings)
     stop_event: threading.Event = field(default_factory=threading.Event)
     request_log: list[JSON] = field(default_factory=list)
+    webhooks: QboWebhooks = field(default_factory=QboWebhooks)
     _log_lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: int = 0
 
@@ -110,7 +112,7 @@ class SandboxApp:
     def dispatch(self, req: HttpRequest) -> Response | None:
         """Answer a request; ``None`` means drop the connection without answering."""
         if req.path.startswith(CONTROL_PREFIX):
-            return handle_control(self, req)
+            return self.webhooks.handle_control(self, req, handle_control)
         if req.path in (DISCOVERY_PATH, DISCOVERY_PATH + "/"):
             return json_response(200, discovery_document(self.base_url))
         if req.path == TOKEN_PATH and req.method == "POST":
@@ -184,13 +186,18 @@ class SandboxApp:
             ).response(company.now(), company.tz)
         request_id = req.query.get("requestid")
         replayable = request_id is not None and req.method == "POST" and rest.lower() != "query"
+        unkind = company.unkind
+        if rest.lower().rstrip("/").endswith("/send") and not unkind.replay_covers_send:
+            replayable = False  # unkind: Intuit never says /send honours requestid
         if request_id is not None and len(request_id) > MAX_REQUEST_ID_LENGTH:
             return faults.invalid_value(
                 f"requestid is longer than {MAX_REQUEST_ID_LENGTH} characters", "requestid"
             ).response(company.now(), company.tz)
         digest = ReplayStore.digest(req.body)
         if replayable and request_id is not None:
-            stored = self.replay.get(realm, request_id)
+            stored = self.replay.get(
+                realm, request_id, now=company.now(), ttl_seconds=unkind.replay_ttl_seconds
+            )
             if stored is not None:
                 entry["replayed"] = True
                 entry["replay_body_differs"] = (
@@ -215,7 +222,11 @@ class SandboxApp:
             (*response.headers, ("intuit_tid", uuid.uuid4().hex)),
         )
         if replayable and request_id is not None:
-            self.replay.put(realm, request_id, Stored(response, digest, req.method, req.path))
+            self.replay.put(
+                realm,
+                request_id,
+                Stored(response, digest, req.method, req.path, company.now()),
+            )
         malformed = self.injector.take(req.method, req.path, ("malformed_json",))
         if malformed is not None and response.status == 200:
             entry["fault"] = malformed.kind

@@ -11,13 +11,13 @@ from typing import Any
 
 from .auth import IdentityServer
 from .clock import SandboxClock
-from .control import ControlApi
 from .faults import FaultInjector
 from .idempotency import IdempotencyStore
 from .limits import Limits, RateLimiter
 from .requestlog import RequestLog
 from .seed import build_organisation
 from .server import API_PREFIX, TOKEN_PATH, Dispatcher, SandboxHTTPServer
+from .webhooks import WebhookControlApi
 
 
 def _require_loopback(host: str) -> None:
@@ -48,6 +48,7 @@ class XeroSandbox:
         concurrent_limit: int = 5,
         access_token_ttl: int = 1800,
         tenant_id: str | None = None,
+        region: str = "NZ",
     ) -> None:
         _require_loopback(host)
         if now is None:
@@ -64,6 +65,7 @@ class XeroSandbox:
             now=self.now,
             clock=self.clock,
             tenant_id=tenant_id.lower() if tenant_id else None,
+            region=region,
         )
         # Derived from the seed so that `syncd sandbox xero --print-config` hands out credentials
         # that work against a sandbox process started separately with the same seed.
@@ -86,7 +88,7 @@ class XeroSandbox:
             idempotency=IdempotencyStore(),
             log=self.requests,
         )
-        self.dispatcher.control = ControlApi(
+        self.dispatcher.control = WebhookControlApi(
             org=self.org,
             identity=self.identity,
             limiter=self.limiter,

@@ -25,6 +25,7 @@ SANDBOX_NOW = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
 def write_config(
     path: Path, store_url: str, org: dict[str, str], *, email: str = "", **options: Any
 ) -> Path:
+    options.setdefault("late_fee_item_id", "10")
     opts = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in options.items())
     path.write_text(
         f"""
@@ -49,7 +50,6 @@ refresh_token = "{org["refresh_token"]}"
 realm_id = "{org["realm_id"]}"
 
 [orgs.options]
-late_fee_item_id = "10"
 {opts}""",
         encoding="utf-8",
     )
@@ -93,6 +93,7 @@ def make_bench(
     seed: int = 11,
     *,
     smtp_port: int | None = None,
+    sandbox_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> Iterator[Bench]:
     email = (
@@ -101,7 +102,9 @@ def make_bench(
         if smtp_port
         else ""
     )
-    with QuickBooksSandbox(seed=seed, invoices=invoices, now=SANDBOX_NOW) as sandbox:
+    with QuickBooksSandbox(
+        seed=seed, invoices=invoices, now=SANDBOX_NOW, **(sandbox_options or {})
+    ) as sandbox:
         path = write_config(
             tmp_path / "syncd.toml", store_url, sandbox.org_config(), email=email, **options
         )
@@ -116,6 +119,12 @@ def make_bench(
 @pytest.fixture
 def bench(tmp_path: Path, store_url: str) -> Iterator[Bench]:
     yield from make_bench(tmp_path, store_url, page_size=40)
+
+
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[Bench]:
+    """Connector-level tests: the store only holds tokens, so SQLite is enough."""
+    yield from make_bench(tmp_path, f"sqlite:///{tmp_path / 's.db'}", invoices=160, seed=5)
 
 
 def later(clock: FixedClock, **delta: float) -> datetime:
