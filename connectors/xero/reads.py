@@ -35,7 +35,7 @@ _ID_FIELD = {
     "payments": "PaymentID",
     "credit_notes": "CreditNoteID",
 }
-_COLLECTION = {
+COLLECTION = {
     "contacts": "Contacts",
     "invoices": "Invoices",
     "payments": "Payments",
@@ -65,7 +65,7 @@ def chunks(values: Sequence[str], size: int) -> list[list[str]]:
     return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
-def _query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[dict[str, Any]]:
+def query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[dict[str, Any]]:
     api, tenant = connector.api, connector.tenant_id
     size = max(len(chunk), 1) + 1
     call: Callable[[], Any]
@@ -100,7 +100,7 @@ def _query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[dict
             return getter(tenant, where=where, page=1, page_size=size, _preload_content=False)
 
     body = connector._json(call)
-    return [r for r in body.get(_COLLECTION[stream]) or [] if isinstance(r, dict)]
+    return [r for r in body.get(COLLECTION[stream]) or [] if isinstance(r, dict)]
 
 
 def fetch_records(
@@ -113,7 +113,7 @@ def fetch_records(
         remaining = [i for i in wanted if i not in found and _is_guid(i)]
         size = ID_CHUNK if stream in ("invoices", "contacts") else WHERE_CHUNK
         for chunk in chunks(remaining, size):
-            rows = _query(connector, stream, chunk)
+            rows = query(connector, stream, chunk)
             asked = set(chunk)
             rows = [r for r in rows if str(r.get(_ID_FIELD[stream]) or "").lower() in asked]
             found.update(str(r[_ID_FIELD[stream]]).lower() for r in rows)

@@ -16,7 +16,9 @@ def _sandboxes() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
-def org_block(provider: str, name: str, org_config: dict[str, str]) -> str:
+def org_block(
+    provider: str, name: str, org_config: dict[str, str], options: dict[str, str] | None = None
+) -> str:
     """A ready ``[[orgs]]`` table for the config file."""
     credential_keys = ("client_id", "client_secret", "refresh_token", "realm_id", "tenant_id")
     lines = [
@@ -31,6 +33,8 @@ def org_block(provider: str, name: str, org_config: dict[str, str]) -> str:
         "[orgs.credentials]",
     ]
     lines += [f'{k} = "{org_config[k]}"' for k in credential_keys if k in org_config]
+    if options:
+        lines += ["", "[orgs.options]", *(f'{k} = "{v}"' for k, v in options.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -46,6 +50,9 @@ def sandbox(
         False, "--print-config", help="Print a ready [[orgs]] TOML block and exit."
     ),
     name: str = typer.Option("sandbox", "--name", help="Org name used in --print-config."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Take the unfavourable answer wherever the provider is silent."
+    ),
 ) -> None:
     """Serve a local, seeded imitation of a provider's API on 127.0.0.1."""
     available = _sandboxes()
@@ -58,13 +65,15 @@ def sandbox(
         start = datetime.fromisoformat(now)
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
     cls = available[provider].load()
-    box = cls(seed=seed, invoices=invoices, port=port, now=start)
+    extra: dict[str, Any] = {"strict": True} if strict else {}
+    box = cls(seed=seed, invoices=invoices, port=port, now=start, **extra)
+    options = box.org_options() if hasattr(box, "org_options") else None
     if print_config:
-        typer.echo(org_block(provider, name, box.org_config()), nl=False)
+        typer.echo(org_block(provider, name, box.org_config(), options), nl=False)
         return
     box.start()
     typer.echo(f"{provider} sandbox listening on {box.base_url} (Ctrl-C to stop)", err=True)
-    typer.echo(org_block(provider, name, box.org_config()), nl=False)
+    typer.echo(org_block(provider, name, box.org_config(), options), nl=False)
     try:
         box.serve_forever()
     except KeyboardInterrupt:

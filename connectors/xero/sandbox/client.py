@@ -186,6 +186,22 @@ class XeroSandboxClient:
     def delete_invoice(self, invoice_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/invoices/{invoice_id}/delete"))
 
+    # ----------------------------------------------- unkind modes and setup
+    def modes(self, **changes: Any) -> dict[str, Any]:
+        """Read (no arguments) or change the unkind modes (see modes.py)."""
+        if not changes:
+            return dict(self._call("GET", "/modes"))
+        return dict(self._call("POST", "/modes", changes))
+
+    def bulk_import(self, invoices: int, *, seed: int = 0) -> dict[str, Any]:
+        return dict(self._call("POST", "/bulk-import", {"invoices": invoices, "seed": seed}))
+
+    def lock_dates(self, **dates: date | None) -> dict[str, Any]:
+        """``period_lock_date=`` / ``end_of_year_lock_date=`` (None clears); none: read."""
+        if not dates:
+            return dict(self._call("GET", "/lock-dates"))
+        return dict(self._call("POST", "/lock-dates", dict(dates)))
+
 
 def _default(value: object) -> str:
     if isinstance(value, (Decimal, date, datetime)):

@@ -11,7 +11,9 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("500", "503", "429", "timeout", "malformed")
+#: ``lost``: the request is carried out, then the connection drops before the answer (what a
+#: client sees when Xero did the work and a proxy or the network lost the response).
+KINDS = ("500", "503", "429", "timeout", "malformed", "lost")
 PROBLEMS = ("minute", "day", "concurrent", "appminute")
 
 

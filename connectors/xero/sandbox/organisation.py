@@ -17,6 +17,7 @@ from typing import Any
 from .clock import SandboxClock
 from .dates import to_ms
 from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, Payment
+from .modes import Modes
 from .money import ZERO, cents, text
 from .regions import NZ, Region
 
@@ -107,6 +108,8 @@ class Organisation:
         self.period_lock_date: date | None = None
         self.end_of_year_lock_date: date | None = None
         self.created_at: datetime = clock.now()
+        #: Unkind answers to what Xero does not document (see modes.py).
+        self.modes = Modes()
 
     # ----------------------------------------------------------------- helpers
     @staticmethod
