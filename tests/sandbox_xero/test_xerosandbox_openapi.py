@@ -45,7 +45,8 @@ UNDECLARED_BUT_REAL = {
     "DateUTCString",  # spec examples for HistoryRecords
 }  # fmt: skip
 MS_DATE = re.compile(r"^/Date\(\d+(\+0000)?\)/$")
-DATE_FIELDS = {"Date", "DueDate", "UpdatedDateUTC", "FullyPaidOnDate", "DateUTC", "DateTimeUTC"}
+DATE_FIELDS = {"Date", "DueDate", "UpdatedDateUTC", "FullyPaidOnDate", "DateUTC", "DateTimeUTC",
+               "PeriodLockDate", "EndOfYearLockDate", "CreatedDateUTC"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +132,13 @@ def _script(session) -> None:  # type: ignore[no-untyped-def]
     api.get_credit_note(tenant, notes[0].credit_note_id)
     api.get_invoice_history(tenant, first)
     api.get_organisations(tenant)
+    control.lock_dates(period_lock_date=date(2026, 1, 31), end_of_year_lock_date=date(2025, 3, 31))
+    api.get_organisations(tenant)
+    old = min(authorised, key=lambda r: r["date"])
+    attempt(
+        api.update_invoice, tenant, old["invoice_id"], Invoices(invoices=[Invoice(reference="l")])
+    )
+    control.lock_dates(period_lock_date=None, end_of_year_lock_date=None)
     api.get_accounts(tenant)
     api.get_accounts(tenant, where='Class=="REVENUE" AND Status=="ACTIVE"')
     api.get_tax_rates(tenant)

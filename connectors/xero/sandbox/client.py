@@ -131,6 +131,7 @@ class XeroSandboxClient:
         problem: str | None = None,
         retry_after: int | None = None,
         seconds: float | None = None,
+        skip: int | None = None,
     ) -> list[dict[str, Any]]:
         body: dict[str, Any] = {"kind": kind, "count": count}
         for name, value in (
@@ -139,6 +140,7 @@ class XeroSandboxClient:
             ("problem", problem),
             ("retry_after", retry_after),
             ("seconds", seconds),
+            ("skip", skip),
         ):
             if value is not None:
                 body[name] = value
