@@ -60,7 +60,7 @@ from connectors.base import (
     TransientError,
 )
 
-from . import company, mapping, once, paging, preflight, reads, reminders
+from . import company, mapping, once, paging, preflight, prepaid, reads, reminders
 from .auth import XERO_TOKEN_URL, Unauthorized, require_secure, xero_tokens
 from .limits import MAX_CONCURRENT, DayLimitReached, RateGovernor
 from .settings import XeroCredentials, XeroOptions
@@ -76,7 +76,6 @@ IDEMPOTENCY_LIMIT = 128
 ORDER = "UpdatedDateUTC ASC"
 INVOICE_STATUSES = ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"]
 EDITABLE = ("DRAFT", "SUBMITTED", "AUTHORISED")
-EMAILABLE = ("SUBMITTED", "AUTHORISED", "PAID")
 #: The fields of an existing line that are sent back unchanged when a fee line is added;
 #: LineAmount and TaxAmount are derived by Xero and left out so they cannot contradict it.
 KEPT_LINE_FIELDS = (
@@ -94,29 +93,32 @@ KEPT_LINE_FIELDS = (
 REFUSED_EDIT = ("cannot be edited", "not of valid status for modification", "lock date")
 
 _T = TypeVar("_T")
-STREAMS = ("contacts", "invoices", "payments", "credit_notes")
+STREAMS = ("contacts", "invoices", "payments", "credit_notes", *prepaid.STREAMS)
 _BACKFILL: dict[EntityKind, tuple[str, ...]] = {
     EntityKind.CUSTOMERS: ("contacts",),
     EntityKind.INVOICES: ("invoices",),
-    EntityKind.PAYMENTS: ("payments", "credit_notes"),
+    EntityKind.PAYMENTS: ("payments", "credit_notes", *prepaid.STREAMS),
 }
 _KIND = {
     "contacts": EntityKind.CUSTOMERS,
     "invoices": EntityKind.INVOICES,
     "payments": EntityKind.PAYMENTS,
     "credit_notes": EntityKind.PAYMENTS,
+    **dict.fromkeys(prepaid.STREAMS, EntityKind.PAYMENTS),
 }
 _COLLECTION = {
     "contacts": "Contacts",
     "invoices": "Invoices",
     "payments": "Payments",
     "credit_notes": "CreditNotes",
+    **prepaid.COLLECTION,
 }
 _ID_FIELD = {
     "contacts": "ContactID",
     "invoices": "InvoiceID",
     "payments": "PaymentID",
     "credit_notes": "CreditNoteID",
+    **prepaid.ID_FIELD,
 }
 
 
@@ -318,6 +320,8 @@ class XeroConnector:
     # -- pulls -------------------------------------------------------------------------------
 
     def _list(self, stream: str, since: datetime | None, page: int) -> Listing:
+        if stream in prepaid.STREAMS:
+            return prepaid.list_rows(self, stream, since, page)
         kwargs: dict[str, Any] = {
             "order": ORDER,
             "page": page,
@@ -365,11 +369,12 @@ class XeroConnector:
                     if mapping.is_sales_invoice(raw):
                         invoices.append(mapping.invoice(raw, home))
                     continue
-                record = (
-                    mapping.payment(raw, home)
-                    if stream == "payments"
-                    else mapping.credit_note(raw, home)
-                )
+                if stream in prepaid.MAPPERS:
+                    record = prepaid.MAPPERS[stream](raw, home)
+                elif stream == "payments":
+                    record = mapping.payment(raw, home)
+                else:
+                    record = mapping.credit_note(raw, home)
             except mapping.MappingError as exc:
                 raw_id = raw.get(_ID_FIELD[stream])
                 skipped.append(
@@ -427,7 +432,8 @@ class XeroConnector:
     def changes(self, cursor: str) -> Iterator[Page]:
         try:
             data = json.loads(cursor)
-            state = {s: _parse_cursor_time(data[s]) for s in STREAMS}
+            # Cursors from before prepayments were pulled resume those from the payments mark.
+            state = {s: _parse_cursor_time(data.get(s, data["payments"])) for s in STREAMS}
         except (ValueError, KeyError, TypeError):
             raise CursorExpiredError(f"unreadable Xero change cursor {cursor[:80]!r}") from None
         for stream in STREAMS:

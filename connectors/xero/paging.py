@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import mapping, reads
+from . import mapping, prepaid, reads
 
 if TYPE_CHECKING:
     from .client import Listing, Position, XeroConnector
@@ -31,6 +31,8 @@ _BASE_WHERE = {
     "payments": 'PaymentType=="ACCRECPAYMENT"',
     "credit_notes": 'Type=="ACCRECCREDIT"',
     "contacts": None,
+    "prepayments": None,
+    "overpayments": None,
 }
 
 
@@ -92,8 +94,11 @@ def _window(connector: XeroConnector, stream: str, since: datetime) -> Listing:
         body = connector._json(lambda: api.get_invoices(tenant, statuses=statuses, **kwargs))
     elif stream == "payments":
         body = connector._json(lambda: api.get_payments(tenant, **kwargs))
-    else:
+    elif stream == "credit_notes":
         body = connector._json(lambda: api.get_credit_notes(tenant, **kwargs))
+    else:
+        fetch = prepaid.getter(connector, stream)
+        body = connector._json(lambda: fetch(tenant, **kwargs))
     rows = [r for r in body.get(reads.COLLECTION[stream]) or [] if isinstance(r, dict)]
     if stream == "invoices" and rows:
         # Unpaged invoice lists carry no line items: read the same invoices in full, by id.

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.base import Deletion, EntityKind, Page
 
+from . import prepaid
+
 if TYPE_CHECKING:
     from .client import XeroConnector
 
@@ -27,19 +29,21 @@ INVOICE_STATUSES = ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELET
 _STREAMS = {
     EntityKind.CUSTOMERS: ("contacts",),
     EntityKind.INVOICES: ("invoices",),
-    EntityKind.PAYMENTS: ("payments", "credit_notes"),
+    EntityKind.PAYMENTS: ("payments", "credit_notes", *prepaid.STREAMS),
 }
 _ID_FIELD = {
     "contacts": "ContactID",
     "invoices": "InvoiceID",
     "payments": "PaymentID",
     "credit_notes": "CreditNoteID",
+    **prepaid.ID_FIELD,
 }
 COLLECTION = {
     "contacts": "Contacts",
     "invoices": "Invoices",
     "payments": "Payments",
     "credit_notes": "CreditNotes",
+    **prepaid.COLLECTION,
 }
 
 
@@ -94,7 +98,10 @@ def query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[dict[
     else:
         field = _ID_FIELD[stream]
         where = " OR ".join(f'{field}==Guid("{ident}")' for ident in chunk)
-        getter = api.get_payments if stream == "payments" else api.get_credit_notes
+        getter = {
+            "payments": api.get_payments,
+            "credit_notes": api.get_credit_notes,
+        }.get(stream) or prepaid.getter(connector, stream)
 
         def call() -> Any:
             return getter(tenant, where=where, page=1, page_size=size, _preload_content=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -203,6 +204,25 @@ class XeroSandboxClient:
         if not dates:
             return dict(self._call("GET", "/lock-dates"))
         return dict(self._call("POST", "/lock-dates", dict(dates)))
+
+    def receive(
+        self,
+        kind: str,
+        contact_id: str,
+        amount: Decimal | str,
+        allocations: Sequence[tuple[str, Decimal | str]] = (),
+        *,
+        on: date | None = None,
+    ) -> dict[str, Any]:
+        """A prepayment or overpayment (``kind``) from a customer, allocated to invoices."""
+        body: dict[str, Any] = {
+            "contact_id": contact_id,
+            "amount": str(amount),
+            "allocations": [{"invoice_id": i, "amount": str(a)} for i, a in allocations],
+        }
+        if on is not None:
+            body["date"] = on.isoformat()
+        return dict(self._call("POST", f"/{kind}s", body))
 
 
 def _default(value: object) -> str:

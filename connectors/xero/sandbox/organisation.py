@@ -16,7 +16,7 @@ from typing import Any
 
 from .clock import SandboxClock
 from .dates import to_ms
-from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, Payment
+from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, Payment, Prepaid
 from .modes import Modes
 from .money import ZERO, cents, text
 from .regions import NZ, Region
@@ -96,6 +96,7 @@ class Organisation:
         self.invoices: dict[str, Invoice] = {}
         self.payments: dict[str, Payment] = {}
         self.credit_notes: dict[str, CreditNote] = {}
+        self.prepaid: dict[str, Prepaid] = {}
         self.next_invoice_number = 1
         self.next_credit_note_number = 1
         self.writes = WriteLog()
@@ -176,11 +177,13 @@ class Organisation:
         """Recompute AmountPaid/AmountCredited and the PAID <-> AUTHORISED flip."""
         live = [p for p in self.invoice_payments(inv) if p.status == "AUTHORISED"]
         inv.amount_paid = cents(sum((p.amount for p in live), ZERO))
-        inv.amount_credited = cents(sum((a.amount for a in inv.allocations), ZERO))
+        # AmountCredited: "Sum of all credit notes, over-payments and pre-payments applied".
+        credited = sum((a.amount for a in [*inv.allocations, *inv.prepaid]), ZERO)
+        inv.amount_credited = cents(credited)
         if inv.status in ("AUTHORISED", "PAID"):
             if inv.total > 0 and inv.amount_due <= 0:
                 inv.status = "PAID"
-                dates = [p.date for p in live] + [a.date for a in inv.allocations]
+                dates = [p.date for p in live] + [a.date for a in [*inv.allocations, *inv.prepaid]]
                 inv.fully_paid_on = max(dates) if dates else at.date()
             else:
                 inv.status = "AUTHORISED"
@@ -307,6 +310,8 @@ class Organisation:
     # ----------------------------------------------------------------- truth
     def truth(self) -> dict[str, Any]:
         """Ground truth for tests: what a correct sync must end up holding."""
+        from .prepaid import truth_rows as prepaid_truth  # prepaid.py builds on this module
+
         with self.lock:
             invoices = sorted(
                 (i for i in self.invoices.values() if i.type == "ACCREC"),
@@ -376,6 +381,7 @@ class Organisation:
                     }
                     for n in sorted(self.credit_notes.values(), key=lambda n: n.number)
                 ],
+                "prepaid": prepaid_truth(self),
             }
 
     def allocate_credit(

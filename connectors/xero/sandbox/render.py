@@ -235,6 +235,27 @@ def _credit_in_invoice(note: CreditNote, alloc: Allocation) -> dict[str, Any]:
     return out
 
 
+def _prepaid_in_invoice(
+    org: Organisation, inv: Invoice
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The prepayments and overpayments allocated to ``inv``, as the invoice lists them."""
+    pre: list[dict[str, Any]] = []
+    over: list[dict[str, Any]] = []
+    for alloc in inv.prepaid:
+        item = org.prepaid[alloc.credit_note_id]
+        key = "PrepaymentID" if item.kind == "prepayment" else "OverpaymentID"
+        (pre if item.kind == "prepayment" else over).append(
+            {
+                key: item.prepaid_id,
+                "ID": item.prepaid_id,
+                "Date": ms_date(alloc.date),
+                "AppliedAmount": json_number(alloc.amount),
+                "Total": json_number(item.total),
+            }
+        )
+    return pre, over
+
+
 def invoice_json(org: Organisation, inv: Invoice, mode: InvoiceMode) -> dict[str, Any]:
     contact = org.contacts[inv.contact_id]
     live_payments = [p for p in org.invoice_payments(inv) if p.status == "AUTHORISED"]
@@ -273,8 +294,7 @@ def invoice_json(org: Organisation, inv: Invoice, mode: InvoiceMode) -> dict[str
         if credits:
             out["CreditNotes"] = credits
     if mode != "summary":
-        out["Prepayments"] = []
-        out["Overpayments"] = []
+        out["Prepayments"], out["Overpayments"] = _prepaid_in_invoice(org, inv)
     out["AmountDue"] = json_number(inv.amount_due)
     out["AmountPaid"] = json_number(
         inv.amount_paid if inv.status not in ("VOIDED", "DELETED") else ZERO

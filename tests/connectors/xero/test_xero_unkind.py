@@ -165,7 +165,7 @@ def test_strict_writes_happen_once_end_to_end(strict: Bench) -> None:
     strict.syncer().backfill()
     inv = open_invoice(strict)
     fee = LateFee(Decimal("12.50"), inv["currency"], "Late fee")
-    for round_ in range(2):
+    for _ in range(2):
         connector = strict.connector()
         connector.add_note(inv["invoice_id"], "Reminder", idempotency_key="s:note")
         connector.send_reminder(inv["invoice_id"], to=None, idempotency_key="s:email")
