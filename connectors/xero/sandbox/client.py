@@ -224,6 +224,13 @@ class XeroSandboxClient:
             body["date"] = on.isoformat()
         return dict(self._call("POST", f"/{kind}s", body))
 
+    def raw_invoice(self, invoice_id: str, **fields: Any) -> dict[str, Any]:
+        """Force fields into an invoice's JSON (None removes one): hostile provider data."""
+        return dict(self._call("POST", f"/raw/invoices/{invoice_id}", fields))
+
+    def edit_contact(self, contact_id: str, **fields: Any) -> dict[str, Any]:
+        return dict(self._call("PATCH", f"/contacts/{contact_id}", fields))
+
 
 def _default(value: object) -> str:
     if isinstance(value, (Decimal, date, datetime)):

@@ -12,7 +12,8 @@ from typing import Any
 from . import prepaid
 from .bulk import bulk_import
 from .dates import parse_body_date
-from .organisation import Organisation
+from .money import json_number
+from .organisation import Organisation, OrgError
 
 NOT_MINE = object()
 
@@ -22,6 +23,8 @@ ENDPOINTS = [
     "GET|POST /_sandbox/lock-dates  {period_lock_date, end_of_year_lock_date} (null clears)",
     "POST /_sandbox/prepayments | overpayments  {contact_id, amount, date?, reference?,"
     " allocations: [{invoice_id, amount}]}",
+    "POST /_sandbox/raw/invoices/{id}  {Field: value | null}  (forced into the invoice's JSON)",
+    "PATCH /_sandbox/contacts/{id}  {name?, email?, tax_number?}",
 ]
 
 
@@ -48,6 +51,14 @@ def handle(org: Organisation, method: str, parts: list[str], data: dict[str, Any
             "period_lock_date": _iso(org.period_lock_date),
             "end_of_year_lock_date": _iso(org.end_of_year_lock_date),
         }
+    if key == "raw" and len(parts) == 3 and parts[1] == "invoices" and method == "POST":
+        with org.lock:
+            inv = org.find_invoice(parts[2])
+            org.overrides.setdefault(inv.invoice_id, {}).update(_plain(data))
+            inv.updated = org.touch()
+            return {"invoice_id": inv.invoice_id, "overrides": org.overrides[inv.invoice_id]}
+    if key == "contacts" and len(parts) == 2 and method == "PATCH":
+        return _edit_contact(org, parts[1], data)
     if key in prepaid.HEADS and len(parts) == 1 and method == "POST":
         return _receive(org, prepaid.HEADS[key], data)
     return NOT_MINE
@@ -68,3 +79,29 @@ def _receive(org: Organisation, kind: str, data: dict[str, Any]) -> dict[str, An
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _edit_contact(org: Organisation, contact_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What a user can type into a contact: any Unicode, markup included, or nothing."""
+    with org.lock:
+        contact = org.contacts.get(contact_id.lower())
+        if contact is None:
+            raise OrgError("The resource you're looking for cannot be found", status=404)
+        for field in ("name", "email", "tax_number"):
+            if field in data:
+                setattr(contact, field, str(data[field] or ""))
+        if "email" in data and not data["email"]:
+            contact.persons = []
+        contact.updated = org.touch()
+        return {"contact_id": contact.contact_id, "name": contact.name, "email": contact.email}
+
+
+def _plain(value: Any) -> Any:
+    """Control bodies parse numbers as Decimal; the JSON writer wants plain numbers."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return json_number(value)
+    return value

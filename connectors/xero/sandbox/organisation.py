@@ -111,6 +111,9 @@ class Organisation:
         self.created_at: datetime = clock.now()
         #: Unkind answers to what Xero does not document (see modes.py).
         self.modes = Modes()
+        #: Fields forced into an invoice's JSON (``POST /_sandbox/raw/invoices/{id}``): hostile
+        #: or future provider data for client tests. None removes the field.
+        self.overrides: dict[str, dict[str, Any]] = {}
 
     # ----------------------------------------------------------------- helpers
     @staticmethod

@@ -331,6 +331,11 @@ def invoice_json(org: Organisation, inv: Invoice, mode: InvoiceMode) -> dict[str
     out["CurrencyCode"] = inv.currency
     if inv.fully_paid_on is not None and inv.status == "PAID":
         out["FullyPaidOnDate"] = ms_date(inv.fully_paid_on)
+    for key, value in org.overrides.get(inv.invoice_id, {}).items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
     return out
 
 
