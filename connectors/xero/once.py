@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import structlog
+
 from connectors.base import ConnectorError, PermanentError, TransientError
 
 from .limits import DayLimitReached
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from .client import XeroConnector
 
 T = TypeVar("T")
+_log = structlog.get_logger("syncd.connectors.xero")
 #: Checks-then-resends before giving up (the action is retried later, checked again first).
 ATTEMPTS = 4
 
@@ -61,8 +64,17 @@ def write_once(
         except Ambiguous as exc:
             last = str(exc)
         if applied():
+            _log.info("xero write was carried out; its answer was lost", what=what, reason=last)
             return None
-        connector.sleep(min(2.0**attempt, 30.0))
+        delay = min(2.0**attempt, 30.0)
+        _log.warning(
+            "xero write not carried out; resending",
+            what=what,
+            reason=last,
+            attempt=attempt + 1,
+            delay_seconds=delay,
+        )
+        connector.sleep(delay)
     raise TransientError(
         f"{what}: Xero did not answer ({last}); it is not there yet and will be checked "
         "again before the next attempt"

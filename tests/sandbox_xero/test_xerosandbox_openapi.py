@@ -255,7 +255,8 @@ def test_every_recorded_body_matches_the_spec(session, specs) -> None:  # type: 
         ("Invoices", 200), ("Contacts", 200), ("Payments", 200), ("CreditNotes", 200),
         ("HistoryRecords", 200), ("Error", 400), ("email", 204), ("token", 200),
         ("connections", 200), ("problem", 401), ("Organisations", 200), ("Accounts", 200),
-        ("TaxRates", 200), ("Prepayments", 200), ("Overpayments", 200), ("problem", 429), ("problem", 503),
+        ("TaxRates", 200), ("Prepayments", 200), ("Overpayments", 200), ("problem", 429),
+        ("problem", 503),
     }  # fmt: skip
 
 
