@@ -18,6 +18,7 @@ from .dates import history_string, iso_date_string, ms_date, ms_datetime, ms_env
 from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, LineItem, Payment
 from .money import ZERO, cents, json_number
 from .organisation import Organisation
+from .render_contact import contact_addresses, contact_group_json, contact_phones
 
 InvoiceMode = Literal["list", "nolines", "summary", "full", "embedded"]
 
@@ -148,49 +149,6 @@ def contact_json(
     out["HasAttachments"] = False
     out["HasValidationErrors"] = False
     return out
-
-
-def contact_group_json(name: str) -> dict[str, Any]:
-    return {
-        "ContactGroupID": str(uuid.uuid5(_NS, f"group:{name}")),
-        "Name": name,
-        "Status": "ACTIVE",
-        "Contacts": [],
-        "HasValidationErrors": False,
-    }
-
-
-def contact_addresses(contact: Contact) -> list[dict[str, Any]]:
-    """POBOX is the billing address Xero prints on invoices; STREET is left empty, as in
-    most recorded contacts. Lines may carry a trailing newline, as typed into Xero."""
-    lines = list(contact.address) + [""] * (4 - len(contact.address))
-    pobox: dict[str, Any] = {"AddressType": "POBOX"}
-    if contact.address:
-        pobox.update({f"AddressLine{i + 1}": line for i, line in enumerate(lines[:4])})
-    pobox.update(
-        {
-            "City": contact.city,
-            "Region": contact.region,
-            "PostalCode": contact.postal_code,
-            "Country": contact.country,
-        }
-    )
-    street = {"AddressType": "STREET", "City": "", "Region": "", "PostalCode": "", "Country": ""}
-    return [pobox, street]
-
-
-def contact_phones(contact: Contact) -> list[dict[str, Any]]:
-    default: dict[str, str] = {"PhoneType": "DEFAULT"}
-    parts = contact.phone.split(" ", 1)
-    if len(parts) == 2:
-        default.update(
-            {
-                "PhoneNumber": parts[1],
-                "PhoneAreaCode": parts[0],
-                "PhoneCountryCode": contact.phone_country,
-            }
-        )
-    return [default, {"PhoneType": "DDI"}, {"PhoneType": "FAX"}, {"PhoneType": "MOBILE"}]
 
 
 def receivable_balances(org: Organisation, today: date) -> dict[str, tuple[Decimal, Decimal]]:
