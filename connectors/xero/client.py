@@ -6,7 +6,8 @@ Pulls are keyset-paged on ``UpdatedDateUTC``: every query asks for records modif
 newest record seen. A record that changes while a backfill runs moves behind the cursor
 instead of shifting an unchanged one off a page boundary (what plain ``page=N`` paging would
 do), rows at the boundary second are read twice and de-duplicated by the store's content
-fingerprint, and only when a whole page shares one second does the pull fall back to ``page``.
+fingerprint, and when a whole page shares one second the pull reads that second in one
+unpaged window (:mod:`.paging`): tied rows may come back in any order.
 
 Incremental pulls use the same loop per stream (contacts, invoices, payments, credit notes)
 from a per-stream cursor: the newest ``UpdatedDateUTC`` seen, minus :data:`OVERLAP`, and never
@@ -59,7 +60,7 @@ from connectors.base import (
     TransientError,
 )
 
-from . import company, mapping, preflight, reads
+from . import company, mapping, once, paging, preflight, prepaid, reads, reminders
 from .auth import XERO_TOKEN_URL, Unauthorized, require_secure, xero_tokens
 from .limits import MAX_CONCURRENT, DayLimitReached, RateGovernor
 from .settings import XeroCredentials, XeroOptions
@@ -75,7 +76,6 @@ IDEMPOTENCY_LIMIT = 128
 ORDER = "UpdatedDateUTC ASC"
 INVOICE_STATUSES = ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"]
 EDITABLE = ("DRAFT", "SUBMITTED", "AUTHORISED")
-EMAILABLE = ("SUBMITTED", "AUTHORISED", "PAID")
 #: The fields of an existing line that are sent back unchanged when a fee line is added;
 #: LineAmount and TaxAmount are derived by Xero and left out so they cannot contradict it.
 KEPT_LINE_FIELDS = (
@@ -90,32 +90,35 @@ KEPT_LINE_FIELDS = (
     "Tracking",
 )
 #: Xero's wording when an update is refused because of payments or the invoice's status.
-REFUSED_EDIT = ("cannot be edited", "not of valid status for modification")
+REFUSED_EDIT = ("cannot be edited", "not of valid status for modification", "lock date")
 
 _T = TypeVar("_T")
-STREAMS = ("contacts", "invoices", "payments", "credit_notes")
+STREAMS = ("contacts", "invoices", "payments", "credit_notes", *prepaid.STREAMS)
 _BACKFILL: dict[EntityKind, tuple[str, ...]] = {
     EntityKind.CUSTOMERS: ("contacts",),
     EntityKind.INVOICES: ("invoices",),
-    EntityKind.PAYMENTS: ("payments", "credit_notes"),
+    EntityKind.PAYMENTS: ("payments", "credit_notes", *prepaid.STREAMS),
 }
 _KIND = {
     "contacts": EntityKind.CUSTOMERS,
     "invoices": EntityKind.INVOICES,
     "payments": EntityKind.PAYMENTS,
     "credit_notes": EntityKind.PAYMENTS,
+    **dict.fromkeys(prepaid.STREAMS, EntityKind.PAYMENTS),
 }
 _COLLECTION = {
     "contacts": "Contacts",
     "invoices": "Invoices",
     "payments": "Payments",
     "credit_notes": "CreditNotes",
+    **prepaid.COLLECTION,
 }
 _ID_FIELD = {
     "contacts": "ContactID",
     "invoices": "InvoiceID",
     "payments": "PaymentID",
     "credit_notes": "CreditNoteID",
+    **prepaid.ID_FIELD,
 }
 
 
@@ -317,6 +320,8 @@ class XeroConnector:
     # -- pulls -------------------------------------------------------------------------------
 
     def _list(self, stream: str, since: datetime | None, page: int) -> Listing:
+        if stream in prepaid.STREAMS:
+            return prepaid.list_rows(self, stream, since, page)
         kwargs: dict[str, Any] = {
             "order": ORDER,
             "page": page,
@@ -364,11 +369,12 @@ class XeroConnector:
                     if mapping.is_sales_invoice(raw):
                         invoices.append(mapping.invoice(raw, home))
                     continue
-                record = (
-                    mapping.payment(raw, home)
-                    if stream == "payments"
-                    else mapping.credit_note(raw, home)
-                )
+                if stream in prepaid.MAPPERS:
+                    record = prepaid.MAPPERS[stream](raw, home)
+                elif stream == "payments":
+                    record = mapping.payment(raw, home)
+                else:
+                    record = mapping.credit_note(raw, home)
             except mapping.MappingError as exc:
                 raw_id = raw.get(_ID_FIELD[stream])
                 skipped.append(
@@ -397,10 +403,10 @@ class XeroConnector:
             if stream != pos.stream:
                 pos = Position(stream)
             while True:
-                listing = self._list(stream, pos.since, pos.page)
-                if not listing.rows:
+                listing = paging.listing(self, stream, pos)
+                if not listing.rows and pos.page != paging.WINDOW:
                     break
-                following = pos.after(listing.rows)
+                following = paging.after(pos, listing.rows)
                 yield self._page(stream, listing.rows, following.dump())
                 if listing.last_page:
                     break
@@ -426,7 +432,8 @@ class XeroConnector:
     def changes(self, cursor: str) -> Iterator[Page]:
         try:
             data = json.loads(cursor)
-            state = {s: _parse_cursor_time(data[s]) for s in STREAMS}
+            # Cursors from before prepayments were pulled resume those from the payments mark.
+            state = {s: _parse_cursor_time(data.get(s, data["payments"])) for s in STREAMS}
         except (ValueError, KeyError, TypeError):
             raise CursorExpiredError(f"unreadable Xero change cursor {cursor[:80]!r}") from None
         for stream in STREAMS:
@@ -436,12 +443,16 @@ class XeroConnector:
             started: datetime | None = None
             newest: datetime | None = None
             while True:
-                listing = self._list(stream, pos.since, pos.page)
+                listing = paging.listing(self, stream, pos)
                 started = started or listing.server_time or self._now()
                 seen = _newest(listing.rows)
                 if seen is not None:
                     newest = max(newest, seen) if newest else seen
-                following = pos.after(listing.rows) if listing.rows else pos
+                following = (
+                    paging.after(pos, listing.rows)
+                    if listing.rows or pos.page == paging.WINDOW
+                    else pos
+                )
                 current = state[stream]
                 assert current is not None
                 if listing.last_page:
@@ -512,14 +523,19 @@ class XeroConnector:
     def _write_note(self, invoice_id: str, details: str, key: str) -> None:
         tenant = self.tenant_id
         body = {"HistoryRecords": [{"Details": details}]}
-        self._send(
-            lambda: self.api.create_invoice_history(
-                tenant,
-                invoice_id,
-                body,
-                idempotency_key=header_key(key),
-                _preload_content=False,
-            )
+        once.write_once(
+            self,
+            lambda: _raw(
+                self.api.create_invoice_history(
+                    tenant,
+                    invoice_id,
+                    body,
+                    idempotency_key=header_key(key),
+                    _preload_content=False,
+                )
+            ),
+            lambda: details in self._history(invoice_id),
+            what=f"history note on invoice {invoice_id}",
         )
 
     def add_note(self, invoice_id: str, text: str, *, idempotency_key: str) -> ActionResult:
@@ -533,45 +549,7 @@ class XeroConnector:
     def send_reminder(
         self, invoice_id: str, *, to: str | None, idempotency_key: str
     ) -> ActionResult:
-        tag = mapping.tag(idempotency_key)
-        if any(tag in details for details in self._history(invoice_id)):
-            return ActionResult(remote_id=invoice_id, detail="already applied")
-        raw = self._invoice_raw(invoice_id)
-        if raw is None:
-            raise PermanentError(f"invoice {invoice_id} does not exist at Xero")
-        status = str(raw.get("Status") or "")
-        if not mapping.is_sales_invoice(raw):
-            raise PermanentError("Xero emails only sales invoices (ACCREC); send it by SMTP")
-        if status not in EMAILABLE:
-            raise PermanentError(
-                f"Xero emails only submitted, approved or paid invoices, this one is {status}; "
-                "send it by SMTP"
-            )
-        contact = raw.get("Contact") if isinstance(raw.get("Contact"), dict) else {}
-        recipients = mapping.email_recipients(contact or {})
-        if not recipients:
-            raise PermanentError(
-                "the Xero contact has no email address Xero would send to; send it by SMTP"
-            )
-        if to and to.strip().lower() not in {r.lower() for r in recipients}:
-            raise PermanentError(
-                f"Xero emails only the contact's own addresses, not {to}; send it by SMTP"
-            )
-        tenant = self.tenant_id
-        self._send(
-            lambda: self.api.email_invoice(
-                tenant,
-                invoice_id,
-                {},
-                idempotency_key=header_key(idempotency_key),
-                _preload_content=False,
-            )
-        )
-        # The marker that makes the reminder recognisable once Xero forgets the key.
-        self._write_note(
-            invoice_id, fit_note(tag, "reminder emailed by Xero"), f"{idempotency_key}:note"
-        )
-        return ActionResult(remote_id=invoice_id, detail=f"emailed by Xero to {len(recipients)}")
+        return reminders.send_reminder(self, invoice_id, to, idempotency_key)
 
     def _fee_line(self, fee: LateFee, key: str, reference: str = "") -> dict[str, Any]:
         opts = self.options
@@ -629,14 +607,17 @@ class XeroConnector:
         tenant = self.tenant_id
         payload = exact_numbers(body)
         try:
-            updated = self._json(
+            updated = once.write_json_once(
+                self,
                 lambda: self.api.update_invoice(
                     tenant,
                     invoice_id,
                     payload,
                     idempotency_key=header_key(idempotency_key),
                     _preload_content=False,
-                )
+                ),
+                lambda: self._fee_line_on(invoice_id, key_tag),
+                what=f"fee line on invoice {invoice_id}",
             )
         except Rejected as exc:
             refused = " ".join(exc.messages).lower()
@@ -644,6 +625,8 @@ class XeroConnector:
                 # A payment arrived between our read and our write: Xero no longer allows it.
                 return self._fee_invoice(raw, fee, idempotency_key, because=str(exc))
             raise
+        if updated is None:  # the answer was lost, but the fee line is there
+            updated = {"Invoices": [self._invoice_raw(invoice_id) or {}]}
         invoice = self._record((updated.get("Invoices") or [{}])[0])
         line = next((ln for ln in invoice.lines if ln.fee_key == key_tag), None)
         if line is None:
@@ -681,19 +664,30 @@ class XeroConnector:
         }
         tenant = self.tenant_id
         payload = exact_numbers(body)
-        created = self._json(
+        created = once.write_json_once(
+            self,
             lambda: self.api.create_invoices(
                 tenant,
                 payload,
                 idempotency_key=header_key(f"{key}:fee-invoice"),
                 _preload_content=False,
-            )
+            ),
+            lambda: self._find_fee_invoice(str(contact_id), reference) is not None,
+            what=f"fee invoice for {number}",
         )
+        if created is None:  # the answer was lost, but the fee invoice is there
+            found = self._find_fee_invoice(str(contact_id), reference)
+            assert found is not None
+            return ActionResult(remote_id=found.provider_id, detail="fee invoice", invoice=found)
         invoice = self._record((created.get("Invoices") or [{}])[0])
         detail = f"fee invoice for {number}"
         if because:
             detail += f" (the invoice could not take a fee line: {because})"
         return ActionResult(remote_id=invoice.provider_id, detail=detail, invoice=invoice)
+
+    def _fee_line_on(self, invoice_id: str, key_tag: str) -> bool:
+        raw = self._invoice_raw(invoice_id)
+        return raw is not None and any(ln.fee_key == key_tag for ln in self._record(raw).lines)
 
     def _find_fee_invoice(self, contact_id: str, reference: str) -> InvoiceRecord | None:
         tenant = self.tenant_id

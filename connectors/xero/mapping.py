@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import list_currencies
+
 from connectors.base import (
     Allocation,
     CustomerRecord,
@@ -42,6 +44,10 @@ _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{2})?(\d{2})?\)/$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ZERO = Decimal(0)
+#: Larger amounts are refused: no small business invoices a trillion, and the store keeps
+#: money as micro-units in a 64-bit integer on SQLite (about 9.2 * 10^12 at most).
+AMOUNT_LIMIT = Decimal(10) ** 12
+_ISO_4217 = frozenset(list_currencies())
 
 SALES_INVOICE = "ACCREC"
 SALES_CREDIT = "ACCRECCREDIT"
@@ -129,6 +135,8 @@ def money(raw: Mapping[str, Any], field: str, default: Decimal | None = None) ->
         raise MappingError(f"{field} is not a number: {value!r}") from None
     if not amount.is_finite():
         raise MappingError(f"{field} is not a finite number: {value!r}")
+    if abs(amount) >= AMOUNT_LIMIT:
+        raise MappingError(f"{field} {amount} is beyond any amount syncd accepts (10^12)")
     return amount
 
 
@@ -150,8 +158,8 @@ def _currency(code: Any, home_currency: str | None, field: str = "CurrencyCode")
     text = _text(code) or home_currency
     if text is None:
         raise MappingError(f"{field} is missing and no home_currency is configured")
-    if not _CURRENCY.match(text):
-        raise MappingError(f"{field} is not an ISO currency code: {text!r}")
+    if not _CURRENCY.match(text) or text not in _ISO_4217:
+        raise MappingError(f"{field} is not an ISO 4217 currency code: {text!r}")
     return text
 
 
@@ -214,8 +222,8 @@ def customer(raw: Mapping[str, Any]) -> CustomerRecord:
         raise MappingError("contact has no Name")
     status = str(raw.get("ContactStatus") or "ACTIVE").upper()
     currency = _text(raw.get("DefaultCurrency"))
-    if currency is not None and not _CURRENCY.match(currency):
-        raise MappingError(f"DefaultCurrency is not an ISO currency code: {currency!r}")
+    if currency is not None and (not _CURRENCY.match(currency) or currency not in _ISO_4217):
+        raise MappingError(f"DefaultCurrency is not an ISO 4217 currency code: {currency!r}")
     return CustomerRecord(
         provider_id=_require_id(raw, "ContactID"),
         name=name,
@@ -271,6 +279,11 @@ def invoice(raw: Mapping[str, Any], home_currency: str | None) -> InvoiceRecord:
     status = _STATUS[xero_status]
     total = money(raw, "Total")
     balance = money(raw, "AmountDue")
+    if total < 0 or balance < 0:
+        # Xero refuses negative sales invoices (a credit note is used instead): such a body
+        # is corrupt, and dunning it either way would be wrong.
+        raise MappingError(f"a sales invoice with a negative amount (Total {total}, "
+                           f"AmountDue {balance})")  # fmt: skip
     if status in (InvoiceStatus.VOIDED, InvoiceStatus.DELETED):
         balance = _ZERO  # nothing can be collected on it, whatever the body says
     elif status is InvoiceStatus.OPEN and balance <= 0:

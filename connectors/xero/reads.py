@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.base import Deletion, EntityKind, Page
 
+from . import prepaid
+
 if TYPE_CHECKING:
     from .client import XeroConnector
 
@@ -27,19 +29,21 @@ INVOICE_STATUSES = ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELET
 _STREAMS = {
     EntityKind.CUSTOMERS: ("contacts",),
     EntityKind.INVOICES: ("invoices",),
-    EntityKind.PAYMENTS: ("payments", "credit_notes"),
+    EntityKind.PAYMENTS: ("payments", "credit_notes", *prepaid.STREAMS),
 }
 _ID_FIELD = {
     "contacts": "ContactID",
     "invoices": "InvoiceID",
     "payments": "PaymentID",
     "credit_notes": "CreditNoteID",
+    **prepaid.ID_FIELD,
 }
-_COLLECTION = {
+COLLECTION = {
     "contacts": "Contacts",
     "invoices": "Invoices",
     "payments": "Payments",
     "credit_notes": "CreditNotes",
+    **prepaid.COLLECTION,
 }
 
 
@@ -65,7 +69,7 @@ def chunks(values: Sequence[str], size: int) -> list[list[str]]:
     return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
-def _query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[dict[str, Any]]:
+def query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[dict[str, Any]]:
     api, tenant = connector.api, connector.tenant_id
     size = max(len(chunk), 1) + 1
     call: Callable[[], Any]
@@ -94,13 +98,16 @@ def _query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[dict
     else:
         field = _ID_FIELD[stream]
         where = " OR ".join(f'{field}==Guid("{ident}")' for ident in chunk)
-        getter = api.get_payments if stream == "payments" else api.get_credit_notes
+        getter = {
+            "payments": api.get_payments,
+            "credit_notes": api.get_credit_notes,
+        }.get(stream) or prepaid.getter(connector, stream)
 
         def call() -> Any:
             return getter(tenant, where=where, page=1, page_size=size, _preload_content=False)
 
     body = connector._json(call)
-    return [r for r in body.get(_COLLECTION[stream]) or [] if isinstance(r, dict)]
+    return [r for r in body.get(COLLECTION[stream]) or [] if isinstance(r, dict)]
 
 
 def fetch_records(
@@ -113,7 +120,7 @@ def fetch_records(
         remaining = [i for i in wanted if i not in found and _is_guid(i)]
         size = ID_CHUNK if stream in ("invoices", "contacts") else WHERE_CHUNK
         for chunk in chunks(remaining, size):
-            rows = _query(connector, stream, chunk)
+            rows = query(connector, stream, chunk)
             asked = set(chunk)
             rows = [r for r in rows if str(r.get(_ID_FIELD[stream]) or "").lower() in asked]
             found.update(str(r[_ID_FIELD[stream]]).lower() for r in rows)

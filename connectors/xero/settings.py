@@ -28,6 +28,8 @@ class XeroOptions(BaseModel):
     late_fee_account_code: str | None = None
     late_fee_item_code: str | None = None
     #: Xero's tax rate code for fee lines; "NONE" keeps the fee exactly the amount charged.
+    #: Must be an active sales rate of the organisation (an Australian one has no "NONE":
+    #: use "BASEXCLUDED"); ``syncd check`` verifies it against the org's TaxRates.
     late_fee_tax_type: str = Field(default="NONE", min_length=1)
     #: Used only for records that carry no CurrencyCode (Xero normally always sends one).
     home_currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")

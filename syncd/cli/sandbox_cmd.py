@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from typing import Any
@@ -16,7 +17,20 @@ def _sandboxes() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
-def org_block(provider: str, name: str, org_config: dict[str, str]) -> str:
+def _country_option(cls: Any, country: str) -> dict[str, str]:
+    """Each sandbox names its company's country its own way (QuickBooks ``country`` in ISO
+    codes, Xero ``region`` by edition, where the United Kingdom is "UK")."""
+    params = inspect.signature(cls).parameters
+    if "country" in params:
+        return {"country": country}
+    if "region" in params:
+        return {"region": {"GB": "UK"}.get(country, country)}
+    raise typer.BadParameter("this sandbox has no country setting", param_hint="--country")
+
+
+def org_block(
+    provider: str, name: str, org_config: dict[str, str], options: dict[str, str] | None = None
+) -> str:
     """A ready ``[[orgs]]`` table for the config file."""
     credential_keys = ("client_id", "client_secret", "refresh_token", "realm_id", "tenant_id")
     lines = [
@@ -31,8 +45,12 @@ def org_block(provider: str, name: str, org_config: dict[str, str]) -> str:
         "[orgs.credentials]",
     ]
     lines += [f'{k} = "{org_config[k]}"' for k in credential_keys if k in org_config]
-    # A sandbox names the options its company needs (late-fee item, tax code) as "options.X".
-    options = {k[8:]: v for k, v in org_config.items() if k.startswith("options.")}
+    # A sandbox names the options its company needs (late-fee item, tax code) as "options.X",
+    # or through ``org_options()``; both are printed.
+    options = {
+        **{k[8:]: v for k, v in org_config.items() if k.startswith("options.")},
+        **(options or {}),
+    }
     if options:
         lines += ["", "[orgs.options]", *(f'{k} = "{v}"' for k, v in options.items())]
     return "\n".join(lines) + "\n"
@@ -51,10 +69,12 @@ def sandbox(
     ),
     name: str = typer.Option("sandbox", "--name", help="Org name used in --print-config."),
     strict: bool = typer.Option(
-        False, "--strict", help="Make every undocumented provider behaviour unfavourable."
+        False, "--strict", help="Take the unfavourable answer wherever the provider is silent."
     ),
     country: str | None = typer.Option(
-        None, "--country", help="Country of the sandbox company, where supported (US, GB, CA)."
+        None,
+        "--country",
+        help="Country of the sandbox company: QuickBooks US, GB, CA; Xero NZ, GB, AU, US.",
     ),
 ) -> None:
     """Serve a local, seeded imitation of a provider's API on 127.0.0.1."""
@@ -70,14 +90,15 @@ def sandbox(
     cls = available[provider].load()
     extra: dict[str, Any] = {"strict": True} if strict else {}
     if country:
-        extra["country"] = country.upper()
+        extra.update(_country_option(cls, country.upper()))
     box = cls(seed=seed, invoices=invoices, port=port, now=start, **extra)
+    options = box.org_options() if hasattr(box, "org_options") else None
     if print_config:
-        typer.echo(org_block(provider, name, box.org_config()), nl=False)
+        typer.echo(org_block(provider, name, box.org_config(), options), nl=False)
         return
     box.start()
     typer.echo(f"{provider} sandbox listening on {box.base_url} (Ctrl-C to stop)", err=True)
-    typer.echo(org_block(provider, name, box.org_config()), nl=False)
+    typer.echo(org_block(provider, name, box.org_config(), options), nl=False)
     try:
         box.serve_forever()
     except KeyboardInterrupt:

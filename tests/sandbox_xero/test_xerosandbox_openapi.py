@@ -45,7 +45,8 @@ UNDECLARED_BUT_REAL = {
     "DateUTCString",  # spec examples for HistoryRecords
 }  # fmt: skip
 MS_DATE = re.compile(r"^/Date\(\d+(\+0000)?\)/$")
-DATE_FIELDS = {"Date", "DueDate", "UpdatedDateUTC", "FullyPaidOnDate", "DateUTC", "DateTimeUTC"}
+DATE_FIELDS = {"Date", "DueDate", "UpdatedDateUTC", "FullyPaidOnDate", "DateUTC", "DateTimeUTC",
+               "PeriodLockDate", "EndOfYearLockDate", "CreatedDateUTC"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +98,8 @@ def _schema_for(method: str, path: str, status: int) -> str | None:
         "organisation": "#/components/schemas/Organisations",
         "accounts": "#/components/schemas/Accounts",
         "taxrates": "#/components/schemas/TaxRates",
+        "prepayments": "#/components/schemas/Prepayments",
+        "overpayments": "#/components/schemas/Overpayments",
     }.get(head)
 
 
@@ -131,9 +134,22 @@ def _script(session) -> None:  # type: ignore[no-untyped-def]
     api.get_credit_note(tenant, notes[0].credit_note_id)
     api.get_invoice_history(tenant, first)
     api.get_organisations(tenant)
+    control.lock_dates(period_lock_date=date(2026, 1, 31), end_of_year_lock_date=date(2025, 3, 31))
+    api.get_organisations(tenant)
+    old = min(authorised, key=lambda r: r["date"])
+    attempt(
+        api.update_invoice, tenant, old["invoice_id"], Invoices(invoices=[Invoice(reference="l")])
+    )
+    control.lock_dates(period_lock_date=None, end_of_year_lock_date=None)
     api.get_accounts(tenant)
     api.get_accounts(tenant, where='Class=="REVENUE" AND Status=="ACTIVE"')
     api.get_tax_rates(tenant)
+    api.get_prepayments(tenant, page=1)
+    api.get_overpayments(tenant, page=1)
+    for item in truth["prepaid"]:
+        for alloc in item["allocations"]:
+            api.get_invoice(tenant, alloc["invoice_id"])
+            api.get_invoices(tenant, i_ds=[alloc["invoice_id"]], page=1)
     api.create_invoice_history(
         tenant, first, HistoryRecords(history_records=[HistoryRecord(details="note")])
     )
@@ -239,7 +255,8 @@ def test_every_recorded_body_matches_the_spec(session, specs) -> None:  # type: 
         ("Invoices", 200), ("Contacts", 200), ("Payments", 200), ("CreditNotes", 200),
         ("HistoryRecords", 200), ("Error", 400), ("email", 204), ("token", 200),
         ("connections", 200), ("problem", 401), ("Organisations", 200), ("Accounts", 200),
-        ("TaxRates", 200), ("problem", 429), ("problem", 503),
+        ("TaxRates", 200), ("Prepayments", 200), ("Overpayments", 200), ("problem", 429),
+        ("problem", 503),
     }  # fmt: skip
 
 

@@ -135,7 +135,35 @@ def mismatches(session: Session, truth: dict[str, Any], org_id: int | None = Non
         )
         if got_cn != want_cn:
             problems.append(f"credit note {t['credit_note_id']}: store {got_cn} != Xero {want_cn}")
+    problems += _prepaid_mismatches(payments, truth.get("prepaid", []))
     problems += [
         f"{kind} {pid} unknown to Xero" for (kind, pid), p in payments.items() if not p.deleted
     ]
+    return problems
+
+
+def _prepaid_mismatches(payments: dict[tuple[str, str], Any], rows: list[Any]) -> list[str]:
+    """Prepayments and overpayments are kept as payments allocated to invoices."""
+    problems: list[str] = []
+    for t in rows:
+        p = payments.pop(("payment", t["id"]), None)
+        if t["status"] == "VOIDED":
+            if p is not None and not p.deleted:
+                problems.append(f"{t['kind']} {t['id']} voided at Xero, live here")
+            continue
+        if p is None:
+            problems.append(f"{t['kind']} {t['id']} missing")
+            continue
+        merged: dict[str, Decimal] = {}
+        for a in t["allocations"]:
+            merged[a["invoice_id"]] = merged.get(a["invoice_id"], Decimal(0)) + Decimal(a["amount"])
+        want = (False, Decimal(t["total"]), Decimal(t["remaining"]), sorted(merged.items()))
+        got = (
+            p.deleted,
+            p.amount,
+            p.unapplied,
+            sorted((a.invoice_provider_id, a.amount) for a in p.allocations),
+        )
+        if got != want:
+            problems.append(f"{t['kind']} {t['id']}: store {got} != Xero {want}")
     return problems

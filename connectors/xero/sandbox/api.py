@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from . import errors, setup_api
+from . import errors, prepaid, setup_api
 from .dates import DateParseError, parse_if_modified_since
 from .edits import InvoiceWriter, Outcome
 from .errors import Reply
@@ -124,6 +124,8 @@ class AccountingApi:
                 return self.list_payments(req)
             if len(rest) == 1:
                 return self.get_payment(req.segments[1])
+        elif head in prepaid.HEADS and m == "GET" and not rest:
+            return prepaid.list_prepaid(self.org, head, req.params, req.headers, self._now())
         elif head in setup_api.HEADS and m == "GET" and not rest:
             return self.setup(head, req)
         elif head == "creditnotes" and m == "GET":

@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 from .auth import IdentityServer
+from .bulk import bulk_import as bulk_import_now
 from .clock import SandboxClock
 from .faults import FaultInjector
 from .idempotency import IdempotencyStore
 from .limits import Limits, RateLimiter
+from .modes import STRICT_BULK_IMPORT, Modes
 from .requestlog import RequestLog
 from .seed import build_organisation
 from .server import API_PREFIX, TOKEN_PATH, Dispatcher, SandboxHTTPServer
@@ -49,6 +51,13 @@ class XeroSandbox:
         access_token_ttl: int = 1800,
         tenant_id: str | None = None,
         region: str = "NZ",
+        strict: bool = False,
+        shuffle_ties: bool | None = None,
+        idempotency_ttl: float | None = None,
+        email_idempotent: bool | None = None,
+        bulk_import: int | None = None,
+        period_lock_date: date | None = None,
+        end_of_year_lock_date: date | None = None,
     ) -> None:
         _require_loopback(host)
         if now is None:
@@ -67,6 +76,15 @@ class XeroSandbox:
             tenant_id=tenant_id.lower() if tenant_id else None,
             region=region,
         )
+        self.strict = strict
+        self._setup_modes(strict, shuffle_ties, idempotency_ttl, email_idempotent)
+        imported = bulk_import if bulk_import is not None else (STRICT_BULK_IMPORT if strict else 0)
+        if imported:
+            # A night-time import three days ago: every record shares one UpdatedDateUTC.
+            at = (self.now - timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
+            bulk_import_now(self.org, imported, seed=seed, at=at)
+        self.org.period_lock_date = period_lock_date
+        self.org.end_of_year_lock_date = end_of_year_lock_date
         # Derived from the seed so that `syncd sandbox xero --print-config` hands out credentials
         # that work against a sandbox process started separately with the same seed.
         self.client_id = "sandbox-client-" + _derived(seed, "client-id", 16)
@@ -98,6 +116,22 @@ class XeroSandbox:
         )
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    def _setup_modes(
+        self,
+        strict: bool,
+        shuffle_ties: bool | None,
+        idempotency_ttl: float | None,
+        email_idempotent: bool | None,
+    ) -> None:
+        modes = Modes.strict() if strict else Modes()
+        if shuffle_ties is not None:
+            modes.shuffle_ties = shuffle_ties
+        if idempotency_ttl is not None:
+            modes.idempotency_ttl = idempotency_ttl
+        if email_idempotent is not None:
+            modes.email_idempotent = email_idempotent
+        self.org.modes = modes
 
     # ------------------------------------------------------------ lifecycle
     def _bind(self) -> SandboxHTTPServer:
@@ -190,6 +224,15 @@ class XeroSandbox:
             "token_url": self.token_url,
         }
 
+    def org_options(self) -> dict[str, str]:
+        """``[orgs.options]`` that let every fee through: the edition's "Other Revenue" account
+        and its no-tax rate (late-payment fees are compensation, outside GST / VAT / sales tax
+        in all four editions; an Australian organisation calls that rate BASEXCLUDED)."""
+        return {
+            "late_fee_account_code": self.org.region.fee_account,
+            "late_fee_tax_type": self.org.region.no_tax,
+        }
+
     def _config_json(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.org_config())
         out.update(
@@ -198,6 +241,9 @@ class XeroSandbox:
                 "control_url": self.control_url,
                 "tenant_name": self.org.name,
                 "start": self.now.isoformat(),
+                "strict": self.strict,
+                "region": self.org.region.code,
+                "options": self.org_options(),
             }
         )
         return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -131,6 +132,7 @@ class XeroSandboxClient:
         problem: str | None = None,
         retry_after: int | None = None,
         seconds: float | None = None,
+        skip: int | None = None,
     ) -> list[dict[str, Any]]:
         body: dict[str, Any] = {"kind": kind, "count": count}
         for name, value in (
@@ -139,6 +141,7 @@ class XeroSandboxClient:
             ("problem", problem),
             ("retry_after", retry_after),
             ("seconds", seconds),
+            ("skip", skip),
         ):
             if value is not None:
                 body[name] = value
@@ -185,6 +188,48 @@ class XeroSandboxClient:
 
     def delete_invoice(self, invoice_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/invoices/{invoice_id}/delete"))
+
+    # ----------------------------------------------- unkind modes and setup
+    def modes(self, **changes: Any) -> dict[str, Any]:
+        """Read (no arguments) or change the unkind modes (see modes.py)."""
+        if not changes:
+            return dict(self._call("GET", "/modes"))
+        return dict(self._call("POST", "/modes", changes))
+
+    def bulk_import(self, invoices: int, *, seed: int = 0) -> dict[str, Any]:
+        return dict(self._call("POST", "/bulk-import", {"invoices": invoices, "seed": seed}))
+
+    def lock_dates(self, **dates: date | None) -> dict[str, Any]:
+        """``period_lock_date=`` / ``end_of_year_lock_date=`` (None clears); none: read."""
+        if not dates:
+            return dict(self._call("GET", "/lock-dates"))
+        return dict(self._call("POST", "/lock-dates", dict(dates)))
+
+    def receive(
+        self,
+        kind: str,
+        contact_id: str,
+        amount: Decimal | str,
+        allocations: Sequence[tuple[str, Decimal | str]] = (),
+        *,
+        on: date | None = None,
+    ) -> dict[str, Any]:
+        """A prepayment or overpayment (``kind``) from a customer, allocated to invoices."""
+        body: dict[str, Any] = {
+            "contact_id": contact_id,
+            "amount": str(amount),
+            "allocations": [{"invoice_id": i, "amount": str(a)} for i, a in allocations],
+        }
+        if on is not None:
+            body["date"] = on.isoformat()
+        return dict(self._call("POST", f"/{kind}s", body))
+
+    def raw_invoice(self, invoice_id: str, **fields: Any) -> dict[str, Any]:
+        """Force fields into an invoice's JSON (None removes one): hostile provider data."""
+        return dict(self._call("POST", f"/raw/invoices/{invoice_id}", fields))
+
+    def edit_contact(self, contact_id: str, **fields: Any) -> dict[str, Any]:
+        return dict(self._call("PATCH", f"/contacts/{contact_id}", fields))
 
 
 def _default(value: object) -> str:

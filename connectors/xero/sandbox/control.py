@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import errors
+from . import control_extra, errors
 from .auth import IdentityServer
 from .dates import DateParseError, parse_body_date
 from .edits import InvoiceWriter
@@ -189,6 +189,9 @@ class ControlApi:
                 return {
                     "requests": self.log.entries(bodies=bodies, since=int(params.get("since", 0)))
                 }
+        extra = control_extra.handle(org, method, parts, data)
+        if extra is not control_extra.NOT_MINE:
+            return extra
         raise ControlError(f"no control endpoint {method} /_sandbox/{'/'.join(parts)}", 404)
 
     def _invoices(self, method: str, parts: list[str], data: dict[str, Any]) -> Any:
@@ -290,4 +293,5 @@ ENDPOINTS = [
     "GET /_sandbox/writes",
     "GET|DELETE /_sandbox/requests  ?bodies=true&since=N",
     "POST /_sandbox/requests/record  {bodies}",
+    *control_extra.ENDPOINTS,
 ]

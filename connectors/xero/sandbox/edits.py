@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .dates import DateParseError, parse_body_date
+from .locks import lock_refusal
 from .models import LINE_AMOUNT_TYPES, Contact, Invoice, LineItem
 from .money import CURRENCY_RATES, cents, text
 from .organisation import ALLOCATED, API_USER, INVALID_STATUS, Organisation, transition_error
@@ -247,6 +248,9 @@ class InvoiceWriter:
             updated=now,
             created_by_app=True,
         )
+        locked = lock_refusal(org, inv.date)
+        if locked:
+            raise _Invalid(locked)
         if raw.get("ExpectedPaymentDate"):
             inv.expected_payment_date = _date(raw["ExpectedPaymentDate"], "ExpectedPaymentDate")
         if "SentToContact" in raw:
@@ -337,6 +341,9 @@ class InvoiceWriter:
         status_change = target != existing.status
         if not changed and not status_change:
             return cand
+        locked = lock_refusal(self.org, min(existing.date, cand.date))
+        if locked:
+            raise _Invalid(locked)
         if existing.status in FINAL_STATUSES:
             raise _Invalid(INVALID_STATUS)
         if existing.has_allocations:

@@ -11,7 +11,9 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("500", "503", "429", "timeout", "malformed")
+#: ``lost``: the request is carried out, then the connection drops before the answer (what a
+#: client sees when Xero did the work and a proxy or the network lost the response).
+KINDS = ("500", "503", "429", "timeout", "malformed", "lost")
 PROBLEMS = ("minute", "day", "concurrent", "appminute")
 
 
@@ -24,6 +26,8 @@ class Fault:
     problem: str = "minute"
     retry_after: int = 60
     seconds: float = 30.0
+    #: Matching requests to let through untouched before the fault starts firing.
+    skip: int = 0
     fired: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -55,6 +59,7 @@ def parse_fault(data: dict[str, Any]) -> Fault:
         problem=problem,
         retry_after=int(data.get("retry_after", 60)),
         seconds=float(data.get("seconds", 30.0)),
+        skip=max(0, int(data.get("skip", 0))),
     )
 
 
@@ -71,6 +76,9 @@ class FaultInjector:
         with self._lock:
             for fault in self._faults:
                 if fault.count > 0 and fault.matches(method, path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     fault.count -= 1
                     fault.fired += 1
                     if fault.count == 0:

@@ -130,6 +130,30 @@ class CreditNote:
 
 
 @dataclass
+class Prepaid:
+    """A prepayment or overpayment received from a customer (RECEIVE-PREPAYMENT /
+    RECEIVE-OVERPAYMENT), spent by allocating it to that customer's invoices."""
+
+    prepaid_id: str
+    kind: str  # "prepayment" | "overpayment"
+    contact_id: str
+    date: Day
+    total: Decimal
+    currency: str
+    currency_rate: Decimal
+    updated: datetime
+    reference: str = ""
+    status: str = "AUTHORISED"  # AUTHORISED | PAID (fully allocated) | VOIDED
+    allocations: list[Allocation] = field(default_factory=list)
+
+    @property
+    def remaining_credit(self) -> Decimal:
+        if self.status == "VOIDED":
+            return ZERO
+        return cents(self.total - sum((a.amount for a in self.allocations), ZERO))
+
+
+@dataclass
 class Invoice:
     invoice_id: str
     type: str  # ACCREC | ACCPAY
@@ -154,6 +178,8 @@ class Invoice:
     fully_paid_on: Day | None = None
     payment_ids: list[str] = field(default_factory=list)
     allocations: list[Allocation] = field(default_factory=list)
+    #: Prepayments and overpayments allocated to this invoice (their ids in credit_note_id).
+    prepaid: list[Allocation] = field(default_factory=list)
     history: list[HistoryRecord] = field(default_factory=list)
     created_by_app: bool = False
     expected_payment_date: Day | None = None
@@ -164,6 +190,10 @@ class Invoice:
         if self.status in ("VOIDED", "DELETED"):
             return ZERO
         return cents(self.total - self.amount_paid - self.amount_credited)
+
+    @property
+    def prepaid_total(self) -> Decimal:
+        return cents(sum((a.amount for a in self.prepaid), ZERO))
 
     @property
     def has_allocations(self) -> bool:

@@ -16,7 +16,8 @@ from typing import Any
 
 from .clock import SandboxClock
 from .dates import to_ms
-from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, Payment
+from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, Payment, Prepaid
+from .modes import Modes
 from .money import ZERO, cents, text
 from .regions import NZ, Region
 
@@ -95,6 +96,7 @@ class Organisation:
         self.invoices: dict[str, Invoice] = {}
         self.payments: dict[str, Payment] = {}
         self.credit_notes: dict[str, CreditNote] = {}
+        self.prepaid: dict[str, Prepaid] = {}
         self.next_invoice_number = 1
         self.next_credit_note_number = 1
         self.writes = WriteLog()
@@ -107,6 +109,11 @@ class Organisation:
         self.period_lock_date: date | None = None
         self.end_of_year_lock_date: date | None = None
         self.created_at: datetime = clock.now()
+        #: Unkind answers to what Xero does not document (see modes.py).
+        self.modes = Modes()
+        #: Fields forced into an invoice's JSON (``POST /_sandbox/raw/invoices/{id}``): hostile
+        #: or future provider data for client tests. None removes the field.
+        self.overrides: dict[str, dict[str, Any]] = {}
 
     # ----------------------------------------------------------------- helpers
     @staticmethod
@@ -173,11 +180,13 @@ class Organisation:
         """Recompute AmountPaid/AmountCredited and the PAID <-> AUTHORISED flip."""
         live = [p for p in self.invoice_payments(inv) if p.status == "AUTHORISED"]
         inv.amount_paid = cents(sum((p.amount for p in live), ZERO))
-        inv.amount_credited = cents(sum((a.amount for a in inv.allocations), ZERO))
+        # AmountCredited: "Sum of all credit notes, over-payments and pre-payments applied".
+        credited = sum((a.amount for a in [*inv.allocations, *inv.prepaid]), ZERO)
+        inv.amount_credited = cents(credited)
         if inv.status in ("AUTHORISED", "PAID"):
             if inv.total > 0 and inv.amount_due <= 0:
                 inv.status = "PAID"
-                dates = [p.date for p in live] + [a.date for a in inv.allocations]
+                dates = [p.date for p in live] + [a.date for a in [*inv.allocations, *inv.prepaid]]
                 inv.fully_paid_on = max(dates) if dates else at.date()
             else:
                 inv.status = "AUTHORISED"
@@ -304,6 +313,8 @@ class Organisation:
     # ----------------------------------------------------------------- truth
     def truth(self) -> dict[str, Any]:
         """Ground truth for tests: what a correct sync must end up holding."""
+        from .prepaid import truth_rows as prepaid_truth  # prepaid.py builds on this module
+
         with self.lock:
             invoices = sorted(
                 (i for i in self.invoices.values() if i.type == "ACCREC"),
@@ -373,6 +384,7 @@ class Organisation:
                     }
                     for n in sorted(self.credit_notes.values(), key=lambda n: n.number)
                 ],
+                "prepaid": prepaid_truth(self),
             }
 
     def allocate_credit(

@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from .models import Contact, Invoice, Payment
+from .modes import shuffle_ties
 from .organisation import Organisation
 from .where import Field, WhereError, compile_where, parse_order
 
@@ -186,8 +187,12 @@ def select(
     updated: Callable[[T], datetime],
     ident: Callable[[T], str],
     extra: Callable[[T], bool] | None = None,
+    shuffle: bool = False,
 ) -> list[T]:
-    """Filter and order; raises QueryError on a bad where/order."""
+    """Filter and order; raises QueryError on a bad where/order.
+
+    ``shuffle`` (an unkind mode): rows that tie on the sort field come back shuffled.
+    """
     try:
         predicate = compile_where(where, fields, type_name) if where and where.strip() else None
         ordering = parse_order(order, fields, type_name) if order and order.strip() else None
@@ -206,6 +211,11 @@ def select(
     else:
         for fld, descending in reversed(ordering):
             chosen.sort(key=_key_for(fld), reverse=descending)
+    if shuffle:
+        fields_used = [fld for fld, _ in ordering] if ordering else None
+        if fields_used is None:
+            return shuffle_ties(chosen, updated)
+        return shuffle_ties(chosen, lambda r: tuple(_sort_key(f.get(r)) for f in fields_used))
     return chosen
 
 
@@ -273,6 +283,7 @@ def list_invoices(
         updated=lambda i: i.updated,
         ident=lambda i: i.invoice_id,
         extra=extra,
+        shuffle=org.modes.shuffle_ties,
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))
 
@@ -306,6 +317,7 @@ def list_contacts(
         updated=lambda c: c.updated,
         ident=lambda c: c.contact_id,
         extra=extra,
+        shuffle=org.modes.shuffle_ties,
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))
 
@@ -322,6 +334,7 @@ def list_payments(
         modified_since=modified_since,
         updated=lambda p: p.updated,
         ident=lambda p: p.payment_id,
+        shuffle=org.modes.shuffle_ties,
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))
 
@@ -338,5 +351,6 @@ def list_credit_notes(
         modified_since=modified_since,
         updated=lambda n: n.updated,
         ident=lambda n: n.credit_note_id,
+        shuffle=org.modes.shuffle_ties,
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))

@@ -18,6 +18,7 @@ from .dates import history_string, iso_date_string, ms_date, ms_datetime, ms_env
 from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, LineItem, Payment
 from .money import ZERO, cents, json_number
 from .organisation import Organisation
+from .render_contact import contact_addresses, contact_group_json, contact_phones
 
 InvoiceMode = Literal["list", "nolines", "summary", "full", "embedded"]
 
@@ -150,49 +151,6 @@ def contact_json(
     return out
 
 
-def contact_group_json(name: str) -> dict[str, Any]:
-    return {
-        "ContactGroupID": str(uuid.uuid5(_NS, f"group:{name}")),
-        "Name": name,
-        "Status": "ACTIVE",
-        "Contacts": [],
-        "HasValidationErrors": False,
-    }
-
-
-def contact_addresses(contact: Contact) -> list[dict[str, Any]]:
-    """POBOX is the billing address Xero prints on invoices; STREET is left empty, as in
-    most recorded contacts. Lines may carry a trailing newline, as typed into Xero."""
-    lines = list(contact.address) + [""] * (4 - len(contact.address))
-    pobox: dict[str, Any] = {"AddressType": "POBOX"}
-    if contact.address:
-        pobox.update({f"AddressLine{i + 1}": line for i, line in enumerate(lines[:4])})
-    pobox.update(
-        {
-            "City": contact.city,
-            "Region": contact.region,
-            "PostalCode": contact.postal_code,
-            "Country": contact.country,
-        }
-    )
-    street = {"AddressType": "STREET", "City": "", "Region": "", "PostalCode": "", "Country": ""}
-    return [pobox, street]
-
-
-def contact_phones(contact: Contact) -> list[dict[str, Any]]:
-    default: dict[str, str] = {"PhoneType": "DEFAULT"}
-    parts = contact.phone.split(" ", 1)
-    if len(parts) == 2:
-        default.update(
-            {
-                "PhoneNumber": parts[1],
-                "PhoneAreaCode": parts[0],
-                "PhoneCountryCode": contact.phone_country,
-            }
-        )
-    return [default, {"PhoneType": "DDI"}, {"PhoneType": "FAX"}, {"PhoneType": "MOBILE"}]
-
-
 def receivable_balances(org: Organisation, today: date) -> dict[str, tuple[Decimal, Decimal]]:
     """Per-contact AR outstanding/overdue in the home currency (Xero's Balances)."""
     out: dict[str, tuple[Decimal, Decimal]] = {}
@@ -235,6 +193,27 @@ def _credit_in_invoice(note: CreditNote, alloc: Allocation) -> dict[str, Any]:
     return out
 
 
+def _prepaid_in_invoice(
+    org: Organisation, inv: Invoice
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The prepayments and overpayments allocated to ``inv``, as the invoice lists them."""
+    pre: list[dict[str, Any]] = []
+    over: list[dict[str, Any]] = []
+    for alloc in inv.prepaid:
+        item = org.prepaid[alloc.credit_note_id]
+        key = "PrepaymentID" if item.kind == "prepayment" else "OverpaymentID"
+        (pre if item.kind == "prepayment" else over).append(
+            {
+                key: item.prepaid_id,
+                "ID": item.prepaid_id,
+                "Date": ms_date(alloc.date),
+                "AppliedAmount": json_number(alloc.amount),
+                "Total": json_number(item.total),
+            }
+        )
+    return pre, over
+
+
 def invoice_json(org: Organisation, inv: Invoice, mode: InvoiceMode) -> dict[str, Any]:
     contact = org.contacts[inv.contact_id]
     live_payments = [p for p in org.invoice_payments(inv) if p.status == "AUTHORISED"]
@@ -273,8 +252,7 @@ def invoice_json(org: Organisation, inv: Invoice, mode: InvoiceMode) -> dict[str
         if credits:
             out["CreditNotes"] = credits
     if mode != "summary":
-        out["Prepayments"] = []
-        out["Overpayments"] = []
+        out["Prepayments"], out["Overpayments"] = _prepaid_in_invoice(org, inv)
     out["AmountDue"] = json_number(inv.amount_due)
     out["AmountPaid"] = json_number(
         inv.amount_paid if inv.status not in ("VOIDED", "DELETED") else ZERO
@@ -311,6 +289,11 @@ def invoice_json(org: Organisation, inv: Invoice, mode: InvoiceMode) -> dict[str
     out["CurrencyCode"] = inv.currency
     if inv.fully_paid_on is not None and inv.status == "PAID":
         out["FullyPaidOnDate"] = ms_date(inv.fully_paid_on)
+    for key, value in org.overrides.get(inv.invoice_id, {}).items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
     return out
 
 

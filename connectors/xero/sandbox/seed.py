@@ -20,6 +20,7 @@ from .clock import SandboxClock
 from .models import Contact, ContactPerson, CreditNote, HistoryRecord, Invoice, LineItem, Payment
 from .money import cents, text
 from .organisation import Organisation
+from .prepaid import seed_prepaid
 from .regions import NZ, Region
 from .regions import region as region_named
 from .seed_contacts import decorate
@@ -541,4 +542,5 @@ def build_organisation(
     for note in notes:
         note.number = f"CN-{org.next_credit_note_number:04d}"
         org.next_credit_note_number += 1
+    seed_prepaid(org, seed, now)
     return org

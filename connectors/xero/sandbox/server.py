@@ -170,6 +170,10 @@ class Dispatcher:
             fault = self.faults.take(method, path)
             if fault is not None:
                 entry.fault = fault.kind
+                if fault.kind == "lost":  # done, but the answer never arrives
+                    self._run(entry, method, path, raw_query, query, headers, body, tenant)
+                    handler.close_connection = True
+                    return None
                 return self._fault(handler, fault, decision.headers)
             reply = self._run(entry, method, path, raw_query, query, headers, body, tenant)
         finally:
@@ -197,6 +201,9 @@ class Dispatcher:
             body=body,
         )
         key = headers.get("idempotency-key")
+        modes = self.org.modes
+        if not modes.email_idempotent and segments[-1:] and segments[-1].lower() == "email":
+            key = None  # unkind mode: the email endpoint ignores the key
         if method not in WRITE_METHODS or key is None:
             return self.api.handle(request)
         if len(key) > MAX_KEY_LENGTH or not key.strip():
@@ -205,7 +212,8 @@ class Dispatcher:
             )
         print_ = fingerprint(method, path, _canonical_query(query), body)
         with self.idempotency.key_lock(tenant, key):
-            stored = self.idempotency.get(tenant, key)
+            now = self.org.clock.now()
+            stored = self.idempotency.get(tenant, key, now, modes.idempotency_ttl)
             if stored is not None:
                 if stored.fingerprint != print_:
                     return errors.simple_validation_error(
@@ -216,7 +224,7 @@ class Dispatcher:
             reply = self.api.handle(request)
             if reply.status < 500:
                 self.idempotency.put(
-                    tenant, key, Stored(print_, reply.status, reply.body, reply.content_type)
+                    tenant, key, Stored(print_, reply.status, reply.body, reply.content_type, now)
                 )
             return reply
 

@@ -166,6 +166,7 @@ def test_backfill_and_one_of_each_write_send_exactly_the_recorded_requests(
                 keys = [r.headers.get("Idempotency-Key") for r in writes if "/api.xro" in r.uri]
                 assert keys == [
                     "k:note",
+                    "k:email:intent",
                     "k:email",
                     "k:email:note",
                     "k:fee/line:1",
