@@ -74,7 +74,7 @@ def sandbox(
     country: str | None = typer.Option(
         None,
         "--country",
-        help="Country of the sandbox company: QuickBooks US, GB, CA; Xero NZ, GB, AU, US.",
+        help="Company country: QuickBooks US, GB, CA; Xero NZ, GB, AU, US.",
     ),
 ) -> None:
     """Serve a local, seeded imitation of a provider's API on 127.0.0.1."""
