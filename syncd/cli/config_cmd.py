@@ -7,7 +7,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from .context import state_of
+from syncd.config import ConfigError
+from syncd.config.checks import check_runtime
+
+from .context import fail_config, state_of
 
 app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 
@@ -16,6 +19,10 @@ app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 def check(ctx: typer.Context) -> None:
     """Validate the config file and print a short summary of orgs and policies."""
     config = state_of(ctx).config()
+    try:
+        check_runtime(config)
+    except ConfigError as exc:
+        fail_config(exc)
     settings = config.settings
     console = Console(highlight=False)
     console.print(f"config OK: {config.path}")

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
+from cryptography.fernet import Fernet
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Strict(BaseModel):
@@ -19,6 +35,36 @@ class StoreSettings(Strict):
     secret_key: SecretStr | None = None
     key_file: str = "syncd.key"
 
+    @field_validator("url")
+    @classmethod
+    def _supported_url(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                "expected a database URL such as sqlite:///syncd.db or "
+                "postgresql://user@host/dbname"
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"unsupported database {backend!r}: syncd stores data in sqlite or postgresql"
+            )
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Fernet(value.get_secret_value().encode("utf-8"))
+            except (ValueError, UnicodeEncodeError):
+                raise ValueError(
+                    "expected a Fernet key: 32 random bytes in URL-safe base64 (44 characters), "
+                    "e.g. from python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'"
+                ) from None
+        return value
+
 
 class DaemonSettings(Strict):
     sync_interval_minutes: int = Field(default=15, ge=1, le=1440)
@@ -26,6 +72,24 @@ class DaemonSettings(Strict):
     dunning_cron: str = "0 9 * * mon-fri"
     token_refresh_margin_seconds: int = Field(default=300, ge=30, le=3000)
     misfire_grace_seconds: int = Field(default=3600, ge=1)
+
+    @field_validator("dunning_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                "expected a cron expression 'minute hour day month weekday' such as "
+                f"'0 9 * * mon-fri' ({exc})"
+            ) from None
+        return value
+
+    #: How long an org's lease outlives a holder that stopped renewing it (crashed on another
+    #: host); a holder renews every quarter of it.
+    lease_seconds: float = Field(default=60, ge=1, le=3600)
+    #: After SIGTERM, how long to wait for the action in flight before exiting anyway.
+    stop_grace_seconds: float = Field(default=8, gt=0, le=300)
 
 
 class EmailSettings(Strict):
@@ -71,6 +135,11 @@ class OrgSettings(Strict):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        if value is not None and value.startswith("http://") and not _loopback(value):
+            raise ValueError(
+                f"expected an https:// URL: credentials never travel over plain HTTP except to "
+                f"this machine (got {value!r})"
+            )
         return value.rstrip("/") if value else value
 
 

@@ -25,6 +25,11 @@ sync_interval_minutes = 5
 dunning_cron = "30 8 * * mon-fri"
 misfire_grace_seconds = 600
 
+[email]
+host = "127.0.0.1"
+port = 9
+security = "none"
+
 [[orgs]]
 name = "{name}"
 connector = "quickbooks"
