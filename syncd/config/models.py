@@ -40,7 +40,7 @@ class StoreSettings(Strict):
     def _supported_url(cls, value: str) -> str:
         try:
             backend = make_url(value).get_backend_name()
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             raise ValueError(
                 "expected a database URL such as sqlite:///syncd.db or "
                 "postgresql://user@host/dbname"
@@ -137,8 +137,8 @@ class OrgSettings(Strict):
             raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
         if value is not None and value.startswith("http://") and not _loopback(value):
             raise ValueError(
-                f"expected an https:// URL: credentials never travel over plain HTTP except to "
-                f"this machine (got {value!r})"
+                "expected an https:// URL: credentials never travel over plain HTTP except to "
+                "this machine"
             )
         return value.rstrip("/") if value else value
 
