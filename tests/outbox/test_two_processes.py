@@ -227,3 +227,37 @@ def _daemon(world: World, tmp_path: Path) -> subprocess.Popen[bytes]:
     log = (tmp_path / "daemon.log").open("wb")
     args = ["--config", str(world.config), "--now", NOW, "--log-format", "json", "run"]
     return subprocess.Popen([sys.executable, "-m", "syncd", *args], stdout=log, stderr=log)
+
+
+def test_sigterm_mid_execution_finishes_the_action_in_flight(tmp_path: Path) -> None:
+    for world in make_world(tmp_path, "sqlite"):
+        config = load_config(world.config)
+        store = open_store(config.store_url)
+        try:
+            clock = FixedClock(datetime.fromisoformat(NOW))
+            org_id = org_id_for(store, config, "qbo", clock)
+            connector = connect(store, config, "qbo", clock)
+            Syncer(store, org_id, "qbo", connector, clock).sync()
+            connector.close()
+            assert run_cycle(store, config, "qbo", org_id, clock.now()).queued > 0
+        finally:
+            store.close()
+        slow_down(world)
+        daemon = _daemon(world, tmp_path)
+        while not world.inbox.messages:  # mid-execution: more emails are waiting
+            assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+            _wait(daemon)
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(30)
+        log = (tmp_path / "daemon.log").read_text()
+        assert daemon.returncode == 0, log
+        assert "Traceback" not in log and "still in flight" not in log
+        got = outcome(world)
+        assert "in_flight" not in got.statuses.values()  # the action in flight was finished
+        assert not got.unconfirmed
+        sent = {k for k, s in got.statuses.items() if s == "done" and got.kinds[k] == "email"}
+        assert len(world.inbox.messages) == len(sent) >= 1
+        assert "pending" in got.statuses.values(), "stopped before the queue was empty"
+        # A later run finishes the rest: still exactly once.
+        assert finish(start(world, tmp_path / "rest.log")) in (0, 1)
+        check_once(world)
