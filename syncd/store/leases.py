@@ -234,17 +234,19 @@ class OrgLease:
 
         The UPDATE takes the write lock (SQLite) or the lease row's lock (PostgreSQL) before
         the claim reads anything, so no takeover can slip between this check and the claim.
+        Holder and generation unchanged means nobody took over, even if renewal was late (a
+        starved renewal thread on a loaded machine), so the lease is still ours.
         """
         now = self.now()
         result = session.execute(
             update(LeaseRow)
-            .where(*self._mine(), LeaseRow.expires_at > now)  # type: ignore[arg-type]
+            .where(*self._mine())  # type: ignore[arg-type]
             .values(renewed_at=now, expires_at=now + timedelta(seconds=self.seconds))
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             self.lost = True
-            raise LeaseLost(f"lease on org {self.org_name!r} lapsed; another process may hold it")
+            raise LeaseLost(f"lease on org {self.org_name!r} lapsed and another process took it")
 
     # -- releasing -------------------------------------------------------------------------
 
