@@ -7,10 +7,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from syncd.config import ConfigError
+from syncd.config.checks import check_runtime
 from syncd.review.golive import go_live_summary
 from syncd.review.hold import review_mode_label
 
-from .context import state_of
+from .context import fail_config, state_of
 
 app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 
@@ -19,6 +21,10 @@ app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 def check(ctx: typer.Context) -> None:
     """Validate the config file and print a short summary of orgs and policies."""
     config = state_of(ctx).config()
+    try:
+        check_runtime(config)
+    except ConfigError as exc:
+        fail_config(exc)
     settings = config.settings
     console = Console(highlight=False)
     console.print(f"config OK: {config.path}")

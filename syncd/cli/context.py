@@ -21,6 +21,7 @@ from syncd.config import ConfigError, load_config
 from syncd.config.loader import LoadedConfig
 from syncd.logs import register_secret
 from syncd.store import Store, open_store
+from syncd.store.engine import StoreError
 
 EXIT_CONFIG = 2
 
@@ -42,7 +43,10 @@ class CliState:
 
     @contextmanager
     def store(self) -> Iterator[Store]:
-        store = open_store(self.config().store_url)
+        try:
+            store = open_store(self.config().store_url)
+        except StoreError as exc:
+            fail_store(exc)
         try:
             yield store
         finally:
@@ -65,6 +69,13 @@ def fail_config(exc: ConfigError) -> NoReturn:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     err.print(f"syncd: config error: {exc}", markup=False)
     raise typer.Exit(EXIT_CONFIG)
+
+
+def fail_store(exc: StoreError) -> NoReturn:
+    """One line, no traceback; status 2 for wrong settings, 1 for a database outage."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(f"syncd: store error: {exc}", markup=False)
+    raise typer.Exit(exc.exit_code)
 
 
 def state_of(ctx: typer.Context) -> CliState:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from syncd.store.engine import current_revision, make_engine, upgrade
+from syncd.store.engine import StoreError, current_revision, make_engine, store_errors, upgrade
 
-from .context import state_of
+from .context import fail_store, state_of
 
 app = typer.Typer(help="Manage the local store.", no_args_is_help=True)
 
@@ -15,13 +15,18 @@ app = typer.Typer(help="Manage the local store.", no_args_is_help=True)
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every pending migration (other commands do this on their own, too)."""
     state = state_of(ctx)
-    engine = make_engine(state.config().store_url)
+    url = state.config().store_url
     try:
-        before = current_revision(engine)
-        upgrade(engine)
-        after = current_revision(engine)
-    finally:
-        engine.dispose()
+        with store_errors(url):
+            engine = make_engine(url)
+            try:
+                before = current_revision(engine)
+                upgrade(engine)
+                after = current_revision(engine)
+            finally:
+                engine.dispose()
+    except StoreError as exc:
+        fail_store(exc)
     if before == after:
         typer.echo(f"store is up to date (revision {after})")
     else:

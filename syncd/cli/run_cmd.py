@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from syncd.daemon.runner import OrgRun, run_once
+from syncd.config import ConfigError
+from syncd.config.checks import check_runtime
+from syncd.config.loader import LoadedConfig
+from syncd.daemon.runner import OrgRun, run_once, take_lease
+from syncd.store import Store
 from syncd.store.audit import record
+from syncd.store.leases import OrgBusy
 from syncd.store.models import Org as OrgRow
 from syncd.store.models import OutboxAction, OutboxStatus
 
-from .context import state_of, stdout_is_terminal
+from .context import fail_config, state_of, stdout_is_terminal
 
 
 def _summary(runs: list[OrgRun]) -> Table:
@@ -44,22 +50,48 @@ def _summary(runs: list[OrgRun]) -> Table:
     return table
 
 
+WAIT_HELP = "If another process is working on the org, wait up to this many seconds for it."
+
+#: Exit status when an org was busy in another process (after ``--wait``).
+EXIT_BUSY = 3
+
+
 def run_once_cmd(
     ctx: typer.Context,
     org: str | None = typer.Option(None, "--org", help="Only this org."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Sync and plan; send nothing."),
+    wait: float = typer.Option(0.0, "--wait", min=0, help=WAIT_HELP),
 ) -> None:
-    """One full cycle (sync, plan, execute) and exit; non-zero if anything failed."""
+    """One full cycle (sync, plan, execute) and exit; non-zero if anything failed.
+
+    Exit status: 0 all done, 1 something failed, 2 bad config or store, 3 an org was busy
+    in another process (the message names it).
+    """
     state = state_of(ctx)
     config = state.config()
     if org is not None and org not in {o.name for o in config.settings.orgs}:
         typer.echo(f"syncd: no org named {org!r} in {config.path}", err=True)
         raise typer.Exit(2)
+    if not dry_run:
+        check_sending(config)
     with state.store() as store:
-        runs = run_once(store, config, state.clock, org=org, dry_run=dry_run)
+        runs = run_once(store, config, state.clock, org=org, dry_run=dry_run, wait=wait)
     Console(stderr=not stdout_is_terminal()).print(_summary(runs))
-    if any(r.failed for r in runs):
+    for r in runs:
+        if r.busy is not None:
+            typer.echo(f"syncd: {r.busy} (nothing done; try --wait SECONDS)", err=True)
+    if any(r.failed and r.busy is None for r in runs):
         raise typer.Exit(1)
+    if any(r.busy is not None for r in runs):
+        raise typer.Exit(EXIT_BUSY)
+
+
+def check_sending(config: LoadedConfig) -> None:
+    """What ``config check`` reports too, before anything is sent."""
+    try:
+        check_runtime(config)
+    except ConfigError as exc:
+        fail_config(exc)
 
 
 def run(
@@ -71,6 +103,8 @@ def run(
 
     state = state_of(ctx)
     config = state.config()
+    if not dry_run:
+        check_sending(config)
     with state.store() as store:
         Service(store, config, state.clock, dry_run=dry_run).run()
 
@@ -133,11 +167,33 @@ def actions(
 def retry(
     ctx: typer.Context,
     action_id: int = typer.Argument(..., help="Outbox id (see `syncd actions`)."),
+    wait: float = typer.Option(0.0, "--wait", min=0, help=WAIT_HELP),
 ) -> None:
-    """Put a failed action back in the queue."""
+    """Put a failed action back in the queue (under the org's lease)."""
     state = state_of(ctx)
-    now = state.clock.now()
-    with state.store() as store, store.sessions.begin() as session:
+    config = state.config()
+    with state.store() as store:
+        with store.sessions() as session:
+            found = session.execute(
+                select(OutboxAction.org_id, OrgRow.name)
+                .join(OrgRow, OrgRow.id == OutboxAction.org_id)
+                .where(OutboxAction.id == action_id)
+            ).first()
+        if found is None:
+            typer.echo(f"syncd: action {action_id} is not a failed action", err=True)
+            raise typer.Exit(2)
+        try:
+            lease = take_lease(store, config, found.name, found.org_id, wait=wait)
+        except OrgBusy as exc:
+            typer.echo(f"syncd: {exc} (nothing done; try --wait SECONDS)", err=True)
+            raise typer.Exit(EXIT_BUSY) from None
+        with lease:
+            _requeue(store, action_id, state.clock.now())
+    typer.echo(f"action {action_id} re-queued")
+
+
+def _requeue(store: Store, action_id: int, now: datetime) -> None:
+    with store.sessions.begin() as session:
         row = session.get(OutboxAction, action_id)
         if row is None or row.status != OutboxStatus.FAILED.value:
             typer.echo(f"syncd: action {action_id} is not a failed action", err=True)
@@ -152,4 +208,3 @@ def retry(
             subject_id=row.idempotency_key,
             actor="cli",
         )
-    typer.echo(f"action {action_id} re-queued")

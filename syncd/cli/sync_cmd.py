@@ -23,7 +23,9 @@ from rich.table import Table
 
 from connectors.base import ConnectorError
 from syncd.connections import connect, org_id_for
+from syncd.daemon.runner import take_lease
 from syncd.logs import get_logger
+from syncd.store.leases import OrgBusy
 from syncd.sync import ProgressFn, Syncer, SyncReport
 
 from .context import CliState, state_of, stdout_is_terminal
@@ -71,12 +73,14 @@ def _run(ctx: typer.Context, org: str | None, job: Callable[[Syncer], SyncReport
     with state.store() as store, _progress(stdout_is_terminal()) as progress:
         for name in selected:
             connector = None
+            lease = None
             try:
-                connector = connect(store, config, name, state.clock)
                 org_id = org_id_for(store, config, name, state.clock)
+                lease = take_lease(store, config, name, org_id)  # one worker per org
+                connector = connect(store, config, name, state.clock)
                 syncer = Syncer(store, org_id, name, connector, state.clock, progress(name))
                 reports.append(job(syncer))
-            except ConnectorError as exc:
+            except (ConnectorError, OrgBusy) as exc:
                 failures[name] = str(exc)
                 log.error("org failed", org=name, error=str(exc))
             except Exception as exc:  # one org's bug must not stop the others
@@ -85,6 +89,8 @@ def _run(ctx: typer.Context, org: str | None, job: Callable[[Syncer], SyncReport
             finally:
                 if connector is not None:
                     connector.close()
+                if lease is not None:
+                    lease.release()
     table = Table("org", "mode", "pages", "inserted", "updated", "unchanged", "deleted", "skipped")
     for report in reports:
         s = report.summary()

@@ -37,6 +37,9 @@ def _describe(error: Any) -> str:
     message = str(error["msg"])
     message = message.replace("Input should be", "expected").replace("Value error, ", "")
     loc = [str(p).lower() for p in error["loc"]]
+    # A database URL may carry a password: never echo it.
+    if loc[-2:] == ["store", "url"]:
+        return message
     shown = "<hidden>" if any(h in p for p in loc for h in _SECRET_HINTS) else None
     if "input" in error and not isinstance(error["input"], dict | list):
         got = shown or repr(error["input"])

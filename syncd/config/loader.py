@@ -163,6 +163,13 @@ def load_config(
     env = os.environ if env is None else env
     try:
         text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            file,
+            "(file)",
+            f"expected UTF-8 TOML text, found byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start} (a binary or differently encoded file?)",
+        ) from None
     except FileNotFoundError:
         raise ConfigError(
             file, "(file)", "no such file; pass --config FILE or set SYNCD_CONFIG"

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
+from cryptography.fernet import Fernet
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Strict(BaseModel):
@@ -19,6 +35,36 @@ class StoreSettings(Strict):
     #: Fernet key that encrypts stored OAuth tokens; generated into ``key_file`` if unset.
     secret_key: SecretStr | None = None
     key_file: str = "syncd.key"
+
+    @field_validator("url")
+    @classmethod
+    def _supported_url(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "expected a database URL such as sqlite:///syncd.db or "
+                "postgresql://user@host/dbname"
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"unsupported database {backend!r}: syncd stores data in sqlite or postgresql"
+            )
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Fernet(value.get_secret_value().encode("utf-8"))
+            except (ValueError, UnicodeEncodeError):
+                raise ValueError(
+                    "expected a Fernet key: 32 random bytes in URL-safe base64 (44 characters), "
+                    "e.g. from python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'"
+                ) from None
+        return value
 
 
 class DaemonSettings(Strict):
@@ -40,6 +86,24 @@ class DaemonSettings(Strict):
             if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
                 raise ValueError(f"expected host:port such as 127.0.0.1:8090, got {value!r}")
         return value
+
+    @field_validator("dunning_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                "expected a cron expression 'minute hour day month weekday' such as "
+                f"'0 9 * * mon-fri' ({exc})"
+            ) from None
+        return value
+
+    #: How long an org's lease outlives a holder that stopped renewing it (crashed on another
+    #: host); a holder renews every quarter of it.
+    lease_seconds: float = Field(default=60, ge=1, le=3600)
+    #: After SIGTERM, how long to wait for the action in flight before exiting anyway.
+    stop_grace_seconds: float = Field(default=8, gt=0, le=300)
 
 
 class EmailSettings(Strict):
@@ -104,6 +168,11 @@ class OrgSettings(Strict):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        if value is not None and value.startswith("http://") and not _loopback(value):
+            raise ValueError(
+                "expected an https:// URL: credentials never travel over plain HTTP except to "
+                "this machine"
+            )
         return value.rstrip("/") if value else value
 
 

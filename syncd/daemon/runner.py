@@ -1,13 +1,16 @@
 """One full cycle for one org: incremental sync, plan into the outbox, execute what is due.
 
 Each org runs on its own: an exception in one is caught, logged and reported, and the other
-orgs still run.
+orgs still run. Nothing happens for an org without its lease (:mod:`syncd.store.leases`): a
+second process finds the org busy, waits up to ``wait`` seconds, then reports who holds it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from connectors.base import ConnectorError
 
 from ..clock import Clock
 from ..config.loader import LoadedConfig
@@ -18,6 +21,7 @@ from ..logs import get_logger
 from ..outbox.email import ReminderMailer
 from ..outbox.executor import EmailSender, ExecutionReport, Executor
 from ..store import Store
+from ..store.leases import LeaseLost, OrgBusy, OrgLease
 from ..sync import Syncer, SyncReport
 
 log = get_logger(__name__)
@@ -49,6 +53,8 @@ class OrgRun:
     cycle: CycleReport | None = None
     execution: ExecutionReport | None = None
     error: str | None = None
+    #: Set when another process held the org's lease (nothing was done).
+    busy: OrgBusy | None = None
 
     @property
     def failed(self) -> bool:
@@ -64,13 +70,71 @@ def run_org_once(
     dry_run: bool = False,
     mailer_factory: MailerFactory = default_mailer,
     executor_hook: Callable[[Executor], None] | None = None,
+    wait: float = 0.0,
+    lease: OrgLease | None = None,
 ) -> OrgRun:
+    """One org's cycle; under ``lease`` if the caller holds it, else under a lease of its own."""
     run = OrgRun(org_name)
-    connector = None
+    own: OrgLease | None = None
     try:
-        connector = connect(store, config, org_name, clock)
         org_id = org_id_for(store, config, org_name, clock)
+        if lease is None:
+            lease = own = take_lease(store, config, org_name, org_id, wait=wait)
+        _run_org_leased(
+            run,
+            store,
+            config,
+            org_name,
+            org_id,
+            clock,
+            lease,
+            dry_run,
+            mailer_factory,
+            executor_hook,
+        )
+    except OrgBusy as exc:
+        run.error, run.busy = str(exc), exc
+        log.warning("org busy: skipped", org=org_name, holder=exc.holder.describe())
+    except (ConnectorError, LeaseLost) as exc:  # a clear message, no traceback
+        run.error = str(exc)
+        log.error("org cycle failed", org=org_name, error=str(exc))
+    except Exception as exc:  # one org's failure must not stop the others
+        run.error = f"{type(exc).__name__}: {exc}"
+        log.exception("org cycle failed", org=org_name)
+    finally:
+        if own is not None:
+            own.release()
+    return run
+
+
+def lease_seconds(config: LoadedConfig) -> float:
+    return float(config.settings.daemon.lease_seconds)
+
+
+def take_lease(
+    store: Store, config: LoadedConfig, org_name: str, org_id: int, *, wait: float = 0.0
+) -> OrgLease:
+    """The org's lease, or :class:`OrgBusy` naming the holder after ``wait`` seconds."""
+    return OrgLease(store, org_id, org_name, seconds=lease_seconds(config)).acquire(wait)
+
+
+def _run_org_leased(
+    run: OrgRun,
+    store: Store,
+    config: LoadedConfig,
+    org_name: str,
+    org_id: int,
+    clock: Clock,
+    lease: OrgLease,
+    dry_run: bool,
+    mailer_factory: MailerFactory,
+    executor_hook: Callable[[Executor], None] | None,
+) -> None:
+    connector = connect(store, config, org_name, clock)
+    try:
         run.sync = Syncer(store, org_id, org_name, connector, clock).sync()
+        if lease.lost:
+            raise LeaseLost(f"lease on org {org_name!r} lapsed during the sync")
         if dry_run:
             with store.sessions() as session:
                 result = plan_org(session, config, org_name, org_id, clock.now())
@@ -83,7 +147,7 @@ def run_org_once(
                     key=str(action.key),
                     reason=action.reason,
                 )
-            return run
+            return
         run.cycle = run_cycle(store, config, org_name, org_id, clock.now())
         executor = Executor(
             store,
@@ -91,17 +155,13 @@ def run_org_once(
             connector,
             now=clock.now,
             send_email=mailer_factory(store, config, org_name, org_id, clock),
+            lease=lease,
         )
         if executor_hook is not None:
             executor_hook(executor)
         run.execution = executor.run()
-    except Exception as exc:  # one org's failure must not stop the others
-        run.error = f"{type(exc).__name__}: {exc}"
-        log.exception("org cycle failed", org=org_name)
     finally:
-        if connector is not None:
-            connector.close()
-    return run
+        connector.close()
 
 
 def run_once(
@@ -112,9 +172,12 @@ def run_once(
     org: str | None = None,
     dry_run: bool = False,
     mailer_factory: MailerFactory = default_mailer,
+    wait: float = 0.0,
 ) -> list[OrgRun]:
     names = [org] if org else [o.name for o in config.settings.orgs]
     return [
-        run_org_once(store, config, name, clock, dry_run=dry_run, mailer_factory=mailer_factory)
+        run_org_once(
+            store, config, name, clock, dry_run=dry_run, mailer_factory=mailer_factory, wait=wait
+        )
         for name in names
     ]

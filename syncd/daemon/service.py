@@ -1,24 +1,37 @@
-"""``syncd run``: the long-running service on APScheduler 3 (BlockingScheduler).
+"""``syncd run``: the long-running service on APScheduler 3.
 
 Per org: an incremental sync every ``sync_interval_minutes``, the dunning cycle (sync, plan,
 execute) on ``dunning_cron`` in the org's own timezone, and the executor every minute for
-actions whose time has come or whose retry is due. Jobs coalesce, never overlap
-(``max_instances=1`` plus one lock per org), and a misfired job still runs once within the
-grace time. SIGTERM and SIGINT let the action in flight finish, then stop.
+actions whose time has come or whose retry is due (sync and executor also once at start, to
+pick up what a stopped daemon left). Jobs coalesce, never overlap (``max_instances=1``, one
+lock per org in this process and the org's lease in the store across processes: an org that
+another process is working on is skipped this round), and a misfired job still runs once
+within the grace time.
+
+Stopping: the signal handler only sets a flag. It must not log, lock or shut the scheduler
+down itself: it runs on the main thread between two bytecodes, possibly while that thread
+holds the (non-reentrant) lock of the log stream, and any of those would deadlock there; that
+was how a SIGTERM once left the daemon running. The main thread notices the flag, asks every
+executor to stop after its action in flight, waits for them up to ``stop_grace_seconds``,
+and returns. Jobs run in daemon threads, so a sync still waiting on a slow provider does not
+keep the process alive (what it synced is committed page by page).
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
-from apscheduler.events import EVENT_SCHEDULER_STARTED
-from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.executors.base import BaseExecutor, run_job
+from apscheduler.job import Job
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -29,11 +42,34 @@ from ..logs import get_logger
 from ..outbox.executor import Executor
 from ..review.digest import send_digest_if_due
 from ..store import Store
+from ..store.leases import OrgBusy, OrgLease
 from ..sync import Syncer
 from ..webhooks.receiver import WebhookReceiver, lock_guard
-from .runner import default_mailer, run_org_once
+from .runner import default_mailer, run_org_once, take_lease
 
 log = get_logger(__name__)
+
+#: How long the dunning cycle waits for the org's lock held by a short job in this process.
+_CYCLE_LOCK_WAIT = 60.0
+
+#: How often the main thread looks at the stop flag.
+_POLL_SECONDS = 0.2
+
+
+class DaemonThreadExecutor(BaseExecutor):  # type: ignore[misc]
+    """Runs each job in its own daemon thread (APScheduler's pool threads are joined at exit)."""
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        def target() -> None:
+            try:
+                events = run_job(job, job._jobstore_alias, run_times, self._logger.name)
+            except BaseException:
+                _, exc, tb = sys.exc_info()
+                self._run_job_error(job.id, exc, tb)
+            else:
+                self._run_job_success(job.id, events)
+
+        threading.Thread(target=target, name=f"job {job.id}", daemon=True).start()
 
 
 class Service:
@@ -41,22 +77,42 @@ class Service:
         self, store: Store, config: LoadedConfig, clock: Clock, *, dry_run: bool = False
     ) -> None:
         self.store, self.config, self.clock, self.dry_run = store, config, clock, dry_run
-        self.scheduler = BlockingScheduler(timezone="UTC")
+        self.scheduler = BackgroundScheduler(
+            timezone="UTC", executors={"default": DaemonThreadExecutor()}
+        )
         self.locks = {o.name: threading.Lock() for o in config.settings.orgs}
+        self.leases: dict[str, OrgLease] = {}
         self.executors: set[Executor] = set()
         self.stop_requested = False
 
     def _guarded(self, org: str, job: str, fn: Callable[[], Any]) -> None:
+        if self.stop_requested:
+            return
         lock = self.locks[org]
-        if not lock.acquire(blocking=False):
+        # The daily cycle waits out a webhook turn (seconds) rather than miss its day.
+        if not lock.acquire(timeout=_CYCLE_LOCK_WAIT if job == "cycle" else 0):
             log.info("skipped: org busy", org=org, job=job)
             return
+        lease: OrgLease | None = None
         try:
+            org_id = org_id_for(self.store, self.config, org, self.clock)
+            lease = take_lease(self.store, self.config, org, org_id)
+            self.leases[org] = lease
             fn()
+        except OrgBusy as exc:
+            log.info("skipped: org busy in another process", org=org, job=job, holder=str(exc))
         except Exception:  # logged and retried at the next run; other orgs are unaffected
             log.exception("job failed", org=org, job=job)
         finally:
+            self.leases.pop(org, None)
+            if lease is not None:
+                lease.release()
             lock.release()
+
+    def _track(self, executor: Executor) -> None:
+        self.executors.add(executor)
+        if self.stop_requested:
+            executor.stopping = True
 
     def _sync(self, org: str) -> None:
         connector = connect(self.store, self.config, org, self.clock)
@@ -67,14 +123,24 @@ class Service:
             connector.close()
 
     def _cycle(self, org: str) -> None:
-        run = run_org_once(
-            self.store,
-            self.config,
-            org,
-            self.clock,
-            dry_run=self.dry_run,
-            executor_hook=self.executors.add,
-        )
+        tracked: list[Executor] = []
+
+        def hook(executor: Executor) -> None:
+            tracked.append(executor)
+            self._track(executor)
+
+        try:
+            run = run_org_once(
+                self.store,
+                self.config,
+                org,
+                self.clock,
+                dry_run=self.dry_run,
+                executor_hook=hook,
+                lease=self.leases[org],
+            )
+        finally:
+            self.executors.difference_update(tracked)
         if run.error:
             log.error("dunning cycle failed", org=org, error=run.error)
 
@@ -82,6 +148,7 @@ class Service:
         if self.dry_run:
             return
         connector = connect(self.store, self.config, org, self.clock)
+        executor: Executor | None = None
         try:
             org_id = org_id_for(self.store, self.config, org, self.clock)
             executor = Executor(
@@ -90,11 +157,13 @@ class Service:
                 connector,
                 now=self.clock.now,
                 send_email=default_mailer(self.store, self.config, org, org_id, self.clock),
+                lease=self.leases[org],
             )
-            self.executors.add(executor)
+            self._track(executor)
             executor.run()
         finally:
-            self.executors.discard(executor)
+            if executor is not None:
+                self.executors.discard(executor)
             connector.close()
 
     def _digest(self, org: str) -> None:
@@ -110,6 +179,7 @@ class Service:
             "max_instances": 1,
             "misfire_grace_time": daemon.misfire_grace_seconds,
         }
+        at_start = datetime.now(UTC)
         for org in self.config.settings.orgs:
             name = org.name
             self.scheduler.add_job(
@@ -117,6 +187,7 @@ class Service:
                 IntervalTrigger(minutes=daemon.sync_interval_minutes),
                 args=(name, "sync", lambda n=name: self._sync(n)),
                 id=f"{name}:sync",
+                next_run_time=at_start,
                 **common,
             )
             self.scheduler.add_job(
@@ -131,6 +202,7 @@ class Service:
                 IntervalTrigger(minutes=1),
                 args=(name, "execute", lambda n=name: self._execute(n)),
                 id=f"{name}:execute",
+                next_run_time=at_start,
                 **common,
             )
             if self.config.settings.email.digest_to:
@@ -144,29 +216,38 @@ class Service:
                 )
 
     def stop(self, signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping: finishing the action in flight", signal=signal.Signals(signum).name)
+        # Only a flag: see the module docstring for why nothing else may happen here.
         self.stop_requested = True
+        self.stop_signal = signum
+
+    def _wind_down(self) -> None:
+        log.info(
+            "stopping: finishing the action in flight",
+            signal=signal.Signals(getattr(self, "stop_signal", signal.SIGTERM)).name,
+        )
         for executor in list(self.executors):
             executor.stopping = True
-        self._shutdown()
-
-    def _shutdown(self, _event: object = None) -> None:
-        if not self.stop_requested:
-            return
-        # A signal can land before start() marked the scheduler running: then the start
-        # listener below calls this again once it is.
-        with contextlib.suppress(SchedulerNotRunningError):
-            self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + self.config.settings.daemon.stop_grace_seconds
+        while self.executors and time.monotonic() < deadline:
+            time.sleep(_POLL_SECONDS / 4)
+        if self.executors:
+            log.warning("stopped with an action still in flight; it is recovered at next start")
+        log.info("stopped")
 
     def run(self) -> None:
         self.schedule()
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        self.scheduler.add_listener(self._shutdown, EVENT_SCHEDULER_STARTED)
         receiver = self._webhooks()
-        log.info("syncd running", orgs=[o.name for o in self.config.settings.orgs])
         try:
-            self.scheduler.start()
+            if not self.stop_requested:
+                self.scheduler.start()
+                log.info("syncd running", orgs=[o.name for o in self.config.settings.orgs])
+            while not self.stop_requested:
+                time.sleep(_POLL_SECONDS)
+            self._wind_down()
         finally:
             if receiver is not None:
                 receiver.stop()
@@ -177,11 +258,29 @@ class Service:
             return None
         address = self.config.settings.daemon.webhook_address
         try:
-            receiver = WebhookReceiver(
-                self.store, self.config, self.clock, guard=lock_guard(self.locks)
-            )
+            receiver = WebhookReceiver(self.store, self.config, self.clock, guard=self._org_guard)
         except OSError as exc:
             log.error("webhook receiver cannot listen", address=address, error=exc.strerror)
             raise SystemExit(2) from None
         receiver.start()
         return receiver
+
+    @contextlib.contextmanager
+    def _org_guard(self, org: str) -> Iterator[bool]:
+        """A webhook turn works on the org like any job: this process's lock, then the
+        org's lease across processes; False (the worker retries later) when either is busy."""
+        with lock_guard(self.locks)(org) as got:
+            if not got:
+                yield False
+                return
+            try:
+                org_id = org_id_for(self.store, self.config, org, self.clock)
+                lease = take_lease(self.store, self.config, org, org_id)
+            except OrgBusy as exc:
+                log.info("webhook sync deferred: org busy", org=org, holder=str(exc))
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                lease.release()

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from policies import DunningState
 
@@ -66,22 +70,24 @@ def run_cycle(
                 continue
             existing.add(key)
             held = holds.reason(action)
-            session.add(
-                OutboxAction(
-                    org_id=org_id,
-                    idempotency_key=key,
-                    kind=action.kind.value,
-                    invoice_provider_id=action.invoice_id,
-                    customer_provider_id=action.customer_id,
-                    payload=action.to_dict(),
-                    status=(OutboxStatus.AWAITING_REVIEW if held else OutboxStatus.PENDING).value,
-                    review_reason=held,
-                    attempts=0,
-                    scheduled_for=action.scheduled_for,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            values = {
+                "org_id": org_id,
+                "idempotency_key": key,
+                "kind": action.kind.value,
+                "invoice_provider_id": action.invoice_id,
+                "customer_provider_id": action.customer_id,
+                "payload": action.to_dict(),
+                "status": (OutboxStatus.AWAITING_REVIEW if held else OutboxStatus.PENDING).value,
+                "review_reason": held,
+                "attempts": 0,
+                "scheduled_for": action.scheduled_for,
+                "created_at": now,
+                "updated_at": now,
+            }
+            if not _insert_if_absent(session, values):
+                # Another process queued the same action at the same instant.
+                report.already_queued += 1
+                continue
             record(
                 session,
                 at=now,
@@ -137,6 +143,20 @@ def run_cycle(
         crashpoint("cycle.before_commit")
     crashpoint("cycle.after_commit")
     return report
+
+
+def _insert_if_absent(session: Session, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on the outbox's (org, key): True if inserted."""
+    dialect = session.get_bind().dialect.name
+    keys = ["org_id", "idempotency_key"]
+    stmt = (
+        pg_insert(OutboxAction).values(**values).on_conflict_do_nothing(index_elements=keys)
+        if dialect == "postgresql"
+        else sqlite_insert(OutboxAction)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=keys)
+    ).returning(OutboxAction.id)
+    return session.execute(stmt).first() is not None
 
 
 def tz_of(config: LoadedConfig, org_name: str) -> str:

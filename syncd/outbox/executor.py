@@ -10,6 +10,11 @@ with its audit entry. The recovery rules after a crash:
   again (it is closed as done, flagged "unconfirmed"); one without it never left, and is
   sent.
 
+Only the process holding the org's lease (:mod:`syncd.store.leases`) executes: every claim
+first proves, in its own transaction, that the lease is still ours, and records the claimant
+and the lease generation on the row. ``in_flight`` rows of an older generation belong to a
+holder that is gone and are recovered; those of the current holder are never touched.
+
 Before acting, the invoice is read fresh from the provider: a paid, voided or deleted invoice
 is skipped with the reason, never dunned.
 """
@@ -22,11 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.base import (
     ActionResult,
+    AuthError,
     Connector,
     InvoiceRecord,
     InvoiceStatus,
@@ -39,6 +45,7 @@ from ..crashpoints import crashpoint
 from ..logs import get_logger
 from ..store import Store, apply_page
 from ..store.audit import record
+from ..store.leases import OrgLease
 from ..store.models import DunningState as DunningStateRow
 from ..store.models import Invoice, OutboxAction, OutboxStatus
 from .writes import fee_line, note_text
@@ -47,6 +54,18 @@ log = get_logger(__name__)
 
 PROVIDER_KINDS = {"note", "provider_email", "late_fee", "interest", "compensation"}
 LOCAL_KINDS = {"escalate", "stop"}
+
+
+class ReconnectRequired(AuthError):
+    """The provider refused syncd's credentials: the org's run stops until reconnected."""
+
+    def __init__(self, detail: str) -> None:
+        message = (
+            detail
+            if "reconnect the organisation" in detail
+            else (f"{detail}; reconnect the organisation")
+        )
+        super().__init__(f"the provider refused syncd's credentials: {message}")
 
 
 class Skip(Exception):
@@ -81,8 +100,12 @@ class Executor:
         max_attempts: int = 8,
         backoff: timedelta = timedelta(minutes=1),
         max_backoff: timedelta = timedelta(hours=6),
+        lease: OrgLease | None = None,
+        lease_seconds: float | None = None,
     ) -> None:
         self.store, self.org_id, self.connector = store, org_id, connector
+        #: The org's lease held by the caller; without one, :meth:`run` takes its own.
+        self.lease, self.lease_seconds = lease, lease_seconds
         self.now, self.send_email, self.dry_run = now, send_email, dry_run
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
         self.stopping = False
@@ -95,7 +118,13 @@ class Executor:
             select(OutboxAction.id)
             .where(
                 OutboxAction.org_id == self.org_id,
-                OutboxAction.status.in_([OutboxStatus.PENDING.value, OutboxStatus.IN_FLIGHT.value]),
+                or_(
+                    OutboxAction.status == OutboxStatus.PENDING.value,
+                    and_(
+                        OutboxAction.status == OutboxStatus.IN_FLIGHT.value,
+                        self._abandoned(),
+                    ),
+                ),
                 OutboxAction.scheduled_for <= now,
                 or_(OutboxAction.next_attempt_at.is_(None), OutboxAction.next_attempt_at <= now),
             )
@@ -103,7 +132,28 @@ class Executor:
         )
         return list(session.scalars(stmt))
 
+    def _abandoned(self) -> Any:
+        """In-flight rows claimed under an older lease generation: their holder is gone."""
+        generation = self.lease.generation if self.lease else 0
+        return or_(
+            OutboxAction.lease_generation.is_(None),
+            OutboxAction.lease_generation < generation,
+        )
+
     def run(self) -> ExecutionReport:
+        if self.lease is not None:
+            return self._run()
+        own = OrgLease(
+            self.store, self.org_id, f"org {self.org_id}", seconds=self.lease_seconds or 60.0
+        )
+        self.lease = own.acquire()
+        try:
+            return self._run()
+        finally:
+            own.release()
+            self.lease = None
+
+    def _run(self) -> ExecutionReport:
         report = ExecutionReport()
         with self.store.sessions() as session:
             due = self._due(session)
@@ -142,7 +192,10 @@ class Executor:
 
     def _claim(self, action_id: int) -> OutboxAction | None:
         now = self.now()
+        lease = self.lease
+        assert lease is not None
         with self.store.sessions.begin() as session:
+            lease.fence(session)  # first: takes the lock, so nothing can interleave
             row = session.get(OutboxAction, action_id, with_for_update=True)
             if row is None or row.status not in (
                 OutboxStatus.PENDING.value,
@@ -150,9 +203,13 @@ class Executor:
             ):
                 return None
             recovering = row.status == OutboxStatus.IN_FLIGHT.value
+            if recovering and (row.lease_generation or 0) >= lease.generation:
+                return None  # claimed under the current lease: not abandoned
+            row_claimant = (row.claimed_by or "unknown").rsplit(":", 1)[0]
             row.status = OutboxStatus.IN_FLIGHT.value
             row.attempts += 1
             row.updated_at = now
+            row.claimed_by, row.lease_generation = lease.token, lease.generation
             record(
                 session,
                 at=now,
@@ -161,6 +218,7 @@ class Executor:
                 subject_type="action",
                 subject_id=row.idempotency_key,
                 attempt=row.attempts,
+                **({"previous_claimant": row_claimant} if recovering else {}),
             )
             session.flush()
             session.expunge(row)
@@ -197,6 +255,9 @@ class Executor:
         except TransientError as exc:
             self._retry_or_fail(row, str(exc), exc.retry_after, report)
             return
+        except AuthError as exc:
+            self._unclaim(row, exc)
+            raise ReconnectRequired(str(exc)) from None
         except PermanentError as exc:
             self._transition(action_id, OutboxStatus.FAILED, "action.failed", last_error=str(exc))
             report.failed += 1
@@ -206,6 +267,19 @@ class Executor:
         self._transition(action_id, OutboxStatus.DONE, "action.done", **result)
         crashpoint("executor.after_done")
         report.done += 1
+
+    def _unclaim(self, row: OutboxAction, exc: AuthError) -> None:
+        """Back to pending without burning an attempt: the action did not fail, the
+        connection did, and it runs as soon as a human reconnects the organisation."""
+        self._transition(
+            row.id,
+            OutboxStatus.PENDING,
+            "action.interrupted",
+            last_error=f"not sent: {exc}",
+            attempts=max(0, row.attempts - 1),
+            claimed_by=None,
+            lease_generation=None,
+        )
 
     def _retry_or_fail(
         self, row: OutboxAction, error: str, retry_after: float | None, report: ExecutionReport

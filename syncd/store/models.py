@@ -297,6 +297,28 @@ class OutboxAction(Base):
     #: Who approved or skipped it, and when (also in the audit log).
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None]
+    #: Who claimed an ``in_flight`` row (``host:pid:lease``) and under which generation of
+    #: the org's lease: only rows of an older generation (a holder that is gone) are recovered.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_generation: Mapped[int | None] = mapped_column(Integer)
+
+
+class OrgLease(Base):
+    """Which process works on an org (see ``syncd.store.leases``); one row per org."""
+
+    __tablename__ = "org_leases"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True)
+    #: Bumped by every new holder: the fencing token outbox claims carry.
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``host:pid:nonce`` of the holder; NULL once released.
+    holder: Mapped[str | None] = mapped_column(String(200))
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    pid_namespace: Mapped[str | None] = mapped_column(String(64))
+    since: Mapped[datetime | None]
+    renewed_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

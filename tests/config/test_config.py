@@ -173,6 +173,7 @@ def test_org_policy_must_exist_and_interest_needs_rates(tmp_path: Path) -> None:
     code, output = run_check(write(tmp_path, body))
     assert code == 2 and "orgs[0].dunning.rates.boe_base" in output
     body += "[dunning.rates]\nboe_base = [{ since = 2024-08-01, percent = '5.00' }]\n"
+    body = '[email]\nhost = "smtp.example.com"\n' + body  # the policy sends email
     code, output = run_check(
         write(tmp_path, body.replace("[orgs.credentials]", "[orgs.credentials]"))
     )
