@@ -26,6 +26,12 @@ url = "sqlite:///syncd.db"
 [daemon]
 webhook_address = "{address}"
 
+[email]
+host = "127.0.0.1"
+port = 9
+security = "none"
+from_address = "ar@example.com"
+
 [[orgs]]
 name = "books"
 connector = "xero"

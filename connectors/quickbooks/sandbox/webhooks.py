@@ -112,6 +112,8 @@ class QboWebhooks:
         self.url: str | None = None
         self.verifier_token = ""
         self.retry_scale = 1.0
+        #: How long a delivery waits for the endpoint's answer before it counts as failed.
+        self.response_timeout = RESPONSE_TIMEOUT
         self.max_attempts = len(RETRY_SECONDS) + 1
         self.log: list[Delivery] = []
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
@@ -146,6 +148,7 @@ class QboWebhooks:
                 body = json.loads(req.body.decode("utf-8") or "{}")
                 url, token = str(body["url"]), str(body["verifier_token"])
                 scale = float(body.get("retry_scale", 1.0))
+                answer_within = float(body.get("response_timeout", RESPONSE_TIMEOUT))
                 attempts = int(body.get("max_attempts", len(RETRY_SECONDS) + 1))
             except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
                 return _json(400, {"error": f"need url and verifier_token: {exc}"})
@@ -153,6 +156,7 @@ class QboWebhooks:
                 return _json(400, {"error": "url must be http(s), token non-empty, attempts >= 1"})
             self.url, self.verifier_token = url, token
             self.retry_scale, self.max_attempts = max(scale, 0.0), attempts
+            self.response_timeout = max(answer_within, 0.1)
             self._ensure_thread()
         elif req.method == "DELETE":
             self.url = None
@@ -227,7 +231,7 @@ class QboWebhooks:
         )
         outcome: JSON = {"status": None, "error": None}
         try:
-            with urllib.request.urlopen(request, timeout=RESPONSE_TIMEOUT) as answer:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.response_timeout) as answer:  # noqa: S310
                 outcome["status"] = answer.status
         except urllib.error.HTTPError as exc:
             outcome["status"] = exc.code
