@@ -22,6 +22,7 @@ from connectors.base import (
 )
 
 from .clock import Clock
+from .company import refresh_company
 from .crashpoints import crashpoint
 from .logs import get_logger
 from .store import Store, apply_page
@@ -236,6 +237,8 @@ class Syncer:
         return swept
 
     def _audit(self, report: SyncReport) -> None:
+        # Every sync mode ends here: also the moment to refresh the business's own details.
+        refresh_company(self.store, self.org_id, self.connector, self.clock.now())
         with self.store.sessions.begin() as session:
             record(
                 session,

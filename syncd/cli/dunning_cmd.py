@@ -150,7 +150,13 @@ def explain(
         with store.sessions() as session:
             items = [
                 i
-                for i in load_inputs(session, org_id, ctx_org.timezone, open_only=False)
+                for i in load_inputs(
+                    session,
+                    org_id,
+                    ctx_org.timezone,
+                    open_only=False,
+                    business_groups=config.settings.org(org_name).business_groups,
+                )
                 if i.invoice.invoice_id == invoice or i.invoice.number == invoice
             ]
     if not items:

@@ -54,6 +54,9 @@ class OrgSettings(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
     #: Overrides ``[dunning]`` (rules, calendar, rates) for this org, section by section.
     dunning: dict[str, Any] = Field(default_factory=dict)
+    #: Customer groups (provider groups / types / tags, matched without regard to case) whose
+    #: members are businesses, whatever the provider says (statutory interest rules).
+    business_groups: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

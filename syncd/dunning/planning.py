@@ -40,6 +40,8 @@ def policy_fingerprint(config: LoadedConfig, org_name: str) -> str:
         "policies": {n: p.model_dump(mode="json") for n, p in sorted(config.policies.items())},
         "dunning": config.dunning[org_name].model_dump(mode="json"),
     }
+    if org.business_groups:  # only when set: unchanged configs keep their fingerprint
+        shape["business_groups"] = sorted(g.casefold() for g in org.business_groups)
     blob = json.dumps(shape, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -59,7 +61,14 @@ def plan_org_candidates(
     ctx = org_context(config, org_name)
     fingerprint = policy_fingerprint(config, org_name)
     due_on = as_of.astimezone(ctx.timezone).date()
-    inputs = load_inputs(session, org_id, ctx.timezone, due_on=due_on, fingerprint=fingerprint)
+    inputs = load_inputs(
+        session,
+        org_id,
+        ctx.timezone,
+        due_on=due_on,
+        fingerprint=fingerprint,
+        business_groups=config.settings.org(org_name).business_groups,
+    )
     result = plan_cycle(
         org=ctx,
         policies=config.policies,
@@ -90,7 +99,13 @@ def simulate_org(
         org=ctx,
         policies=config.policies,
         settings=config.dunning[org_name],
-        invoices=load_inputs(session, org_id, ctx.timezone, open_only=False),
+        invoices=load_inputs(
+            session,
+            org_id,
+            ctx.timezone,
+            open_only=False,
+            business_groups=config.settings.org(org_name).business_groups,
+        ),
         start=start,
         end=end,
         policy=policy,
