@@ -35,9 +35,19 @@ def company_to_dict(info: CompanyInfo) -> dict[str, Any]:
 def company_from_dict(data: dict[str, Any] | None) -> CompanyInfo | None:
     if not data or not data.get("name"):
         return None
-    fields = {k: data.get(k) for k in CompanyInfo.__dataclass_fields__}
-    fields["address"] = tuple(data.get("address") or ())
-    return CompanyInfo(**fields)
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return None if value is None else str(value)
+
+    return CompanyInfo(
+        name=str(data["name"]),
+        legal_name=text("legal_name"),
+        email=text("email"),
+        phone=text("phone"),
+        address=tuple(str(line) for line in data.get("address") or ()),
+        country=text("country"),
+        base_currency=text("base_currency"),
+    )
 
 
 def stored_company(session: Session, org_id: int) -> CompanyInfo | None:
