@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -30,6 +30,8 @@ from tenacity import (
 
 from connectors.base import (
     ActionResult,
+    CompanyInfo,
+    ConnectorError,
     CursorExpiredError,
     CustomerRecord,
     Deletion,
@@ -41,11 +43,12 @@ from connectors.base import (
     PaymentKind,
     PaymentRecord,
     PermanentError,
+    PreflightFinding,
     SkippedRecord,
     TransientError,
 )
 
-from . import mapping, privatenote
+from . import companyinfo, countries, mapping, preflight, privatenote, reads
 from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, Unauthorized, quickbooks_tokens
 from .settings import QuickBooksCredentials, QuickBooksOptions
 
@@ -135,6 +138,7 @@ class QuickBooksConnector:
         qb.sandbox = False
         qb.api_url_v3 = api
         self._qb = qb
+        self._customer_types = reads.CustomerTypes(self._query)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -195,7 +199,7 @@ class QuickBooksConnector:
     def _map(self, entity: str, raw: Mapping[str, Any]) -> Any:
         home = self.options.home_currency
         if entity == "Customer":
-            return mapping.customer(raw, home)
+            return mapping.customer(raw, home, self._customer_types.names_for(raw))
         if entity == "Invoice":
             return mapping.invoice(raw, home)
         if entity == "Payment":
@@ -312,6 +316,35 @@ class QuickBooksConnector:
         except mapping.MappingError as exc:
             raise PermanentError(f"invoice {provider_id}: {exc}") from None
 
+    def fetch_records(self, entity: EntityKind, provider_ids: Sequence[str]) -> Page:
+        return reads.fetch_records(self._query, self._page, entity, provider_ids, self._now())
+
+    def company_info(self) -> CompanyInfo:
+        raw = self._read("CompanyInfo", self._qb.company_id)
+        if raw is None:
+            raise PermanentError("QuickBooks has no CompanyInfo for this realm")
+        return companyinfo.company_info(raw, self.options.home_currency)
+
+    def preflight(self) -> list[PreflightFinding]:
+        try:
+            info = self._read("CompanyInfo", self._qb.company_id) or {}
+            findings = [
+                PreflightFinding(
+                    "connection",
+                    preflight.OK,
+                    f"connected to {info.get('CompanyName') or 'the company'} "
+                    f"(realm {self._qb.company_id}, country {info.get('Country') or 'unknown'})",
+                ),
+                preflight.check_fee_item(self._read, self.options),
+                preflight.check_tax_code(
+                    self._read, self.options, countries.to_alpha2(info.get("Country"))
+                ),
+                preflight.check_reminders(info),
+            ]
+        except ConnectorError as exc:
+            return [PreflightFinding("connection", preflight.ERROR, f"QuickBooks: {exc}")]
+        return findings
+
     # -- actions -----------------------------------------------------------------------------
 
     def _with_fresh_invoice(
@@ -382,6 +415,11 @@ class QuickBooksConnector:
                 "ItemRef": {"value": self.options.late_fee_item_id},
                 "Qty": 1,
                 "UnitPrice": fee.amount,
+                **(
+                    {"TaxCodeRef": {"value": self.options.late_fee_tax_code_id}}
+                    if self.options.late_fee_tax_code_id
+                    else {}
+                ),
             },
         }
 

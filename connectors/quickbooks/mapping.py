@@ -25,6 +25,8 @@ from connectors.base import (
     PaymentRecord,
 )
 
+from . import countries
+
 #: Marks a line syncd added, so a late fee is recognisable after a crash or a replay.
 FEE_TAG = re.compile(r"\[syncd:([^\]\s]+)\]")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -107,11 +109,54 @@ def deletion(
     return Deletion(entity, _id(raw), parse_time(meta.get("LastUpdatedTime")), kind)
 
 
-def customer(raw: Mapping[str, Any], home_currency: str) -> CustomerRecord:
+def sub(raw: Mapping[str, Any], field: str) -> Mapping[str, Any]:
+    """A nested object, or an empty one when the provider sent anything else."""
+    value = raw.get(field)
+    return value if isinstance(value, Mapping) else {}
+
+
+def address_lines(addr: Mapping[str, Any]) -> tuple[str, ...]:
+    """Billing address lines, most specific first: street lines, then city, region, postcode."""
+    lines = [
+        str(addr[k]).strip() for k in ("Line1", "Line2", "Line3", "Line4", "Line5") if addr.get(k)
+    ]
+    locality = " ".join(
+        str(addr[k]).strip()
+        for k in ("City", "CountrySubDivisionCode", "PostalCode")
+        if addr.get(k)
+    )
+    if locality:
+        lines.append(locality)
+    if addr.get("Country"):
+        lines.append(str(addr["Country"]).strip())
+    return tuple(line for line in lines if line)
+
+
+def _groups(raw: Mapping[str, Any], types: Mapping[str, str]) -> tuple[str, ...]:
+    """The customer's type by name (QBO sends ``CustomerTypeRef`` with an id only)."""
+    ref = raw.get("CustomerTypeRef")
+    if not isinstance(ref, Mapping) or ref.get("value") in (None, ""):
+        return ()
+    name = types.get(str(ref["value"])) or ref.get("name")
+    return (str(name),) if name else ()
+
+
+def is_business(raw: Mapping[str, Any]) -> bool | None:
+    """QBO has no business/consumer flag. A non-blank ``CompanyName`` is the business signal;
+    its absence proves nothing (many bookkeepers type only a display name), so: None."""
+    company = raw.get("CompanyName")
+    return True if isinstance(company, str) and company.strip() else None
+
+
+def customer(
+    raw: Mapping[str, Any], home_currency: str, types: Mapping[str, str] | None = None
+) -> CustomerRecord:
     name = raw.get("DisplayName") or raw.get("CompanyName") or raw.get("FullyQualifiedName")
-    if not name:
+    if not name or not str(name).strip():
         raise MappingError("customer has no DisplayName")
     email = (raw.get("PrimaryEmailAddr") or {}).get("Address") or None
+    addr = sub(raw, "BillAddr")
+    phone = (raw.get("PrimaryPhone") or {}).get("FreeFormNumber") or None
     return CustomerRecord(
         provider_id=_id(raw),
         name=str(name),
@@ -119,6 +164,11 @@ def customer(raw: Mapping[str, Any], home_currency: str) -> CustomerRecord:
         currency=_currency(raw, home_currency),
         updated_at=parse_time((raw.get("MetaData") or {}).get("LastUpdatedTime")),
         active=bool(raw.get("Active", True)),
+        groups=_groups(raw, types or {}),
+        country=countries.to_alpha2(addr.get("Country")),
+        is_business=is_business(raw),
+        phone=str(phone).strip() or None if phone else None,
+        address=address_lines(addr),
         raw=raw,
     )
 

@@ -31,6 +31,9 @@ class QuickBooksOptions(BaseModel):
     late_fee_mode: Literal["line", "invoice"] = "line"
     #: The service Item (by Id) that late-fee lines and invoices are booked to.
     late_fee_item_id: str | None = None
+    #: The TaxCode (by Id) on late-fee lines. Required for non-US companies, which refuse any
+    #: line without a TaxCodeRef; US companies may use "NON" (the default) or "TAX".
+    late_fee_tax_code_id: str | None = None
     #: Extra CA bundle for a sandbox or proxy that serves HTTPS with a private certificate.
     ca_bundle: str | None = None
     timeout_seconds: float = Field(default=60, gt=0, le=300)

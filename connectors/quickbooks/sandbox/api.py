@@ -14,6 +14,7 @@ from typing import Any
 
 from . import faults
 from .company import ENTITIES, PATH_TO_ENTITY, Company
+from .lists import PATH_TO_LIST
 from .query import parse
 from .wire import Response, json_response, parse_datetime
 
@@ -86,6 +87,13 @@ class QboApi:
             return self._cdc(req)
         if head == "batch" and len(parts) == 1 and req.method == "POST":
             return self._batch(_json_body(req.body))
+        listed = PATH_TO_LIST.get(head)
+        if listed is not None and len(parts) == 2 and req.method == "GET":
+            # CompanyInfo is read as companyinfo/{realmId}; its payload's Id is "1".
+            wanted = (
+                "1" if listed == "CompanyInfo" and parts[1] == self.company.realm_id else parts[1]
+            )
+            return {listed: self.company.get(listed, wanted), "time": self.company.time()}
         entity = PATH_TO_ENTITY.get(head)
         if entity is None:
             raise faults.unsupported_operation(

@@ -165,6 +165,7 @@ CUSTOMER_KEY_ORDER = (
     "PrimaryEmailAddr",
     "Notes",
     "SalesTermRef",
+    "CustomerTypeRef",
 )
 KEY_ORDER = {
     "Invoice": INVOICE_KEY_ORDER,
@@ -215,6 +216,7 @@ _CUSTOMER_WRITABLE = (
     "Notes",
     "SalesTermRef",
     "PrintOnCheckName",
+    "CustomerTypeRef",
 )
 
 
@@ -294,8 +296,11 @@ class Company:
         tz: tzinfo,
         home_currency: str = "USD",
         user_id: str = "9130357766900000",
+        country: str = "US",
     ) -> None:
         self.realm_id = realm_id
+        #: ISO country of the company: non-US companies require a TaxCodeRef on every line.
+        self.country = country
         self.clock = clock
         self.tz = tz
         self.home_currency = home_currency
@@ -1437,7 +1442,7 @@ class Company:
         with self.lock:
             return {
                 "entities": {
-                    entity: [rows[k] for k in sorted(rows, key=int)]
+                    entity: [rows[k] for k in sorted(rows, key=lambda k: (len(k), k))]
                     for entity, rows in self.entities.items()
                 },
                 "tombstones": [

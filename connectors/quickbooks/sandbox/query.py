@@ -99,9 +99,24 @@ FIELDS: dict[str, dict[str, Field]] = {
         ("PrimaryEmailAddr", Kind.STRING),
         ("Active", Kind.BOOL),
         ("Balance", Kind.MONEY),
+        ("CustomerTypeRef", Kind.REF),
         *_META,
     ),
+    "CompanyInfo": _fields(("Id", Kind.ID), ("CompanyName", Kind.STRING), *_META),
+    "CustomerType": _fields(("Id", Kind.ID), ("Name", Kind.STRING), ("Active", Kind.BOOL), *_META),
+    "Item": _fields(
+        ("Id", Kind.ID),
+        ("Name", Kind.STRING),
+        ("Active", Kind.BOOL),
+        ("Type", Kind.STRING),
+        *_META,
+    ),
+    # TaxCode ids are "TAX"/"NON" in US companies: compared as strings.
+    "TaxCode": _fields(("Id", Kind.STRING), ("Name", Kind.STRING), ("Active", Kind.BOOL), *_META),
 }
+
+#: Name lists answer with active records only unless the query filters on Active.
+NAME_LISTS = ("Customer", "CustomerType", "Item", "TaxCode")
 
 ENTITY_NAMES = {name.lower(): name for name in FIELDS}
 
@@ -112,6 +127,10 @@ DEFAULT_ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
     "CreditMemo": (("MetaData.LastUpdatedTime", True), ("Id", True)),
     "Payment": (("MetaData.LastUpdatedTime", True), ("Id", True)),
     "Customer": (("FullyQualifiedName", False), ("Id", False)),
+    "CompanyInfo": (("Id", False),),
+    "CustomerType": (("Name", False), ("Id", False)),
+    "Item": (("Name", False), ("Id", False)),
+    "TaxCode": (("Name", False), ("Id", False)),
 }
 
 
@@ -505,7 +524,7 @@ def execute(query: Query, rows: Iterable[JSON], tz: tzinfo) -> Result:
     """Filter, order and page ``rows`` (already excluding deleted entities)."""
     conditions = list(query.conditions)
     selected = [row for row in rows if all(matches(row, c, tz) for c in conditions)]
-    if query.entity == "Customer" and not query.explicit_active:
+    if query.entity in NAME_LISTS and not query.explicit_active:
         # Name-list queries return active records only unless Active is filtered explicitly.
         selected = [row for row in selected if row.get("Active", True)]
     total = len(selected)

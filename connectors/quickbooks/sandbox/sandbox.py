@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from zoneinfo import ZoneInfo
 
@@ -16,12 +16,15 @@ from .client import SandboxControlClient
 from .clock import SandboxClock
 from .company import Company
 from .control import app_config
+from .lists import install_lists
 from .ratelimit import SlidingWindowLimiter
 from .seed import seed_company
 from .server import DISCOVERY_PATH, TOKEN_PATH, SandboxApp, SandboxHTTPServer
 
 COMPANY_TIMEZONE = "America/Los_Angeles"
 HOME_CURRENCY = "USD"
+#: The company was set up before its eighteen months of seeded history.
+SETUP_DAYS_AGO = 720
 
 
 def _loopback_host(host: str) -> tuple[str, bool]:
@@ -70,6 +73,7 @@ class QuickBooksSandbox:
             tz=ZoneInfo(COMPANY_TIMEZONE),
             home_currency=HOME_CURRENCY,
         )
+        install_lists(self.company, now - timedelta(days=SETUP_DAYS_AGO))
         seed_company(self.company, seed=seed, invoices=invoices, now=now)
         self.oauth = OAuthProvider(
             clock=self.clock,

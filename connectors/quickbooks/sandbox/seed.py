@@ -22,6 +22,7 @@ from typing import Any
 
 from .catalog import ITEMS
 from .company import CREDIT_LINK_NOTE, Company
+from .lists import CUSTOMER_TYPES
 from .money import ZERO, money
 
 JSON = dict[str, Any]
@@ -149,6 +150,21 @@ _CITIES = (
     ("Austin", "TX", "78701"),
     ("Denver", "CO", "80202"),
 )
+_FOREIGN_ADDRESSES: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
+    "CAD": (
+        ("Toronto", "ON", "M5V 2T6", ("Canada", "CA")),
+        ("Vancouver", "BC", "V6B 1A1", ("Canada",)),
+    ),
+    "GBP": (
+        ("London", "", "EC1A 1BB", ("United Kingdom", "UK", "GB")),
+        ("Leeds", "", "LS1 4AP", ("England", "United Kingdom")),
+    ),
+    "EUR": (
+        ("Berlin", "", "10115", ("Germany", "Deutschland", "DE")),
+        ("Dublin", "", "D02 X285", ("Ireland",)),
+        ("Lyon", "", "69002", ("France",)),
+    ),
+}
 _EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 _CURRENCY_WEIGHTS = (("USD", 82), ("CAD", 7), ("EUR", 6), ("GBP", 5))
 _TERM_WEIGHTS = (("1", 10), ("2", 20), ("3", 55), ("4", 15))
@@ -191,6 +207,7 @@ class _Planner:
         self.rng = rng
         self.now = now.astimezone(company.tz)
         self.invoice_count = invoices
+        self.aux = random.Random(0)  # noqa: S311 - replaced by seed_company
         self.events: list[_Event] = []
         self.seq = 0
         # Time of the event being replayed, so actions stamp their writes with it.
@@ -273,11 +290,39 @@ class _Planner:
             v4id = "00209" + "".join(rng.choice("0123456789abcdef") for _ in range(33))
             bodies.append((created, body, v4id))
             self.customer_weight.append(rng.paretovariate(1.6))
+        self.profile_customers([body for _, body, _ in bodies])
         bodies.sort(key=lambda item: item[0])
         for created, body, v4id in bodies:
             customer = self.company.create_customer(body, at=created, v4id=v4id)
             self.customer_terms[customer["Id"]] = body["SalesTermRef"]["value"]
             self.customer_email[customer["Id"]] = "PrimaryEmailAddr" in body
+
+    def profile_customers(self, bodies: list[JSON]) -> None:
+        """Customer types and address countries, from a separate random stream so that the
+        rest of the history stays what it was for a given seed."""
+        rng = self.aux
+        for body in bodies:
+            business = "CompanyName" in body
+            if rng.random() < 0.85:
+                type_id = rng.choice(("1", "1", "1", "3", "4", "5")) if business else "2"
+                # QBO's Customer carries the type's id only; its name lives in CustomerType.
+                body["CustomerTypeRef"] = {"value": dict(CUSTOMER_TYPES)[type_id] and type_id}
+            currency = body["CurrencyRef"]["value"]
+            address = body["BillAddr"]
+            if currency in _FOREIGN_ADDRESSES:
+                city, region, postcode, countries = rng.choice(_FOREIGN_ADDRESSES[currency])
+                address.update({"City": city, "PostalCode": postcode})
+                address.pop("CountrySubDivisionCode", None)
+                if region:
+                    address["CountrySubDivisionCode"] = region
+                address["Country"] = rng.choice(countries)
+            else:
+                # Bookkeepers type the country freely, or leave it blank for domestic customers.
+                address["Country"] = rng.choice(("USA", "US", "United States", "", ""))
+                if not address["Country"]:
+                    del address["Country"]
+            if rng.random() < 0.2:
+                address["Line2"] = f"Suite {rng.randrange(100, 900)}"
 
     # -- invoices ----------------------------------------------------------------------
 
@@ -554,4 +599,6 @@ def seed_company(company: Company, *, seed: int, invoices: int, now: datetime) -
     """Fill an empty ``company`` with a deterministic history ending just before ``now``."""
     if invoices < 0:
         raise ValueError("invoices must be >= 0")
-    _Planner(company, random.Random(seed), now, invoices).run()  # noqa: S311 - reproducible data
+    planner = _Planner(company, random.Random(seed), now, invoices)  # noqa: S311 - reproducible
+    planner.aux = random.Random(f"profile-{seed}")  # noqa: S311 - reproducible data
+    planner.run()

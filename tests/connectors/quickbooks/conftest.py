@@ -25,6 +25,7 @@ SANDBOX_NOW = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
 def write_config(
     path: Path, store_url: str, org: dict[str, str], *, email: str = "", **options: Any
 ) -> Path:
+    options.setdefault("late_fee_item_id", "10")
     opts = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in options.items())
     path.write_text(
         f"""
@@ -47,7 +48,6 @@ refresh_token = "{org["refresh_token"]}"
 realm_id = "{org["realm_id"]}"
 
 [orgs.options]
-late_fee_item_id = "10"
 {opts}""",
         encoding="utf-8",
     )
