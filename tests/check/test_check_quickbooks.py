@@ -181,3 +181,28 @@ late_fee_item_id = "10"
     assert "not-a-valid-refresh-token" not in json.dumps(report)
     only = _check(path, "--org", "qbo")[1]
     assert {f["org"] for f in only["findings"]} == {None, "qbo"}
+
+
+def test_config_check_lists_the_customer_groups_found(
+    tmp_path: Path, sandbox: QuickBooksSandbox, login_smtp: LoginServer
+) -> None:
+    path = _config(tmp_path, sandbox, login_smtp.email_block())
+    before = runner.invoke(app, ["--config", str(path), "config", "check"])
+    assert before.exit_code == 0 and "no store yet" in before.stdout
+    assert not (tmp_path / "store.db").exists(), "config check must not create the store"
+    _backfill(path, sandbox)
+    # QuickBooks names the type in CustomerType; the customer only carries its id.
+    names = {"1": "Commercial", "2": "Residential", "3": "Government", "4": "Non-profit"}
+    names["5"] = "Trade partner"
+    customers = sandbox.control.snapshot()["entities"]["Customer"]
+    expected: dict[str, int] = {}
+    for customer in customers:
+        ref = (customer.get("CustomerTypeRef") or {}).get("value")
+        if ref:
+            expected[names[ref]] = expected.get(names[ref], 0) + 1
+    assert len(expected) >= 3
+    result = runner.invoke(app, ["--config", str(path), "config", "check"], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("customer groups in qbo"))
+    for name, count in expected.items():
+        assert f"{name!r} ({count})" in line
