@@ -42,6 +42,7 @@ from xero_python.api_client.oauth2 import OAuth2Token
 from connectors.base import (
     ActionResult,
     AuthError,
+    CompanyInfo,
     ConnectorError,
     CursorExpiredError,
     CustomerRecord,
@@ -53,11 +54,12 @@ from connectors.base import (
     Page,
     PaymentRecord,
     PermanentError,
+    PreflightFinding,
     SkippedRecord,
     TransientError,
 )
 
-from . import mapping
+from . import company, mapping, preflight, reads
 from .auth import XERO_TOKEN_URL, Unauthorized, require_secure, xero_tokens
 from .limits import MAX_CONCURRENT, DayLimitReached, RateGovernor
 from .settings import XeroCredentials, XeroOptions
@@ -481,6 +483,15 @@ class XeroConnector:
         if raw is None or not mapping.is_sales_invoice(raw):
             return None
         return self._record(raw)
+
+    def fetch_records(self, entity: EntityKind, provider_ids: Sequence[str]) -> Page:
+        return reads.fetch_records(self, entity, provider_ids)
+
+    def company_info(self) -> CompanyInfo:
+        return company.read_organisation(self).info
+
+    def preflight(self) -> list[PreflightFinding]:
+        return preflight.run(self)
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ from connectors.base import (
     PaymentRecord,
 )
 
+from . import contacts
+
 #: Marks what syncd wrote (a fee line, a history note, a fee invoice), so that it is
 #: recognisable after a crash or once Xero no longer replays the idempotency key.
 FEE_TAG = re.compile(r"\[syncd:([A-Za-z0-9:._/%+\-]+)\]")
@@ -223,6 +225,7 @@ def customer(raw: Mapping[str, Any]) -> CustomerRecord:
         active=status == "ACTIVE",
         # A GDPR erasure request is Xero's only way of removing a contact for good.
         deleted=status == "GDPRREQUEST",
+        **contacts.details(raw),
         raw={k: v for k, v in raw.items() if k not in _VOLATILE_CONTACT_KEYS},
     )
 

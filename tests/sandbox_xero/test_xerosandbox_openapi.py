@@ -94,6 +94,9 @@ def _schema_for(method: str, path: str, status: int) -> str | None:
         "contacts": "#/components/schemas/Contacts",
         "payments": "#/components/schemas/Payments",
         "creditnotes": "#/components/schemas/CreditNotes",
+        "organisation": "#/components/schemas/Organisations",
+        "accounts": "#/components/schemas/Accounts",
+        "taxrates": "#/components/schemas/TaxRates",
     }.get(head)
 
 
@@ -127,6 +130,10 @@ def _script(session) -> None:  # type: ignore[no-untyped-def]
     notes = api.get_credit_notes(tenant).credit_notes
     api.get_credit_note(tenant, notes[0].credit_note_id)
     api.get_invoice_history(tenant, first)
+    api.get_organisations(tenant)
+    api.get_accounts(tenant)
+    api.get_accounts(tenant, where='Class=="REVENUE" AND Status=="ACTIVE"')
+    api.get_tax_rates(tenant)
     api.create_invoice_history(
         tenant, first, HistoryRecords(history_records=[HistoryRecord(details="note")])
     )
@@ -231,7 +238,8 @@ def test_every_recorded_body_matches_the_spec(session, specs) -> None:  # type: 
     assert checked >= {
         ("Invoices", 200), ("Contacts", 200), ("Payments", 200), ("CreditNotes", 200),
         ("HistoryRecords", 200), ("Error", 400), ("email", 204), ("token", 200),
-        ("connections", 200), ("problem", 401), ("problem", 429), ("problem", 503),
+        ("connections", 200), ("problem", 401), ("Organisations", 200), ("Accounts", 200),
+        ("TaxRates", 200), ("problem", 429), ("problem", 503),
     }  # fmt: skip
 
 

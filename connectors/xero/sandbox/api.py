@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from . import errors
+from . import errors, setup_api
 from .dates import DateParseError, parse_if_modified_since
 from .edits import InvoiceWriter, Outcome
 from .errors import Reply
@@ -124,12 +124,21 @@ class AccountingApi:
                 return self.list_payments(req)
             if len(rest) == 1:
                 return self.get_payment(req.segments[1])
+        elif head in setup_api.HEADS and m == "GET" and not rest:
+            return self.setup(head, req)
         elif head == "creditnotes" and m == "GET":
             if not rest:
                 return self.list_credit_notes(req)
             if len(rest) == 1:
                 return self.get_credit_note(req.segments[1])
         return errors.not_found()
+
+    def setup(self, head: str, req: ApiRequest) -> Reply:
+        if head == "organisation":
+            return setup_api.get_organisation(self.org, self._now())
+        if head == "accounts":
+            return setup_api.list_accounts(self.org, req.params, req.headers, self._now())
+        return setup_api.list_tax_rates(self.org, req.params, self._now())
 
     # ----------------------------------------------------------- helpers
     def _now(self) -> datetime:

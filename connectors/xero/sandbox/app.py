@@ -48,6 +48,7 @@ class XeroSandbox:
         concurrent_limit: int = 5,
         access_token_ttl: int = 1800,
         tenant_id: str | None = None,
+        region: str = "NZ",
     ) -> None:
         _require_loopback(host)
         if now is None:
@@ -64,6 +65,7 @@ class XeroSandbox:
             now=self.now,
             clock=self.clock,
             tenant_id=tenant_id.lower() if tenant_id else None,
+            region=region,
         )
         # Derived from the seed so that `syncd sandbox xero --print-config` hands out credentials
         # that work against a sandbox process started separately with the same seed.

@@ -30,20 +30,12 @@ from typing import Any
 
 from .dates import DateParseError, parse_body_date
 from .models import LINE_AMOUNT_TYPES, Contact, Invoice, LineItem
-from .money import (
-    CURRENCY_RATES,
-    PURCHASE_TAX_TYPES,
-    SALES_TAX_TYPES,
-    cents,
-    text,
-)
+from .money import CURRENCY_RATES, cents, text
 from .organisation import ALLOCATED, API_USER, INVALID_STATUS, Organisation, transition_error
 from .totals import line_amount, reprice_invoice
 
-SALES_ACCOUNTS = frozenset({"200", "260", "270"})
-EXPENSE_ACCOUNTS = frozenset(
-    {"400", "404", "408", "412", "425", "429", "445", "449", "461", "469", "485", "489", "720"}
-)
+#: Control accounts Xero refuses on a line (debtors, creditors).
+NOT_FOR_LINES = frozenset({"610", "800"})
 FINAL_STATUSES = frozenset({"PAID", "VOIDED", "DELETED"})
 
 
@@ -234,7 +226,7 @@ class InvoiceWriter:
         if status not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
             raise _Invalid("Invoice not of valid status for creation")
         now = org.clock.now()
-        currency = str(raw.get("CurrencyCode") or contact.default_currency or "NZD")
+        currency = str(raw.get("CurrencyCode") or contact.default_currency or org.region.currency)
         if currency not in CURRENCY_RATES:
             raise _Invalid(f"Organisation is not subscribed to currency {currency}")
         lat = self._line_amount_types(raw.get("LineAmountTypes"), "Exclusive")
@@ -250,7 +242,7 @@ class InvoiceWriter:
             line_amount_types=lat,
             line_items=[],
             currency=currency,
-            currency_rate=self._rate(raw, currency),
+            currency_rate=self._rate(raw, currency, org.region.currency_rate(currency)),
             created=now,
             updated=now,
             created_by_app=True,
@@ -274,7 +266,7 @@ class InvoiceWriter:
             raise _Invalid("LineItems must be a list")
         inv.line_items = [self._new_line(item, inv) for item in lines_raw]
         self._check_ready(inv)
-        reprice_invoice(inv)
+        reprice_invoice(inv, self.org.region.rates())
         if kind == "ACCREC" and not inv.number:
             inv.number = org.take_invoice_number()
         org.add_history(
@@ -319,7 +311,10 @@ class InvoiceWriter:
                 raise _Invalid(f"Organisation is not subscribed to currency {currency}")
             set_if("currency", currency)
         if raw.get("CurrencyRate") is not None or "currency" in changed:
-            set_if("currency_rate", self._rate(raw, cand.currency))
+            set_if(
+                "currency_rate",
+                self._rate(raw, cand.currency, org.region.currency_rate(cand.currency)),
+            )
         if raw.get("InvoiceNumber") and str(raw["InvoiceNumber"]) != existing.number:
             number = str(raw["InvoiceNumber"]).strip()
             if cand.type == "ACCREC" and org.invoice_number_taken(number, exclude=cand.invoice_id):
@@ -335,7 +330,7 @@ class InvoiceWriter:
                 cand.line_items = new_lines
                 changed.append("line_items")
                 outcome.lines_changed = True
-        reprice_invoice(cand)
+        reprice_invoice(cand, self.org.region.rates())
         if "line_amount_types" in changed and "line_items" not in changed:
             outcome.lines_changed = True
         target = str(raw.get("Status") or cand.status).upper()
@@ -430,24 +425,32 @@ class InvoiceWriter:
                 )
         if new and not line.description and not line.item_code:
             raise _Invalid("Description is required for a line item")
-        if line.account_code and line.account_code not in SALES_ACCOUNTS | EXPENSE_ACCOUNTS:
-            raise _Invalid(
-                f"Account code '{line.account_code}' is not a valid code for this document."
-            )
+        region = self.org.region
+        if line.account_code:
+            account = region.account(line.account_code)
+            if account is None or account.code in NOT_FOR_LINES:
+                raise _Invalid(
+                    f"Account code '{line.account_code}' is not a valid code for this document."
+                )
+            if account.status != "ACTIVE":
+                raise _Invalid(
+                    f"The AccountCode '{line.account_code}' has been archived, or deleted. "
+                    "Each line item must reference a valid account."
+                )
         if not line.tax_type:
             line.tax_type = self._default_tax(line, inv)
-        allowed = SALES_TAX_TYPES if inv.type == "ACCREC" else PURCHASE_TAX_TYPES
+        allowed = region.sales_tax_types() if inv.type == "ACCREC" else region.purchase_tax_types()
         if inv.line_amount_types != "NoTax" and line.tax_type not in allowed:
             raise _Invalid(
                 f"The TaxType code '{line.tax_type}' does not exist or cannot be used "
                 "for this type of transaction."
             )
 
-    @staticmethod
-    def _default_tax(line: LineItem, inv: Invoice) -> str:
+    def _default_tax(self, line: LineItem, inv: Invoice) -> str:
+        region = self.org.region
         if inv.line_amount_types == "NoTax":
-            return "NONE"
-        return "OUTPUT2" if inv.type == "ACCREC" else "INPUT2"
+            return region.no_tax
+        return region.sales_tax if inv.type == "ACCREC" else region.purchase_tax
 
     # --------------------------------------------------------------- checks
     @staticmethod
@@ -460,13 +463,13 @@ class InvoiceWriter:
         raise _Invalid(f"LineAmountTypes '{value}' is not valid")
 
     @staticmethod
-    def _rate(raw: dict[str, Any], currency: str) -> Decimal:
+    def _rate(raw: dict[str, Any], currency: str, default: Decimal) -> Decimal:
         if raw.get("CurrencyRate") not in (None, 0, ""):
             rate = _decimal(raw["CurrencyRate"], "CurrencyRate")
             if rate <= 0:
                 raise _Invalid("CurrencyRate must be greater than zero")
             return rate
-        return CURRENCY_RATES[currency]
+        return default
 
     @staticmethod
     def _check_ready(inv: Invoice) -> None:

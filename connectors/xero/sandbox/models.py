@@ -42,6 +42,17 @@ class Contact:
     default_currency: str | None = None
     account_number: str = ""
     phone: str = ""
+    #: Names of the contact groups the contact belongs to (Xero's ContactGroups).
+    groups: list[str] = field(default_factory=list)
+    #: POBOX (billing) address: lines, city, region, postal code, country name as typed.
+    address: tuple[str, ...] = ()
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    phone_country: str = ""
+    tax_number: str = ""
+    company_number: str = ""
 
     def email_recipients(self) -> list[str]:
         """Who Xero would email: the primary address plus opted-in persons."""

@@ -18,6 +18,7 @@ from .clock import SandboxClock
 from .dates import to_ms
 from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, Payment
 from .money import ZERO, cents, text
+from .regions import NZ, Region
 
 API_USER = "System Generated"
 
@@ -101,6 +102,11 @@ class Organisation:
         self.connected_at: datetime = clock.now()
         self._last_stamp: datetime | None = None
         self._accrec_numbers: dict[str, str] = {}
+        #: Edition (tax rates, chart of accounts, base currency) and lock dates.
+        self.region: Region = NZ
+        self.period_lock_date: date | None = None
+        self.end_of_year_lock_date: date | None = None
+        self.created_at: datetime = clock.now()
 
     # ----------------------------------------------------------------- helpers
     @staticmethod
@@ -307,7 +313,7 @@ class Organisation:
             return {
                 "tenant_id": self.tenant_id,
                 "now": self.clock.now().isoformat(),
-                "home_currency": "NZD",
+                "home_currency": self.region.currency,
                 "contacts": [
                     {
                         "contact_id": c.contact_id,

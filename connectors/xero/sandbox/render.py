@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from .dates import history_string, iso_date_string, ms_date, ms_datetime, ms_envelope
 from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, LineItem, Payment
-from .money import CURRENCY_RATES, ZERO, cents, json_number
+from .money import ZERO, cents, json_number
 from .organisation import Organisation
 
 InvoiceMode = Literal["list", "nolines", "summary", "full", "embedded"]
@@ -114,20 +114,15 @@ def contact_json(
         "EmailAddress": contact.email,
         "BankAccountDetails": "",
     }
+    if contact.tax_number:
+        out["TaxNumber"] = contact.tax_number
+    if contact.company_number:
+        out["CompanyNumber"] = contact.company_number
     if not summary:
-        out["Addresses"] = [{"AddressType": "POBOX"}, {"AddressType": "STREET"}]
-        phone_parts = contact.phone.split(" ", 1)
-        default_phone: dict[str, str] = {"PhoneType": "DEFAULT"}
-        if len(phone_parts) == 2:
-            default_phone.update({"PhoneNumber": phone_parts[1], "PhoneAreaCode": phone_parts[0]})
-        out["Phones"] = [
-            default_phone,
-            {"PhoneType": "DDI"},
-            {"PhoneType": "FAX"},
-            {"PhoneType": "MOBILE"},
-        ]
+        out["Addresses"] = contact_addresses(contact)
+        out["Phones"] = contact_phones(contact)
     out["UpdatedDateUTC"] = ms_datetime(contact.updated)
-    out["ContactGroups"] = []
+    out["ContactGroups"] = [contact_group_json(name) for name in contact.groups]
     out["IsSupplier"] = contact.is_supplier
     out["IsCustomer"] = contact.is_customer
     if contact.default_currency:
@@ -155,13 +150,56 @@ def contact_json(
     return out
 
 
+def contact_group_json(name: str) -> dict[str, Any]:
+    return {
+        "ContactGroupID": str(uuid.uuid5(_NS, f"group:{name}")),
+        "Name": name,
+        "Status": "ACTIVE",
+        "Contacts": [],
+        "HasValidationErrors": False,
+    }
+
+
+def contact_addresses(contact: Contact) -> list[dict[str, Any]]:
+    """POBOX is the billing address Xero prints on invoices; STREET is left empty, as in
+    most recorded contacts. Lines may carry a trailing newline, as typed into Xero."""
+    lines = list(contact.address) + [""] * (4 - len(contact.address))
+    pobox: dict[str, Any] = {"AddressType": "POBOX"}
+    if contact.address:
+        pobox.update({f"AddressLine{i + 1}": line for i, line in enumerate(lines[:4])})
+    pobox.update(
+        {
+            "City": contact.city,
+            "Region": contact.region,
+            "PostalCode": contact.postal_code,
+            "Country": contact.country,
+        }
+    )
+    street = {"AddressType": "STREET", "City": "", "Region": "", "PostalCode": "", "Country": ""}
+    return [pobox, street]
+
+
+def contact_phones(contact: Contact) -> list[dict[str, Any]]:
+    default: dict[str, str] = {"PhoneType": "DEFAULT"}
+    parts = contact.phone.split(" ", 1)
+    if len(parts) == 2:
+        default.update(
+            {
+                "PhoneNumber": parts[1],
+                "PhoneAreaCode": parts[0],
+                "PhoneCountryCode": contact.phone_country,
+            }
+        )
+    return [default, {"PhoneType": "DDI"}, {"PhoneType": "FAX"}, {"PhoneType": "MOBILE"}]
+
+
 def receivable_balances(org: Organisation, today: date) -> dict[str, tuple[Decimal, Decimal]]:
     """Per-contact AR outstanding/overdue in the home currency (Xero's Balances)."""
     out: dict[str, tuple[Decimal, Decimal]] = {}
     for inv in org.invoices.values():
         if inv.type != "ACCREC" or inv.status != "AUTHORISED":
             continue
-        due = cents(inv.amount_due / CURRENCY_RATES.get(inv.currency, Decimal(1)))
+        due = cents(inv.amount_due / org.region.currency_rate(inv.currency))
         outstanding, overdue = out.get(inv.contact_id, (ZERO, ZERO))
         late = inv.due_date is not None and inv.due_date < today
         out[inv.contact_id] = (outstanding + due, overdue + (due if late else ZERO))

@@ -18,8 +18,12 @@ from decimal import Decimal
 
 from .clock import SandboxClock
 from .models import Contact, ContactPerson, CreditNote, HistoryRecord, Invoice, LineItem, Payment
-from .money import CURRENCY_RATES, HOME_CURRENCY, cents, text
+from .money import cents, text
 from .organisation import Organisation
+from .regions import NZ, Region
+from .regions import region as region_named
+from .seed_contacts import decorate
+from .seed_names import PLACES, SUFFIXES, SUPPLIERS
 from .totals import reprice_credit_note, reprice_invoice
 
 STAFF = ("Mia Fielding", "Tane Ngata", "Priya Raman")
@@ -122,6 +126,12 @@ def _stamp(
 class _Builder:
     def __init__(self, org: Organisation, rng: random.Random, now: datetime) -> None:
         self.org = org
+        self.region: Region = org.region
+        code = org.region.code
+        self.places = PLACES.get(code, _PLACES)
+        self.suffixes = SUFFIXES.get(code, _SUFFIXES)
+        self.supplier_names = SUPPLIERS.get(code, _SUPPLIERS)
+        self.domain = org.region.email_domain
         self.rng = rng
         self.now = now
         self.today = now.date()
@@ -136,43 +146,52 @@ class _Builder:
         used: set[str] = set()
         for k in range(n_customers):
             while True:
-                name = f"{rng.choice(_PLACES)} {rng.choice(_TRADES)} {rng.choice(_SUFFIXES)}"
+                name = (
+                    f"{rng.choice(self.places)} {rng.choice(_TRADES)} {rng.choice(self.suffixes)}"
+                )
                 if name not in used:
                     break
-                if len(used) > len(_PLACES) * len(_TRADES):
+                if len(used) > len(self.places) * len(_TRADES):
                     name = f"{name} {k}"
                     break
             used.add(name)
             slug = "".join(ch for ch in name.lower() if ch.isalnum())[:24]
             first, last = rng.choice(_FIRST), rng.choice(_LAST)
-            email = f"accounts@{slug}.co.nz" if rng.random() < 0.8 else ""
+            email = f"accounts@{slug}.{self.domain}" if rng.random() < 0.8 else ""
             persons: list[ContactPerson] = []
             if rng.random() < 0.3:
                 for _ in range(rng.randint(1, 2)):
                     pf, pl = rng.choice(_FIRST), rng.choice(_LAST)
                     persons.append(
                         ContactPerson(
-                            pf, pl, f"{pf.lower()}.{pl.lower()}@{slug}.co.nz", rng.random() < 0.6
+                            pf,
+                            pl,
+                            f"{pf.lower()}.{pl.lower()}@{slug}.{self.domain}",
+                            rng.random() < 0.6,
                         )
                     )
             # Forced cases: 0 has an email, 1 has no way to be emailed, 2 only
             # through a contact person, 3 is archived.
             if k == 0:
-                email = email or f"accounts@{slug}.co.nz"
+                email = email or f"accounts@{slug}.{self.domain}"
             elif k == 1:
                 email, persons = (
                     "",
-                    [ContactPerson(first, last, f"{first.lower()}@{slug}.co.nz", False)],
+                    [ContactPerson(first, last, f"{first.lower()}@{slug}.{self.domain}", False)],
                 )
             elif k == 2:
                 email = ""
                 persons = [
-                    ContactPerson(first, last, f"{first.lower()}.{last.lower()}@{slug}.co.nz", True)
+                    ContactPerson(
+                        first, last, f"{first.lower()}.{last.lower()}@{slug}.{self.domain}", True
+                    )
                 ]
             status = "ARCHIVED" if (k == 3 or (k > 5 and rng.random() < 0.07)) else "ACTIVE"
             currency = None
             if k == 4 or (k > 5 and rng.random() < 0.15):
                 currency = rng.choice(("AUD", "USD", "GBP", "EUR")) if k != 4 else "USD"
+                if currency == self.region.currency:
+                    currency = "NZD" if k != 4 else "EUR"
             contact = Contact(
                 contact_id=self.uid(),
                 name=name,
@@ -186,20 +205,21 @@ class _Builder:
                 persons=persons,
                 default_currency=currency,
                 account_number=f"C{k + 1:04d}",
-                phone=f"09 {rng.randint(200, 999)} {rng.randint(1000, 9999)}",
+                phone=f"{self.region.phone[1]} {rng.randint(200, 999)} {rng.randint(1000, 9999)}",
             )
             self.org.contacts[contact.contact_id] = contact
             self.customers.append(contact)
         for k in range(n_suppliers):
-            base = _SUPPLIERS[k % len(_SUPPLIERS)]
-            name = base if k < len(_SUPPLIERS) else f"{base} ({k // len(_SUPPLIERS) + 1})"
+            base = self.supplier_names[k % len(self.supplier_names)]
+            n = len(self.supplier_names)
+            name = base if k < n else f"{base} ({k // n + 1})"
             slug = "".join(ch for ch in base.lower() if ch.isalnum())[:20]
             contact = Contact(
                 contact_id=self.uid(),
                 name=name,
                 first_name="",
                 last_name="",
-                email=f"billing@{slug}.co.nz" if rng.random() < 0.7 else "",
+                email=f"billing@{slug}.{self.domain}" if rng.random() < 0.7 else "",
                 status="ACTIVE",
                 is_customer=False,
                 is_supplier=True,
@@ -212,10 +232,10 @@ class _Builder:
     # ------------------------------------------------------------------ lines
     def sales_lines(self, currency: str, lat: str) -> list[LineItem]:
         rng = self.rng
-        rate = CURRENCY_RATES[currency]
-        tax = "OUTPUT2" if currency == HOME_CURRENCY else "ZERORATEDOUTPUT"
+        rate = self.region.currency_rate(currency)
+        tax = self.region.sales_tax if currency == self.region.currency else self.region.export_tax
         if lat == "NoTax":
-            tax = "NONE"
+            tax = self.region.no_tax
         lines = []
         for product in rng.sample(_CATALOGUE, rng.randint(1, 3)):
             if product.code == "CONS-HR":
@@ -247,7 +267,7 @@ class _Builder:
                     quantity=Decimal(1),
                     unit_amount=Decimal(rng.randint(2500, 250000)) / 100,
                     account_code=account,
-                    tax_type="INPUT2",
+                    tax_type=self.region.purchase_tax,
                 )
             )
         return out
@@ -304,14 +324,14 @@ class _Builder:
                     quantity=Decimal(1),
                     unit_amount=cents(amount),
                     account_code="200",
-                    tax_type="NONE",
+                    tax_type=self.region.no_tax,
                 )
             ],
             currency=inv.currency,
             currency_rate=inv.currency_rate,
             updated=at,
         )
-        reprice_credit_note(note)
+        reprice_credit_note(note, self.region.rates())
         self.org.credit_notes[note.credit_note_id] = note
         self.org.allocate_credit(note, inv, note.total, on, at)
         note.updated = at
@@ -354,8 +374,8 @@ class _Builder:
         else:
             contact = rng.choice(self.customers)
             kind = self.random_kind(age)
-        currency = contact.default_currency or HOME_CURRENCY
-        if currency == HOME_CURRENCY:
+        currency = contact.default_currency or self.region.currency
+        if currency == self.region.currency:
             lat = rng.choices(("Exclusive", "Inclusive", "NoTax"), (80, 15, 5))[0]
         else:
             lat = "NoTax" if rng.random() < 0.6 else "Exclusive"
@@ -375,11 +395,11 @@ class _Builder:
             line_amount_types=lat,
             line_items=self.sales_lines(currency, lat),
             currency=currency,
-            currency_rate=CURRENCY_RATES[currency],
+            currency_rate=self.region.currency_rate(currency),
             created=created,
             updated=created,
         )
-        reprice_invoice(inv)
+        reprice_invoice(inv, self.region.rates())
         inv.history.append(_created_record(inv, contact, rng.choice(STAFF), created))
         self._apply_kind(inv, kind, contact, terms)
         return inv
@@ -454,12 +474,12 @@ class _Builder:
             status="AUTHORISED",
             line_amount_types="Inclusive",
             line_items=self.bill_lines(),
-            currency=HOME_CURRENCY,
+            currency=self.region.currency,
             currency_rate=Decimal(1),
             created=created,
             updated=created,
         )
-        reprice_invoice(inv)
+        reprice_invoice(inv, self.region.rates())
         inv.history.append(_created_record(inv, supplier, rng.choice(STAFF), created))
         r = rng.random()
         last = created
@@ -483,19 +503,30 @@ def _created_record(inv: Invoice, contact: Contact, user: str, at: datetime) -> 
 
 
 def build_organisation(
-    *, seed: int, invoices: int, now: datetime, clock: SandboxClock, tenant_id: str | None = None
+    *,
+    seed: int,
+    invoices: int,
+    now: datetime,
+    clock: SandboxClock,
+    tenant_id: str | None = None,
+    region: str = "NZ",
 ) -> Organisation:
     """Build the seeded organisation as it stands at ``now``."""
     if invoices < 0:
         raise ValueError("invoices must be >= 0")
     rng = _rng(f"xero-sandbox:{seed}")
-    org = Organisation(tenant_id or tenant_for_seed(seed), "Kowhai Sandbox Trading Ltd", clock)
+    edition = region_named(region)
+    name = "Kowhai Sandbox Trading Ltd" if edition is NZ else edition.org_name
+    org = Organisation(tenant_id or tenant_for_seed(seed), name, clock)
+    org.region = edition
+    org.created_at = now - timedelta(days=900)
     builder = _Builder(org, rng, now)
     org.connection_id = builder.uid()
     org.connected_at = now - timedelta(days=30)
     n_customers = max(6, min(400, invoices // 6 + 4))
     n_suppliers = max(3, min(60, invoices // 40 + 3))
     builder.contacts(n_customers, n_suppliers)
+    decorate(builder.customers, seed, org.region)
 
     sales = [builder.sales_invoice(i) for i in range(invoices)]
     # Numbers follow issue order, as they would in a real organisation.

@@ -31,6 +31,7 @@ ORG = "xero"
 def write_config(
     path: Path, store_url: str, orgs: dict[str, dict[str, str]], **options: Any
 ) -> Path:
+    options = {"late_fee_account_code": "200", **options}
     opts = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in options.items())
     blocks = []
     for name, org in orgs.items():
@@ -50,7 +51,6 @@ refresh_token = "{org["refresh_token"]}"
 tenant_id = "{org["tenant_id"]}"
 
 [orgs.options]
-late_fee_account_code = "200"
 {opts}"""
         )
     path.write_text(f'[store]\nurl = "{store_url}"\n' + "".join(blocks), encoding="utf-8")
@@ -122,10 +122,17 @@ def make_bench(
     invoices: int = 60,
     seed: int = 7,
     minute_limit: int = 60,
+    region: str = "NZ",
+    sandbox_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> Iterator[Bench]:
     with XeroSandbox(
-        seed=seed, invoices=invoices, now=SANDBOX_NOW, minute_limit=minute_limit
+        seed=seed,
+        invoices=invoices,
+        now=SANDBOX_NOW,
+        minute_limit=minute_limit,
+        region=region,
+        **(sandbox_options or {}),
     ) as sandbox:
         path = write_config(
             tmp_path / "syncd.toml", store_url, {ORG: sandbox.org_config()}, **options
