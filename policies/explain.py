@@ -122,25 +122,83 @@ def explain_policy(name: str, policy: PolicyConfig) -> str:
     )
     lines.append(
         "  If dunning was not running, only the latest due step is sent; days on hold "
-        "(paused or disputed) do not count."
+        "(paused or disputed) do not count; nothing is planned on closed days, and an "
+        "invoice gets at most one step a day."
     )
+    lines.extend(f"  {line}" for line in describe_go_live(policy))
     return "\n".join(lines)
 
 
+def describe_go_live(policy: PolicyConfig) -> list[str]:
+    """How the policy treats the org's go-live date and downtime, in plain words."""
+    ob = policy.onboarding
+    delay = f"{ob.delay_days} day(s) after go-live" if ob.delay_days else "on go-live"
+    out = [
+        f"Go-live: invoices already overdue get one {ob.template!r} email {delay} listing "
+        "every overdue invoice (no earlier reminder is claimed); later steps count from it; "
+        f"invoices more than {ob.review_older_than_days} days overdue at go-live are held "
+        "for review instead of automatic dunning."
+    ]
+    if policy.fees:
+        out.append(
+            "Fees dated before go-live are charged (backdate_fees = true: the riskier choice)."
+            if policy.backdate_fees
+            else "No fee period before go-live is charged."
+        )
+        out.append(
+            f"After downtime one cycle charges the current fee period and at most "
+            f"{policy.max_catch_up_periods} missed one(s); older missed periods are waived; "
+            "no period is charged that began on a zero balance."
+        )
+    if policy.interest is not None:
+        i = policy.interest
+        out.append(
+            "Interest and compensation before go-live are claimed (backdate_interest = true: "
+            "the riskier choice)."
+            if policy.backdate_interest
+            else "No interest day or compensation dated before go-live is claimed."
+        )
+        who = {
+            None: "customers of unknown type are held for review",
+            True: "customers of unknown type are treated as businesses",
+            False: "customers of unknown type are treated as consumers (no claim)",
+        }[i.business_customers_default]
+        out.append(
+            f"Statutory interest only on {', '.join(i.applies_to())} debts of business "
+            f"customers; {who}."
+        )
+    return out
+
+
 def explain_decision(decision: InvoiceDecision, actions: tuple[PlannedAction, ...] = ()) -> str:
+    """The decision's reasons (go-live, waived fee periods, review holds included) and
+    the actions that concern the invoice."""
     lines = [f"Invoice {decision.number} ({decision.invoice_id}): {decision.outcome.value}"]
     lines.extend(f"  - {r}" for r in decision.reasons)
-    mine = [a for a in actions if decision.invoice_id in a.invoice_ids()]
+    if decision.waived:
+        lines.append(f"  Fee periods waived this cycle: {len(decision.waived)}")
+    mine = [
+        a
+        for a in actions
+        if decision.invoice_id in a.invoice_ids()
+        or decision.invoice_id in {i.invoice_id for i in a.coming_up}
+    ]
     for a in mine:
         what = a.kind.value
         if a.kind is ActionKind.EMAIL:
             what += f" (template {a.template!r}"
             if len(a.items) > 1:
                 what += f", grouped with {len(a.items) - 1} other invoice(s)"
+            if a.coming_up:
+                what += f", {len(a.coming_up)} not yet due listed as coming up"
             what += ")"
         if a.amount is not None:
             what += f" {a.amount}"
         lines.append(f"  -> {what} at {a.scheduled_for.isoformat()}  [{a.key}]")
+        if a.review is not None:
+            lines.append(f"     held for review: {a.review}")
+        elif a.review_mode is not None:
+            lines.append(f"     review {a.review_mode} (the step's setting)")
     if decision.next_action_on is not None:
         lines.append(f"  Next look: {decision.next_action_on.isoformat()}")
     return "\n".join(lines)

@@ -17,6 +17,7 @@ finally by the invoice's fee cap (the cap, rounded down, is never exceeded).
 from __future__ import annotations
 
 import calendar as _stdcal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -127,19 +128,99 @@ def one_fee(
     return amount, how
 
 
+@dataclass(frozen=True, slots=True)
+class FeeClock:
+    """How fee periods map to dates, and what limits a cycle's charges.
+
+    ``date_of(n)`` is the date on which the fee clock reached dunning day ``n`` (days on
+    hold and an onboarding shift taken into account); ``not_before`` is the org's go-live
+    date unless the policy backdates fees; rules started by a step at or before
+    ``skip_through`` never run (their step was replaced by the onboarding entry)."""
+
+    date_of: Callable[[int], date]
+    not_before: date | None = None
+    skip_through: int | None = None
+
+
+def simple_clock(invoice: InvoiceSnapshot) -> FeeClock:
+    return FeeClock(lambda n: invoice.due_date + timedelta(days=n))
+
+
+@dataclass(frozen=True, slots=True)
+class _Period:
+    k: int
+    start: int
+    on: date
+
+
+def _unsettled_periods(
+    rule: FeeRuleConfig,
+    rule_name: str,
+    anchor_day: int,
+    anchor_date: date,
+    state: DunningState,
+    day: int,
+    clock: FeeClock,
+) -> tuple[list[_Period], int | None, int | None]:
+    """Unsettled accrued periods, the current (latest accrued) period, the next start."""
+    out: list[_Period] = []
+    current: int | None = None
+    k = 0
+    while True:
+        if rule.kind is not FeeKind.PERCENT_PER_PERIOD and k > 0:
+            return out, current, None
+        if rule.max_periods is not None and k >= rule.max_periods:
+            return out, current, None
+        start = period_start_day(rule, anchor_day, anchor_date, k)
+        if start > day:
+            return out, current, start
+        if len(out) >= _MAX_PERIODS_PER_RUN:
+            return out, current, day
+        current = k
+        if not state.fee_charged(rule_name, k):
+            out.append(_Period(k, start, clock.date_of(start)))
+        k += 1
+
+
+def _blocked(
+    policy: PolicyConfig,
+    label: str,
+    period: _Period,
+    invoice: InvoiceSnapshot,
+    clock: FeeClock,
+) -> str | None:
+    """Why a period may not be charged whatever its amount, or None."""
+    if clock.not_before is not None and period.on < clock.not_before:
+        return (
+            f"{label} waived: it started on {period.on.isoformat()}, before go-live "
+            f"({clock.not_before.isoformat()}); backdate_fees = true would charge it"
+        )
+    if invoice.balance_on(period.on) <= 0:
+        return (
+            f"{label} waived: the balance was zero on {period.on.isoformat()}, when the "
+            "period started (the invoice was paid then and reopened later)"
+        )
+    return None
+
+
 def accrued_fees(
     policy: PolicyConfig,
     state: DunningState,
     invoice: InvoiceSnapshot,
     customer: CustomerSnapshot,
     day: int,
+    clock: FeeClock | None = None,
 ) -> FeeOutcome:
-    cur = invoice.currency
-    cap = fee_cap(policy, invoice)
-    charged_total = state.fees_total()
+    """Settle every accrued, unsettled period: the current one and at most
+    ``max_catch_up_periods`` missed ones are charged; older missed ones, periods before
+    go-live and periods that started on a zero balance are waived with the reason."""
+    clock = clock or simple_clock(invoice)
+    ledger = _Ledger(fee_cap(policy, invoice), state.fees_total())
     decisions: list[FeeDecision] = []
     next_day: int | None = None
     for step, rule_name in fee_starts(policy):
+        if clock.skip_through is not None and step.days <= clock.skip_through:
+            continue
         rule = policy.fees[rule_name]
         anchor_day = step.days + rule.grace_days
         anchor_date = invoice.due_date + timedelta(days=anchor_day)
@@ -148,74 +229,93 @@ def accrued_fees(
             continue
         if step_skip_reason(step, invoice, customer) is not None:
             continue  # the step that starts the fee does not apply to this invoice
+        periods, current, nxt = _unsettled_periods(
+            rule, rule_name, anchor_day, anchor_date, state, day, clock
+        )
+        if nxt is not None:
+            next_day = nxt if next_day is None else min(next_day, nxt)
+        blocked: dict[int, str] = {}
+        for period in periods:
+            label = _label(rule, rule_name, period.k)
+            why = _blocked(policy, label, period, invoice, clock)
+            if why is not None:
+                blocked[period.k] = why
+        missed = [p.k for p in periods if p.k not in blocked and p.k != current]
+        allowed = set(missed[max(len(missed) - policy.max_catch_up_periods, 0) :])
         rule_total = state.fees_total(rule_name)
-        k = 0
-        settled_now = 0
-        while True:
-            if rule.kind is not FeeKind.PERCENT_PER_PERIOD and k > 0:
-                break
-            if rule.max_periods is not None and k >= rule.max_periods:
-                break
-            start = period_start_day(rule, anchor_day, anchor_date, k)
-            if start > day:
-                next_day = start if next_day is None else min(next_day, start)
-                break
-            if settled_now >= _MAX_PERIODS_PER_RUN:
-                next_day = day if next_day is None else min(next_day, day)
-                break
-            if state.fee_charged(rule_name, k):
-                k += 1
-                continue
-            settled_now += 1
-            label = f"{rule.label or rule_name} period {k}" if k else (rule.label or rule_name)
-            if rule.min_balance is not None:
-                minimum = rule.min_balance.for_currency(cur)
-                if minimum is not None and invoice.balance < minimum:
-                    decisions.append(
-                        FeeDecision(
-                            rule_name,
-                            step.id,
-                            k,
-                            ZERO,
-                            cur,
-                            f"{label} waived: balance {invoice.balance} {cur} is below "
-                            f"the minimum {minimum} {cur}",
-                        )
-                    )
-                    k += 1
-                    continue
-            amount, how = one_fee(rule, invoice, rule_total)
-            if amount <= 0:
-                decisions.append(
-                    FeeDecision(rule_name, step.id, k, ZERO, cur, f"{label} waived: {how}")
+        for period in periods:
+            label = _label(rule, rule_name, period.k)
+            if period.k in blocked:
+                why = blocked[period.k]
+            elif period.k != current and period.k not in allowed:
+                why = (
+                    f"{label} waived: missed while syncd was not running (at most "
+                    f"{policy.max_catch_up_periods} missed period(s) are charged in one cycle)"
                 )
-                k += 1
+            else:
+                fd = _settle(rule, rule_name, step.id, period.k, label, invoice, rule_total, ledger)
+                decisions.append(fd)
+                rule_total += fd.amount
                 continue
-            if cap is not None:
-                room = cap - charged_total
-                if room <= 0:
-                    decisions.append(
-                        FeeDecision(
-                            rule_name,
-                            step.id,
-                            k,
-                            ZERO,
-                            cur,
-                            f"{label} waived: the fee cap of {cap} {cur} is reached",
-                        )
-                    )
-                    k += 1
-                    continue
-                if amount > room:
-                    amount = room
-                    how += f", reduced to {amount} {cur} by the fee cap of {cap} {cur}"
-            decisions.append(FeeDecision(rule_name, step.id, k, amount, cur, f"{label}: {how}"))
-            charged_total += amount
-            rule_total += amount
-            k += 1
-    if cap is not None and charged_total >= cap:
+            decisions.append(FeeDecision(rule_name, step.id, period.k, ZERO, invoice.currency, why))
+    if ledger.cap is not None and ledger.charged >= ledger.cap:
         next_day = None  # fees only grow, so a reached cap stays reached
     return FeeOutcome(tuple(decisions), next_day)
+
+
+def _label(rule: FeeRuleConfig, rule_name: str, k: int) -> str:
+    return f"{rule.label or rule_name} period {k}" if k else (rule.label or rule_name)
+
+
+@dataclass
+class _Ledger:
+    cap: Decimal | None
+    charged: Decimal
+
+
+def _settle(
+    rule: FeeRuleConfig,
+    rule_name: str,
+    step_id: str,
+    k: int,
+    label: str,
+    invoice: InvoiceSnapshot,
+    rule_total: Decimal,
+    ledger: _Ledger,
+) -> FeeDecision:
+    """One chargeable period: minimum balance, amount, then the invoice's cap."""
+    cur = invoice.currency
+    if rule.min_balance is not None:
+        minimum = rule.min_balance.for_currency(cur)
+        if minimum is not None and invoice.balance < minimum:
+            return FeeDecision(
+                rule_name,
+                step_id,
+                k,
+                ZERO,
+                cur,
+                f"{label} waived: balance {invoice.balance} {cur} is below "
+                f"the minimum {minimum} {cur}",
+            )
+    amount, how = one_fee(rule, invoice, rule_total)
+    if amount <= 0:
+        return FeeDecision(rule_name, step_id, k, ZERO, cur, f"{label} waived: {how}")
+    if ledger.cap is not None:
+        room = ledger.cap - ledger.charged
+        if room <= 0:
+            return FeeDecision(
+                rule_name,
+                step_id,
+                k,
+                ZERO,
+                cur,
+                f"{label} waived: the fee cap of {ledger.cap} {cur} is reached",
+            )
+        if amount > room:
+            amount = room
+            how += f", reduced to {amount} {cur} by the fee cap of {ledger.cap} {cur}"
+    ledger.charged += amount
+    return FeeDecision(rule_name, step_id, k, amount, cur, f"{label}: {how}")
 
 
 def as_charges(decisions: tuple[FeeDecision, ...], on: date) -> tuple[FeeCharge, ...]:

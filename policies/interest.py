@@ -1,12 +1,15 @@
 """Statutory interest on late commercial payments and the fixed compensation sums.
 
 UK, Late Payment of Commercial Debts (Interest) Act 1998: simple interest at the
-"reference rate" + 8 points, where the reference rate is the Bank of England base rate
-in force on 31 December (for debts falling due 1 January to 30 June) or 30 June (for
-debts falling due 1 July to 31 December) *before* the half-year in which the debt fell
-due; that rate then applies for the whole life of the debt. Interest runs from the day
-after the due date. Fixed compensation (s.5A): GBP 40 for a debt under 1,000, GBP 70
-from 1,000 to 9,999.99, GBP 100 from 10,000.
+"reference rate" + 8 points. The Late Payment of Commercial Debts (Rate of Interest)
+(No. 3) Order 2002 (SI 2002/1675) sets the reference rate for each six months as the
+Bank of England base rate in force on the 31 December or 30 June immediately before
+them, and the rate for a debt is the one for the six months in which statutory
+interest starts to run: the day after the due date. So a debt due on 30 June takes the
+rate of 30 June (for July to December), and one due on 31 December the rate of 31
+December; that rate then applies for the whole life of the debt. Fixed compensation
+(s.5A): GBP 40 for a debt under 1,000, GBP 70 from 1,000 to 9,999.99, GBP 100 from
+10,000.
 
 EU, Late Payment Directive 2011/7/EU: the ECB main refinancing rate in force on the
 first calendar day of each half-year (1 January, 1 July) + 8 points, applied
@@ -43,10 +46,13 @@ def rate_in_force(table: Sequence[RateEntry], on: date) -> Decimal | None:
 
 
 def uk_reference_date(due: date) -> date:
-    """31 Dec / 30 Jun immediately before the half-year in which ``due`` falls."""
-    if due.month <= 6:
-        return date(due.year - 1, 12, 31)
-    return date(due.year, 6, 30)
+    """The reference date for a debt due on ``due``: 31 Dec / 30 Jun immediately before
+    the half-year in which interest starts to run, i.e. the half-year of the day after
+    ``due`` (SI 2002/1675, see the module docstring): due 30 June -> 30 June."""
+    starts = due + timedelta(days=1)
+    if starts.month <= 6:
+        return date(starts.year - 1, 12, 31)
+    return date(starts.year, 6, 30)
 
 
 def half_year_start(day: date) -> date:
@@ -88,6 +94,23 @@ def _rate_for_day(config: InterestConfig, rates: RatesConfig, due: date, day: da
         if base is None:
             raise MissingRate(f"no ECB reference rate in force on {ref_date.isoformat()}")
     return base + config.margin_points
+
+
+def rate_gaps(
+    config: InterestConfig, rates: RatesConfig, due: date, through: date
+) -> list[tuple[str, date]]:
+    """(table, date) for every reference date a claim from ``due`` to ``through`` needs
+    and the table does not cover (no entry on or before it)."""
+    if config.regime is InterestRegime.UK:
+        ref = uk_reference_date(due)
+        return [] if rate_in_force(rates.boe_base, ref) is not None else [("boe_base", ref)]
+    gaps: list[tuple[str, date]] = []
+    start = half_year_start(due + timedelta(days=1))
+    while start <= through:
+        if rate_in_force(rates.ecb_refi, start) is None:
+            gaps.append(("ecb_refi", start))
+        start = date(start.year + (start.month == 7), 7 if start.month == 1 else 1, 1)
+    return gaps
 
 
 def statutory_interest(

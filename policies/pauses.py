@@ -57,6 +57,20 @@ def dunning_day(due_date: date, today: date, holds: Iterable[Hold]) -> int:
     return (today - due_date).days - held_days(holds, due_date, today)
 
 
+def date_of_dunning_day(due_date: date, holds: Iterable[Hold], n: int, latest: date) -> date:
+    """The first date on which the dunning clock reads ``n`` or more (so fee periods can
+    be dated, e.g. against go-live); ``latest`` is a date known to be on or after it."""
+    lo = due_date + timedelta(days=n)  # holds only ever make the date later
+    hi = max(latest, lo)
+    while lo < hi:
+        mid = lo + timedelta(days=(hi - lo).days // 2)
+        if dunning_day(due_date, mid, holds) >= n:
+            hi = mid
+        else:
+            lo = mid + timedelta(days=1)
+    return lo
+
+
 def pause(
     holds: tuple[Hold, ...], *, on: date, until: date, by: str = "", reason: str = ""
 ) -> tuple[Hold, ...]:

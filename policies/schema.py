@@ -490,6 +490,10 @@ class PolicyConfig(_Model):
         fee_users: dict[str, str] = {}
         for i, step in enumerate(self.steps):
             where = f"steps[{i}]"
+            if step.id == "onboarding":
+                issues.append(
+                    (f"{where}.id", "'onboarding' is reserved for the go-live entry email")
+                )
             if step.id in ids:
                 issues.append((f"{where}.id", f"duplicate step id {step.id!r}"))
             ids[step.id] = i

@@ -8,6 +8,11 @@ invoices that are due something (their ``next_action_on``) or whose balance chan
 planned each day, together with the other open invoices of their customers, just as
 the store would select them; this keeps a year over thousands of invoices fast.
 
+With ``org.go_live`` set the go-live rules apply as in production (onboarding entry,
+no backdating, review holds); the result counts actions held for review and fee
+periods waived, and repeats each warning of the cycles once (e.g. reference rates that
+do not cover the dates).
+
 Voided, deleted and draft invoices are left out entirely (the snapshot does not say
 since when they were void); an invoice counts from its issue date.
 """
@@ -37,11 +42,18 @@ class Totals:
     escalations: int = 0
     stops: int = 0
     invoices_reminded: int = 0
+    held_for_review: int = 0
+    """Actions planned with a review reason (e.g. overdue long before go-live)."""
+    fee_periods_waived: int = 0
+    """Fee periods settled at zero: before go-live, missed during downtime beyond the
+    catch-up limit, begun on a zero balance, below minimums or over the cap."""
     fees: dict[str, Decimal] = field(default_factory=dict)
     interest: dict[str, Decimal] = field(default_factory=dict)
     compensation: dict[str, Decimal] = field(default_factory=dict)
 
     def add(self, action: PlannedAction) -> None:
+        if action.review is not None:
+            self.held_for_review += 1
         if action.kind is ActionKind.EMAIL:
             self.emails += 1
             self.invoices_reminded += len(action.items)
@@ -73,6 +85,8 @@ class Totals:
             "notes": self.notes,
             "escalations": self.escalations,
             "stops": self.stops,
+            "held_for_review": self.held_for_review,
+            "fee_periods_waived": self.fee_periods_waived,
             "fees": money(self.fees),
             "interest": money(self.interest),
             "compensation": money(self.compensation),
@@ -94,6 +108,8 @@ class SimulationResult:
     per_customer: Mapping[str, Totals]
     overall: Totals
     final_states: Mapping[str, DunningState]
+    warnings: tuple[str, ...] = ()
+    """The cycles' warnings, each once (e.g. reference rates missing for some dates)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +119,7 @@ class SimulationResult:
             "timeline": [{"day": e.day.isoformat(), **e.action.to_dict()} for e in self.timeline],
             "per_customer": {k: v.to_dict() for k, v in sorted(self.per_customer.items())},
             "overall": self.overall.to_dict(),
+            "warnings": list(self.warnings),
         }
 
 
@@ -151,6 +168,7 @@ def simulate(
     timeline: list[TimelineEntry] = []
     per_customer: dict[str, Totals] = defaultdict(Totals)
     overall = Totals()
+    warnings: dict[str, None] = {}
     day = start
     while day <= end:
         snapshots: dict[str, InvoiceSnapshot] = {}
@@ -193,6 +211,11 @@ def simulate(
                 timeline.append(TimelineEntry(day, action))
                 per_customer[action.customer_id].add(action)
                 overall.add(action)
+            for d in result.decisions:
+                if d.waived:
+                    per_customer[d.customer_id].fee_periods_waived += len(d.waived)
+                    overall.fee_periods_waived += len(d.waived)
+            warnings.update(dict.fromkeys(result.warnings))
         day += timedelta(days=1)
     return SimulationResult(
         start=start,
@@ -202,4 +225,5 @@ def simulate(
         per_customer=dict(per_customer),
         overall=overall,
         final_states=dict(states),
+        warnings=tuple(warnings),
     )

@@ -167,6 +167,11 @@ class DunningState:
     next_action_on: date | None = None
     meta: tuple[tuple[str, str], ...] = field(default=())
     """Free-form caller annotations carried unchanged (e.g. who paused and where)."""
+    onboarded_on: date | None = None
+    """The day the invoice, already overdue at go-live, got its onboarding entry email."""
+    clock_shift: int = 0
+    """Days taken off the dunning clock at onboarding, so later steps count from the
+    entry (the entry stands for the policy's first overdue step)."""
 
     @property
     def stage(self) -> StepRecord | None:
@@ -238,6 +243,8 @@ class DunningState:
                 None if self.next_action_on is None else self.next_action_on.isoformat()
             ),
             "meta": dict(self.meta),
+            "onboarded_on": None if self.onboarded_on is None else self.onboarded_on.isoformat(),
+            "clock_shift": self.clock_shift,
         }
 
     @classmethod
@@ -286,6 +293,8 @@ class DunningState:
             holds=tuple(_hold_from_dict(h) for h in data.get("holds", [])),
             next_action_on=d(data.get("next_action_on")),
             meta=tuple(sorted((str(k), str(v)) for k, v in (data.get("meta") or {}).items())),
+            onboarded_on=d(data.get("onboarded_on")),
+            clock_shift=int(data.get("clock_shift", 0)),
         )
 
 

@@ -117,16 +117,30 @@ def test_engine_schedules_actions_for_the_next_open_slot() -> None:
     inv = InvoiceSnapshot(
         "i1", "INV-1", "c1", "GBP", date(2024, 3, 1), date(2024, 3, 28), Decimal(100), Decimal(100)
     )
-    # cycle at 07:00 on Good Friday (day +1): reminder planned for Tue 2 Apr 09:00 BST
-    result = plan_cycle(
+    # cycle at 07:00 on Good Friday (day +1): closed until Tue 2 Apr, so nothing is planned
+    # now (a cycle on each closed day would otherwise stack its messages on that morning)
+    friday = plan_cycle(
         org=OrgContext("acme", LONDON, "standard"),
         policies=preset_policies(),
         settings=PolicySettings(calendar=ENGLAND),
         as_of=at(2024, 3, 29, 7),
         invoices=[DunningInput(inv, CustomerSnapshot("c1"))],
     )
-    assert result.actions and {a.scheduled_for for a in result.actions} == {at(2024, 4, 2, 9)}
-    assert result.scheduled_for.tzinfo is UTC
+    assert friday.actions == ()
+    assert friday.scheduled_for == at(2024, 4, 2, 9) and friday.scheduled_for.tzinfo is UTC
+    (decision,) = friday.decisions
+    assert decision.next_action_on == date(2024, 4, 2)
+    assert "public holiday (Good Friday)" in decision.reasons[-1]
+    # the cycle at 07:00 on Tue 2 Apr (day +5) plans the reminder for 09:00 BST that day
+    tuesday = plan_cycle(
+        org=OrgContext("acme", LONDON, "standard"),
+        policies=preset_policies(),
+        settings=PolicySettings(calendar=ENGLAND),
+        as_of=at(2024, 4, 2, 7),
+        invoices=[DunningInput(inv, CustomerSnapshot("c1"), friday.states["i1"])],
+    )
+    assert {a.scheduled_for for a in tuesday.actions} == {at(2024, 4, 2, 9)}
+    assert [d.fired_step for d in tuesday.decisions] == ["reminder"]
 
 
 def test_naive_datetimes_are_refused() -> None:

@@ -123,8 +123,10 @@ def test_each_step_fires_once_on_its_day() -> None:
         r = w.run(day(n))
         seen.extend((n, s) for _, s in fired(r))
         assert plan([DunningInput(w.invoices["i1"], cust(), w.states["i1"])], day(n)).actions == ()
+    # day -3 is Sunday 28 Apr: nothing is planned on a closed day, so the heads-up goes
+    # out on Monday (day -2)
     assert seen == [
-        (-3, "heads-up"),
+        (-2, "heads-up"),
         (1, "reminder"),
         (7, "firm-reminder"),
         (14, "late-fee"),
@@ -137,8 +139,8 @@ def test_each_step_fires_once_on_its_day() -> None:
 
 def test_missed_steps_send_only_the_latest_never_a_burst() -> None:
     w = World([inv()], [cust()])
-    w.run(day(-3))
-    r = w.run(day(20))  # daemon down from day -3 to day 20
+    w.run(day(-2))  # Monday: heads-up
+    r = w.run(day(20))  # daemon down from day -2 to day 20
     assert fired(r) == [("i1", "late-fee")]
     emails = [a for a in r.actions if a.kind is ActionKind.EMAIL]
     assert [a.template for a in emails] == ["late-fee-notice"]
@@ -163,12 +165,12 @@ def test_one_email_per_customer_listing_every_overdue_invoice() -> None:
     invoices = [
         inv("a1", customer="a", due=DUE),  # day 7: firm reminder
         inv("a2", customer="a", due=date(2024, 5, 7)),  # day 1: reminder
-        inv("a3", customer="a", due=date(2024, 5, 4)),  # day 4: overdue, nothing due today
+        inv("a3", customer="a", due=date(2024, 5, 2)),  # day 6: overdue, nothing due today
         inv("b1", customer="b", due=date(2024, 5, 7)),
     ]
     w = World(invoices, [cust("a"), cust("b")])
     w.states["a1"] = plan([DunningInput(invoices[0], cust("a"))], day(1)).states["a1"]
-    w.states["a3"] = plan([DunningInput(invoices[2], cust("a"))], day(1 + 3)).states["a3"]
+    w.states["a3"] = plan([DunningInput(invoices[2], cust("a"))], day(2)).states["a3"]
     r = w.run(day(7))
     emails = [a for a in r.actions if a.kind is ActionKind.EMAIL]
     assert [(e.customer_id, [i.invoice_id for i in e.items]) for e in emails] == [
@@ -238,7 +240,9 @@ def test_dispute_blocks_until_resumed_and_customer_holds_apply_to_all_invoices()
     r = w.run(day(20))
     # dunning day = 20 - 17 held days = 3: nothing new is due (reminder on 1, firm on 7)
     assert r.actions == () and r.decisions[0].dunning_day == 3
-    assert fired(w.run(day(24))) == [("i1", "firm-reminder"), ("i2", "firm-reminder")]
+    # firm reminder on dunning day 7 = day 24 (Saturday 25 May): sent on Monday (day 26)
+    assert w.run(day(24)).actions == ()
+    assert fired(w.run(day(26))) == [("i1", "firm-reminder"), ("i2", "firm-reminder")]
 
 
 def test_partial_payment_keeps_the_stage_and_recomputes_amounts() -> None:
@@ -307,7 +311,7 @@ def test_rules_choose_policy_or_exclude() -> None:
         DunningInput(inv("u", customer="u", currency="USD"), cust("u")),
         DunningInput(inv("n", customer="n", balance="9999.99"), cust("n")),
     ]
-    r = plan(items, day(3), settings=settings)
+    r = plan(items, day(6), settings=settings)
     got = {d.invoice_id: (d.outcome.value, d.policy) for d in r.decisions}
     assert got == {
         "s": ("excluded", None),
@@ -422,10 +426,10 @@ def test_explain_invoice_says_why() -> None:
         org=ORG,
         policies=POLICIES,
         settings=SETTINGS,
-        as_of=day(3),
+        as_of=day(6),
         item=DunningInput(inv(), cust(), plan([DunningInput(inv(), cust())], day(1)).states["i1"]),
     )
-    assert "no step due today (dunning day 3); next: 'firm-reminder' (7 days overdue)" in quiet
+    assert "no step due today (dunning day 6); next: 'firm-reminder' (7 days overdue)" in quiet
     assert "Next look: 2024-05-08" in quiet
 
 
@@ -457,6 +461,8 @@ def test_simulate_compares_policies_and_stops_on_payment() -> None:
         "notes": 3,  # a: reminder + final notice; b: reminder
         "escalations": 1,
         "stops": 0,
+        "held_for_review": 0,
+        "fee_periods_waived": 0,
         "fees": {"GBP": "15.00"},
         "interest": {},
         "compensation": {},

@@ -26,12 +26,18 @@ CUSTOMER = CustomerSnapshot("c1", "Customer")
 
 
 def policy(
-    fee: dict[str, Any], *, day: int = 14, cap: dict[str, Any] | None = None
+    fee: dict[str, Any],
+    *,
+    day: int = 14,
+    cap: dict[str, Any] | None = None,
+    catch_up: int | None = None,
 ) -> PolicyConfig:
     raw: dict[str, Any] = {
         "steps": [{"id": "fee", "days": day, "actions": [{"kind": "late_fee", "fee": "f"}]}],
         "fees": {"f": fee},
     }
+    if catch_up is not None:
+        raw["max_catch_up_periods"] = catch_up
     if cap is not None:
         raw["fee_cap"] = cap
     return resolve_policies({"p": raw})["p"]
@@ -95,17 +101,21 @@ def test_monthly_simple_periods_accrue_and_catch_up_without_extra() -> None:
     assert charged(p, inv, 14) == [(0, Decimal("15.00"))]
     assert charged(p, inv, 42) == [(0, Decimal("15.00"))]
     assert charged(p, inv, 43) == [(0, Decimal("15.00")), (1, Decimal("15.00"))]
-    # daemon down from day 10 to day 80: the three accrued periods, not a fourth
-    assert charged(p, inv, 80) == [
-        (0, Decimal("15.00")),
+    # daemon down from day 10 to day 80: three periods accrued, not a fourth; the current
+    # one (2) and max_catch_up_periods = 1 missed one (1) are charged, the oldest waived
+    out = accrued_fees(p, DunningState(), inv, CUSTOMER, 80)
+    assert [(d.period, d.amount) for d in out.decisions] == [
+        (0, Decimal(0)),
         (1, Decimal("15.00")),
         (2, Decimal("15.00")),
     ]
+    assert "missed while syncd was not running" in out.decisions[0].reason
 
 
 def test_monthly_compounding() -> None:
     p = policy(
-        {"kind": "percent_per_period", "percent": "2", "period": "month", "compounding": True}
+        {"kind": "percent_per_period", "percent": "2", "period": "month", "compounding": True},
+        catch_up=5,
     )
     # 2% of 1000 = 20.00; 2% of 1020.00 = 20.40; 2% of 1040.40 = 20.808 -> 20.81
     assert charged(p, invoice("1000"), 80) == [
@@ -174,6 +184,7 @@ def test_cap_absolute_and_percent_of_total_lower_wins() -> None:
     p = policy(
         {"kind": "percent_per_period", "percent": "5", "period": "month"},
         cap={"amount": "50", "percent_of_total": "10"},
+        catch_up=10,
     )
     inv = invoice("300")
     assert fee_cap(p, inv) == Decimal("30.00")

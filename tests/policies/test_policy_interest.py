@@ -70,10 +70,13 @@ def debt(
 
 
 def test_uk_reference_dates() -> None:
+    # the rate follows the day interest starts to run (the day after the due date)
     assert uk_reference_date(date(2024, 3, 15)) == date(2023, 12, 31)
-    assert uk_reference_date(date(2024, 6, 30)) == date(2023, 12, 31)
+    assert uk_reference_date(date(2024, 6, 29)) == date(2023, 12, 31)
+    assert uk_reference_date(date(2024, 6, 30)) == date(2024, 6, 30)  # runs from 1 July
     assert uk_reference_date(date(2024, 7, 1)) == date(2024, 6, 30)
-    assert uk_reference_date(date(2024, 12, 31)) == date(2024, 6, 30)
+    assert uk_reference_date(date(2024, 12, 30)) == date(2024, 6, 30)
+    assert uk_reference_date(date(2024, 12, 31)) == date(2024, 12, 31)  # runs from 1 January
     assert rate_in_force(RATES.boe_base, date(2023, 12, 31)) == Decimal("5.25")
     assert rate_in_force(RATES.boe_base, date(2023, 1, 1)) is None
 
@@ -157,20 +160,31 @@ def test_uk_statutory_preset_through_the_engine() -> None:
         ActionKind.COMPENSATION: Decimal("100.00"),
     }
     state = first.states["i1"]
-    # day 30 (14 Apr): interest for 30 Mar - 14 Apr = 16 days: 1,325 x 16 / 365 = 58.082 -> 58.08;
+    # day 30 (Sun 14 Apr) is not a send day: the final notice goes on Mon 15 Apr (day 31),
+    # interest for 30 Mar - 15 Apr = 17 days: 1,325 x 17 / 365 = 61.712 -> 61.71;
     # compensation is claimed once only
+    assert (
+        plan_cycle(
+            org=org,
+            policies=preset_policies(),
+            settings=settings,
+            as_of=datetime(2024, 4, 14, 10, tzinfo=tz),
+            invoices=[DunningInput(inv, customer, state)],
+        ).actions
+        == ()
+    )
     second = plan_cycle(
         org=org,
         policies=preset_policies(),
         settings=settings,
-        as_of=datetime(2024, 4, 14, 10, tzinfo=tz),
+        as_of=datetime(2024, 4, 15, 10, tzinfo=tz),
         invoices=[DunningInput(inv, customer, state)],
     )
     money = {a.kind: a.amount.amount for a in second.actions if a.amount is not None}
-    assert money == {ActionKind.INTEREST: Decimal("58.08")}
+    assert money == {ActionKind.INTEREST: Decimal("61.71")}
     assert {a.kind for a in second.actions} >= {ActionKind.ESCALATE, ActionKind.EMAIL}
     assert str(next(a for a in second.actions if a.kind is ActionKind.INTEREST).key) == (
-        "acme:i1:final-notice/interest:2024-04-14"
+        "acme:i1:final-notice/interest:2024-04-15"
     )
 
 

@@ -45,6 +45,13 @@ BASE = date(2024, 1, 15)
 SETTINGS = PolicySettings.model_validate(
     {"rates": {"boe_base": [{"since": "2000-01-01", "percent": "5"}]}}
 )
+EVERY_DAY = PolicySettings.model_validate(
+    {
+        "rates": {"boe_base": [{"since": "2000-01-01", "percent": "5"}]},
+        "calendar": {"send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+    }
+)
+"""Open every day, so that a downtime of any length ends on a send day."""
 PROFILE = settings(
     max_examples=120,
     deadline=None,
@@ -443,7 +450,7 @@ def test_downtime_sends_only_the_latest_due_step(raw: dict[str, Any], gap: int) 
     result = plan_cycle(
         org=OrgContext("org", TZ, "p"),
         policies={"p": policy},
-        settings=SETTINGS,
+        settings=EVERY_DAY,
         as_of=as_of,
         invoices=[DunningInput(inv, CustomerSnapshot("c"))],
     )

@@ -1,0 +1,199 @@
+"""The actions of the step that fires for an invoice, and the claims it states.
+
+Per invoice and cycle, one step at most fires (the latest due; earlier missed ones are
+superseded). Its email joins the customer's grouped email; its other actions become
+planned actions. Two rules keep an invoice to one email a morning and keep every stated
+claim current:
+
+* a step with both an ``email`` and a ``provider_email`` sends the email only (the
+  provider's copy would be a second email to the same customer the same morning);
+* once statutory interest has been claimed for an invoice, every later step that
+  emails the customer also claims the interest accrued since, so what the email states
+  is up to date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from string import Template
+from typing import TYPE_CHECKING
+
+from policies.actions import (
+    ActionKind,
+    EmailItem,
+    PlannedAction,
+    compensation_key,
+    interest_key,
+    step_key,
+)
+from policies.claims import claim
+from policies.grouping import PendingEmail
+from policies.money import Money
+from policies.schedule import StepDecision, describe_day
+from policies.schema import (
+    EmailAction,
+    EscalateAction,
+    NoteAction,
+    ProviderEmailAction,
+    StepConfig,
+    StopAction,
+)
+from policies.snapshot import DunningState, InterestClaim, StepOutcome, StepRecord
+
+if TYPE_CHECKING:
+    from policies.evaluate import Ctx
+
+
+@dataclass
+class Built:
+    state: DunningState
+    actions: list[PlannedAction] = field(default_factory=list)
+    emails: list[PendingEmail] = field(default_factory=list)
+
+
+def _why(ctx: Ctx, fire: StepConfig, decision: StepDecision, calendar_days: int) -> str:
+    inv = ctx.inv
+    balance = Money.of(inv.balance, inv.currency)
+    why = (
+        f"{ctx.name}: step {fire.id!r} ({describe_day(fire.days)}) is due: invoice "
+        f"{inv.number} due {inv.due_date.isoformat()}, "
+        f"{describe_day(calendar_days)}, {balance} open"
+    )
+    if decision.superseded:
+        missed = ", ".join(repr(s.id) for s in decision.superseded)
+        why += f"; earlier step(s) {missed} were missed and are not sent"
+    return why
+
+
+def step_actions(
+    ctx: Ctx, st: DunningState, decision: StepDecision, day: int, calendar_days: int
+) -> Built:
+    fire = decision.fire
+    if fire is None:
+        nxt = decision.next_step
+        if nxt is not None:
+            when = describe_day(nxt.days)
+            ctx.reasons.append(f"no step due today (dunning day {day}); next: {nxt.id!r} ({when})")
+        else:
+            ctx.reasons.append(f"no step due today (dunning day {day}) and no further steps")
+        return Built(st)
+    today, name = ctx.today, ctx.name
+    records = [
+        StepRecord(s.id, s.days, name, StepOutcome.SUPERSEDED, today) for s in decision.superseded
+    ]
+    records.append(StepRecord(fire.id, fire.days, name, StepOutcome.FIRED, today))
+    built = Built(replace(st, steps=(*st.steps, *records)))
+    why = _why(ctx, fire, decision, calendar_days)
+    ctx.reasons.append(why)
+    kinds = set(fire.kinds())
+    for action in fire.actions:
+        if isinstance(action, EmailAction):
+            built.emails.append(_pending(ctx, fire, action.template, calendar_days, why))
+        elif isinstance(action, ProviderEmailAction):
+            if "email" in kinds:
+                ctx.reasons.append(
+                    "the invoice copy from the accounting system is not sent: the step's "
+                    "reminder email already goes to the customer this morning"
+                )
+                continue
+            key = step_key(ctx.org.org, ctx.inv.invoice_id, fire.id, ActionKind.PROVIDER_EMAIL)
+            built.actions.append(ctx.action(ActionKind.PROVIDER_EMAIL, fire.id, why, key))
+        elif isinstance(action, NoteAction):
+            key = step_key(ctx.org.org, ctx.inv.invoice_id, fire.id, ActionKind.NOTE)
+            text = Template(action.text).safe_substitute(_subst(ctx, calendar_days))
+            built.actions.append(ctx.action(ActionKind.NOTE, fire.id, why, key, text=text))
+        elif isinstance(action, EscalateAction):
+            key = step_key(ctx.org.org, ctx.inv.invoice_id, fire.id, ActionKind.ESCALATE)
+            text = f"{why}; escalated for {action.level.value} review, automatic reminders stop"
+            built.actions.append(
+                ctx.action(ActionKind.ESCALATE, fire.id, text, key, level=action.level)
+            )
+            built.state = replace(built.state, escalation=action.level, stopped_on=today)
+        elif isinstance(action, StopAction):
+            key = step_key(ctx.org.org, ctx.inv.invoice_id, fire.id, ActionKind.STOP)
+            text = f"{why}; automatic dunning stops"
+            built.actions.append(ctx.action(ActionKind.STOP, fire.id, text, key))
+            built.state = replace(built.state, stopped_on=today)
+        # late_fee actions are settled by the fee accrual; interest below
+    states_claim = bool(kinds & {"email", "provider_email"}) and bool(st.interest)
+    if ctx.policy.interest is not None and ("interest" in kinds or states_claim):
+        if "interest" not in kinds:
+            ctx.reasons.append("the step states the interest claim, so it is brought up to date")
+        _claims(ctx, fire, why, built)
+    return built
+
+
+def _subst(ctx: Ctx, calendar_days: int) -> dict[str, str]:
+    inv = ctx.inv
+    return {
+        "number": inv.number,
+        "days_overdue": str(max(calendar_days, 0)),
+        "balance": str(Money.of(inv.balance, inv.currency)),
+        "due_date": inv.due_date.isoformat(),
+        "customer": ctx.cust.name or ctx.cust.customer_id,
+    }
+
+
+def _pending(
+    ctx: Ctx, fire: StepConfig, template: str, calendar_days: int, why: str
+) -> PendingEmail:
+    inv = ctx.inv
+    key = step_key(ctx.org.org, inv.invoice_id, fire.id, ActionKind.EMAIL)
+    return PendingEmail(
+        org=ctx.org.org,
+        customer_id=inv.customer_id,
+        policy=ctx.name,
+        group=ctx.policy.group_emails,
+        step_day=fire.days,
+        item=EmailItem(
+            inv.invoice_id,
+            inv.number,
+            fire.id,
+            template,
+            key,
+            inv.due_date,
+            calendar_days,
+            Money.of(inv.balance, inv.currency),
+        ),
+        reason=why,
+        review=ctx.review,
+        review_mode=fire.review,
+    )
+
+
+def _claims(ctx: Ctx, fire: StepConfig, why: str, built: Built) -> None:
+    """Interest to date (and compensation once) for a step that claims or states it."""
+    state = built.state
+    got = claim(
+        ctx.policy, ctx.settings.rates, ctx.inv, ctx.cust, state, ctx.today, ctx.org.go_live
+    )
+    ctx.reasons.extend(got.notes)
+    cur = ctx.inv.currency
+    if got.interest is not None:
+        key = interest_key(ctx.org.org, ctx.inv.invoice_id, fire.id, ctx.today)
+        built.actions.append(
+            ctx.action(
+                ActionKind.INTEREST,
+                fire.id,
+                f"{why}; {got.interest_why}",
+                key,
+                review=got.review,
+                amount=Money(got.interest, cur),
+            )
+        )
+        claim_record = InterestClaim(fire.id, ctx.today, got.interest, cur)
+        state = replace(state, interest=(*state.interest, claim_record))
+    if got.compensation is not None:
+        key = compensation_key(ctx.org.org, ctx.inv.invoice_id)
+        built.actions.append(
+            ctx.action(
+                ActionKind.COMPENSATION,
+                fire.id,
+                f"{why}; {got.compensation_why}",
+                key,
+                review=got.review,
+                amount=Money(got.compensation, cur),
+            )
+        )
+        state = replace(state, compensation=got.compensation)
+    built.state = state
