@@ -35,6 +35,7 @@ def company_to_dict(info: CompanyInfo) -> dict[str, Any]:
 def company_from_dict(data: dict[str, Any] | None) -> CompanyInfo | None:
     if not data or not data.get("name"):
         return None
+
     def text(key: str) -> str | None:
         value = data.get(key)
         return None if value is None else str(value)
