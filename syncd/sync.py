@@ -78,8 +78,12 @@ class Syncer:
         connector: Connector,
         clock: Clock,
         progress: ProgressFn | None = None,
+        *,
+        company_info: bool = False,
     ) -> None:
         self.store, self.org_id, self.org_name = store, org_id, org_name
+        #: Also refresh the business's own details (one provider call, at most twice a day).
+        self.company_info = company_info
         self.connector, self.clock = connector, clock
         self.progress = progress or (lambda _stream, _n, _total: None)
 
@@ -238,7 +242,8 @@ class Syncer:
 
     def _audit(self, report: SyncReport) -> None:
         # Every sync mode ends here: also the moment to refresh the business's own details.
-        refresh_company(self.store, self.org_id, self.connector, self.clock.now())
+        if self.company_info:
+            refresh_company(self.store, self.org_id, self.connector, self.clock.now())
         with self.store.sessions.begin() as session:
             record(
                 session,

@@ -67,7 +67,7 @@ def run_org_once(
     try:
         connector = connect(store, config, org_name, clock)
         org_id = org_id_for(store, config, org_name, clock)
-        run.sync = Syncer(store, org_id, org_name, connector, clock).sync()
+        run.sync = Syncer(store, org_id, org_name, connector, clock, company_info=True).sync()
         if dry_run:
             with store.sessions() as session:
                 result = plan_org(session, config, org_name, org_id, clock.now())

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from connectors.quickbooks.sandbox import QuickBooksSandbox
@@ -17,6 +18,7 @@ from syncd.cli.app import app
 from syncd.config import load_config
 from syncd.connections import connect, org_id_for
 from syncd.store import open_store
+from syncd.store.models import Org
 from syncd.sync import Syncer
 from tests.check.conftest import PASSWORD, LoginServer
 from tests.connectors.quickbooks.conftest import SANDBOX_NOW, TrackingClock, write_config
@@ -206,3 +208,20 @@ def test_config_check_lists_the_customer_groups_found(
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("customer groups in qbo"))
     for name, count in expected.items():
         assert f"{name!r} ({count})" in line
+
+
+def test_sync_caches_the_business_name_for_emails(
+    tmp_path: Path, sandbox: QuickBooksSandbox, login_smtp: LoginServer
+) -> None:
+    path = _config(tmp_path, sandbox, login_smtp.email_block())
+    result = runner.invoke(app, ["--config", str(path), "backfill"])
+    assert result.exit_code == 0, result.output
+    (info,) = sandbox.control.snapshot()["entities"]["CompanyInfo"]
+    store = open_store(load_config(path).store_url)
+    try:
+        with store.sessions() as session:
+            org = session.scalars(select(Org)).one()
+            assert org.company_name == info["CompanyName"]
+            assert org.company_info is not None and org.company_info["address"]
+    finally:
+        store.close()
