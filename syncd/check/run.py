@@ -22,7 +22,7 @@ from ..logs import get_logger, scrub
 from ..mail import MailError, SmtpSender
 from ..store import Store
 from .model import CheckReport, Finding
-from .store_checks import customers_without_email, reference_rates
+from .store_checks import customers_without_email, dunned_customers, reference_rates
 
 log = get_logger(__name__)
 
@@ -83,7 +83,8 @@ def _store_checks(
     tz = ZoneInfo(settings.timezone)
     with store.sessions() as session:
         inputs = load_inputs(session, org_id, tz, business_groups=settings.business_groups)
-        findings = customers_without_email(session, org, org_id, settings.connector)
+        dunned = dunned_customers(settings.policy, config.dunning[org], inputs)
+        findings = customers_without_email(session, org, org_id, settings.connector, dunned=dunned)
     if not inputs:
         findings.append(
             Finding(

@@ -36,9 +36,11 @@ def _amounts(invoices: list[Invoice]) -> str:
 
 
 def customers_without_email(
-    session: Session, org: str, org_id: int, connector: str
+    session: Session, org: str, org_id: int, connector: str, *, dunned: set[str] | None = None
 ) -> list[Finding]:
-    """Customers with open invoices and no address: listed, each with what will happen."""
+    """Customers with open invoices and no address: listed, each with what will happen.
+
+    ``dunned`` limits the list to customers a policy applies to (rules may exclude some)."""
     provider = _PROVIDER.get(connector, connector)
     open_invoices: dict[str, list[Invoice]] = defaultdict(list)
     for inv in session.scalars(
@@ -55,6 +57,7 @@ def customers_without_email(
         _no_email(org, cid, customers.get(cid), open_invoices[cid], provider)
         for cid in order
         if not (cid in customers and (customers[cid].email or "").strip())
+        and (dunned is None or cid in dunned)
     ]
 
 
@@ -94,6 +97,17 @@ def _no_email(
         f"apply. Add an address to the customer in {provider}.",
         {**data, "instead": "no reminder email; the action fails"},
     )
+
+
+def dunned_customers(
+    default_policy: str, settings: PolicySettings, inputs: list[DunningInput]
+) -> set[str]:
+    """Customers with at least one open invoice that no rule excludes from dunning."""
+    return {
+        item.invoice.customer_id
+        for item in inputs
+        if not select_policy(settings.rules, default_policy, item.invoice, item.customer).excluded
+    }
 
 
 def reference_rates(

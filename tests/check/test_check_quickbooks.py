@@ -225,3 +225,16 @@ def test_sync_caches_the_business_name_for_emails(
             assert org.company_info is not None and org.company_info["address"]
     finally:
         store.close()
+
+
+def test_customers_excluded_from_dunning_are_not_listed(
+    tmp_path: Path, sandbox: QuickBooksSandbox, login_smtp: LoginServer
+) -> None:
+    expected = sorted(_no_email_customers(sandbox))
+    excluded = expected[0]
+    rule = f'\n[[dunning.rules]]\ncustomer_ids = ["{excluded}"]\nexclude = true\n'
+    path = _config(tmp_path, sandbox, login_smtp.email_block(), extra=rule)
+    _backfill(path, sandbox)
+    _, report = _check(path)
+    listed = {f["data"]["customer"] for f in _by_check(report, "customer_email")}
+    assert listed == set(expected) - {excluded}
