@@ -37,7 +37,7 @@ def _text(raw: EmailMessage) -> tuple[str, str]:
     return str(msg["From"]), str(body.get_content())
 
 
-def test_first_cycle_claims_nothing_and_later_cycles_cite_real_reminders(
+def test_first_cycle_emails_claim_nothing_and_speak_for_the_business(
     world: tuple[Bench, Inbox],
 ) -> None:
     bench, inbox = world
