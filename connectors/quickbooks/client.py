@@ -13,10 +13,10 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
+import structlog
 from quickbooks import QuickBooks
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
 from quickbooks.mixins import DecimalEncoder
@@ -32,40 +32,45 @@ from connectors.base import (
     ActionResult,
     CompanyInfo,
     ConnectorError,
-    CursorExpiredError,
-    CustomerRecord,
-    Deletion,
     EntityKind,
     InvoiceRecord,
     LateFee,
     OrgConnection,
     Page,
-    PaymentKind,
-    PaymentRecord,
     PermanentError,
     PreflightFinding,
-    SkippedRecord,
     TransientError,
 )
 
-from . import companyinfo, countries, mapping, preflight, privatenote, reads
+from . import (
+    changefeed,
+    companyinfo,
+    countries,
+    keyset,
+    mapping,
+    pages,
+    preflight,
+    privatenote,
+    reads,
+    reminders,
+)
 from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, Unauthorized, quickbooks_tokens
 from .settings import QuickBooksCredentials, QuickBooksOptions
 
 PRODUCTION_API = "https://quickbooks.api.intuit.com/v3"
 SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com/v3"
-CDC_MAX_AGE = timedelta(days=30)
-CDC_CAP = 1000
-CDC_ENTITIES = "Invoice,Payment,Customer,CreditMemo"
-#: Re-read a little before the cursor: commit lag and clock skew on Intuit's side.
-CDC_LOOKBACK = timedelta(minutes=2)
+CDC_CAP = changefeed.CDC_CAP
+CDC_LOOKBACK = changefeed.CDC_LOOKBACK
 STALE_OBJECT = 5010
+#: Fresh read + new request id after a stale SyncToken, this many times before failing.
+STALE_RETRIES = 3
 _STREAMS: dict[EntityKind, tuple[str, ...]] = {
     EntityKind.CUSTOMERS: ("Customer",),
     EntityKind.INVOICES: ("Invoice",),
     EntityKind.PAYMENTS: ("Payment", "CreditMemo"),
 }
 _T = TypeVar("_T")
+log = structlog.get_logger(__name__)
 
 
 def request_id(key: str) -> str:
@@ -75,25 +80,13 @@ def request_id(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
+def attempt_key(key: str, attempt: int) -> str:
+    """The request id of one attempt: the key itself first, then key-derived fresh ids."""
+    return key if attempt == 0 else f"{key}#{attempt}"
+
+
 def _fmt(ts: datetime) -> str:
     return ts.isoformat(timespec="seconds")
-
-
-@dataclass
-class _Resume:
-    entity: str
-    since: str | None = None
-    skip: int = 0
-
-    def dump(self) -> str:
-        return json.dumps({"entity": self.entity, "since": self.since, "skip": self.skip})
-
-    @classmethod
-    def load(cls, text: str | None, first: str) -> _Resume:
-        if not text:
-            return cls(first)
-        data = json.loads(text)
-        return cls(str(data["entity"]), data.get("since"), int(data.get("skip", 0)))
 
 
 class QuickBooksConnector:
@@ -196,81 +189,14 @@ class QuickBooksConnector:
 
     # -- pulls -------------------------------------------------------------------------------
 
-    def _map(self, entity: str, raw: Mapping[str, Any]) -> Any:
-        home = self.options.home_currency
-        if entity == "Customer":
-            return mapping.customer(raw, home, self._customer_types.names_for(raw))
-        if entity == "Invoice":
-            return mapping.invoice(raw, home)
-        if entity == "Payment":
-            return mapping.payment(raw, home)
-        return mapping.credit_memo(raw, home)
-
     def _page(self, rows: list[tuple[str, Mapping[str, Any]]], cursor: str | None) -> Page:
-        customers: list[CustomerRecord] = []
-        invoices: list[InvoiceRecord] = []
-        payments: list[PaymentRecord] = []
-        deletions: list[Deletion] = []
-        skipped: list[SkippedRecord] = []
-        for entity, raw in rows:
-            kind = _ENTITY_KIND[entity]
-            try:
-                if mapping.is_deleted(raw):
-                    pk = PaymentKind.CREDIT_NOTE if entity == "CreditMemo" else None
-                    if entity == "Payment":
-                        pk = PaymentKind.PAYMENT
-                    deletions.append(mapping.deletion(kind, raw, pk))
-                    continue
-                record = self._map(entity, raw)
-            except mapping.MappingError as exc:
-                raw_id = raw.get("Id")
-                skipped.append(
-                    SkippedRecord(kind, str(raw_id) if raw_id else None, f"{entity}: {exc}", raw)
-                )
-                continue
-            if isinstance(record, CustomerRecord):
-                customers.append(record)
-            elif isinstance(record, InvoiceRecord):
-                invoices.append(record)
-            else:
-                payments.append(record)
-        return Page(
-            customers=tuple(customers),
-            invoices=tuple(invoices),
-            payments=tuple(payments),
-            deletions=tuple(deletions),
-            skipped=tuple(skipped),
-            cursor=cursor,
-        )
+        return pages.build(rows, cursor, self.options.home_currency, self._customer_types.names_for)
 
     def backfill(self, entity: EntityKind, resume: str | None) -> Iterator[Page]:
-        streams = _STREAMS[entity]
-        state = _Resume.load(resume, streams[0])
+        """Keyset pages that do not depend on how QBO orders rows tying on a timestamp."""
         size = self.options.page_size
-        for qbo_entity in streams[streams.index(state.entity) :]:
-            if qbo_entity != state.entity:
-                state = _Resume(qbo_entity)
-            while True:
-                where = []
-                if qbo_entity == "Customer":
-                    where.append("Active IN (true, false)")
-                if state.since:
-                    where.append(f"MetaData.LastUpdatedTime >= '{state.since}'")
-                statement = f"SELECT * FROM {qbo_entity}"  # noqa: S608 - fixed entity names
-                if where:
-                    statement += " WHERE " + " AND ".join(where)
-                statement += (
-                    f" ORDERBY MetaData.LastUpdatedTime STARTPOSITION {state.skip + 1}"
-                    f" MAXRESULTS {size}"
-                )
-                rows = self._query(statement).get(qbo_entity) or []
-                if not rows:
-                    break
-                state = _next_resume(state, rows)
-                yield self._page([(qbo_entity, r) for r in rows], state.dump())
-                if len(rows) < size:
-                    break
-        # An empty final page tells the caller where the stream ended.
+        for qbo_entity, rows, cursor in keyset.pull(self._query, _STREAMS[entity], resume, size):
+            yield self._page([(qbo_entity, r) for r in rows], cursor)
 
     def cursor_now(self) -> str:
         result = self._call(lambda: self._qb.query("SELECT COUNT(*) FROM Invoice"))
@@ -279,32 +205,12 @@ class QuickBooksConnector:
         return _fmt(stamp - CDC_LOOKBACK)
 
     def changes(self, cursor: str) -> Iterator[Page]:
-        since = mapping.parse_time(cursor, "cursor")
-        while True:
-            if self._now() - since > CDC_MAX_AGE - timedelta(hours=1):
-                raise CursorExpiredError(f"change cursor {cursor} is older than 30 days")
-            result = self._cdc(_fmt(since))
-            by_entity: dict[str, list[dict[str, Any]]] = {}
-            for block in (result.get("CDCResponse") or [{}])[0].get("QueryResponse") or []:
-                for name, rows in block.items():
-                    if isinstance(rows, list):
-                        by_entity.setdefault(name, []).extend(rows)
-            server_time = result.get("time")
-            now = mapping.parse_time(server_time, "time") if server_time else self._now()
-            total = sum(len(v) for v in by_entity.values())
-            order = ("Customer", "Invoice", "Payment", "CreditMemo")
-            rows = [(e, r) for e in order for r in by_entity.get(e, [])]
-            if total < self.cdc_cap:
-                yield self._page(rows, _fmt(now - CDC_LOOKBACK))
-                return
-            horizon = _complete_until(by_entity, self.cdc_cap)
-            if horizon <= since:
-                raise CursorExpiredError("too many changes at one instant; full pull needed")
-            yield self._page(rows, _fmt(horizon))
-            since = horizon
+        yield from changefeed.changes(
+            self._cdc, self._page, cursor, now=self._now, cap=self.cdc_cap
+        )
 
-    def _cdc(self, changed_since: str) -> dict[str, Any]:
-        result = self._call(lambda: self._qb.change_data_capture(CDC_ENTITIES, changed_since))
+    def _cdc(self, entities: str, changed_since: str) -> dict[str, Any]:
+        result = self._call(lambda: self._qb.change_data_capture(entities, changed_since))
         return cast(dict[str, Any], result)
 
     def fetch_invoice(self, provider_id: str) -> InvoiceRecord | None:
@@ -350,8 +256,13 @@ class QuickBooksConnector:
     def _with_fresh_invoice(
         self, invoice_id: str, key: str, build: Callable[[dict[str, Any]], dict[str, Any] | None]
     ) -> ActionResult:
-        """Read, build a sparse update, post; on a stale SyncToken read again and retry once."""
-        for attempt in range(2):
+        """Read, build a sparse update, post; on a stale SyncToken read again and post again.
+
+        Each retry carries a new request id derived from the key and the attempt: QBO replays
+        the stale answer forever under the old id. The ``[syncd:KEY]`` tag in the body makes a
+        write that did land recognisable on the fresh read, so nothing is written twice.
+        """
+        for attempt in range(STALE_RETRIES + 1):
             raw = self._read("Invoice", invoice_id)
             if raw is None:
                 raise PermanentError(f"invoice {invoice_id} no longer exists")
@@ -359,13 +270,21 @@ class QuickBooksConnector:
             if body is None:
                 return ActionResult(detail="already applied", invoice=self._record(raw))
             try:
-                updated = self._post("Invoice", body, key if attempt == 0 else f"{key}:r")
+                updated = self._post("Invoice", body, attempt_key(key, attempt))
             except PermanentError as exc:
-                if attempt == 0 and _code(exc) == STALE_OBJECT:
+                if _code(exc) == STALE_OBJECT and attempt < STALE_RETRIES:
+                    log.info(
+                        "quickbooks.stale_synctoken",
+                        invoice=invoice_id,
+                        attempt=attempt + 1,
+                        retry="fresh read, new request id",
+                    )
                     continue
                 raise
             return ActionResult(remote_id=str(updated.get("Id")), invoice=self._record(updated))
-        raise PermanentError(f"invoice {invoice_id} kept changing under us (stale SyncToken)")
+        raise PermanentError(  # pragma: no cover - the loop returns or raises
+            f"invoice {invoice_id} kept changing under us (stale SyncToken)"
+        )
 
     def _record(self, raw: Mapping[str, Any]) -> InvoiceRecord | None:
         try:
@@ -390,19 +309,47 @@ class QuickBooksConnector:
     def send_reminder(
         self, invoice_id: str, *, to: str | None, idempotency_key: str
     ) -> ActionResult:
+        """Marker first, then the send, reconciled on every attempt (see reminders.py)."""
+        key = idempotency_key
+
+        def mark(raw: dict[str, Any]) -> dict[str, Any] | None:
+            if reminders.marked_previous(raw.get("PrivateNote"), key) is not None:
+                return None
+            note = privatenote.append(raw.get("PrivateNote"), key, reminders.marker_text(raw))
+            return {
+                "Id": raw["Id"],
+                "SyncToken": raw["SyncToken"],
+                "sparse": True,
+                "PrivateNote": note,
+            }
+
+        self._with_fresh_invoice(invoice_id, f"{key}:mark", mark)
         url = f"{self._qb.api_url}/company/{self._qb.company_id}/invoice/{invoice_id}/send"
         params = {"sendTo": to} if to else {}
-        result = self._call(
-            lambda: self._qb.post(
-                url,
-                None,
-                content_type="application/octet-stream",
-                params=dict(params),
-                request_id=request_id(idempotency_key),
+
+        def read() -> dict[str, Any]:
+            raw = self._read("Invoice", invoice_id)
+            if raw is None:
+                raise PermanentError(f"invoice {invoice_id} no longer exists")
+            return raw
+
+        def post_send() -> dict[str, Any]:
+            return cast(
+                dict[str, Any],
+                self._qb.post(
+                    url,
+                    None,
+                    content_type="application/octet-stream",
+                    params=dict(params),
+                    request_id=request_id(key),
+                ),
             )
+
+        sent, raw = self._call(lambda: reminders.send_once(read, post_send, key))
+        detail = None if sent else "already sent (QuickBooks delivered it after syncd's marker)"
+        return ActionResult(
+            remote_id=str(raw.get("Id", invoice_id)), detail=detail, invoice=self._record(raw)
         )
-        raw = result.get("Invoice") or {}
-        return ActionResult(remote_id=str(raw.get("Id", invoice_id)), invoice=self._record(raw))
 
     def _fee_line(self, fee: LateFee, key: str) -> dict[str, Any]:
         if not self.options.late_fee_item_id:
@@ -446,15 +393,38 @@ class QuickBooksConnector:
                 "Line": [*kept, line],
             }
 
-        return self._with_fresh_invoice(invoice_id, idempotency_key, build)
+        try:
+            return self._with_fresh_invoice(invoice_id, idempotency_key, build)
+        except PermanentError as exc:
+            if "closing date" not in str(exc).lower():
+                raise
+            # Books closed for the invoice's period: the fee goes on its own invoice, dated
+            # today, like QuickBooks' own late fees. The tag makes it findable on a retry.
+            log.info("quickbooks.fee_after_closing_date", invoice=invoice_id)
+            # A new request id: the refused update's answer is stored under the key's own.
+            return self._fee_invoice(
+                invoice_id, fee, line, idempotency_key, request_key=f"{idempotency_key}:inv"
+            )
 
     def _fee_invoice(
-        self, invoice_id: str, fee: LateFee, line: dict[str, Any], key: str
+        self,
+        invoice_id: str,
+        fee: LateFee,
+        line: dict[str, Any],
+        key: str,
+        *,
+        request_key: str | None = None,
     ) -> ActionResult:
         original = self._read("Invoice", invoice_id)
         if original is None:
             raise PermanentError(f"invoice {invoice_id} no longer exists")
         number = original.get("DocNumber") or invoice_id
+        existing = reads.find_tagged_invoice(self._query, original, key)
+        if existing is not None:
+            # Written by an earlier attempt whose request id QBO no longer remembers.
+            return ActionResult(
+                remote_id=str(existing.get("Id")), detail=f"fee invoice for {number} exists"
+            )
         body: dict[str, Any] = {
             "CustomerRef": original["CustomerRef"],
             "Line": [line],
@@ -465,48 +435,12 @@ class QuickBooksConnector:
             body["CurrencyRef"] = original["CurrencyRef"]
         if original.get("BillEmail"):
             body["BillEmail"] = original["BillEmail"]
-        created = self._post("Invoice", body, key)
+        created = self._post("Invoice", body, request_key or key)
         return ActionResult(remote_id=str(created.get("Id")), detail=f"fee invoice for {number}")
 
     def close(self) -> None:
         self.session.close()
         self.tokens.close()
-
-
-_ENTITY_KIND = {
-    "Customer": EntityKind.CUSTOMERS,
-    "Invoice": EntityKind.INVOICES,
-    "Payment": EntityKind.PAYMENTS,
-    "CreditMemo": EntityKind.PAYMENTS,
-}
-
-
-def _last_change(rows: list[dict[str, Any]]) -> datetime:
-    return max(mapping.parse_time((r.get("MetaData") or {}).get("LastUpdatedTime")) for r in rows)
-
-
-def _complete_until(by_entity: dict[str, list[dict[str, Any]]], cap: int) -> datetime:
-    """The instant up to which a capped CDC answer is known to be complete.
-
-    Intuit's documentation leaves open whether the cap counts per entity or per response. If
-    one entity's list is full, only that list was cut: it is complete up to its newest row. If
-    no list is full the cut was response-wide, keeping the oldest changes: the answer is
-    complete up to its newest row overall. Rows at exactly that instant are fetched again.
-    """
-    full = [rows for rows in by_entity.values() if len(rows) >= cap]
-    if full:
-        return min(_last_change(rows) for rows in full)
-    return max(_last_change(rows) for rows in by_entity.values() if rows)
-
-
-def _next_resume(state: _Resume, rows: list[dict[str, Any]]) -> _Resume:
-    """Keyset step: continue at the last timestamp seen, skipping the rows already taken at it."""
-    last = (rows[-1].get("MetaData") or {}).get("LastUpdatedTime")
-    at_last = sum(1 for r in rows if (r.get("MetaData") or {}).get("LastUpdatedTime") == last)
-    if last is None:
-        return _Resume(state.entity, state.since, state.skip + len(rows))
-    skip = state.skip + at_last if last == state.since else at_last
-    return _Resume(state.entity, str(last), skip)
 
 
 def _code(exc: Exception) -> int | None:

@@ -7,11 +7,15 @@ trusted; the connector turns that into a skipped record instead of stopping the 
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
+
+from babel.numbers import list_currencies
 
 from connectors.base import (
     Allocation,
@@ -30,6 +34,10 @@ from . import countries
 #: Marks a line syncd added, so a late fee is recognisable after a crash or a replay.
 FEE_TAG = re.compile(r"\[syncd:([^\]\s]+)\]")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+#: Amounts at or beyond this are corrupt data, and would not fit the store's money columns.
+MAX_AMOUNT = Decimal(10) ** 12
+#: The store keeps six decimal places; QBO money has two.
+MAX_DECIMALS = 6
 
 
 class MappingError(ValueError):
@@ -74,7 +82,24 @@ def _money(raw: Mapping[str, Any], field: str, default: Decimal | None = None) -
         raise MappingError(f"{field} is not a number: {value!r}") from None
     if not amount.is_finite():
         raise MappingError(f"{field} is not a finite number: {value!r}")
+    if abs(amount) >= MAX_AMOUNT:
+        raise MappingError(f"{field} {amount} is beyond any real invoice (10^12 or more)")
+    if amount != amount.quantize(Decimal(1).scaleb(-MAX_DECIMALS), rounding=ROUND_DOWN):
+        raise MappingError(f"{field} {amount} has more than {MAX_DECIMALS} decimal places")
     return amount
+
+
+def _not_negative(amount: Decimal, field: str) -> Decimal:
+    if amount < 0:
+        raise MappingError(f"{field} is negative ({amount}); QuickBooks never sends that")
+    return amount
+
+
+def clean_text(value: Any) -> str:
+    """Names and numbers as sent, minus control characters (a NUL byte breaks PostgreSQL).
+    HTML and Unicode stay: escaping is the email renderer's job, not the mapper's."""
+    text = str(value)
+    return "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) != "Cc").strip()
 
 
 def _ref(raw: Mapping[str, Any], field: str) -> str | None:
@@ -91,10 +116,15 @@ def _id(raw: Mapping[str, Any]) -> str:
     return str(value)
 
 
+@functools.cache
+def _iso_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
 def _currency(raw: Mapping[str, Any], home_currency: str) -> str:
     code = _ref(raw, "CurrencyRef") or home_currency
-    if not _CURRENCY.match(code):
-        raise MappingError(f"CurrencyRef is not an ISO currency code: {code!r}")
+    if not _CURRENCY.match(code) or code not in _iso_currencies():
+        raise MappingError(f"CurrencyRef is not an ISO 4217 currency code: {code!r}")
     return code
 
 
@@ -152,14 +182,14 @@ def customer(
     raw: Mapping[str, Any], home_currency: str, types: Mapping[str, str] | None = None
 ) -> CustomerRecord:
     name = raw.get("DisplayName") or raw.get("CompanyName") or raw.get("FullyQualifiedName")
-    if not name or not str(name).strip():
+    if not name or not clean_text(name):
         raise MappingError("customer has no DisplayName")
     email = (raw.get("PrimaryEmailAddr") or {}).get("Address") or None
     addr = sub(raw, "BillAddr")
     phone = (raw.get("PrimaryPhone") or {}).get("FreeFormNumber") or None
     return CustomerRecord(
         provider_id=_id(raw),
-        name=str(name),
+        name=clean_text(name),
         email=str(email).strip() if email else None,
         currency=_currency(raw, home_currency),
         updated_at=parse_time((raw.get("MetaData") or {}).get("LastUpdatedTime")),
@@ -182,20 +212,38 @@ def _is_voided(raw: Mapping[str, Any], total: Decimal, balance: Decimal) -> bool
     return total == 0 and balance == 0 and note.lstrip().lower().startswith("voided")
 
 
+def _line_amount(line: Mapping[str, Any]) -> Decimal:
+    """What a line contributes. Description-only lines carry no Amount; discounts reduce the
+    total; a group (bundle) line may carry no Amount of its own, only its inner lines."""
+    kind = line.get("DetailType")
+    if kind == "DiscountLineDetail":
+        return -_money(line, "Amount", Decimal(0))
+    if kind == "GroupLineDetail" and line.get("Amount") is None:
+        inner = sub(line, "GroupLineDetail").get("Line") or []
+        return sum(
+            (_money(x, "Amount", Decimal(0)) for x in inner if isinstance(x, Mapping)), Decimal(0)
+        )
+    if kind == "SalesItemLineDetail":
+        return _money(line, "Amount")
+    return _money(line, "Amount", Decimal(0))
+
+
 def invoice_lines(raw: Mapping[str, Any]) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
     for line in raw.get("Line") or []:
-        if line.get("DetailType") == "SubTotalLineDetail":
+        if not isinstance(line, Mapping) or line.get("DetailType") == "SubTotalLineDetail":
             continue  # derived by QuickBooks, never sent back
         description = line.get("Description")
         tag = FEE_TAG.search(description or "")
-        detail = line.get("SalesItemLineDetail") or {}
+        item = _ref(sub(line, "SalesItemLineDetail"), "ItemRef") or _ref(
+            sub(line, "GroupLineDetail"), "GroupItemRef"
+        )
         lines.append(
             InvoiceLine(
                 provider_line_id=str(line["Id"]) if line.get("Id") is not None else None,
-                description=description,
-                amount=_money(line, "Amount"),
-                item_ref=_ref(detail, "ItemRef"),
+                description=clean_text(description) if description is not None else None,
+                amount=_line_amount(line),
+                item_ref=item,
                 fee_key=tag.group(1) if tag else None,
             )
         )
@@ -203,11 +251,13 @@ def invoice_lines(raw: Mapping[str, Any]) -> tuple[InvoiceLine, ...]:
 
 
 def invoice(raw: Mapping[str, Any], home_currency: str) -> InvoiceRecord:
-    total = _money(raw, "TotalAmt")
-    balance = _money(raw, "Balance")
+    total = _not_negative(_money(raw, "TotalAmt"), "TotalAmt")
+    balance = _not_negative(_money(raw, "Balance"), "Balance")
+    if balance > total:
+        raise MappingError(f"Balance {balance} exceeds TotalAmt {total}")
     customer_id = _ref(raw, "CustomerRef")
     if customer_id is None:
-        raise MappingError("CustomerRef is missing")
+        raise MappingError("CustomerRef is missing: the invoice belongs to no customer")
     if _is_voided(raw, total, balance):
         status = InvoiceStatus.VOIDED
     elif balance > 0:
@@ -215,12 +265,15 @@ def invoice(raw: Mapping[str, Any], home_currency: str) -> InvoiceRecord:
     else:
         status = InvoiceStatus.PAID
     issue = _date(raw, "TxnDate")
+    due = _date(raw, "DueDate") or issue  # no DueDate: due on receipt, as QBO's default term
+    if due is None and status is InvoiceStatus.OPEN:
+        raise MappingError("neither DueDate nor TxnDate: nobody can say when it falls due")
     return InvoiceRecord(
         provider_id=_id(raw),
-        number=str(raw["DocNumber"]) if raw.get("DocNumber") else None,
+        number=clean_text(raw["DocNumber"]) or None if raw.get("DocNumber") else None,
         customer_provider_id=customer_id,
         issue_date=issue,
-        due_date=_date(raw, "DueDate") or issue,
+        due_date=due,
         currency=_currency(raw, home_currency),
         total=total,
         balance=balance,
@@ -241,7 +294,7 @@ def payment(raw: Mapping[str, Any], home_currency: str) -> PaymentRecord:
             # A payment line can also consume a credit memo; only invoice links reduce balances.
             if linked.get("TxnType") == "Invoice" and linked.get("TxnId"):
                 allocations.append(Allocation(str(linked["TxnId"]), amount))
-    total = _money(raw, "TotalAmt")
+    total = _not_negative(_money(raw, "TotalAmt"), "TotalAmt")
     return PaymentRecord(
         provider_id=_id(raw),
         kind=PaymentKind.PAYMENT,
@@ -249,7 +302,7 @@ def payment(raw: Mapping[str, Any], home_currency: str) -> PaymentRecord:
         date=_date(raw, "TxnDate"),
         currency=_currency(raw, home_currency),
         amount=total,
-        unapplied=_money(raw, "UnappliedAmt", Decimal(0)),
+        unapplied=_not_negative(_money(raw, "UnappliedAmt", Decimal(0)), "UnappliedAmt"),
         updated_at=parse_time((raw.get("MetaData") or {}).get("LastUpdatedTime")),
         allocations=tuple(allocations),
         raw=raw,

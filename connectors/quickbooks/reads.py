@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from connectors.base import Deletion, EntityKind, Page, SkippedRecord
 
@@ -101,3 +101,32 @@ class CustomerTypes:
             if type_id not in self._names:
                 self._misses.add(type_id)
         return self._names
+
+
+def find_tagged_invoice(
+    query: Query, original: Mapping[str, Any], key: str
+) -> Mapping[str, Any] | None:
+    """The customer's invoice tagged ``[syncd:KEY]`` created since ``original`` was, if any.
+
+    PrivateNote is not filterable in QBO, so the customer's newer invoices are read and the tag
+    looked for; the set is small (one customer, since the original invoice).
+    """
+    customer = (original.get("CustomerRef") or {}).get("value")
+    created = (original.get("MetaData") or {}).get("CreateTime")
+    if not customer or not created or not _ID.match(str(customer)):
+        return None
+    tag = f"[syncd:{key}]"
+    position = 1
+    while True:
+        result = query(
+            f"SELECT * FROM Invoice WHERE CustomerRef = '{customer}' "  # noqa: S608 - checked id
+            f"AND MetaData.CreateTime >= '{created}' ORDERBY Id "
+            f"STARTPOSITION {position} MAXRESULTS 1000"
+        )
+        rows = result.get("Invoice") or []
+        for row in rows:
+            if tag in str(row.get("PrivateNote") or ""):
+                return cast(Mapping[str, Any], row)
+        if len(rows) < 1000:
+            return None
+        position += len(rows)

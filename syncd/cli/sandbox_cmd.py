@@ -31,6 +31,10 @@ def org_block(provider: str, name: str, org_config: dict[str, str]) -> str:
         "[orgs.credentials]",
     ]
     lines += [f'{k} = "{org_config[k]}"' for k in credential_keys if k in org_config]
+    # A sandbox names the options its company needs (late-fee item, tax code) as "options.X".
+    options = {k[8:]: v for k, v in org_config.items() if k.startswith("options.")}
+    if options:
+        lines += ["", "[orgs.options]", *(f'{k} = "{v}"' for k, v in options.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -46,6 +50,12 @@ def sandbox(
         False, "--print-config", help="Print a ready [[orgs]] TOML block and exit."
     ),
     name: str = typer.Option("sandbox", "--name", help="Org name used in --print-config."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Make every undocumented provider behaviour unfavourable."
+    ),
+    country: str | None = typer.Option(
+        None, "--country", help="Country of the sandbox company, where supported (US, GB, CA)."
+    ),
 ) -> None:
     """Serve a local, seeded imitation of a provider's API on 127.0.0.1."""
     available = _sandboxes()
@@ -58,7 +68,10 @@ def sandbox(
         start = datetime.fromisoformat(now)
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
     cls = available[provider].load()
-    box = cls(seed=seed, invoices=invoices, port=port, now=start)
+    extra: dict[str, Any] = {"strict": True} if strict else {}
+    if country:
+        extra["country"] = country.upper()
+    box = cls(seed=seed, invoices=invoices, port=port, now=start, **extra)
     if print_config:
         typer.echo(org_block(provider, name, box.org_config()), nl=False)
         return

@@ -30,6 +30,9 @@ def test_discovery_document_points_at_sandbox(sandbox: QuickBooksSandbox) -> Non
         "base_url",
         "token_url",
         "discovery_url",
+        # What a late fee needs in this (US) company; a UK one adds late_fee_tax_code_id.
+        "options.late_fee_item_id",
+        "options.home_currency",
     }
     assert cfg["base_url"] == sandbox.api_url
     assert all(

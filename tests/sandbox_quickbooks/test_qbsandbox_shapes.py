@@ -71,7 +71,7 @@ OPTIONAL = {
     "BillAddr.City",
     "BillAddr.CountrySubDivisionCode",
     "BillAddr.PostalCode",
-    "Line[].DiscountLineDetail",  # discount lines are not emulated
+    "Line[].DiscountLineDetail",  # seeded on a few invoices only
     "Line[].SalesItemLineDetail.MarkupInfo",  # nor markups
 }
 # Paths the sandbox may emit that the samples happen not to contain (all real QBO fields).
@@ -100,6 +100,15 @@ EXTRA = {
     "MetaData.LastModifiedByRef",
     "Line[].SalesItemLineDetail.ItemAccountRef",
     "FreeFormAddress",
+    # Realistic seeds: typed countries, second address lines, customer types, sales tax,
+    # discount, bundle and description-only lines (Intuit's documented fields).
+    "BillAddr.Country",
+    "BillAddr.Line2",
+    "CustomerTypeRef",
+    "TxnTaxDetail.TaxLine",
+    "Line[].DiscountLineDetail",
+    "Line[].GroupLineDetail",
+    "Line[].DescriptionLineDetail",
 }
 
 

@@ -78,6 +78,12 @@ class SandboxControlClient:
     def set_cdc_max_objects(self, cap: int) -> JSON:
         return self._call("POST", "settings", {"cdc_max_objects": cap})
 
+    def settings(self, **changes: Any) -> JSON:
+        """Read (no arguments) or change the sandbox settings, unkind modes included."""
+        if not changes:
+            return self._call("GET", "settings")
+        return self._call("POST", "settings", changes)
+
     def inject_fault(
         self,
         kind: str,

@@ -19,11 +19,11 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from . import faults
+from . import faults, taxlines
 from .catalog import (
     COMPANY_DEFAULT_DUE_DAYS,
     CURRENCIES,
@@ -34,8 +34,10 @@ from .catalog import (
     TERMS,
 )
 from .clock import SandboxClock
+from .lists import active_tax_codes
 from .money import ZERO, MoneyError, decimal_string, money, quantity
 from .query import Query, execute
+from .unkind import Unkindness
 from .wire import entity_time, envelope_time, local_date, parse_date, parse_datetime
 
 JSON = dict[str, Any]
@@ -301,6 +303,11 @@ class Company:
         self.realm_id = realm_id
         #: ISO country of the company: non-US companies require a TaxCodeRef on every line.
         self.country = country
+        self.last_tax_detail: JSON = {"TotalTax": ZERO}
+        #: Books closed up to and including this date (Settings > Advanced > Accounting).
+        self.closing_date: date | None = None
+        #: Undocumented behaviours and which way they go (see unkind.py).
+        self.unkind = Unkindness()
         self.clock = clock
         self.tz = tz
         self.home_currency = home_currency
@@ -363,6 +370,16 @@ class Company:
         if found is None:
             raise faults.not_found(entity, str(entity_id))
         return found
+
+    def _check_closing_date(self, txn_date: str) -> None:
+        """Books closed: API edits of a transaction dated on or before the closing date are
+        refused (the owner can still edit through the control API, as with the password)."""
+        if self.closing_date is not None and parse_date(txn_date) <= self.closing_date:
+            raise faults.business_validation(
+                f"The transaction is dated on or before the closing date "
+                f"({self.closing_date.isoformat()}); the books are closed for that period.",
+                "TxnDate",
+            )
 
     def _check_token(self, entity: str, current: JSON, body: JSON) -> None:
         sent = _sync_token(body.get("SyncToken"))
@@ -456,17 +473,80 @@ class Company:
 
     # ------------------------------------------------------------------ lines
 
+    def _item_line(self, raw: JSON, element: str = "Line") -> JSON:
+        """A SalesItemLineDetail line as QBO stores it (without Id and LineNum)."""
+        detail_in = raw.get("SalesItemLineDetail") or {}
+        if not isinstance(detail_in, dict):
+            raise faults.invalid_value("SalesItemLineDetail must be an object", element)
+        item_id = (
+            _ref_value(detail_in["ItemRef"], "ItemRef")
+            if not _blank(detail_in.get("ItemRef"))
+            else DEFAULT_ITEM_ID
+        )
+        item = ITEMS.get(item_id)
+        if item is None:
+            raise faults.invalid_reference(
+                f"Item assigned to this transaction: {item_id}", "ItemRef"
+            )
+        qty = None if _blank(detail_in.get("Qty")) else quantity(detail_in["Qty"])
+        unit = None if _blank(detail_in.get("UnitPrice")) else quantity(detail_in["UnitPrice"])
+        if _blank(raw.get("Amount")):
+            if qty is None or unit is None:
+                raise faults.required_param(
+                    "Required parameter Line.Amount is missing in the request",
+                    "Line.Amount",
+                )
+            amount = money(qty * unit)
+        else:
+            amount = _amount(raw["Amount"], "Line.Amount")
+        if qty and unit and money(qty * unit) != amount:
+            raise faults.validation(
+                "6070",
+                "Amount is not equal to UnitPrice * Qty",
+                f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
+                "Line.Amount",
+            )
+        line: JSON = {}
+        if not _blank(raw.get("Description")):
+            line["Description"] = str(raw["Description"])
+        line["Amount"] = amount
+        if isinstance(raw.get("LinkedTxn"), list) and raw["LinkedTxn"]:
+            line["LinkedTxn"] = copy.deepcopy(raw["LinkedTxn"])
+        line["DetailType"] = "SalesItemLineDetail"
+        detail: JSON = {"ItemRef": {"value": item.id, "name": item.name}}
+        if unit is not None and unit != 0:
+            detail["UnitPrice"] = unit
+        if qty is not None and qty != 0:
+            detail["Qty"] = qty
+        detail["ItemAccountRef"] = {"value": item.account_id, "name": item.account_name}
+        detail["TaxCodeRef"] = {"value": taxlines.tax_code(self, detail_in)}
+        if not _blank(detail_in.get("ServiceDate")):
+            detail["ServiceDate"] = str(detail_in["ServiceDate"])
+        line["SalesItemLineDetail"] = detail
+        line["CustomExtensions"] = []
+        return line
+
     def _build_lines(
-        self, raw_lines: Any, previous: list[JSON] | None, *, element: str = "Line"
+        self,
+        raw_lines: Any,
+        previous: list[JSON] | None,
+        *,
+        element: str = "Line",
+        customer: JSON | None = None,
     ) -> tuple[list[JSON], Decimal, list[JSON]]:
-        """Turn request lines into stored lines; returns (lines, subtotal, newly added lines)."""
+        """Turn request lines into stored lines; returns (lines, total, newly added lines).
+
+        The total is item lines less discounts plus tax; ``self.last_tax_detail`` holds the
+        ``TxnTaxDetail`` that goes with it.
+        """
         if not isinstance(raw_lines, list):
             raise faults.invalid_value("Line must be a list", element)
         old_by_id = {line["Id"]: line for line in previous or [] if "Id" in line}
-        next_id = max((int(i) for i in old_by_id), default=0) + 1
+        next_id = max((int(i) for i in old_by_id if str(i).isdigit()), default=0) + 1
         lines: list[JSON] = []
         added: list[JSON] = []
         subtotal = ZERO
+        discount = ZERO
         for raw in raw_lines:
             if not isinstance(raw, dict):
                 raise faults.invalid_value("Line entries must be objects", element)
@@ -482,79 +562,37 @@ class Company:
             else:
                 is_new = False
             line: JSON = {"Id": line_id, "LineNum": len(lines) + 1}
-            if not _blank(raw.get("Description")):
-                line["Description"] = str(raw["Description"])
             if detail_type == "SalesItemLineDetail":
-                detail_in = raw.get("SalesItemLineDetail") or {}
-                if not isinstance(detail_in, dict):
-                    raise faults.invalid_value("SalesItemLineDetail must be an object", element)
-                item_id = (
-                    _ref_value(detail_in["ItemRef"], "ItemRef")
-                    if not _blank(detail_in.get("ItemRef"))
-                    else DEFAULT_ITEM_ID
-                )
-                item = ITEMS.get(item_id)
-                if item is None:
-                    raise faults.invalid_reference(
-                        f"Item assigned to this transaction: {item_id}", "ItemRef"
-                    )
-                qty = None if _blank(detail_in.get("Qty")) else quantity(detail_in["Qty"])
-                unit = (
-                    None if _blank(detail_in.get("UnitPrice")) else quantity(detail_in["UnitPrice"])
-                )
-                if _blank(raw.get("Amount")):
-                    if qty is None or unit is None:
-                        raise faults.required_param(
-                            "Required parameter Line.Amount is missing in the request",
-                            "Line.Amount",
-                        )
-                    amount = money(qty * unit)
-                else:
-                    amount = _amount(raw["Amount"], "Line.Amount")
-                if qty and unit and money(qty * unit) != amount:
-                    raise faults.validation(
-                        "6070",
-                        "Amount is not equal to UnitPrice * Qty",
-                        f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
-                        "Line.Amount",
-                    )
-                line["Amount"] = amount
-                if isinstance(raw.get("LinkedTxn"), list) and raw["LinkedTxn"]:
-                    line["LinkedTxn"] = copy.deepcopy(raw["LinkedTxn"])
-                line["DetailType"] = "SalesItemLineDetail"
-                detail: JSON = {"ItemRef": {"value": item.id, "name": item.name}}
-                if unit is not None and unit != 0:
-                    detail["UnitPrice"] = unit
-                if qty is not None and qty != 0:
-                    detail["Qty"] = qty
-                detail["ItemAccountRef"] = {"value": item.account_id, "name": item.account_name}
-                tax_code = detail_in.get("TaxCodeRef")
-                detail["TaxCodeRef"] = {
-                    "value": _ref_value(tax_code, "TaxCodeRef") if not _blank(tax_code) else "NON"
-                }
-                if not _blank(detail_in.get("ServiceDate")):
-                    detail["ServiceDate"] = str(detail_in["ServiceDate"])
-                line["SalesItemLineDetail"] = detail
-                line["CustomExtensions"] = []
-                subtotal += amount
+                line.update(self._item_line(raw, element))
+                subtotal += line["Amount"]
+            elif detail_type == "GroupLineDetail":
+                subtotal += taxlines.group_line(self, raw, line, self._item_line)
+            elif detail_type == "DiscountLineDetail":
+                discount += taxlines.discount_line(raw, line, subtotal - discount)
             elif detail_type in ("DescriptionOnly", "DescriptionLineDetail"):
+                if not _blank(raw.get("Description")):
+                    line["Description"] = str(raw["Description"])
                 line["DetailType"] = "DescriptionOnly"
                 line["DescriptionLineDetail"] = {}
             else:
                 raise faults.invalid_value(
                     f"Line DetailType {detail_type!r} is not supported by the sandbox "
-                    "(SalesItemLineDetail, DescriptionOnly, SubTotalLineDetail)",
+                    "(SalesItemLineDetail, GroupLineDetail, DiscountLineDetail, "
+                    "DescriptionOnly, SubTotalLineDetail)",
                     "Line.DetailType",
                 )
             lines.append(line)
             if is_new:
                 added.append(line)
-        if not any(line.get("DetailType") == "SalesItemLineDetail" for line in lines):
+        if not any(
+            line.get("DetailType") in ("SalesItemLineDetail", "GroupLineDetail") for line in lines
+        ):
             raise faults.business_validation("You must fill out at least one split line.", "Line")
         lines.append(
             {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
         )
-        return lines, subtotal, added
+        self.last_tax_detail, tax = taxlines.tax_detail(self, lines, customer)
+        return lines, subtotal - discount + tax, added
 
     # ------------------------------------------------------------------ customers
 
@@ -681,7 +719,8 @@ class Company:
         with self.lock:
             when = self._stamp(at)
             customer = self._customer(_ref_value(body.get("CustomerRef"), "CustomerRef"))
-            lines, subtotal, _ = self._build_lines(body.get("Line"), None)
+            lines, subtotal, _ = self._build_lines(body.get("Line"), None, customer=customer)
+            tax_detail = self.last_tax_detail
             code = customer["CurrencyRef"]["value"]
             if (
                 not _blank(body.get("CurrencyRef"))
@@ -716,7 +755,7 @@ class Company:
                 "CurrencyRef": self._currency_ref(code),
                 "LinkedTxn": [],
                 "Line": lines,
-                "TxnTaxDetail": {"TotalTax": ZERO},
+                "TxnTaxDetail": tax_detail,
                 "CustomerRef": {"value": customer["Id"], "name": customer["DisplayName"]},
                 "FreeFormAddress": True,
                 "DueDate": due,
@@ -729,7 +768,7 @@ class Company:
             for flag in _INVOICE_BOOLS:
                 payload[flag] = bool(body.get(flag, flag == "FreeFormAddress"))
             if code != self.home_currency:
-                payload["ExchangeRate"] = EXCHANGE_RATES[code]
+                payload["ExchangeRate"] = self.exchange_rate(code)
             if term is not None:
                 payload["SalesTermRef"] = term
             # The API copies the customer's addresses but not its email (recorded sample).
@@ -794,6 +833,8 @@ class Company:
         with self.lock:
             current = self.get("Invoice", _ref_value(body.get("Id"), "Id"))
             self._check_token("Invoice", current, body)
+            if source == "api":
+                self._check_closing_date(current["TxnDate"])
             when = self._stamp(at)
             new = _clone(current)
             invoice_id = current["Id"]
@@ -819,7 +860,12 @@ class Company:
                     raise faults.business_validation(
                         "A voided transaction can't be changed.", "Line"
                     )
-                lines, subtotal, added = self._build_lines(body["Line"], current["Line"])
+                lines, subtotal, added = self._build_lines(
+                    body["Line"],
+                    current["Line"],
+                    customer=self.entities["Customer"].get(customer_id),
+                )
+                new["TxnTaxDetail"] = self.last_tax_detail
                 applied = self._applied_total(invoice_id)
                 if subtotal < applied:
                     raise faults.business_validation(
@@ -923,6 +969,9 @@ class Company:
                 if isinstance(detail, dict):
                     detail.pop("Qty", None)
                     detail.pop("UnitPrice", None)
+                for inner in (line.get("GroupLineDetail") or {}).get("Line") or []:
+                    inner["Amount"] = ZERO
+            new["TxnTaxDetail"] = {"TotalTax": ZERO}
             new["TotalAmt"] = ZERO
             new["Balance"] = ZERO
             new["LinkedTxn"] = [
@@ -1054,7 +1103,7 @@ class Company:
                 "Balance": subtotal,
             }
             if code != self.home_currency:
-                payload["ExchangeRate"] = EXCHANGE_RATES[code]
+                payload["ExchangeRate"] = self.exchange_rate(code)
             if not _blank(body.get("PrivateNote")):
                 payload["PrivateNote"] = str(body["PrivateNote"])
             if "BillAddr" in customer:
@@ -1212,7 +1261,7 @@ class Company:
                 "Line": lines,
             }
             if code != self.home_currency:
-                payload["ExchangeRate"] = EXCHANGE_RATES[code]
+                payload["ExchangeRate"] = self.exchange_rate(code)
             note = body.get("PrivateNote")
             if not _blank(note):
                 payload["PrivateNote"] = str(note)
@@ -1286,7 +1335,8 @@ class Company:
 
     def run_query(self, query: Query) -> JSON:
         with self.lock:
-            result = execute(query, self.entities[query.entity].values(), self.tz)
+            shuffle = self.unkind.shuffle if self.unkind.shuffle_ties else None
+            result = execute(query, self.entities[query.entity].values(), self.tz, shuffle)
             body: JSON = {}
             if query.count:
                 body["totalCount"] = result.total
@@ -1332,7 +1382,7 @@ class Company:
                         )
             found.sort(key=lambda item: (item[0], item[1], item[2]))
             total = len(found)
-            kept = found[:cap]
+            kept = self._cdc_keep(found, cap)
             grouped: dict[str, list[JSON]] = {entity: [] for entity in entities}
             for _, _, _, entity, payload in kept:
                 grouped[entity].append(copy.deepcopy(payload))
@@ -1344,6 +1394,28 @@ class Company:
                 else:
                     responses.append({})
             return {"CDCResponse": [{"QueryResponse": responses}], "time": self.time()}, total
+
+    def exchange_rate(self, code: str) -> Decimal:
+        """Units of home currency per unit of ``code`` (fixed rates, relative to USD)."""
+        return (EXCHANGE_RATES[code] / EXCHANGE_RATES[self.home_currency]).quantize(
+            Decimal("0.000001")
+        )
+
+    def default_tax_code(self) -> str:
+        """The first active tax code: what seeded lines of a non-US company carry."""
+        if self.country == "US":
+            return "NON"
+        codes = active_tax_codes(self.country)
+        return next(iter(codes)) if codes else "NON"
+
+    def _cdc_keep(self, found: list[Any], cap: int) -> list[Any]:
+        """Which changes a capped CDC answer keeps: undocumented, so configurable."""
+        if len(found) <= cap or self.unkind.cdc_keep == "oldest":
+            return found[:cap]
+        if self.unkind.cdc_keep == "newest":
+            return found[-cap:]
+        picked = set(self.unkind.sample(list(range(len(found))), cap))
+        return [item for index, item in enumerate(found) if index in picked]
 
     # ------------------------------------------------------------------ truth
 

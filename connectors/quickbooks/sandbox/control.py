@@ -9,7 +9,7 @@ client under test can never reach these endpoints by accident. See README.md for
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from . import faults
@@ -47,9 +47,11 @@ def _body(req: HttpRequest) -> JSON:
     return data
 
 
-def _line(spec: JSON) -> JSON:
-    """Control-API line spec -> QBO SalesItemLineDetail line."""
+def _line(spec: JSON, default_tax: str = "NON") -> JSON:
+    """Control-API line spec -> QBO SalesItemLineDetail line. The bookkeeper's screen fills in
+    the company's default tax code when the spec names none (``tax_code``)."""
     detail: JSON = {"ItemRef": {"value": str(spec.get("item_id", "1"))}}
+    detail["TaxCodeRef"] = {"value": str(spec.get("tax_code") or default_tax)}
     if "qty" in spec:
         detail["Qty"] = spec["qty"]
     if "unit_price" in spec:
@@ -109,11 +111,30 @@ def _route(app: SandboxApp, req: HttpRequest) -> Response:
     if method == "POST" and parts == ["settings"]:
         body = _body(req)
         if "cdc_max_objects" in body:
-            value = int(body["cdc_max_objects"])
+            value = int(body.pop("cdc_max_objects"))
             if value < 1:
                 raise ControlError("cdc_max_objects must be >= 1")
             app.settings.cdc_max_objects = value
-        return _ok({"cdc_max_objects": app.settings.cdc_max_objects})
+        if "closing_date" in body:
+            closing = body.pop("closing_date")
+            app.company.closing_date = None if closing is None else date.fromisoformat(closing)
+        if body.pop("strict", False):
+            body = {**app.company.unkind.strict().as_json(), **body}
+            body.pop("bulk_import")
+        try:
+            app.company.unkind.update(body)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from exc
+    if parts == ["settings"] and method in ("GET", "POST"):
+        return _ok(
+            {
+                "cdc_max_objects": app.settings.cdc_max_objects,
+                "closing_date": (
+                    app.company.closing_date.isoformat() if app.company.closing_date else None
+                ),
+                **app.company.unkind.as_json(),
+            }
+        )
     if key == "faults":
         if method == "POST":
             app.injector.add(rule_from_json(_body(req)))
@@ -156,7 +177,7 @@ def _invoices(app: SandboxApp, req: HttpRequest, rest: list[str]) -> Response:
     if req.method == "POST" and not rest:
         qbo: JSON = {
             "CustomerRef": {"value": str(body["customer_id"])},
-            "Line": [_line(spec) for spec in body.get("lines", [])],
+            "Line": [_line(spec, company.default_tax_code()) for spec in body.get("lines", [])],
         }
         for src, dst in (
             ("txn_date", "TxnDate"),
@@ -186,7 +207,9 @@ def _invoices(app: SandboxApp, req: HttpRequest, rest: list[str]) -> Response:
                     for line in current["Line"]
                     if line.get("DetailType") != "SubTotalLineDetail"
                 ]
-                update["Line"] = kept + [_line(spec) for spec in body["add_lines"]]
+                update["Line"] = kept + [
+                    _line(spec, company.default_tax_code()) for spec in body["add_lines"]
+                ]
             return _ok({"invoice": company.update_invoice(update, sparse=True, source="control")})
         if req.method == "POST" and rest[1:] == ["void"]:
             return _ok({"invoice": company.void_invoice(token)})
@@ -235,7 +258,11 @@ def _add_credit(app: SandboxApp, body: JSON) -> JSON:
                 "CustomerRef": {"value": str(body["customer_id"])},
                 "Line": [
                     _line(
-                        {"amount": body["amount"], "description": body.get("description", "Credit")}
+                        {
+                            "amount": body["amount"],
+                            "description": body.get("description", "Credit"),
+                        },
+                        company.default_tax_code(),
                     )
                 ],
             }

@@ -57,6 +57,7 @@ TAX_CODES: dict[str, tuple[TaxCode, ...]] = {
         TaxCode("6", "Exempt", Decimal("0"), "Exempt sales"),
         TaxCode("8", "5.0% R", Decimal("5"), "Reduced rate sales"),
         TaxCode("9", "17.5% S", Decimal("17.5"), "Old standard rate", active=False),
+        TaxCode("12", "No VAT", Decimal("0"), "Outside the scope of VAT"),
     ),
     "CA": (
         TaxCode("3", "HST ON", Decimal("13"), "Ontario HST"),

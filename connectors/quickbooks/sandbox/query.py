@@ -520,8 +520,17 @@ class Result:
     total: int
 
 
-def execute(query: Query, rows: Iterable[JSON], tz: tzinfo) -> Result:
-    """Filter, order and page ``rows`` (already excluding deleted entities)."""
+def execute(
+    query: Query,
+    rows: Iterable[JSON],
+    tz: tzinfo,
+    shuffle: Callable[[list[JSON]], None] | None = None,
+) -> Result:
+    """Filter, order and page ``rows`` (already excluding deleted entities).
+
+    With ``shuffle`` (the unkind mode) rows are shuffled before a stable sort on the requested
+    keys only, so rows tying on every key come back in a different order on every call.
+    """
     conditions = list(query.conditions)
     selected = [row for row in rows if all(matches(row, c, tz) for c in conditions)]
     if query.entity in NAME_LISTS and not query.explicit_active:
@@ -533,7 +542,11 @@ def execute(query: Query, rows: Iterable[JSON], tz: tzinfo) -> Result:
     order = query.order or tuple(
         (FIELDS[query.entity][name.lower()], desc) for name, desc in DEFAULT_ORDER[query.entity]
     )
-    if query.order:
+    if shuffle is not None:
+        if not query.order:
+            order = order[:1]  # the default order's Id tie-break is the sandbox's, not QBO's
+        shuffle(selected)
+    elif query.order:
         # Deterministic tie-break on Id, as a database primary key would give.
         order = (*order, (FIELDS[query.entity]["id"], False))
     selected.sort(key=_sort_key(order, tz))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 from .wire import Response
 
@@ -23,6 +24,8 @@ class Stored:
     body_digest: str
     method: str
     path: str
+    #: When the answer was stored (sandbox clock), for the unkind replay expiry.
+    at: datetime | None = None
 
 
 class ReplayStore:
@@ -34,9 +37,23 @@ class ReplayStore:
     def digest(body: bytes) -> str:
         return hashlib.sha256(body).hexdigest()
 
-    def get(self, realm_id: str, request_id: str) -> Stored | None:
+    def get(
+        self,
+        realm_id: str,
+        request_id: str,
+        *,
+        now: datetime | None = None,
+        ttl_seconds: float | None = None,
+    ) -> Stored | None:
+        """The stored answer, unless it is older than ``ttl_seconds`` (then it is forgotten)."""
         with self._lock:
-            return self._stored.get((realm_id, request_id))
+            stored = self._stored.get((realm_id, request_id))
+            if stored is None or ttl_seconds is None or now is None or stored.at is None:
+                return stored
+            if (now - stored.at).total_seconds() > ttl_seconds:
+                del self._stored[(realm_id, request_id)]
+                return None
+            return stored
 
     def put(self, realm_id: str, request_id: str, stored: Stored) -> None:
         with self._lock:

@@ -9,9 +9,11 @@ import ipaddress
 import threading
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .auth import OAuthProvider
+from .bulk import add_bulk_imports
 from .client import SandboxControlClient
 from .clock import SandboxClock
 from .company import Company
@@ -20,11 +22,23 @@ from .lists import install_lists
 from .ratelimit import SlidingWindowLimiter
 from .seed import seed_company
 from .server import DISCOVERY_PATH, TOKEN_PATH, SandboxApp, SandboxHTTPServer
+from .unkind import Unkindness
 
 COMPANY_TIMEZONE = "America/Los_Angeles"
 HOME_CURRENCY = "USD"
+#: Company country -> (timezone, home currency). Non-US companies require tax codes on lines.
+COUNTRIES = {
+    "US": (COMPANY_TIMEZONE, HOME_CURRENCY),
+    "GB": ("Europe/London", "GBP"),
+    "CA": ("America/Toronto", "CAD"),
+}
+#: The tax code a late fee carries in a non-US company (outside the scope of VAT / exempt).
+LATE_FEE_TAX_CODES = {"GB": "12", "CA": "7"}
 #: The company was set up before its eighteen months of seeded history.
 SETUP_DAYS_AGO = 720
+#: Invoices in the bulk-import seed mode's migration (payments for about half of them).
+BULK_IMPORT_SIZE = 300
+LATE_FEE_ITEM_ID = "10"
 
 
 def _loopback_host(host: str) -> tuple[str, bool]:
@@ -57,6 +71,9 @@ class QuickBooksSandbox:
         rate_limit_per_minute: int = 500,
         access_token_ttl: int = 3600,
         realm_id: str | None = None,
+        strict: bool = False,
+        unkind: dict[str, Any] | None = None,
+        country: str = "US",
     ) -> None:
         bind_host, ipv6 = _loopback_host(host)
         if now is None:
@@ -66,15 +83,24 @@ class QuickBooksSandbox:
         if rate_limit_per_minute < 1:
             raise ValueError("rate_limit_per_minute must be >= 1")
         self.realm_id = realm_id or f"9341{seed % 10**12:012d}"
+        if country not in COUNTRIES:
+            raise ValueError(f"country must be one of {', '.join(COUNTRIES)}, got {country!r}")
+        timezone, home_currency = COUNTRIES[country]
         self.clock = SandboxClock(now)
         self.company = Company(
             realm_id=self.realm_id,
             clock=self.clock,
-            tz=ZoneInfo(COMPANY_TIMEZONE),
-            home_currency=HOME_CURRENCY,
+            tz=ZoneInfo(timezone),
+            home_currency=home_currency,
+            country=country,
         )
         install_lists(self.company, now - timedelta(days=SETUP_DAYS_AGO))
+        # Unkind modes: every unfavourable choice with strict, then any explicit settings.
+        self.company.unkind = Unkindness.strict() if strict else Unkindness()
+        self.company.unkind.update(dict(unkind or {}), seeding=True)
         seed_company(self.company, seed=seed, invoices=invoices, now=now)
+        if self.company.unkind.bulk_import:
+            add_bulk_imports(self.company, seed=seed, now=now, size=BULK_IMPORT_SIZE)
         self.oauth = OAuthProvider(
             clock=self.clock,
             realm_id=self.realm_id,
@@ -107,8 +133,17 @@ class QuickBooksSandbox:
         return int(self._server.server_address[1])
 
     def org_config(self) -> dict[str, str]:
-        """Working settings for one syncd ``[[orgs]]`` entry (refresh token is the latest)."""
-        return app_config(self.app)
+        """Working settings for one syncd ``[[orgs]]`` entry (refresh token is the latest).
+
+        Keys starting ``options.`` belong in ``[orgs.options]``: every option a late fee needs
+        in this company (the late-fee item, and the tax code where lines need one).
+        """
+        config = app_config(self.app)
+        config["options.late_fee_item_id"] = LATE_FEE_ITEM_ID
+        config["options.home_currency"] = self.company.home_currency
+        if self.company.country in LATE_FEE_TAX_CODES:
+            config["options.late_fee_tax_code_id"] = LATE_FEE_TAX_CODES[self.company.country]
+        return config
 
     def start(self) -> None:
         if self._thread is not None:

@@ -20,9 +20,9 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from . import realism
 from .catalog import ITEMS
 from .company import CREDIT_LINK_NOTE, Company
-from .lists import CUSTOMER_TYPES
 from .money import ZERO, money
 
 JSON = dict[str, Any]
@@ -150,21 +150,6 @@ _CITIES = (
     ("Austin", "TX", "78701"),
     ("Denver", "CO", "80202"),
 )
-_FOREIGN_ADDRESSES: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
-    "CAD": (
-        ("Toronto", "ON", "M5V 2T6", ("Canada", "CA")),
-        ("Vancouver", "BC", "V6B 1A1", ("Canada",)),
-    ),
-    "GBP": (
-        ("London", "", "EC1A 1BB", ("United Kingdom", "UK", "GB")),
-        ("Leeds", "", "LS1 4AP", ("England", "United Kingdom")),
-    ),
-    "EUR": (
-        ("Berlin", "", "10115", ("Germany", "Deutschland", "DE")),
-        ("Dublin", "", "D02 X285", ("Ireland",)),
-        ("Lyon", "", "69002", ("France",)),
-    ),
-}
 _EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 _CURRENCY_WEIGHTS = (("USD", 82), ("CAD", 7), ("EUR", 6), ("GBP", 5))
 _TERM_WEIGHTS = (("1", 10), ("2", 20), ("3", 55), ("4", 15))
@@ -257,6 +242,10 @@ class _Planner:
                 suffix += 1
             used.add(name.lower())
             currency = _weighted(rng, _CURRENCY_WEIGHTS)
+            # Most customers pay in the company's home currency, wherever it is.
+            home = self.company.home_currency
+            if home != "USD" and currency in ("USD", home):
+                currency = home if currency == "USD" else "USD"
             city, state, postcode = rng.choice(_CITIES)
             address = {
                 "Line1": f"{rng.randrange(10, 9999)} {rng.choice(_STREETS)} St.",
@@ -290,39 +279,12 @@ class _Planner:
             v4id = "00209" + "".join(rng.choice("0123456789abcdef") for _ in range(33))
             bodies.append((created, body, v4id))
             self.customer_weight.append(rng.paretovariate(1.6))
-        self.profile_customers([body for _, body, _ in bodies])
+        realism.profile_customers(self.company, self.aux, [body for _, body, _ in bodies])
         bodies.sort(key=lambda item: item[0])
         for created, body, v4id in bodies:
             customer = self.company.create_customer(body, at=created, v4id=v4id)
             self.customer_terms[customer["Id"]] = body["SalesTermRef"]["value"]
             self.customer_email[customer["Id"]] = "PrimaryEmailAddr" in body
-
-    def profile_customers(self, bodies: list[JSON]) -> None:
-        """Customer types and address countries, from a separate random stream so that the
-        rest of the history stays what it was for a given seed."""
-        rng = self.aux
-        for body in bodies:
-            business = "CompanyName" in body
-            if rng.random() < 0.85:
-                type_id = rng.choice(("1", "1", "1", "3", "4", "5")) if business else "2"
-                # QBO's Customer carries the type's id only; its name lives in CustomerType.
-                body["CustomerTypeRef"] = {"value": dict(CUSTOMER_TYPES)[type_id] and type_id}
-            currency = body["CurrencyRef"]["value"]
-            address = body["BillAddr"]
-            if currency in _FOREIGN_ADDRESSES:
-                city, region, postcode, countries = rng.choice(_FOREIGN_ADDRESSES[currency])
-                address.update({"City": city, "PostalCode": postcode})
-                address.pop("CountrySubDivisionCode", None)
-                if region:
-                    address["CountrySubDivisionCode"] = region
-                address["Country"] = rng.choice(countries)
-            else:
-                # Bookkeepers type the country freely, or leave it blank for domestic customers.
-                address["Country"] = rng.choice(("USA", "US", "United States", "", ""))
-                if not address["Country"]:
-                    del address["Country"]
-            if rng.random() < 0.2:
-                address["Line2"] = f"Suite {rng.randrange(100, 900)}"
 
     # -- invoices ----------------------------------------------------------------------
 
@@ -373,6 +335,7 @@ class _Planner:
                 datetime.fromisoformat(customer["MetaData"]["CreateTime"]) + timedelta(hours=1),
             )
             lines, total = self._lines()
+            realism.decorate(self.company, self.aux, lines, customer)
             term = self.customer_terms[customer_id]
             body: JSON = {
                 "CustomerRef": {"value": customer_id},
@@ -451,7 +414,10 @@ class _Planner:
                             "Description": "Goodwill credit",
                             "Amount": plan.credit,
                             "DetailType": "SalesItemLineDetail",
-                            "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+                            "SalesItemLineDetail": {
+                                "ItemRef": {"value": "1"},
+                                "TaxCodeRef": {"value": self.company.default_tax_code()},
+                            },
                         }
                     ],
                 },
@@ -521,27 +487,39 @@ class _Planner:
             if group:
                 self._schedule_payment(customer_id, group)
 
+    def _payable(self, plan: _InvoicePlan, planned: Decimal) -> Decimal:
+        invoice = self.company.entities["Invoice"].get(plan.invoice_id)
+        if invoice is None or plan.invoice_id in self.company.voided:
+            return ZERO
+        balance: Decimal = invoice["Balance"]
+        return balance if plan.fate == "paid" else min(planned, balance)
+
     def _schedule_payment(
         self, customer_id: str, group: list[tuple[datetime, _InvoicePlan, Decimal]]
     ) -> None:
         rng = self.rng
         when = max(entry[0] for entry in group)
-        total = sum((entry[2] for entry in group), ZERO)
         overpay = money(Decimal(rng.randrange(1, 50))) if rng.random() < 0.02 else ZERO
         method = rng.choice(("Check", "ACH", "Card"))
         reference = str(rng.randrange(1000, 99999)) if method == "Check" else None
 
         def action() -> None:
+            # Taxes and discounts are only known once QBO computed the invoice: a customer
+            # who pays in full pays what the invoice says.
+            paid = [(plan, self._payable(plan, amount)) for _, plan, amount in group]
+            paid = [(plan, amount) for plan, amount in paid if amount > 0]
+            if not paid:
+                return
             body: JSON = {
                 "CustomerRef": {"value": customer_id},
-                "TotalAmt": total + overpay,
+                "TotalAmt": sum((a for _, a in paid), ZERO) + overpay,
                 "TxnDate": self._when.astimezone(self.company.tz).date().isoformat(),
                 "Line": [
                     {
                         "Amount": amount,
                         "LinkedTxn": [{"TxnId": plan.invoice_id, "TxnType": "Invoice"}],
                     }
-                    for _, plan, amount in group
+                    for plan, amount in paid
                 ],
             }
             if reference:

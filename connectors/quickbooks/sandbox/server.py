@@ -184,13 +184,18 @@ class SandboxApp:
             ).response(company.now(), company.tz)
         request_id = req.query.get("requestid")
         replayable = request_id is not None and req.method == "POST" and rest.lower() != "query"
+        unkind = company.unkind
+        if rest.lower().rstrip("/").endswith("/send") and not unkind.replay_covers_send:
+            replayable = False  # unkind: Intuit never says /send honours requestid
         if request_id is not None and len(request_id) > MAX_REQUEST_ID_LENGTH:
             return faults.invalid_value(
                 f"requestid is longer than {MAX_REQUEST_ID_LENGTH} characters", "requestid"
             ).response(company.now(), company.tz)
         digest = ReplayStore.digest(req.body)
         if replayable and request_id is not None:
-            stored = self.replay.get(realm, request_id)
+            stored = self.replay.get(
+                realm, request_id, now=company.now(), ttl_seconds=unkind.replay_ttl_seconds
+            )
             if stored is not None:
                 entry["replayed"] = True
                 entry["replay_body_differs"] = (
@@ -215,7 +220,11 @@ class SandboxApp:
             (*response.headers, ("intuit_tid", uuid.uuid4().hex)),
         )
         if replayable and request_id is not None:
-            self.replay.put(realm, request_id, Stored(response, digest, req.method, req.path))
+            self.replay.put(
+                realm,
+                request_id,
+                Stored(response, digest, req.method, req.path, company.now()),
+            )
         malformed = self.injector.take(req.method, req.path, ("malformed_json",))
         if malformed is not None and response.status == 200:
             entry["fault"] = malformed.kind

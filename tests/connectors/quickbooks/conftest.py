@@ -91,6 +91,7 @@ def make_bench(
     seed: int = 11,
     *,
     smtp_port: int | None = None,
+    sandbox_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> Iterator[Bench]:
     email = (
@@ -99,7 +100,9 @@ def make_bench(
         if smtp_port
         else ""
     )
-    with QuickBooksSandbox(seed=seed, invoices=invoices, now=SANDBOX_NOW) as sandbox:
+    with QuickBooksSandbox(
+        seed=seed, invoices=invoices, now=SANDBOX_NOW, **(sandbox_options or {})
+    ) as sandbox:
         path = write_config(
             tmp_path / "syncd.toml", store_url, sandbox.org_config(), email=email, **options
         )
@@ -114,6 +117,12 @@ def make_bench(
 @pytest.fixture
 def bench(tmp_path: Path, store_url: str) -> Iterator[Bench]:
     yield from make_bench(tmp_path, store_url, page_size=40)
+
+
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[Bench]:
+    """Connector-level tests: the store only holds tokens, so SQLite is enough."""
+    yield from make_bench(tmp_path, f"sqlite:///{tmp_path / 's.db'}", invoices=160, seed=5)
 
 
 def later(clock: FixedClock, **delta: float) -> datetime:

@@ -16,11 +16,6 @@ from connectors.quickbooks.countries import to_alpha2
 from .conftest import Bench, make_bench
 
 
-@pytest.fixture
-def lite(tmp_path: Path) -> Iterator[Bench]:
-    yield from make_bench(tmp_path, f"sqlite:///{tmp_path / 's.db'}", invoices=160, seed=5)
-
-
 def _bench_with(tmp_path: Path, **options: Any) -> Iterator[Bench]:
     return make_bench(tmp_path, f"sqlite:///{tmp_path / 's.db'}", invoices=8, seed=2, **options)
 

@@ -1,0 +1,118 @@
+"""What makes a seeded company look like a real one: customer types and typed countries,
+domestic addresses outside the US, tax codes on every line, description-only headers, bundles
+and discounts. Everything here draws from the seed's auxiliary random stream, so the history
+itself (invoices, payments, their dates) is the same for a given seed with or without it.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from .company import Company
+from .lists import CUSTOMER_TYPES
+
+JSON = dict[str, Any]
+
+_FOREIGN_ADDRESSES: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
+    "CAD": (
+        ("Toronto", "ON", "M5V 2T6", ("Canada", "CA")),
+        ("Vancouver", "BC", "V6B 1A1", ("Canada",)),
+    ),
+    "GBP": (
+        ("London", "", "EC1A 1BB", ("United Kingdom", "UK", "GB")),
+        ("Leeds", "", "LS1 4AP", ("England", "United Kingdom")),
+    ),
+    "EUR": (
+        ("Berlin", "", "10115", ("Germany", "Deutschland", "DE")),
+        ("Dublin", "", "D02 X285", ("Ireland",)),
+        ("Lyon", "", "69002", ("France",)),
+    ),
+}
+#: Tangible goods are taxable under US sales tax; services here are not.
+TAXABLE_GOODS = ("7", "9")
+#: What exports carry in non-US companies.
+ZERO_RATED = {"GB": "4", "CA": "7"}
+_HEADERS = (
+    "Phase 2 - as agreed in the statement of work",
+    "Work for the spring campaign:",
+    "Per our quote Q-2291",
+    "Monthly retainer",
+)
+_DOMESTIC: dict[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]] = {
+    "GB": (
+        ("Manchester", "", "M2 5DB", ("UK", "United Kingdom")),
+        ("Bristol", "", "BS1 4DJ", ("England",)),
+        ("Glasgow", "", "G1 1XQ", ("Scotland", "UK")),
+    ),
+    "CA": (
+        ("Toronto", "ON", "M5V 2T6", ("Canada",)),
+        ("Ottawa", "ON", "K1P 1J1", ("CA", "Canada")),
+    ),
+}
+
+
+def profile_customers(company: Company, rng: random.Random, bodies: list[JSON]) -> None:
+    """Customer types and address countries, from a separate random stream so that the
+    rest of the history stays what it was for a given seed."""
+    for body in bodies:
+        business = "CompanyName" in body
+        if rng.random() < 0.85:
+            type_id = rng.choice(("1", "1", "1", "3", "4", "5")) if business else "2"
+            # QBO's Customer carries the type's id only; its name lives in CustomerType.
+            body["CustomerTypeRef"] = {"value": dict(CUSTOMER_TYPES)[type_id] and type_id}
+        currency = body["CurrencyRef"]["value"]
+        address = body["BillAddr"]
+        if currency == company.home_currency and company.country != "US":
+            city, region, postcode, countries = rng.choice(_DOMESTIC[company.country])
+            address.update({"City": city, "PostalCode": postcode})
+            address.pop("CountrySubDivisionCode", None)
+            if region:
+                address["CountrySubDivisionCode"] = region
+            if rng.random() < 0.5:
+                address["Country"] = rng.choice(countries)
+        elif currency in _FOREIGN_ADDRESSES:
+            city, region, postcode, countries = rng.choice(_FOREIGN_ADDRESSES[currency])
+            address.update({"City": city, "PostalCode": postcode})
+            address.pop("CountrySubDivisionCode", None)
+            if region:
+                address["CountrySubDivisionCode"] = region
+            address["Country"] = rng.choice(countries)
+        else:
+            # Bookkeepers type the country freely, or leave it blank for domestic customers.
+            address["Country"] = rng.choice(("USA", "US", "United States", "", ""))
+            if not address["Country"]:
+                del address["Country"]
+        if rng.random() < 0.2:
+            address["Line2"] = f"Suite {rng.randrange(100, 900)}"
+
+
+def decorate(company: Company, rng: random.Random, lines: list[JSON], customer: JSON) -> None:
+    """Tax codes on every line and the line types real invoices carry (description-only
+    headers, bundles, discounts), drawn from the separate random stream."""
+    foreign = customer["CurrencyRef"]["value"] != company.home_currency
+    for line in lines:
+        detail = line["SalesItemLineDetail"]
+        if company.country == "US":
+            taxable = detail["ItemRef"]["value"] in TAXABLE_GOODS
+            detail["TaxCodeRef"] = {"value": "TAX" if taxable else "NON"}
+        else:
+            zero = ZERO_RATED[company.country]
+            detail["TaxCodeRef"] = {"value": zero if foreign else company.default_tax_code()}
+    if rng.random() < 0.10:
+        lines.insert(0, {"DetailType": "DescriptionOnly", "Description": rng.choice(_HEADERS)})
+    if rng.random() < 0.05:
+        lines.append(
+            {
+                "DetailType": "GroupLineDetail",
+                "GroupLineDetail": {"GroupItemRef": {"value": "12"}, "Quantity": 1},
+            }
+        )
+    if rng.random() < 0.07:
+        percent = rng.choice((5, 10))
+        lines.append(
+            {
+                "DetailType": "DiscountLineDetail",
+                "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": percent},
+            }
+        )
