@@ -91,6 +91,7 @@ def claim(
         )
     floor = None if (go_live is None or policy.backdate_interest) else go_live
     after = state.interest_through or invoice.due_date
+    floored = floor is not None and floor - timedelta(days=1) > after
     if floor is not None:
         after = max(after, floor - timedelta(days=1))
     try:
@@ -101,8 +102,8 @@ def claim(
     else:
         if calc.amount > 0:
             out.interest, out.interest_why = calc.amount, calc.explanation
-            if floor is not None and after >= invoice.due_date + timedelta(days=1):
-                out.interest_why += f" (no interest before go-live, {floor.isoformat()})"
+            if floored and floor is not None:
+                out.interest_why += f" (none before go-live, {floor.isoformat()})"
     if state.compensation is None:
         _compensation(out, config, invoice, floor)
     return out

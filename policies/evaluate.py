@@ -33,7 +33,7 @@ from policies.onboarding import ONBOARDING_STEP, Onboarding, describe_onboarding
 from policies.pauses import active_hold, date_of_dunning_day, dunning_day
 from policies.rules import select_policy
 from policies.schedule import StepDecision, decide_step, describe_day
-from policies.schema import PolicyConfig, PolicySettings
+from policies.schema import EscalationLevel, PolicyConfig, PolicySettings
 from policies.snapshot import (
     CustomerSnapshot,
     DunningInput,
@@ -88,8 +88,12 @@ class Ctx:
         key: IdempotencyKey,
         *,
         review: str | None = None,
-        **fields: object,
+        text: str | None = None,
+        amount: Money | None = None,
+        level: EscalationLevel | None = None,
     ) -> PlannedAction:
+        """A planned action for this invoice, carrying the invoice's review reason (plus
+        ``review``, e.g. an unconfirmed business customer) and its step's override."""
         step = self.policy.step(step_id) if step_id is not None else None
         why = "; ".join(r for r in (self.review, review) if r) or None
         return PlannedAction(
@@ -105,7 +109,9 @@ class Ctx:
             reason=reason,
             review=why,
             review_mode=step.review if step is not None else None,
-            **fields,  # type: ignore[arg-type]
+            text=text,
+            amount=amount,
+            level=level,
         )
 
 
@@ -218,7 +224,8 @@ def _enter(ctx: Ctx, real_day: int) -> tuple[DunningState, PendingEmail]:
         st,
         steps=(*st.steps, record),
         onboarded_on=ctx.today,
-        clock_shift=real_day - ob.position,
+        # never negative: a step may come later than its gap after the entry, never earlier
+        clock_shift=max(real_day - ob.position, 0),
     )
     days = (ctx.today - inv.due_date).days
     why = (

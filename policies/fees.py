@@ -8,10 +8,13 @@ drift). A one-off rule (``fixed``/``percent``) has only period 0.
 
 Each ``(invoice, rule, period)`` is settled at most once, ever: charged, or waived with
 the reason (balance below the minimum, currency not configured, cap reached) so that it
-is not reconsidered every cycle. If the daemon was down, each accrued period is charged
-once, and nothing that had not accrued. Amounts are taken on the balance when charged,
-rounded half up to the currency's minor unit, then clamped by the rule's min/max and
-finally by the invoice's fee cap (the cap, rounded down, is never exceeded).
+is not reconsidered every cycle. If the daemon was down, one cycle charges the current
+period and at most ``max_catch_up_periods`` missed ones; older missed periods are waived.
+A period is never charged if it started before go-live (unless ``backdate_fees``) or on
+a day the balance was zero (paid, then reopened by a refund). Amounts are taken on the
+balance when charged, rounded half up to the currency's minor unit, then clamped by the
+rule's min/max and finally by the invoice's fee cap (the cap, rounded down, is never
+exceeded).
 """
 
 from __future__ import annotations

@@ -68,11 +68,8 @@ def _review_mode(group: list[PendingEmail]) -> str | None:
 
 
 def _review(group: list[PendingEmail]) -> str | None:
-    reasons: list[str] = []
-    for p in group:
-        if p.review is not None and p.review not in reasons:
-            reasons.append(f"{p.item.number}: {p.review}")
-    return "; ".join(reasons) or None
+    reasons = [f"{p.item.number}: {p.review}" for p in group if p.review is not None]
+    return "; ".join(dict.fromkeys(reasons)) or None
 
 
 def _email(

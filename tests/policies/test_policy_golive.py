@@ -307,7 +307,8 @@ def test_refund_reopen_charges_no_period_that_began_on_a_zero_balance() -> None:
         as_of=at(date(2024, 5, 14)),
         invoices=[DunningInput(invoice, CustomerSnapshot("c1"), reopened.states["r"])],
     )
-    assert [(a.key.period, a.amount) for a in may.actions] == [("3", a.amount) for a in may.actions]
+    # 14 May: the balance is open again: period 3, 1.5% of 1,000 = 15.00
+    assert [(a.kind, a.key.period) for a in may.actions] == [(ActionKind.LATE_FEE, "3")]
     assert [a.amount.amount for a in may.actions if a.amount] == [Decimal("15.00")]
 
 
@@ -460,3 +461,14 @@ def test_a_second_step_the_same_day_waits_for_tomorrow() -> None:
         invoices=[DunningInput(invoice, CustomerSnapshot("c1"), again.states["a"])],
     )
     assert [d.fired_step for d in tomorrow.decisions] == ["s"]
+
+
+def test_entry_before_the_first_overdue_step_never_brings_later_steps_forward() -> None:
+    # gentle: heads-up -3, reminder 3, second reminder 14. Due 30 Nov, 1 day overdue at
+    # go-live: the entry stands for the day-3 reminder (no heads-up for an overdue
+    # invoice) and the clock is not shifted forwards: the second reminder stays on day 14
+    w = World([inv("a", date(2026, 11, 30))], org=replace(ORG, default_policy="gentle"))
+    (entry,) = w.run(GO_LIVE).actions
+    assert entry.template == "account-summary"
+    assert w.states["a"].clock_shift == 0
+    assert w.states["a"].next_action_on == date(2026, 12, 14)

@@ -38,7 +38,9 @@ from policies import (
     resolve_policies,
 )
 from policies.fees import fee_cap, period_start_day
-from policies.pauses import active_hold
+from policies.interest import statutory_interest
+from policies.onboarding import ONBOARDING_STEP
+from policies.pauses import active_hold, date_of_dunning_day
 
 TZ = ZoneInfo("Europe/Berlin")
 BASE = date(2024, 1, 15)
@@ -257,6 +259,8 @@ class History:
     fired: Counter[tuple[str, str]] = field(default_factory=Counter)
     fees: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     stopped: set[str] = field(default_factory=set)
+    emails_on: Counter[tuple[str, date]] = field(default_factory=Counter)
+    """Emails (syncd's and the provider's) per (invoice, local send date)."""
 
 
 def per_invoice_keys(result: PlanResult) -> list[str]:
@@ -267,6 +271,41 @@ def per_invoice_keys(result: PlanResult) -> list[str]:
         else:
             out.append(str(a.key))
     return out
+
+
+def check_go_live(
+    result: PlanResult,
+    items: list[DunningInput],
+    policy: PolicyConfig,
+    today: date,
+    go_live: date,
+) -> None:
+    """With go-live set, nothing charged is dated before it."""
+    by_id = {i.invoice.invoice_id: i for i in items}
+    for a in result.actions:
+        if a.invoice_id is None or a.amount is None:
+            continue
+        item = by_id[a.invoice_id]
+        inv, state = item.invoice, item.state
+        holds = (*state.holds, *item.customer.holds)
+        if a.kind is ActionKind.LATE_FEE:
+            rule_name = a.key.step.removeprefix("fee/")
+            rule = policy.fees[rule_name]
+            start_step = next(
+                s for s in policy.steps for x in s.actions if getattr(x, "fee", None) == rule_name
+            )
+            anchor = start_step.days + rule.grace_days
+            k = int(a.key.period)
+            start = period_start_day(rule, anchor, inv.due_date + timedelta(days=anchor), k)
+            shift = result.states.get(a.invoice_id, state).clock_shift
+            assert date_of_dunning_day(inv.due_date, holds, start + shift, today) >= go_live
+        elif a.kind is ActionKind.COMPENSATION:
+            assert inv.due_date + timedelta(days=1) >= go_live
+        elif a.kind is ActionKind.INTEREST:
+            assert policy.interest is not None
+            after = max(state.interest_through or inv.due_date, go_live - timedelta(days=1))
+            expected = statutory_interest(policy.interest, SETTINGS.rates, inv, after, today)
+            assert a.amount.amount == expected.amount
 
 
 def check_cycle(
@@ -304,7 +343,11 @@ def check_cycle(
         decision = decisions[iid]
         day = decision.dunning_day
         assert day is not None
-        if decision.fired_step is not None:
+        if decision.fired_step == ONBOARDING_STEP:
+            # the entry: once, for an invoice never dunned before, and nothing else fires
+            assert state.onboarded_on is None and not state.steps
+            assert step_ids == {ONBOARDING_STEP}
+        elif decision.fired_step is not None:
             fired = policy.step(decision.fired_step)
             assert fired is not None and fired.days <= day
             # dunning never goes back: nothing at or before the stage fires, whatever the
@@ -360,6 +403,12 @@ def commit(result: PlanResult, states: dict[str, DunningState], history: History
     for a in result.actions:
         if a.kind is ActionKind.LATE_FEE and a.invoice_id and a.amount:
             history.fees[a.invoice_id] += a.amount.amount
+        on = a.scheduled_for.astimezone(TZ).date()
+        if a.kind is ActionKind.EMAIL:
+            for i in (*a.items, *a.coming_up):
+                history.emails_on[(i.invoice_id, on)] += 1
+        elif a.kind is ActionKind.PROVIDER_EMAIL and a.invoice_id:
+            history.emails_on[(a.invoice_id, on)] += 1
     for iid, s in result.states.items():
         states[iid] = s
         if s.stopped:
@@ -381,7 +430,11 @@ def test_semantics_hold_over_any_sequence_of_cycles(data: st.DataObject) -> None
     }
     schedule = data.draw(runs, label="cycles")
     switch = data.draw(st.integers(0, len(schedule)), label="edit before cycle")
-    org = OrgContext("org", TZ, "p")
+    go_live = data.draw(
+        st.one_of(st.none(), st.integers(-10, 40).map(lambda n: BASE + timedelta(days=n))),
+        label="go-live",
+    )
+    org = OrgContext("org", TZ, "p", go_live=go_live)
     history = History()
 
     for n, run in enumerate(schedule):
@@ -408,12 +461,16 @@ def test_semantics_hold_over_any_sequence_of_cycles(data: st.DataObject) -> None
         # deterministic, whatever the input order
         assert plan_cycle(invoices=list(reversed(items)), **kwargs) == result
         check_cycle(result, items, policy, today, history)
+        if go_live is not None:
+            check_go_live(result, items, policy, today, go_live)
         if not run.crash:
             commit(result, states, history)
 
     # each (invoice, step) fired at most once, each action key committed at most once
     assert all(count == 1 for count in history.fired.values()), history.fired
     assert all(count == 1 for count in history.keys.values()), history.keys
+    # an invoice never gets two emails on the same morning
+    assert all(count == 1 for count in history.emails_on.values()), history.emails_on
 
 
 @PROFILE
@@ -513,3 +570,49 @@ def test_next_action_on_never_misses_anything(data: st.DataObject) -> None:
         brute.extend((day, repr(a)) for a in result.actions)
         day += timedelta(days=1)
     assert sorted((e.day, repr(e.action)) for e in smart.timeline) == sorted(brute)
+
+
+@PROFILE
+@given(
+    preset=st.sampled_from(["gentle", "standard", "firm", "uk-statutory"]),
+    backlog=st.lists(
+        st.tuples(st.integers(-20, 540), st.integers(0, 3), st.integers(50, 9000)),
+        min_size=1,
+        max_size=25,
+    ),
+)
+def test_first_plan_on_a_backlog_is_one_polite_email_per_customer(
+    preset: str, backlog: list[tuple[int, int, int]]
+) -> None:
+    """Issue 14's "first plan on a backlog": whatever the backlog, the first cycle on the
+    go-live date charges nothing, escalates nothing, sends at most one email per
+    customer, and every email about overdue invoices is the account summary."""
+    go_live = date(2026, 12, 1)  # a Tuesday
+    items = [
+        DunningInput(
+            InvoiceSnapshot(
+                f"i{k}", f"N{k}", f"c{c}", "GBP", go_live - timedelta(days=age + 30),
+                go_live - timedelta(days=age), Decimal(amount), Decimal(amount),
+            ),
+            CustomerSnapshot(f"c{c}", is_business=True),
+        )
+        for k, (age, c, amount) in enumerate(backlog)
+    ]  # fmt: skip
+    from policies import available_policies
+
+    result = plan_cycle(
+        org=OrgContext("org", TZ, preset, go_live=go_live),
+        policies=available_policies({}),
+        settings=SETTINGS,
+        as_of=datetime.combine(go_live, time(10), tzinfo=TZ),
+        invoices=items,
+    )
+    assert {a.kind for a in result.actions} <= {ActionKind.EMAIL}
+    per_customer = Counter(a.customer_id for a in result.actions)
+    assert all(n == 1 for n in per_customer.values())
+    for email in result.actions:
+        if any(i.days_overdue > 0 for i in email.items):
+            assert email.template == "account-summary"
+            assert all(i.days_overdue > 0 for i in email.items)
+        old = [i for i in email.items if i.days_overdue > 180]
+        assert (email.review is not None) == bool(old)
