@@ -22,6 +22,7 @@ from connectors.base import (
 )
 
 from .clock import Clock
+from .company import refresh_company
 from .crashpoints import crashpoint
 from .logs import get_logger
 from .store import Store, apply_page
@@ -77,8 +78,12 @@ class Syncer:
         connector: Connector,
         clock: Clock,
         progress: ProgressFn | None = None,
+        *,
+        company_info: bool = False,
     ) -> None:
         self.store, self.org_id, self.org_name = store, org_id, org_name
+        #: Also refresh the business's own details (one provider call, at most twice a day).
+        self.company_info = company_info
         self.connector, self.clock = connector, clock
         self.progress = progress or (lambda _stream, _n, _total: None)
 
@@ -236,6 +241,9 @@ class Syncer:
         return swept
 
     def _audit(self, report: SyncReport) -> None:
+        # Every sync mode ends here: also the moment to refresh the business's own details.
+        if self.company_info:
+            refresh_company(self.store, self.org_id, self.connector, self.clock.now())
         with self.store.sessions.begin() as session:
             record(
                 session,

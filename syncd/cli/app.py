@@ -12,6 +12,7 @@ from syncd import logs
 from syncd.clock import FixedClock
 
 from . import config_cmd, db
+from .check_cmd import check
 from .context import CliState
 from .demo_cmd import demo
 from .dunning_cmd import dispute, pause, plan, policy_app, resume, simulate
@@ -47,6 +48,7 @@ app.command("actions")(actions)
 app.command("retry")(retry)
 app.add_typer(review_app, name="review")
 app.command("preview")(preview)
+app.command("check")(check)
 
 
 @app.callback()

@@ -12,6 +12,7 @@ from syncd.config.checks import check_runtime
 from syncd.review.golive import go_live_summary
 from syncd.review.hold import review_mode_label
 
+from ..check.groups import customer_groups
 from .context import fail_config, state_of
 
 app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
@@ -49,3 +50,19 @@ def check(ctx: typer.Context) -> None:
         )
     names = ", ".join(sorted(settings.policies)) or "(none; presets only)"
     console.print(f"policies defined in config: {names}")
+    _print_groups(console, config.store_url, [org.name for org in settings.orgs])
+
+
+def _print_groups(console: Console, store_url: str, orgs: list[str]) -> None:
+    """Provider customer groups found in the store: the names rules and business_groups use."""
+    found = customer_groups(store_url)
+    if isinstance(found, str):
+        console.print(f"customer groups: {found}", markup=False)
+        return
+    for org in orgs:
+        counts = found.get(org)
+        if not counts:
+            console.print(f"customer groups in {org}: (none found)", markup=False)
+            continue
+        listed = ", ".join(f"{name!r} ({n})" for name, n in sorted(counts.items()))
+        console.print(f"customer groups in {org}: {listed}", markup=False, soft_wrap=True)

@@ -62,7 +62,9 @@ def demo(
             connector = connect(store, config, "demo", state.clock)
             org_id = org_id_for(store, config, "demo", state.clock)
             try:
-                report = Syncer(store, org_id, "demo", connector, state.clock).backfill()
+                report = Syncer(
+                    store, org_id, "demo", connector, state.clock, company_info=True
+                ).backfill()
             finally:
                 connector.close()
             s = report.summary()

@@ -152,7 +152,13 @@ def explain(
             ctx_org = org_context(config, org_name, go_live)
             items = [
                 i
-                for i in load_inputs(session, org_id, ctx_org.timezone, open_only=False)
+                for i in load_inputs(
+                    session,
+                    org_id,
+                    ctx_org.timezone,
+                    open_only=False,
+                    business_groups=config.settings.org(org_name).business_groups,
+                )
                 if i.invoice.invoice_id == invoice or i.invoice.number == invoice
             ]
     if not items:

@@ -78,7 +78,9 @@ def _run(ctx: typer.Context, org: str | None, job: Callable[[Syncer], SyncReport
                 org_id = org_id_for(store, config, name, state.clock)
                 lease = take_lease(store, config, name, org_id)  # one worker per org
                 connector = connect(store, config, name, state.clock)
-                syncer = Syncer(store, org_id, name, connector, state.clock, progress(name))
+                syncer = Syncer(
+                    store, org_id, name, connector, state.clock, progress(name), company_info=True
+                )
                 reports.append(job(syncer))
             except (ConnectorError, OrgBusy) as exc:
                 failures[name] = str(exc)

@@ -151,6 +151,9 @@ class OrgSettings(Strict):
     review: Literal["all", "fees-and-escalations", "first-contact", "off"] | None = None
     #: Webhook signing secrets; ``credentials.verifier_token`` / ``webhook_key`` also work.
     webhooks: OrgWebhookSettings = Field(default_factory=OrgWebhookSettings)
+    #: Customer groups (provider groups / types / tags, matched without regard to case) whose
+    #: members are businesses, whatever the provider says (statutory interest rules).
+    business_groups: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

@@ -132,7 +132,7 @@ def _run_org_leased(
 ) -> None:
     connector = connect(store, config, org_name, clock)
     try:
-        run.sync = Syncer(store, org_id, org_name, connector, clock).sync()
+        run.sync = Syncer(store, org_id, org_name, connector, clock, company_info=True).sync()
         if lease.lost:
             raise LeaseLost(f"lease on org {org_name!r} lapsed during the sync")
         if dry_run:

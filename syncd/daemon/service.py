@@ -118,7 +118,7 @@ class Service:
         connector = connect(self.store, self.config, org, self.clock)
         try:
             org_id = org_id_for(self.store, self.config, org, self.clock)
-            Syncer(self.store, org_id, org, connector, self.clock).sync()
+            Syncer(self.store, org_id, org, connector, self.clock, company_info=True).sync()
         finally:
             connector.close()
 

@@ -45,6 +45,8 @@ def policy_fingerprint(config: LoadedConfig, org_name: str, go_live: date | None
     }
     if go_live is not None:
         shape["go_live"] = go_live.isoformat()
+    if org.business_groups:  # only when set: unchanged configs keep their fingerprint
+        shape["business_groups"] = sorted(g.casefold() for g in org.business_groups)
     blob = json.dumps(shape, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -65,7 +67,14 @@ def plan_org_candidates(
     ctx = org_context(config, org_name, go_live)
     fingerprint = policy_fingerprint(config, org_name, go_live)
     due_on = as_of.astimezone(ctx.timezone).date()
-    inputs = load_inputs(session, org_id, ctx.timezone, due_on=due_on, fingerprint=fingerprint)
+    inputs = load_inputs(
+        session,
+        org_id,
+        ctx.timezone,
+        due_on=due_on,
+        fingerprint=fingerprint,
+        business_groups=config.settings.org(org_name).business_groups,
+    )
     result = plan_cycle(
         org=ctx,
         policies=config.policies,
@@ -97,7 +106,13 @@ def simulate_org(
         org=ctx,
         policies=config.policies,
         settings=config.dunning[org_name],
-        invoices=load_inputs(session, org_id, ctx.timezone, open_only=False),
+        invoices=load_inputs(
+            session,
+            org_id,
+            ctx.timezone,
+            open_only=False,
+            business_groups=config.settings.org(org_name).business_groups,
+        ),
         start=start,
         end=end,
         policy=policy,

@@ -105,6 +105,35 @@ def candidate_filter(org_id: int, due_on: date, fingerprint: str) -> ColumnEleme
     )
 
 
+def is_business(cust: Customer, business_groups: Sequence[str]) -> bool | None:
+    """A customer in one of the org's ``business_groups`` is a business (the owner's own
+    marking beats the provider's guess); otherwise the provider's flag, None if it has none
+    (the policy then decides)."""
+    wanted = {g.casefold() for g in business_groups}
+    if wanted and any(g.casefold() in wanted for g in cust.groups or ()):
+        return True
+    return cust.is_business
+
+
+def customer_snapshot(
+    customer_id: str,
+    cust: Customer | None,
+    holds: tuple[Hold, ...],
+    business_groups: Sequence[str] = (),
+) -> CustomerSnapshot:
+    """The engine's view of a customer: provider groups feed policy rules as they are named."""
+    if cust is None:
+        return CustomerSnapshot(customer_id=customer_id, holds=holds)
+    return CustomerSnapshot(
+        customer_id=customer_id,
+        name=cust.name,
+        groups=frozenset(cust.groups or ()),
+        holds=holds,
+        is_business=is_business(cust, business_groups),
+        country=cust.country,
+    )
+
+
 def load_inputs(
     session: Session,
     org_id: int,
@@ -113,6 +142,7 @@ def load_inputs(
     open_only: bool = True,
     due_on: date | None = None,
     fingerprint: str = "",
+    business_groups: Sequence[str] = (),
 ) -> list[DunningInput]:
     """Invoices of the org with their customer, payment history, holds and dunning state.
 
@@ -205,11 +235,11 @@ def load_inputs(
             status=_STATUS.get(inv.status, PolicyStatus.OPEN),
             payments=tuple(sorted(history.get(inv.provider_id, []), key=lambda p: p.on)),
         )
-        cust = customers.get(inv.customer_provider_id)
-        customer = CustomerSnapshot(
-            customer_id=inv.customer_provider_id,
-            name=cust.name if cust else "",
-            holds=tuple(holds.get(("customer", inv.customer_provider_id), [])),
+        customer = customer_snapshot(
+            inv.customer_provider_id,
+            customers.get(inv.customer_provider_id),
+            tuple(holds.get(("customer", inv.customer_provider_id), [])),
+            business_groups,
         )
         row = states.get(inv.id)
         state = DunningState.from_dict(row.state) if row is not None else DunningState()

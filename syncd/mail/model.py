@@ -16,11 +16,18 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.utils import getaddresses
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, localedata
 
 from syncd.config.models import EmailSettings
 
-__all__ = ["Business", "InvoiceLine", "Recipient", "parse_locale"]
+__all__ = [
+    "Business",
+    "InvoiceLine",
+    "Recipient",
+    "customer_locale",
+    "locale_for_country",
+    "parse_locale",
+]
 
 
 def parse_locale(value: str) -> Locale:
@@ -29,6 +36,42 @@ def parse_locale(value: str) -> Locale:
         return Locale.parse(value.strip().replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError) as exc:
         raise ValueError(f"unknown locale {value!r}") from exc
+
+
+def locale_for_country(country: str | None) -> str | None:
+    """The likely locale of a country (CLDR likely subtags: US -> en_US, DE -> de_DE)."""
+    if not country or len(country.strip()) != 2 or not country.strip().isalpha():
+        return None
+    try:
+        return str(Locale.parse(f"und_{country.strip().upper()}"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def customer_locale(locale: str | None, country: str | None, default_locale: str) -> str:
+    """Where the customer's language and country come from, as far as the provider knows them.
+
+    The language is the customer's own if the provider has one, else the business's default
+    (a country alone never switches the email's language: a Belgian customer of an English
+    business still reads English). The country then picks the regional conventions, so a
+    US customer of a British business sees "Sep 16, 2026" and "$1,984.50".
+    """
+    base = parse_locale(default_locale)
+    own: Locale | None = None
+    if locale and locale.strip():
+        with contextlib.suppress(ValueError):
+            own = parse_locale(locale)
+    if own is not None and own.territory:
+        return str(own)
+    language = own.language if own is not None else base.language
+    territory = (country or "").strip().upper()
+    if len(territory) == 2 and territory.isalpha():
+        regional = f"{language}_{territory}"
+        if localedata.exists(regional):
+            return regional
+    if own is not None:
+        return str(own)
+    return str(base)
 
 
 def _check_address(value: str, what: str) -> str:
@@ -145,6 +188,9 @@ class InvoiceLine:
     balance: Decimal
     days_overdue: int
     pay_url: str | None = None
+    #: Days a reminder about this invoice actually went out (done email actions), oldest
+    #: first: templates claim earlier reminders only from these, never from the step number.
+    reminders_sent: tuple[date, ...] = ()
 
     def __post_init__(self) -> None:
         for field_name in ("total", "balance"):

@@ -22,7 +22,13 @@ from .message_id import digest_from_message_id
 from .model import Business, InvoiceLine, Recipient, parse_locale
 from .templates import TemplateSet
 
-__all__ = ["KEY_HEADER", "CurrencyTotal", "envelope_recipients", "render_reminder"]
+__all__ = [
+    "KEY_HEADER",
+    "CurrencyTotal",
+    "envelope_recipients",
+    "reminder_history",
+    "render_reminder",
+]
 
 #: Carries ``IdempotencyKey.digest``; lets a copy found in a mailbox be tied to its action.
 KEY_HEADER = "X-Syncd-Key"
@@ -41,6 +47,21 @@ def _totals(lines: Sequence[InvoiceLine]) -> list[CurrencyTotal]:
     for line in lines:
         sums[line.currency] = sums.get(line.currency, Decimal(0)) + line.balance
     return [CurrencyTotal(currency, amount) for currency, amount in sums.items()]
+
+
+def reminder_history(lines: Sequence[InvoiceLine]) -> dict[str, object]:
+    """What the templates may claim about earlier reminders, from those actually sent.
+
+    ``reminded_all``: every listed invoice had at least one; ``reminded_any``: some did;
+    ``reminder_count``: the fewest any listed invoice had (so "reminders", plural, is
+    true of each of them).
+    """
+    counts = [len(line.reminders_sent) for line in lines]
+    return {
+        "reminded_all": bool(counts) and min(counts) > 0,
+        "reminded_any": any(counts),
+        "reminder_count": min(counts) if counts else 0,
+    }
 
 
 def envelope_recipients(business: Business, recipient: Recipient) -> list[str]:
@@ -62,11 +83,14 @@ def render_reminder(
     now: datetime,
     templates: TemplateSet,
     key_digest: str | None = None,
+    coming_up: Sequence[InvoiceLine] = (),
 ) -> EmailMessage:
     """Build the multipart/alternative reminder (text first, HTML preferred by clients).
 
     ``key_digest`` defaults to the digest inside a Message-ID made by
     :func:`~syncd.mail.message_id.make_message_id`. Invoices are listed by due date.
+    ``coming_up`` (invoices not yet due) are shown in their own section and never counted
+    in the totals demanded.
     Raises ``ValueError`` for unusable input and ``MailTemplateError`` for template
     problems; both are permanent.
     """
@@ -82,7 +106,10 @@ def render_reminder(
 
     locale = parse_locale(recipient.locale or business.default_locale)
     lines = sorted(invoices, key=lambda line: (line.due_date, line.number))
+    upcoming = sorted(coming_up, key=lambda line: (line.due_date, line.number))
     context = {
+        **reminder_history(lines),
+        "coming_up": upcoming,
         "business": business,
         "recipient": recipient,
         "invoices": lines,

@@ -282,6 +282,26 @@ class SmtpSender:
                 phase=phase,
             ) from None
 
+    def probe(self) -> str:
+        """Connect, EHLO, STARTTLS or TLS as configured, AUTH, QUIT: what ``syncd check``
+        needs to know before a cycle relies on this server. Never starts a mail transaction.
+
+        Returns a one-line description; raises the same errors :meth:`send` would."""
+        smtp = self._connect()
+        try:
+            tls = "TLS" if self._settings.security != "none" else "no TLS"
+            login = (
+                f"login accepted for {self._settings.username}"
+                if self._settings.username
+                else "no login configured"
+            )
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.quit()
+        finally:
+            smtp.close()
+        log.info("mail.probe", host=self._settings.host, security=self._settings.security)
+        return f"{self._where} answered ({tls}); {login}"
+
     @staticmethod
     def _envelope_from(message: EmailMessage, default: str) -> str:
         values = message.get_all("From") or []

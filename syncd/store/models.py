@@ -79,6 +79,11 @@ class Org(Base):
     #: The day dunning started, recorded once the first backfill completed (the config's
     #: ``go_live`` overrides it).
     go_live: Mapped[date | None] = mapped_column(Date)
+    #: The business as the provider describes it (``CompanyInfo``), refreshed on sync: its
+    #: name signs reminder emails, so it must not depend on a live call at send time.
+    company_name: Mapped[str | None] = mapped_column(String(500))
+    company_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    company_info_at: Mapped[datetime | None]
 
 
 class Customer(Base):
@@ -92,6 +97,14 @@ class Customer(Base):
     email: Mapped[str | None] = mapped_column(String(500))
     currency: Mapped[str | None] = mapped_column(String(3))
     locale: Mapped[str | None] = mapped_column(String(35))
+    #: Provider groups / types / tags by name (policy rules match them); NULL before 0005.
+    groups: Mapped[list[str] | None] = mapped_column(JSON)
+    #: ISO 3166-1 alpha-2 billing country (email locale, statutory-interest rules).
+    country: Mapped[str | None] = mapped_column(String(2))
+    #: None when the provider does not say; config groups can still mark a business.
+    is_business: Mapped[bool | None] = mapped_column(Boolean)
+    phone: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[list[str] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     provider_updated_at: Mapped[datetime]
