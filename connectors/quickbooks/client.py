@@ -20,13 +20,6 @@ from typing import Any, TypeVar, cast
 from quickbooks import QuickBooks
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
 from quickbooks.mixins import DecimalEncoder
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from connectors.base import (
     ActionResult,
@@ -44,9 +37,17 @@ from connectors.base import (
     SkippedRecord,
     TransientError,
 )
+from connectors.kit import (
+    RateLimited,
+    call_with_retries,
+    decode_cursor,
+    encode_cursor,
+    tag,
+    tag_key,
+)
 
 from . import mapping, privatenote
-from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, Unauthorized, quickbooks_tokens
+from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, quickbooks_tokens
 from .settings import QuickBooksCredentials, QuickBooksOptions
 
 PRODUCTION_API = "https://quickbooks.api.intuit.com/v3"
@@ -83,14 +84,21 @@ class _Resume:
     skip: int = 0
 
     def dump(self) -> str:
-        return json.dumps({"entity": self.entity, "since": self.since, "skip": self.skip})
+        return encode_cursor({"entity": self.entity, "since": self.since, "skip": self.skip})
 
     @classmethod
-    def load(cls, text: str | None, first: str) -> _Resume:
-        if not text:
-            return cls(first)
-        data = json.loads(text)
-        return cls(str(data["entity"]), data.get("since"), int(data.get("skip", 0)))
+    def load(cls, text: str | None, first: str, allowed: tuple[str, ...]) -> _Resume:
+        """An unreadable cursor restarts the stream (logged by the kit): never a crash."""
+
+        def parse(data: dict[str, Any]) -> _Resume:
+            entity, since, skip = str(data["entity"]), data.get("since"), int(data.get("skip", 0))
+            if entity not in allowed or skip < 0:
+                raise ValueError(f"no stream {entity!r} at position {skip}")
+            if since is not None:
+                mapping.parse_time(since, "since")  # goes into a query: must be a timestamp
+            return cls(entity, since, skip)
+
+        return decode_cursor(text, parse, provider="QuickBooks") or cls(first)
 
 
 class QuickBooksConnector:
@@ -139,36 +147,19 @@ class QuickBooksConnector:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _call(self, fn: Callable[[], _T]) -> _T:
-        def wait(state: RetryCallState) -> float:
-            backoff = wait_exponential_jitter(initial=1, max=60)(state)
-            exc = state.outcome.exception() if state.outcome else None
-            hint = exc.retry_after if isinstance(exc, TransientError) else None
-            return max(backoff, hint or 0.0)
-
         def once() -> _T:
             try:
                 return fn()
             except QuickbooksException as exc:
                 raise _classify(exc) from exc
 
-        def attempt() -> _T:
-            try:
-                return once()
-            except Unauthorized:
-                self.tokens.after_unauthorized(self.session.access_token)
-                return once()
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(TransientError),
-            wait=wait,
-            stop=stop_after_attempt(self._max_attempts),
+        return call_with_retries(
+            once,
+            provider="QuickBooks",
+            refresh=lambda: self.tokens.after_unauthorized(self.session.access_token),
             sleep=self._sleep,
-            reraise=True,
+            max_attempts=self._max_attempts,
         )
-        try:
-            return retrying(attempt)
-        except Unauthorized:
-            raise PermanentError("QuickBooks rejected a freshly refreshed token") from None
 
     def _query(self, statement: str) -> dict[str, Any]:
         result = self._call(lambda: self._qb.query(statement))
@@ -241,7 +232,7 @@ class QuickBooksConnector:
 
     def backfill(self, entity: EntityKind, resume: str | None) -> Iterator[Page]:
         streams = _STREAMS[entity]
-        state = _Resume.load(resume, streams[0])
+        state = _Resume.load(resume, streams[0], streams)
         size = self.options.page_size
         for qbo_entity in streams[streams.index(state.entity) :]:
             if qbo_entity != state.entity:
@@ -275,7 +266,11 @@ class QuickBooksConnector:
         return _fmt(stamp - CDC_LOOKBACK)
 
     def changes(self, cursor: str) -> Iterator[Page]:
-        since = mapping.parse_time(cursor, "cursor")
+        try:
+            since = mapping.parse_time(cursor, "cursor")
+        except mapping.MappingError:
+            unreadable = f"unreadable QuickBooks change cursor {cursor[:80]!r}"
+            raise CursorExpiredError(unreadable) from None
         while True:
             if self._now() - since > CDC_MAX_AGE - timedelta(hours=1):
                 raise CursorExpiredError(f"change cursor {cursor} is older than 30 days")
@@ -376,7 +371,7 @@ class QuickBooksConnector:
             raise PermanentError("options.late_fee_item_id is not set for this org")
         return {
             "Amount": fee.amount,
-            "Description": f"{fee.description} [syncd:{key}]",
+            "Description": f"{fee.description} {tag(key)}",
             "DetailType": "SalesItemLineDetail",
             "SalesItemLineDetail": {
                 "ItemRef": {"value": self.options.late_fee_item_id},
@@ -392,7 +387,7 @@ class QuickBooksConnector:
 
         def build(raw: dict[str, Any]) -> dict[str, Any] | None:
             record = mapping.invoice(raw, self.options.home_currency)
-            if any(ln.fee_key == idempotency_key for ln in record.lines):
+            if any(ln.fee_key == tag_key(idempotency_key) for ln in record.lines):
                 return None
             if record.currency != fee.currency:
                 raise PermanentError(
@@ -420,7 +415,7 @@ class QuickBooksConnector:
         body: dict[str, Any] = {
             "CustomerRef": original["CustomerRef"],
             "Line": [line],
-            "PrivateNote": f"Late fee for invoice {number} [syncd:{key}]",
+            "PrivateNote": f"Late fee for invoice {number} {tag(key)}",
             "CustomerMemo": {"value": f"Late fee for invoice {number}"},
         }
         if original.get("CurrencyRef"):
@@ -487,7 +482,7 @@ def _classify(exc: QuickbooksException) -> Exception:
     if detail:
         message += f" ({str(detail)[:300]})"
     if code in (3001, 3200) or "ThrottleExceeded" in str(exc.message):
-        error: Exception = TransientError(message, retry_after=60.0)
+        error: Exception = RateLimited(message, retry_after=60.0)
     elif code == 10000 and "Error reading json response" in str(exc.message):
         # Intuit sometimes answers in XML or with a truncated body: worth another try.
         error = TransientError(message)

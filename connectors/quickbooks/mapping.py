@@ -24,9 +24,10 @@ from connectors.base import (
     PaymentKind,
     PaymentRecord,
 )
+from connectors.kit import TAG_RE
 
 #: Marks a line syncd added, so a late fee is recognisable after a crash or a replay.
-FEE_TAG = re.compile(r"\[syncd:([^\]\s]+)\]")
+FEE_TAG = TAG_RE
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
