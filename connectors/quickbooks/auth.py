@@ -28,8 +28,6 @@ from connectors.base import (
 )
 from connectors.kit import RateLimited, Unauthorized, log_rate_limit_wait
 
-__all__ = ["ApiSession", "RateLimiter", "Unauthorized", "quickbooks_tokens"]
-
 INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105
 
 

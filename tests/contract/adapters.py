@@ -162,7 +162,7 @@ class Adapter:
         raise NotImplementedError
 
     def fault(self, kind: str, count: int, **kwargs: Any) -> None:
-        """``kind`` in 500, 503, 429, timeout; kwargs: seconds, retry_after, method."""
+        """``kind`` in 500, 503, 429, timeout, malformed; kwargs: seconds, retry_after, method."""
         raise NotImplementedError
 
     def statuses(self) -> list[int]:
@@ -279,7 +279,7 @@ class QuickBooksAdapter(Adapter):
 
     def fault(self, kind: str, count: int, **kwargs: Any) -> None:
         kwargs.pop("retry_after", None)  # Intuit sends no Retry-After
-        name = kind if kind == "timeout" else f"http_{kind}"
+        name = {"timeout": "timeout", "malformed": "malformed_json"}.get(kind, f"http_{kind}")
         self.control.inject_fault(name, count=count, **kwargs)
 
     def statuses(self) -> list[int]:

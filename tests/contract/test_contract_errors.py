@@ -52,6 +52,17 @@ def test_server_errors_are_retried_and_each_retry_is_logged(world: World, kind: 
     assert world.adapter.statuses()[-3:] == [int(kind), int(kind), 200]
 
 
+def test_a_cut_off_body_is_retried_and_logged(world: World) -> None:
+    invoice = some_invoice(world)
+    connector = warm(world)
+    world.adapter.fault("malformed", count=1)
+    with capture_logs() as logs:
+        assert connector.fetch_invoice(invoice) is not None
+    (logged,) = retries(logs)
+    assert logged["attempt"] == 1 and logged["error"] == "TransientError"
+    assert logged["delay"] == round(world.pace.sleeps[0], 3)
+
+
 def test_server_errors_give_up_with_a_transient_error(world: World) -> None:
     invoice = some_invoice(world)
     connector = warm(world)
@@ -129,7 +140,8 @@ def test_expired_access_token_is_refreshed_once_and_the_call_retried(world: Worl
 def test_the_rotated_refresh_token_is_stored_and_used_by_the_next_connector(world: World) -> None:
     world.syncer().backfill()
     configured = world.config.connectors[world.org].credentials.refresh_token
-    assert world.adapter.sandbox.org_config()["refresh_token"] != configured.get_secret_value()
+    stored = world.connector().tokens._store.load()
+    assert stored.refresh_token and stored.refresh_token != configured.get_secret_value()
     # Past any grace period the configured token is dead; a new connector (as after a
     # restart) must refresh with the stored, rotated one.
     world.adapter.advance(31 * 60)

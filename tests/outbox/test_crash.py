@@ -14,7 +14,7 @@ How kill points are chosen:
 Kill points are chained: one world takes several kills in a row (a crash during recovery from
 a crash) before a clean run finishes the work; then it is checked. ``SYNCD_CRASH_POINTS``
 sets how many kill points each backend gets against QuickBooks (200 by default); Xero gets
-three tenths of that (60 by default), to keep the suite's time in bounds.
+a fifth of that (40 by default: its runs are slower), to keep the suite's time in bounds.
 
 Every provider with a contract adapter (``tests/contract/adapters.py``) is exercised: the
 sandbox's write log is read through the adapter.
@@ -62,7 +62,7 @@ SCENARIOS: dict[str, tuple[int, str, dict[str, Any]]] = {
     # A Tuesday, 09:30 UTC. A smaller company: syncd keeps to Xero's 60 calls a minute, so a
     # run must need fewer (this one: about 52, for 18 actions) to take seconds, not minutes.
     "xero": (
-        max(CHAIN, POINTS * 3 // 10),
+        max(CHAIN, POINTS // 5),
         "2026-05-05T09:30:00+00:00",
         {
             "minute_limit": 100_000,
@@ -246,6 +246,11 @@ def test_every_action_happens_exactly_once_across_kills(
     def later_point() -> tuple[str, float | None]:
         if rng.random() < 0.4:
             return "", rng.uniform(0.05, max(0.1, duration))
+        # A point no kill has reached yet comes first (its first passage), so that a short
+        # run, as Xero's, still covers them all.
+        missing = [n for n in names if n not in points_killed]
+        if missing and rng.random() < 0.5:
+            return f"{rng.choice(missing)}#1", None
         return f"{rng.choice(names)}#{rng.randint(1, 3)}", None
 
     findings: Counter[str] = Counter()

@@ -1,4 +1,5 @@
-"""The QuickBooks connector, through python-quickbooks over HTTP, against the local sandbox."""
+"""QuickBooks-only sync behaviour (CDC cap, CDC's 30-day horizon); the shared sync contract
+is in tests/contract."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Writes happen once per idempotency key, survive stale SyncTokens, and retry what is transient."""
+"""QuickBooks-only write behaviour (stale SyncTokens, send without an address); idempotency
+and retries of every connector are in tests/contract."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tokens, rate limits and failures: what the connector does when Xero pushes back."""
+"""Xero-only pushback: day limits, refresh ahead of expiry, plain HTTP, two tenants in one
+process. The error taxonomy shared by every connector is in tests/contract."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The Xero connector, through xero-python over HTTP, against the local Xero sandbox."""
+"""Xero-only sync behaviour (keyset paging under edits, pacing to Xero's limits); the shared
+sync contract is in tests/contract."""
 
 from __future__ import annotations
 

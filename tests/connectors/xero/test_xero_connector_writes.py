@@ -1,4 +1,5 @@
-"""Writes happen once per idempotency key, within Xero's rules, and fall back where Xero refuses."""
+"""Xero-only write rules (250-character notes, emailable invoices, fee-invoice fallbacks);
+idempotency of every connector's writes is in tests/contract."""
 
 from __future__ import annotations
 
