@@ -21,18 +21,14 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.base import (
-    ConnectorError,
     OAuthTokens,
     TokenStore,
     TransientError,
     require_secure,
 )
+from connectors.kit import RateLimited, Unauthorized, log_rate_limit_wait
 
 INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105
-
-
-class Unauthorized(ConnectorError):
-    """The API answered 401: the access token expired early or was revoked."""
 
 
 def quickbooks_tokens(
@@ -85,7 +81,9 @@ class RateLimiter:
                 if len(self._calls) < self.limit:
                     self._calls.append(now)
                     return
-                self._sleep(self.period - (now - self._calls[0]))
+                delay = self.period - (now - self._calls[0])
+                log_rate_limit_wait("QuickBooks", f"{self.limit} calls a minute reached", delay)
+                self._sleep(delay)
 
 
 class ApiSession(requests.Session):
@@ -125,7 +123,7 @@ class ApiSession(requests.Session):
         if response.status_code == 429:
             retry_after = _retry_after(response.headers.get("Retry-After"))
             # Intuit sends no Retry-After; its documentation says to wait a minute.
-            raise TransientError("throttled (HTTP 429)", retry_after=retry_after or 60.0)
+            raise RateLimited("throttled (HTTP 429)", retry_after=retry_after or 60.0)
         if response.status_code >= 500:
             raise TransientError(f"server error HTTP {response.status_code}")
         return response

@@ -55,7 +55,11 @@ def _server_time(result: Mapping[str, Any], now: Callable[[], datetime]) -> date
 def changes(
     cdc: Cdc, build_page: PageBuilder, cursor: str, *, now: Callable[[], datetime], cap: int
 ) -> Iterator[Page]:
-    since = mapping.parse_time(cursor, "cursor")
+    try:
+        since = mapping.parse_time(cursor, "cursor")
+    except mapping.MappingError:
+        # A corrupt cursor cannot say what was missed: a full pull (with sweep) is safe.
+        raise CursorExpiredError(f"unreadable QuickBooks change cursor {cursor[:80]!r}") from None
     if now() - since > CDC_MAX_AGE - timedelta(hours=1):
         raise CursorExpiredError(f"change cursor {cursor} is older than 30 days")
     result = cdc(CDC_ENTITIES, fmt(since))

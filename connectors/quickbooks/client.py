@@ -20,13 +20,6 @@ import structlog
 from quickbooks import QuickBooks
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
 from quickbooks.mixins import DecimalEncoder
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from connectors.base import (
     ActionResult,
@@ -41,6 +34,12 @@ from connectors.base import (
     PreflightFinding,
     TransientError,
 )
+from connectors.kit import (
+    RateLimited,
+    call_with_retries,
+    tag,
+    tag_key,
+)
 
 from . import (
     changefeed,
@@ -54,7 +53,7 @@ from . import (
     reads,
     reminders,
 )
-from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, Unauthorized, quickbooks_tokens
+from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, quickbooks_tokens
 from .settings import QuickBooksCredentials, QuickBooksOptions
 
 PRODUCTION_API = "https://quickbooks.api.intuit.com/v3"
@@ -136,36 +135,19 @@ class QuickBooksConnector:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _call(self, fn: Callable[[], _T]) -> _T:
-        def wait(state: RetryCallState) -> float:
-            backoff = wait_exponential_jitter(initial=1, max=60)(state)
-            exc = state.outcome.exception() if state.outcome else None
-            hint = exc.retry_after if isinstance(exc, TransientError) else None
-            return max(backoff, hint or 0.0)
-
         def once() -> _T:
             try:
                 return fn()
             except QuickbooksException as exc:
                 raise _classify(exc) from exc
 
-        def attempt() -> _T:
-            try:
-                return once()
-            except Unauthorized:
-                self.tokens.after_unauthorized(self.session.access_token)
-                return once()
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(TransientError),
-            wait=wait,
-            stop=stop_after_attempt(self._max_attempts),
+        return call_with_retries(
+            once,
+            provider="QuickBooks",
+            refresh=lambda: self.tokens.after_unauthorized(self.session.access_token),
             sleep=self._sleep,
-            reraise=True,
+            max_attempts=self._max_attempts,
         )
-        try:
-            return retrying(attempt)
-        except Unauthorized:
-            raise PermanentError("QuickBooks rejected a freshly refreshed token") from None
 
     def _query(self, statement: str) -> dict[str, Any]:
         result = self._call(lambda: self._qb.query(statement))
@@ -356,7 +338,7 @@ class QuickBooksConnector:
             raise PermanentError("options.late_fee_item_id is not set for this org")
         return {
             "Amount": fee.amount,
-            "Description": f"{fee.description} [syncd:{key}]",
+            "Description": f"{fee.description} {tag(key)}",
             "DetailType": "SalesItemLineDetail",
             "SalesItemLineDetail": {
                 "ItemRef": {"value": self.options.late_fee_item_id},
@@ -377,7 +359,7 @@ class QuickBooksConnector:
 
         def build(raw: dict[str, Any]) -> dict[str, Any] | None:
             record = mapping.invoice(raw, self.options.home_currency)
-            if any(ln.fee_key == idempotency_key for ln in record.lines):
+            if any(ln.fee_key == tag_key(idempotency_key) for ln in record.lines):
                 return None
             if record.currency != fee.currency:
                 raise PermanentError(
@@ -428,7 +410,7 @@ class QuickBooksConnector:
         body: dict[str, Any] = {
             "CustomerRef": original["CustomerRef"],
             "Line": [line],
-            "PrivateNote": f"Late fee for invoice {number} [syncd:{key}]",
+            "PrivateNote": f"Late fee for invoice {number} {tag(key)}",
             "CustomerMemo": {"value": f"Late fee for invoice {number}"},
         }
         if original.get("CurrencyRef"):
@@ -459,7 +441,7 @@ def _classify(exc: QuickbooksException) -> Exception:
     if detail:
         message += f" ({str(detail)[:300]})"
     if code in (3001, 3200) or "ThrottleExceeded" in str(exc.message):
-        error: Exception = TransientError(message, retry_after=60.0)
+        error: Exception = RateLimited(message, retry_after=60.0)
     elif code == 10000 and "Error reading json response" in str(exc.message):
         # Intuit sometimes answers in XML or with a truncated body: worth another try.
         error = TransientError(message)

@@ -25,9 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
-
-log = structlog.get_logger(__name__)
+from connectors.kit import decode_cursor
 
 Rows = list[dict[str, Any]]
 Query = Callable[[str], Mapping[str, Any]]
@@ -49,25 +47,23 @@ class KeysetCursor:
 
     @classmethod
     def load(cls, text: str | None, streams: tuple[str, ...]) -> KeysetCursor:
-        """Resume where a pull stopped; a cursor that cannot be read restarts the stream."""
-        if not text:
-            return cls(streams[0])
-        try:
-            data = json.loads(text)
+        """Resume where a pull stopped; a cursor that cannot be read restarts the stream
+        (logged by the kit)."""
+
+        def parse(data: dict[str, Any]) -> KeysetCursor:
             entity = str(data["entity"])
             if entity not in streams:
-                raise ValueError(entity)
+                raise ValueError(f"no stream {entity!r}")
             since = data.get("since")
             if since is not None and not isinstance(since, str):
-                raise ValueError(since)
+                raise TypeError(f"since is {since!r}")
             if "skip" in data:
                 # The previous >=/skip cursor: re-read its whole tie block by Id.
                 return cls(entity, since, at=since is not None)
             after = data.get("id")
             return cls(entity, since, bool(data.get("at")), None if after is None else str(after))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("quickbooks.resume_cursor_unreadable", cursor=text[:200], why=repr(exc))
-            return cls(streams[0])
+
+        return decode_cursor(text, parse, provider="QuickBooks") or cls(streams[0])
 
 
 def _stamp(row: Mapping[str, Any]) -> str | None:

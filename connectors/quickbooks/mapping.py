@@ -28,11 +28,12 @@ from connectors.base import (
     PaymentKind,
     PaymentRecord,
 )
+from connectors.kit import TAG_RE
 
 from . import countries
 
 #: Marks a line syncd added, so a late fee is recognisable after a crash or a replay.
-FEE_TAG = re.compile(r"\[syncd:([^\]\s]+)\]")
+FEE_TAG = TAG_RE
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 #: Amounts at or beyond this are corrupt data, and would not fit the store's money columns.
 MAX_AMOUNT = Decimal(10) ** 12

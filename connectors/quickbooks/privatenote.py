@@ -9,18 +9,17 @@ a note recognisable after a crash, so it is never added twice.
 from __future__ import annotations
 
 from connectors.base import PermanentError
-
-from .mapping import FEE_TAG
+from connectors.kit import TAG_RE, has_tag, tag
 
 LIMIT = 4000
 
 
 def _is_entry(line: str) -> bool:
-    return FEE_TAG.match(line) is not None
+    return TAG_RE.match(line) is not None
 
 
 def has_entry(note: str | None, key: str) -> bool:
-    return f"[syncd:{key}]" in (note or "")
+    return has_tag(note, key)
 
 
 def append(note: str | None, key: str, text: str, limit: int = LIMIT) -> str:
@@ -28,7 +27,7 @@ def append(note: str | None, key: str, text: str, limit: int = LIMIT) -> str:
     user = [ln for ln in lines if not _is_entry(ln)]
     entries = [ln for ln in lines if _is_entry(ln)]
     user_text = "\n".join(user).rstrip("\n")
-    entry = f"[syncd:{key}] " + " ".join(text.split())
+    entry = f"{tag(key)} " + " ".join(text.split())
     entries.append(entry)
 
     def render(kept: list[str]) -> str:
@@ -39,7 +38,7 @@ def append(note: str | None, key: str, text: str, limit: int = LIMIT) -> str:
     result = render(entries)
     if len(result) > limit:
         room = limit - (len(user_text) + 1 if user_text else 0)
-        if room < len(f"[syncd:{key}] ") + 20:
+        if room < len(f"{tag(key)} ") + 20:
             raise PermanentError("the invoice's private note is full of the user's own text")
         entries[-1] = entry[: room - 1] + "…"
         result = render(entries)

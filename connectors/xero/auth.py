@@ -13,15 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from connectors.base import ConnectorError, OAuthTokens, TokenStore, require_secure
+from connectors.base import OAuthTokens, TokenStore, require_secure
+from connectors.kit import Unauthorized
 
 XERO_TOKEN_URL = "https://identity.xero.com/connect/token"  # noqa: S105 - a URL, not a secret
 #: Xero drops a refresh token that has not been used for 60 days.
 REFRESH_TOKEN_LIFETIME = timedelta(days=60)
-
-
-class Unauthorized(ConnectorError):
-    """The API answered 401: the access token expired early or was revoked."""
 
 
 def xero_tokens(

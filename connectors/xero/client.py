@@ -29,20 +29,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 from xero_python.accounting import AccountingApi
 from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.oauth2 import OAuth2Token
 
 from connectors.base import (
     ActionResult,
-    AuthError,
     CompanyInfo,
     ConnectorError,
     CursorExpiredError,
@@ -59,9 +51,10 @@ from connectors.base import (
     SkippedRecord,
     TransientError,
 )
+from connectors.kit import call_with_retries, decode_cursor, encode_cursor
 
 from . import company, mapping, once, paging, preflight, prepaid, reads, reminders
-from .auth import XERO_TOKEN_URL, Unauthorized, require_secure, xero_tokens
+from .auth import XERO_TOKEN_URL, require_secure, xero_tokens
 from .limits import MAX_CONCURRENT, DayLimitReached, RateGovernor
 from .settings import XeroCredentials, XeroOptions
 from .transport import NotFound, RawResponse, Rejected, XeroTransport
@@ -156,21 +149,19 @@ class Position:
 
     def dump(self) -> str:
         since = _fmt(self.since) if self.since else None
-        return json.dumps({"stream": self.stream, "since": since, "page": self.page})
+        return encode_cursor({"stream": self.stream, "since": since, "page": self.page})
 
     @classmethod
     def load(cls, text: str | None, first: str, allowed: tuple[str, ...]) -> Position:
-        if not text:
-            return cls(first)
-        try:
-            data = json.loads(text)
-            stream = str(data["stream"])
-            since = _parse_cursor_time(data.get("since"))
-            page = int(data.get("page", 1))
-        except (ValueError, KeyError, TypeError):
-            # Starting over is always safe: the store de-duplicates what it already holds.
-            return cls(first)
-        return cls(stream, since, page) if stream in allowed else cls(first)
+        """An unreadable cursor restarts the stream (logged by the kit): never a crash."""
+
+        def parse(data: dict[str, Any]) -> Position:
+            stream, page = str(data["stream"]), int(data.get("page", 1))
+            if stream not in allowed or page < 1:
+                raise ValueError(f"no stream {stream!r} at page {page}")
+            return cls(stream, _parse_cursor_time(data.get("since")), page)
+
+        return decode_cursor(text, parse, provider="Xero") or cls(first)
 
     def after(self, rows: Sequence[Mapping[str, Any]]) -> Position:
         """The position that resumes after ``rows`` (a full page, in UpdatedDateUTC order)."""
@@ -271,36 +262,18 @@ class XeroConnector:
     def _call(self, fn: Callable[[], _T]) -> _T:
         """Run one SDK call with a token refresh on 401 and bounded, jittered retries."""
 
-        def wait(state: RetryCallState) -> float:
-            backoff = wait_exponential_jitter(initial=1, max=60)(state)
-            exc = state.outcome.exception() if state.outcome else None
-            hint = exc.retry_after if isinstance(exc, TransientError) else None
-            return max(backoff, hint or 0.0)
-
         def retryable(exc: BaseException) -> bool:
             # A spent day allowance is not waited out inside a call: the org stops instead.
             return isinstance(exc, TransientError) and not isinstance(exc, DayLimitReached)
 
-        def attempt() -> _T:
-            try:
-                return fn()
-            except Unauthorized:
-                self.tokens.after_unauthorized(self.transport.last_token)
-                return fn()
-
-        retrying = Retrying(
-            retry=retry_if_exception(retryable),
-            wait=wait,
-            stop=stop_after_attempt(self.max_attempts),
+        return call_with_retries(
+            fn,
+            provider="Xero",
+            refresh=lambda: self.tokens.after_unauthorized(self.transport.last_token),
             sleep=self.sleep,
-            reraise=True,
+            max_attempts=self.max_attempts,
+            retryable=retryable,
         )
-        try:
-            return retrying(attempt)
-        except Unauthorized:
-            raise AuthError(
-                "Xero rejected a freshly refreshed access token; reconnect the organisation"
-            ) from None
 
     def _json(self, fn: Callable[[], Any]) -> dict[str, Any]:
         """An SDK call whose body is read by syncd (parsed inside the retry: Xero sometimes

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from connectors.base import TransientError
+from connectors.kit import log_rate_limit_wait
 
 MAX_CONCURRENT = 5
 MINUTE = 60.0
@@ -80,16 +81,18 @@ class RateGovernor:
                         "(the configured day_limit); syncing resumes later",
                         retry_after=DAY - (now - self._day[0]),
                     )
-                wait = 0.0
+                wait, reason = 0.0, ""
                 if self._pause_until > now:
-                    wait = self._pause_until - now
+                    wait, reason = self._pause_until - now, "Xero's minute allowance nearly spent"
                 elif len(self._minute) >= self.minute_limit:
                     wait = MINUTE - (now - self._minute[0])
+                    reason = f"{self.minute_limit} calls a minute reached"
                 if wait <= 0:
                     self._minute.append(now)
                     self._day.append(now)
                     self.calls += 1
                     return
+                log_rate_limit_wait("Xero", reason, wait)
                 self.sleep(wait)
 
     def _trim(self, now: float) -> None:

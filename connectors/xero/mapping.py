@@ -13,7 +13,6 @@ trusted; the connector turns that into a skipped record instead of stopping the 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -33,13 +32,16 @@ from connectors.base import (
     PaymentKind,
     PaymentRecord,
 )
+from connectors.kit import TAG_RE
+from connectors.kit import find_tag as tag_of
+from connectors.kit import tag as tag
+from connectors.kit import tag_key as tag_key
 
 from . import contacts
 
 #: Marks what syncd wrote (a fee line, a history note, a fee invoice), so that it is
 #: recognisable after a crash or once Xero no longer replays the idempotency key.
-FEE_TAG = re.compile(r"\[syncd:([A-Za-z0-9:._/%+\-]+)\]")
-_TAG_KEY = re.compile(r"^[A-Za-z0-9:._/%+\-]{1,100}$")
+FEE_TAG = TAG_RE
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{2})?(\d{2})?\)/$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -168,22 +170,6 @@ def _nested_id(raw: Mapping[str, Any], outer: str, field: str) -> str | None:
     if isinstance(inner, Mapping):
         return _text(inner.get(field))
     return None
-
-
-def tag_key(idempotency_key: str) -> str:
-    """The key as it appears in a ``[syncd:KEY]`` tag; odd or very long keys are hashed."""
-    if _TAG_KEY.match(idempotency_key):
-        return idempotency_key
-    return "sha-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-
-
-def tag(idempotency_key: str) -> str:
-    return f"[syncd:{tag_key(idempotency_key)}]"
-
-
-def tag_of(text: str | None) -> str | None:
-    found = FEE_TAG.search(text or "")
-    return found.group(1) if found else None
 
 
 # -- contacts --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import ActionResult, PermanentError
+from connectors.kit import find_tag
 
 from . import mapping, once
 from .transport import NotFound
@@ -65,7 +66,7 @@ def history(connector: XeroConnector, invoice_id: str) -> list[Record]:
 
 def _is_sent(record: Record) -> bool:
     """Xero's own record of an emailed invoice ("Sent" / "This invoice has been sent to")."""
-    if mapping.tag_of(record.details):
+    if find_tag(record.details):
         return False
     return record.changes.strip().lower() == "sent" or "sent to" in record.details.lower()
 

@@ -23,12 +23,13 @@ from urllib3.util.retry import Retry
 from xero_python.exceptions import HTTPStatusException
 
 from connectors.base import AuthError, PermanentError, TransientError
+from connectors.kit import RateLimited
 
 from .auth import Unauthorized, require_secure
 from .limits import DayLimitReached, RateGovernor
 
 
-class Throttled(TransientError):
+class Throttled(RateLimited):
     """Xero answered 429 for the minute (or concurrency) limit; retry after ``retry_after``."""
 
 

@@ -1,9 +1,12 @@
-"""``plan``, ``simulate``, ``policy explain`` and holds, on a store backfilled from the sandbox."""
+"""``plan``, ``simulate``, ``policy explain`` and holds, on a store backfilled from each
+provider's sandbox."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +16,45 @@ from typer.testing import CliRunner
 
 from syncd.cli.app import app
 from syncd.store.models import AuditEntry, Hold
-from tests.connectors.quickbooks.conftest import Bench, make_bench
+from tests.contract.conftest import PROVIDERS, World, make_world
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def backfilled(tmp_path: Path, store_url: str) -> Iterator[Bench]:
-    for bench in make_bench(tmp_path, store_url, invoices=120):
-        bench.syncer().backfill()
-        yield bench
+@dataclass
+class Bench:
+    world: World
+    org: str
+    #: A day after the sandbox's start: syncd's "now" for these commands.
+    now: str
+    today: str
+    two_months_ago: str
+
+    @property
+    def config(self) -> Any:
+        return self.world.config
+
+    @property
+    def store(self) -> Any:
+        return self.world.store
+
+
+@pytest.fixture(params=PROVIDERS)
+def backfilled(request: pytest.FixtureRequest, tmp_path: Path, store_url: str) -> Iterator[Bench]:
+    for world in make_world(tmp_path, store_url, str(request.param), "kind", invoices=120):
+        world.syncer().backfill()
+        now = world.adapter.now + timedelta(days=1)
+        yield Bench(
+            world,
+            world.org,
+            now.isoformat(),
+            now.date().isoformat(),
+            (now - timedelta(days=63)).date().isoformat(),
+        )
 
 
 def cli(bench: Bench, *args: str) -> Any:
-    result = runner.invoke(
-        app, ["--config", str(bench.config.path), "--now", "2026-11-03T17:00:00+00:00", *args]
-    )
+    result = runner.invoke(app, ["--config", str(bench.config.path), "--now", bench.now, *args])
     assert result.exit_code == 0, result.output
     return result
 
@@ -53,7 +79,7 @@ def test_plan_json_has_the_documented_fields(backfilled: Bench) -> None:
             "reason",
         ):
             assert key in action
-        assert action["org"] == "qbo" and action["reason"]
+        assert action["org"] == backfilled.org and action["reason"]
     fees = [a for a in actions if a["action"] == "late_fee"]
     assert fees and all(a["currency"] and "." in a["amount"] for a in fees)
     # Read-only: planning twice gives the same plan and writes no dunning state.
@@ -76,19 +102,20 @@ def test_pause_dispute_and_resume_change_the_plan_and_are_audited(backfilled: Be
         backfilled,
         "pause",
         "--org",
-        "qbo",
+        backfilled.org,
         "--invoice",
         target,
         "--until",
-        "2026-12-31",
+        "2027-12-31",
         "--reason",
         "promised to pay",
         "--by",
         "jane",
     )
     assert not touches(plan_json(backfilled))
-    cli(backfilled, "resume", "--org", "qbo", "--invoice", target, "--by", "jane")
-    cli(backfilled, "dispute", "--org", "qbo", "--invoice", target, "--reason", "wrong amount")
+    org = backfilled.org
+    cli(backfilled, "resume", "--org", org, "--invoice", target, "--by", "jane")
+    cli(backfilled, "dispute", "--org", org, "--invoice", target, "--reason", "wrong amount")
     assert not touches(plan_json(backfilled))
     with backfilled.store.sessions() as s:
         holds = s.scalars(select(Hold).order_by(Hold.id)).all()
@@ -110,7 +137,7 @@ def test_hold_errors_exit_2(backfilled: Bench) -> None:
             str(backfilled.config.path),
             "pause",
             "--org",
-            "qbo",
+            backfilled.org,
             "--invoice",
             "nope",
             "--until",
@@ -121,9 +148,10 @@ def test_hold_errors_exit_2(backfilled: Bench) -> None:
 
 
 def test_simulate_reports_totals_and_compares_policies(backfilled: Bench) -> None:
-    args = ("simulate", "--from", "2026-09-01", "--to", "2026-11-01", "--json")
-    standard = json.loads(cli(backfilled, *args).stdout)["qbo"]
-    gentle = json.loads(cli(backfilled, *args, "--policy", "gentle").stdout)["qbo"]
+    b = backfilled
+    args = ("simulate", "--from", b.two_months_ago, "--to", b.today, "--json")
+    standard = json.loads(cli(b, *args).stdout)[b.org]
+    gentle = json.loads(cli(b, *args, "--policy", "gentle").stdout)[b.org]
     assert standard["timeline"] and standard["overall"]["emails"] > 0
     assert standard["overall"] != gentle["overall"]
     assert gentle["policy"] == "gentle"
@@ -137,7 +165,9 @@ def test_policy_explain_in_words(backfilled: Bench) -> None:
         "provider_id"
     ]
     why = cli(
-        backfilled, "policy", "explain", "--org", "qbo", "--invoice", pid, "--as-of", "2026-11-03"
+        backfilled,
+        *("policy", "explain", "--org", backfilled.org, "--invoice", pid),
+        *("--as-of", backfilled.today),
     ).stdout
     assert why.strip()
 

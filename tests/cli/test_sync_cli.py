@@ -1,5 +1,5 @@
-"""The README's sandbox flow through the installed command: print a config block, run the
-sandbox in another process, back up, sync, list."""
+"""The README's sandbox flow through the installed command, for every provider: print a config
+block, run the sandbox in another process, back up, sync, list."""
 
 from __future__ import annotations
 
@@ -10,32 +10,36 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from tests.contract.conftest import PROVIDERS
 from tests.support.smtp import free_port
 
 SYNCD = [sys.executable, "-m", "syncd"]
 
 
-def test_print_config_backfill_sync_and_invoices(tmp_path: Path) -> None:
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_print_config_backfill_sync_and_invoices(tmp_path: Path, provider: str) -> None:
     port = free_port()
     common = ["--port", str(port), "--seed", "4", "--invoices", "60"]
     block = subprocess.run(
-        [*SYNCD, "sandbox", "quickbooks", *common, "--print-config", "--name", "shop"],
+        [*SYNCD, "sandbox", provider, *common, "--print-config", "--name", "shop"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    assert block.startswith("[[orgs]]") and 'connector = "quickbooks"' in block
+    assert block.startswith("[[orgs]]") and f'connector = "{provider}"' in block
     config = tmp_path / "syncd.toml"
     config.write_text(f'[store]\nurl = "sqlite:///syncd.db"\n\n{block}', encoding="utf-8")
     server = subprocess.Popen(
-        [*SYNCD, "sandbox", "quickbooks", *common],
+        [*SYNCD, "sandbox", provider, *common],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_sandbox/health", timeout=1)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_sandbox/config", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)

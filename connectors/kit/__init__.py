@@ -1,0 +1,45 @@
+"""What every connector needs and must not write again: retries, tags, resume cursors.
+
+``connectors.base`` is the protocol and its records; this package is the machinery behind
+them, shared so that two connectors cannot drift apart (they did: the same refused token
+ended as ``PermanentError`` in one and ``AuthError`` in the other).
+
+How a new connector uses it:
+
+* **HTTP seam.** Turn the provider's answers into the one error taxonomy before the SDK
+  parses them: 401 -> :class:`Unauthorized`; 429 -> :class:`RateLimited` with the
+  ``Retry-After`` it sent (or the provider's documented pause); 5xx, timeouts, dropped
+  connections and cut-off bodies -> ``TransientError``; validation and other refusals ->
+  ``PermanentError``; a revoked connection -> ``AuthError``.
+* **Every SDK call** goes through :func:`call_with_retries` with a ``refresh`` callback that
+  invalidates the access token the provider refused. A 401 refreshes once and retries; a
+  freshly refreshed token refused again is ``AuthError`` (a human must reconnect). Transient
+  errors are retried with jittered exponential backoff, never shorter than ``retry_after``;
+  every retry and every wait is logged (``connector.retry`` / ``connector.rate_limited``).
+* **Writes** carry :func:`tag` (``[syncd:KEY]``) in a field the provider keeps (a note, a line
+  description, a reference), so that a write is recognisable with :func:`find_tag` /
+  :func:`has_tag` after the provider's idempotency replay window has passed.
+* **Backfill resume cursors** are written with :func:`encode_cursor` and read with
+  :func:`decode_cursor`, which turns an unreadable cursor into ``None`` (start the stream
+  over, with a logged warning): the store de-duplicates what it already holds.
+"""
+
+from __future__ import annotations
+
+from .cursor import decode_cursor, encode_cursor
+from .retry import RateLimited, Unauthorized, call_with_retries, log_rate_limit_wait
+from .tags import TAG_RE, find_tag, has_tag, tag, tag_key
+
+__all__ = [
+    "TAG_RE",
+    "RateLimited",
+    "Unauthorized",
+    "call_with_retries",
+    "decode_cursor",
+    "encode_cursor",
+    "find_tag",
+    "has_tag",
+    "log_rate_limit_wait",
+    "tag",
+    "tag_key",
+]
