@@ -47,8 +47,12 @@ def _reason(exc: BaseException | None) -> str:
 
 
 def log_rate_limit_wait(provider: str, reason: str, delay: float) -> None:
-    """For a connector's own pacing (a sliding window, a provider's remaining-calls header)."""
-    log.info("connector.rate_limit_wait", provider=provider, reason=reason, delay=round(delay, 3))
+    """For a connector's own pacing (a sliding window, a provider's remaining-calls header).
+
+    At a sliding window's edge every call waits a few milliseconds: those are logged at
+    debug level, so that the waits that matter (a second or more) stand out at info."""
+    level = log.info if delay >= 1 else log.debug
+    level("connector.rate_limit_wait", provider=provider, reason=reason, delay=round(delay, 3))
 
 
 def call_with_retries(

@@ -86,7 +86,8 @@ class Adapter:
             self.sandbox = box
             yield box
 
-    def org_block(self, name: str | None = None, **options: Any) -> str:
+    def org_block(self, name: str | None = None, org_keys: str = "", **options: Any) -> str:
+        """``org_keys``: extra TOML lines for the ``[[orgs]]`` table itself (review, go_live)."""
         cfg = self.sandbox.org_config()
         creds = "".join(f'{k} = "{cfg[k]}"\n' for k in self.credential_keys)
         opts = "".join(
@@ -94,7 +95,7 @@ class Adapter:
         )
         return (
             f'\n[[orgs]]\nname = "{name or self.org}"\nconnector = "{self.provider}"\n'
-            f'policy = "standard"\n{self.timezone_line}'
+            f'policy = "standard"\n{self.timezone_line}{org_keys}'
             f'base_url = "{cfg["base_url"]}"\ntoken_url = "{cfg["token_url"]}"\n\n'
             f"[orgs.credentials]\n{creds}\n[orgs.options]\n{opts}"
         )

@@ -74,6 +74,7 @@ class QuickBooksSandbox:
         strict: bool = False,
         unkind: dict[str, Any] | None = None,
         country: str = "US",
+        bulk_import_size: int = BULK_IMPORT_SIZE,
     ) -> None:
         bind_host, ipv6 = _loopback_host(host)
         if now is None:
@@ -100,7 +101,7 @@ class QuickBooksSandbox:
         self.company.unkind.update(dict(unkind or {}), seeding=True)
         seed_company(self.company, seed=seed, invoices=invoices, now=now)
         if self.company.unkind.bulk_import:
-            add_bulk_imports(self.company, seed=seed, now=now, size=BULK_IMPORT_SIZE)
+            add_bulk_imports(self.company, seed=seed, now=now, size=bulk_import_size)
         self.oauth = OAuthProvider(
             clock=self.clock,
             realm_id=self.realm_id,
