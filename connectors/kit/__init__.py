@@ -26,6 +26,7 @@ How a new connector uses it:
 
 from __future__ import annotations
 
+from . import countries
 from .cursor import decode_cursor, encode_cursor
 from .retry import RateLimited, Unauthorized, call_with_retries, log_rate_limit_wait
 from .tags import TAG_RE, find_tag, has_tag, tag, tag_key
@@ -35,6 +36,7 @@ __all__ = [
     "RateLimited",
     "Unauthorized",
     "call_with_retries",
+    "countries",
     "decode_cursor",
     "encode_cursor",
     "find_tag",

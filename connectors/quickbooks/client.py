@@ -37,6 +37,7 @@ from connectors.base import (
 from connectors.kit import (
     RateLimited,
     call_with_retries,
+    countries,
     tag,
     tag_key,
 )
@@ -44,7 +45,6 @@ from connectors.kit import (
 from . import (
     changefeed,
     companyinfo,
-    countries,
     keyset,
     mapping,
     pages,

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import CompanyInfo, PermanentError
+from connectors.kit import countries
 
-from . import countries
 from .mapping import address_lines, sub
 
 

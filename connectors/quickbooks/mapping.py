@@ -28,9 +28,7 @@ from connectors.base import (
     PaymentKind,
     PaymentRecord,
 )
-from connectors.kit import TAG_RE
-
-from . import countries
+from connectors.kit import TAG_RE, countries
 
 #: Marks a line syncd added, so a late fee is recognisable after a crash or a replay.
 FEE_TAG = TAG_RE

@@ -2,8 +2,8 @@
 
 Xero stores addresses as typed by a person: ``Country`` is free text ("New Zealand", "UK",
 "USA", "England", or nothing) and lines may end in a newline. The country is turned into an
-ISO 3166-1 alpha-2 code through CLDR's English territory names (Babel) plus the spellings
-people actually type; anything unrecognised stays ``None`` rather than guessed.
+ISO 3166-1 alpha-2 code by the kit's ``countries`` (CLDR names plus the spellings people
+actually type); anything unrecognised stays ``None`` rather than guessed.
 
 Business or consumer: Xero has no such flag. A contact is taken to be a business when Xero
 holds a registration for it (``CompanyNumber``) or a sales-tax registration (``TaxNumber``:
@@ -15,31 +15,13 @@ contact proves someone is a consumer.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
-from babel import Locale
+from connectors.kit import countries
 
 #: The billing address first: POBOX is what Xero prints on invoices, STREET the fallback.
 ADDRESS_ORDER = ("POBOX", "STREET", "DELIVERY")
 PHONE_ORDER = ("DEFAULT", "OFFICE", "MOBILE", "DDI")
-_ALIASES = {
-    "uk": "GB",
-    "u.k.": "GB",
-    "great britain": "GB",
-    "britain": "GB",
-    "england": "GB",
-    "scotland": "GB",
-    "wales": "GB",
-    "northern ireland": "GB",
-    "usa": "US",
-    "u.s.a.": "US",
-    "u.s.": "US",
-    "united states of america": "US",
-    "america": "US",
-    "aotearoa": "NZ",
-    "nz": "NZ",
-}
 
 
 def _text(value: Any) -> str | None:
@@ -49,22 +31,9 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-@cache
-def _territories() -> dict[str, str]:
-    names = {str(code): str(name) for code, name in Locale("en").territories.items()}
-    codes = {code: name for code, name in names.items() if len(code) == 2 and code.isalpha()}
-    out = {name.lower(): code for code, name in codes.items()}
-    out.update({code.lower(): code for code in codes})
-    out.update(_ALIASES)
-    return out
-
-
 def country_code(value: Any) -> str | None:
     """ISO alpha-2 for a country as typed into Xero, or None if it is not recognisable."""
-    text = _text(value)
-    if text is None:
-        return None
-    return _territories().get(text.lower().rstrip("."))
+    return countries.to_alpha2(_text(value))
 
 
 def groups(raw: Mapping[str, Any]) -> tuple[str, ...]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import date
 from typing import Any, Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -14,15 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-
-def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from connectors.base import is_loopback
 
 
 class Strict(BaseModel):
@@ -171,7 +161,7 @@ class OrgSettings(Strict):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
-        if value is not None and value.startswith("http://") and not _loopback(value):
+        if value is not None and value.startswith("http://") and not is_loopback(value):
             raise ValueError(
                 "expected an https:// URL: credentials never travel over plain HTTP except to "
                 "this machine"

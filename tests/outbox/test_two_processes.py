@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,17 @@ from syncd.dunning.cycle import run_cycle
 from syncd.store import open_store
 from syncd.store.models import AuditEntry, OutboxAction
 from syncd.sync import Syncer
-from tests.outbox.test_crash import NOW, World, backend, make_world, outcome
+from tests.outbox.test_crash import SCENARIOS, World, backend, outcome
+from tests.outbox.test_crash import make_world as crash_world
 
 __all__ = ["backend"]  # the fixture (sqlite, postgresql)
+
+#: The crash test's QuickBooks world (org "shop"): its sandbox, SMTP server and config.
+NOW = SCENARIOS["quickbooks"][1]
+
+
+def make_world(tmp: Path, backend: str) -> Iterator[World]:
+    return crash_world(tmp, backend, "quickbooks", "kind")
 
 
 def _child(args: list[str], log: str) -> None:
@@ -125,8 +134,8 @@ from syncd.store import open_store
 
 config = load_config(sys.argv[1])
 store = open_store(config.store_url)
-org_id = org_id_for(store, config, "qbo", FixedClock(datetime.fromisoformat(sys.argv[2])))
-lease = take_lease(store, config, "qbo", org_id)
+org_id = org_id_for(store, config, "shop", FixedClock(datetime.fromisoformat(sys.argv[2])))
+lease = take_lease(store, config, "shop", org_id)
 print("held", lease.since_text, flush=True)
 while not Path(sys.argv[3]).exists():
     time.sleep(0.05)
@@ -159,7 +168,7 @@ def test_busy_message_names_the_holder_and_wait_waits(tmp_path: Path) -> None:
             text = (tmp_path / "busy.log").read_text()
             assert code == 3, text
             expected = (
-                f"syncd: org 'qbo' is busy: held by host {socket.gethostname()}, "
+                f"syncd: org 'shop' is busy: held by host {socket.gethostname()}, "
                 f"pid {holder.pid}, since {since} (nothing done; try --wait SECONDS)"
             )
             assert expected in text, text
@@ -196,11 +205,11 @@ def test_run_once_while_the_daemon_executes_acts_exactly_once(tmp_path: Path) ->
         store = open_store(config.store_url)
         try:
             clock = FixedClock(datetime.fromisoformat(NOW))
-            org_id = org_id_for(store, config, "qbo", clock)
-            connector = connect(store, config, "qbo", clock)
-            Syncer(store, org_id, "qbo", connector, clock).sync()
+            org_id = org_id_for(store, config, "shop", clock)
+            connector = connect(store, config, "shop", clock)
+            Syncer(store, org_id, "shop", connector, clock).sync()
             connector.close()
-            assert run_cycle(store, config, "qbo", org_id, clock.now()).queued > 0
+            assert run_cycle(store, config, "shop", org_id, clock.now()).queued > 0
         finally:
             store.close()
         slow_down(world)
@@ -235,11 +244,11 @@ def test_sigterm_mid_execution_finishes_the_action_in_flight(tmp_path: Path) -> 
         store = open_store(config.store_url)
         try:
             clock = FixedClock(datetime.fromisoformat(NOW))
-            org_id = org_id_for(store, config, "qbo", clock)
-            connector = connect(store, config, "qbo", clock)
-            Syncer(store, org_id, "qbo", connector, clock).sync()
+            org_id = org_id_for(store, config, "shop", clock)
+            connector = connect(store, config, "shop", clock)
+            Syncer(store, org_id, "shop", connector, clock).sync()
             connector.close()
-            assert run_cycle(store, config, "qbo", org_id, clock.now()).queued > 0
+            assert run_cycle(store, config, "shop", org_id, clock.now()).queued > 0
         finally:
             store.close()
         slow_down(world)

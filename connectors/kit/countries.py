@@ -1,9 +1,10 @@
-"""QuickBooks address countries (free text typed by bookkeepers) to ISO 3166-1 alpha-2.
+"""Address countries as bookkeepers type them, to ISO 3166-1 alpha-2.
 
-QBO stores ``BillAddr.Country`` as whatever the user typed: "USA", "United States", "UK",
-"Deutschland", "CA" or nothing. Names are matched against Babel's territory names in a few
-languages plus the common abbreviations; anything unrecognised maps to ``None`` rather than to
-a guess, because the country decides which statutory interest rules apply.
+QuickBooks (``BillAddr.Country``) and Xero (``Addresses[].Country``) keep whatever the user
+typed: "USA", "United States", "UK", "Deutschland", "Aotearoa", "CA" or nothing. Names are
+matched against Babel's territory names in a few languages plus the common abbreviations;
+anything unrecognised maps to ``None`` rather than to a guess, because the country decides
+which statutory interest rules apply.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _ALIASES = {
     "northern ireland": "GB",
     "holland": "NL",
     "the netherlands": "NL",
+    "aotearoa": "NZ",
 }
 #: Babel territories that are not countries (unknown region, EU, eurozone, UN, pseudo-locales).
 _NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
