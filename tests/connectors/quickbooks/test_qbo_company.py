@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from connectors.base import CustomerRecord, EntityKind, FindingSeverity
+from connectors.kit.countries import to_alpha2
 from connectors.quickbooks import mapping
-from connectors.quickbooks.countries import to_alpha2
 
 from .conftest import Bench, make_bench
 
