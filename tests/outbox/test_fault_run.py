@@ -1,0 +1,244 @@
+"""Fault run (issue 15): syncd keeps running against a sandbox that misbehaves on purpose.
+
+For each provider, a seeded run of a fixed number of rounds. Each round the sandbox is told,
+through its fault-injection control API, to answer some of the next requests with 500, 503,
+429, a timeout, a dropped connection (before or after doing the work), malformed JSON, a
+stale SyncToken (QuickBooks) or an expired access token; the bookkeeper pays invoices and
+moves due dates; then ``syncd run-once`` runs at the next business day. After the faults are
+switched off and clean passes have run, the store equals the sandbox's truth and every planned
+action happened exactly once (SMTP messages per key, notes and fee lines per tag in the
+sandbox's write log).
+
+``run-once`` runs in a forked child (the real CLI, no interpreter start-up). Its connector's
+waits (backoff, a 429's pause) are fake time, as in the contract suite: the sandbox's clock is
+moved forward by the wait instead of the process sleeping, so that a 60 s throttle pause costs
+nothing and the whole run stays within seconds per round.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.outbox.email import key_digest
+from syncd.store import open_store
+from tests.contract.adapters import Adapter
+from tests.contract.conftest import PROVIDERS, adapter_for
+from tests.outbox.test_crash import ORG_KEYS, Outcome, World, outcome
+from tests.support.smtp import smtp_server
+
+ROUNDS = 8
+#: syncd's HTTP timeout in this run; an injected ``timeout`` holds the answer longer than it.
+CLIENT_TIMEOUT = 1.0
+#: Per provider: the seed, the first ``--now`` (a Tuesday inside the send window, a day after
+#: the sandbox starts), sandbox settings and syncd's connector options.
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "quickbooks": {
+        "seed": 41,
+        "invoices": 24,
+        "now": datetime(2026, 11, 3, 17, 0, tzinfo=UTC),
+        "sandbox": {"rate_limit_per_minute": 100_000},
+        "options": {"timeout_seconds": CLIENT_TIMEOUT},
+    },
+    "xero": {
+        "seed": 43,
+        "invoices": 8,
+        "now": datetime(2026, 5, 5, 9, 30, tzinfo=UTC),
+        "sandbox": {"minute_limit": 100_000, "day_limit": 1_000_000},
+        "options": {"timeout_seconds": CLIENT_TIMEOUT},
+    },
+}
+
+#: (label, the sandbox's fault kind, its settings); ``expired_token`` goes through the token
+#: control endpoint instead.
+FAULTS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    "quickbooks": [
+        ("500", "http_500", {}),
+        ("503", "http_503", {}),
+        ("429", "http_429", {}),
+        ("timeout", "timeout", {"seconds": CLIENT_TIMEOUT + 0.5}),
+        ("dropped", "timeout", {"seconds": 0}),
+        ("dropped after commit", "timeout", {"seconds": 0, "commit": True}),
+        ("malformed json", "malformed_json", {}),
+        ("stale synctoken", "stale_synctoken", {"method": "POST", "path": "/invoice"}),
+    ],
+    "xero": [
+        ("500", "500", {}),
+        ("503", "503", {}),
+        ("429", "429", {"problem": "minute", "retry_after": 5}),
+        ("timeout", "timeout", {"seconds": CLIENT_TIMEOUT + 0.5}),
+        ("dropped after commit", "lost", {}),
+        ("malformed json", "malformed", {}),
+    ],
+}
+
+
+def _fake_waits(adapter: Adapter) -> None:
+    """In the child: the connectors' sleeps move the sandbox clock instead of the process."""
+    from connectors.quickbooks.client import QuickBooksConnector
+    from connectors.xero.client import XeroConnector
+
+    offset = [0.0]
+
+    def sleep(seconds: float) -> None:
+        if seconds > 0:
+            offset[0] += seconds
+            adapter.advance(seconds)
+
+    def monotonic() -> float:
+        return time.monotonic() + offset[0]
+
+    QuickBooksConnector.__init__.__kwdefaults__["sleep"] = sleep
+    XeroConnector.__init__.__kwdefaults__["sleep"] = sleep
+    XeroConnector.__init__.__kwdefaults__["monotonic"] = monotonic
+    from connectors.quickbooks.auth import RateLimiter
+
+    RateLimiter.__init__.__kwdefaults__["monotonic"] = monotonic
+
+
+def _child(adapter: Adapter, config: str, now: str, log: str) -> None:
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    _fake_waits(adapter)
+    from syncd.cli.app import app
+
+    try:
+        app(["--config", config, "--now", now, "--log-format", "json", "run-once"])
+    except SystemExit as exc:
+        os._exit(int(exc.code or 0))
+    os._exit(0)
+
+
+def run_once(world: World, adapter: Adapter, now: datetime, log: Path) -> int:
+    ctx = multiprocessing.get_context("fork")
+    proc = ctx.Process(target=_child, args=(adapter, str(world.config), now.isoformat(), str(log)))
+    proc.start()
+    proc.join(120)
+    if proc.is_alive():
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+        raise AssertionError(f"run-once hung:\n{log.read_text()[-3000:]}")
+    return int(proc.exitcode or 0)
+
+
+def make_world(tmp: Path, provider: str) -> Iterator[tuple[World, Adapter]]:
+    s = SCENARIOS[provider]
+    adapter = adapter_for(provider)
+    adapter.now = s["now"] - timedelta(days=1)
+    with (
+        smtp_server() as (inbox, port),
+        adapter.started("kind", seed=s["seed"], invoices=s["invoices"], **s["sandbox"]),
+    ):
+        url = f"sqlite:///{tmp}/s.db"
+        email = (
+            f'[email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+            'from_address = "Acme Accounts <accounts@acme.test>"\n'
+        )
+        config = tmp / "syncd.toml"
+        org = adapter.org_block(org_keys=ORG_KEYS, **s["options"])
+        config.write_text(f'[store]\nurl = "{url}"\n{email}\n{org}', encoding="utf-8")
+        yield World(adapter, inbox, config, url, s["now"].isoformat()), adapter
+
+
+def next_business_day(day: datetime) -> datetime:
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def inject(adapter: Adapter, rng: random.Random, injected: Counter[str]) -> None:
+    for label, kind, settings in rng.sample(FAULTS[adapter.provider], k=3):
+        count = rng.randint(1, 3)
+        if adapter.provider == "quickbooks":
+            adapter.control.inject_fault(kind, count=count, **settings)
+        else:
+            skip = rng.randint(0, 12)
+            adapter.control.add_fault(kind, count=count, skip=skip, **settings)
+        injected[label] += count
+    if rng.random() < 0.5:
+        adapter.expire_access_tokens()
+        injected["expired token"] += 1
+
+
+def bookkeeper(adapter: Adapter, rng: random.Random, day: datetime, done: Counter[str]) -> None:
+    """Payments and edits keep arriving while syncd works."""
+    invoices = adapter.open_invoices()
+    if not invoices:
+        return
+    for invoice in rng.sample(invoices, k=min(2, len(invoices))):
+        choice = rng.random()
+        if choice < 0.4:
+            adapter.pay(invoice["id"])
+            done["paid in full"] += 1
+        elif choice < 0.7:
+            adapter.pay(invoice["id"], "1.00")
+            done["part paid"] += 1
+        else:
+            adapter.edit_due_date(invoice["id"], (day + timedelta(days=3)).date().isoformat())
+            done["due date moved"] += 1
+
+
+def clear_faults(adapter: Adapter) -> None:
+    adapter.control.clear_faults()
+
+
+def check(world: World, adapter: Adapter) -> Outcome:
+    got = outcome(world)
+    got.check_exactly_once()
+    done = {k for k, st in got.statuses.items() if st == "done"}
+    emails = {key_digest(k) for k in done if got.kinds[k] == "email"}
+    assert emails, "the run must send reminder emails"
+    assert set(got.smtp) == emails - {key_digest(k) for k in got.unconfirmed}
+    assert sum(got.notes.values()) == sum(1 for k in done if got.kinds[k] == "note")
+    store = open_store(world.store_url)
+    try:
+        with store.sessions() as s:
+            assert adapter.mismatches(s) == []
+    finally:
+        store.close()
+    return got
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_fault_run_loses_nothing_and_acts_exactly_once(tmp_path: Path, provider: str) -> None:
+    rng = random.Random(f"fault-run:{provider}")
+    injected: Counter[str] = Counter()
+    edits: Counter[str] = Counter()
+    codes: Counter[int] = Counter()
+    started = time.monotonic()
+    for world, adapter in make_world(tmp_path, provider):
+        log = tmp_path / "runs.log"
+        day = datetime.fromisoformat(world.now)
+        for _ in range(ROUNDS):
+            inject(adapter, rng, injected)
+            bookkeeper(adapter, rng, day, edits)
+            codes[run_once(world, adapter, day, log)] += 1
+            step = next_business_day(day)
+            adapter.advance((step - day).total_seconds())
+            day = step
+        clear_faults(adapter)
+        for _ in range(2):  # clean passes: the second syncs the first's writes back
+            codes[run_once(world, adapter, day, log)] += 1
+        text = log.read_text()
+        assert "Traceback" not in text, text[-5000:]
+        assert set(codes) <= {0, 1}, (codes, text[-5000:])
+        got = check(world, adapter)
+    statuses = Counter(got.statuses.values())
+    print(
+        f"\n{provider}: {ROUNDS} rounds, {len(got.statuses)} actions {dict(statuses)}, "
+        f"faults {dict(injected)}, edits {dict(edits)}, exits {dict(codes)}, "
+        f"{time.monotonic() - started:.1f}s"
+    )
