@@ -20,13 +20,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
-import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -89,6 +88,15 @@ STANDING: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
 }
 
 
+def _default(cls: Any, name: str, value: Any) -> None:
+    cls.__init__.__kwdefaults__[name] = value
+
+
+def control(adapter: Adapter) -> Any:
+    """The sandbox's control client (each adapter has one; the base class does not say)."""
+    return cast(Any, adapter).control
+
+
 def _fake_waits(adapter: Adapter) -> None:
     """In the child: the connectors' sleeps move the sandbox clock instead of the process."""
     from connectors.quickbooks.client import QuickBooksConnector
@@ -104,12 +112,12 @@ def _fake_waits(adapter: Adapter) -> None:
     def monotonic() -> float:
         return time.monotonic() + offset[0]
 
-    QuickBooksConnector.__init__.__kwdefaults__["sleep"] = sleep
-    XeroConnector.__init__.__kwdefaults__["sleep"] = sleep
-    XeroConnector.__init__.__kwdefaults__["monotonic"] = monotonic
+    _default(QuickBooksConnector, "sleep", sleep)
+    _default(XeroConnector, "sleep", sleep)
+    _default(XeroConnector, "monotonic", monotonic)
     from connectors.quickbooks.auth import RateLimiter
 
-    RateLimiter.__init__.__kwdefaults__["monotonic"] = monotonic
+    _default(RateLimiter, "monotonic", monotonic)
 
 
 def _child(adapter: Adapter, config: str, now: str, log: str) -> None:
@@ -132,7 +140,7 @@ def run_once(world: World, adapter: Adapter, now: datetime, log: Path) -> int:
     proc.start()
     proc.join(120)
     if proc.is_alive():
-        os.kill(proc.pid, signal.SIGKILL)
+        proc.kill()
         proc.join()
         raise AssertionError(f"run-once hung:\n{log.read_text()[-3000:]}")
     return int(proc.exitcode or 0)
@@ -180,9 +188,9 @@ def inject(
         # A timeout holds the answer for real: one at a time keeps the run short.
         count = 1 if label == "timeout" else rng.randint(1, 3)
         if adapter.provider == "quickbooks":
-            adapter.control.inject_fault(kind, count=count, **settings)
+            control(adapter).inject_fault(kind, count=count, **settings)
         else:
-            adapter.control.add_fault(kind, count=count, skip=rng.randint(0, 4), **settings)
+            control(adapter).add_fault(kind, count=count, skip=rng.randint(0, 4), **settings)
         asked.append((label, count))
     if rng.random() < 0.5:
         adapter.expire_access_tokens()
@@ -193,13 +201,13 @@ def inject(
 def collect(adapter: Adapter, asked: list[tuple[str, int]], fired: Counter[str]) -> None:
     """Count the faults that fired this round (from the sandbox), then clear the rest."""
     if adapter.provider == "quickbooks":
-        rules = adapter.control._call("GET", "faults")["faults"]
+        rules = control(adapter)._call("GET", "faults")["faults"]
         for (label, _), rule in zip([a for a in asked if a[1]], rules, strict=True):
             fired[label] += int(rule["fired"])
     else:
         kinds = {label: kind for label, kind, _ in FAULTS["xero"]}
         left = Counter[str]()
-        for fault in adapter.control.faults():
+        for fault in control(adapter).faults():
             left[fault["kind"]] += int(fault["count"])
         asked_per_label = Counter[str]()
         for label, count in asked:
@@ -208,7 +216,7 @@ def collect(adapter: Adapter, asked: list[tuple[str, int]], fired: Counter[str])
             if label in kinds:
                 fired[label] += count - left[kinds[label]]
     fired["expired token"] += sum(1 for label, _ in asked if label == "expired token")
-    adapter.control.clear_faults()
+    control(adapter).clear_faults()
 
 
 def bookkeeper(adapter: Adapter, rng: random.Random, day: datetime, done: Counter[str]) -> None:
