@@ -436,13 +436,18 @@ def _code(exc: Exception) -> int | None:
 
 def _classify(exc: QuickbooksException) -> Exception:
     code = getattr(exc, "error_code", None)
-    message = f"QuickBooks error {code}: {exc.message}"
+    text = str(exc.message)
+    if code == 10000 and "Error reading json response" in text:
+        # The SDK puts the whole unreadable body in its message: customer data, kilobytes
+        # long. Logs and summaries get its first characters only.
+        text = f"Error reading json response (body starts {text[29:].strip()[:60]!r})"
+    message = f"QuickBooks error {code}: {text[:300]}"
     detail = getattr(exc, "detail", "")
     if detail:
         message += f" ({str(detail)[:300]})"
     if code in (3001, 3200) or "ThrottleExceeded" in str(exc.message):
         error: Exception = RateLimited(message, retry_after=60.0)
-    elif code == 10000 and "Error reading json response" in str(exc.message):
+    elif code == 10000 and "Error reading json response" in text:
         # Intuit sometimes answers in XML or with a truncated body: worth another try.
         error = TransientError(message)
     else:
