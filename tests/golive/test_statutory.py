@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +20,11 @@ from syncd.store.models import Customer, Invoice
 from tests.connectors.xero import conftest as xero
 
 GROUP = "Key accounts"
-RATES = '\n[dunning.rates]\nboe_base = [{ since = 2022-01-01, percent = "4.00" }]\n'
+# In force on 31 December 2024: 5.00; on 30 June 2025: 4.25 (the dates the Order looks at).
+RATES = (
+    '\n[dunning.rates]\nboe_base = [{ since = 2022-01-01, percent = "4.00" }, '
+    '{ since = 2024-08-01, percent = "5.00" }, { since = 2025-05-08, percent = "4.25" }]\n'
+)
 
 
 @pytest.fixture
@@ -34,13 +39,50 @@ def uk(tmp_path: Path, store_url: str) -> Iterator[xero.Bench]:
         yield xb
 
 
-def test_uk_interest_only_for_gbp_debts_of_business_customers(uk: xero.Bench) -> None:
+def plan(uk: xero.Bench) -> list[dict[str, Any]]:
     now = uk.clock.now().isoformat()
     result = CliRunner().invoke(
         app, ["--config", str(uk.config.path), "--now", now, "plan", "--json"]
     )
     assert result.exit_code == 0, result.output
-    actions = json.loads(result.stdout)
+    return list(json.loads(result.stdout))
+
+
+def test_rate_follows_the_day_interest_starts_30_june_1_july(uk: xero.Bench) -> None:
+    with uk.store.sessions() as s:
+        contact = next(
+            c.provider_id for c in s.scalars(select(Customer)) if GROUP in (c.groups or [])
+        )
+    numbers = {}
+    for due in ("2025-06-29", "2025-06-30", "2025-07-01"):
+        line = {
+            "description": "Work",
+            "quantity": "1",
+            "unit_amount": "1000.00",
+            "account_code": "200",
+        }
+        made = uk.control.create_invoice(
+            contact_id=contact,
+            status="AUTHORISED",
+            date="2025-06-01",
+            due_date=due,
+            currency="GBP",
+            lines=[line],
+        )
+        numbers[made["invoice_id"]] = due
+    uk.syncer().sync()
+    rates = {}
+    for a in plan(uk):
+        invoice = (a["invoice"] or {}).get("provider_id")
+        if a["action"] == "interest" and invoice in numbers:
+            rates[numbers[invoice]] = a["reason"].rsplit(" at ", 1)[1]
+    # Due 29 June: interest runs from 30 June, in the first half-year (rate on 31 December);
+    # due 30 June or 1 July: from 1 July on, the second half-year (rate on 30 June).
+    assert rates == {"2025-06-29": "13.00%", "2025-06-30": "12.25%", "2025-07-01": "12.25%"}
+
+
+def test_uk_interest_only_for_gbp_debts_of_business_customers(uk: xero.Bench) -> None:
+    actions = plan(uk)
     with uk.store.sessions() as s:
         customers = list(s.scalars(select(Customer)))
         groups = {c.provider_id: c.groups or [] for c in customers}
