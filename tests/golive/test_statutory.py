@@ -1,0 +1,106 @@
+"""Issue 14, "statutory interest", end to end on the Xero sandbox's UK edition: under the
+``uk-statutory`` preset only GBP debts of business customers (a contact group listed in
+``business_groups``) get interest and compensation; a customer the provider and the config do
+not mark is held for review or charged nothing; a debt in another currency gets none."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from syncd.cli.app import app
+from syncd.config import load_config
+from syncd.store.models import Customer, Invoice
+from tests.connectors.xero import conftest as xero
+
+GROUP = "Key accounts"
+# In force on 31 December 2024: 5.00; on 30 June 2025: 4.25 (the dates the Order looks at).
+RATES = (
+    '\n[dunning.rates]\nboe_base = [{ since = 2022-01-01, percent = "4.00" }, '
+    '{ since = 2024-08-01, percent = "5.00" }, { since = 2025-05-08, percent = "4.25" }]\n'
+)
+
+
+@pytest.fixture
+def uk(tmp_path: Path, store_url: str) -> Iterator[xero.Bench]:
+    for xb in xero.make_bench(tmp_path, store_url, invoices=120, region="UK", minute_limit=5000):
+        text = xb.config.path.read_text(encoding="utf-8")
+        text = text.replace('policy = "standard"', 'policy = "uk-statutory"')
+        text = text.replace('review = "off"\n', f'review = "off"\nbusiness_groups = ["{GROUP}"]\n')
+        xb.config.path.write_text(text + RATES, encoding="utf-8")
+        xb.config = load_config(xb.config.path)
+        xb.syncer().backfill()
+        yield xb
+
+
+def plan(uk: xero.Bench) -> list[dict[str, Any]]:
+    now = uk.clock.now().isoformat()
+    result = CliRunner().invoke(
+        app, ["--config", str(uk.config.path), "--now", now, "plan", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    return list(json.loads(result.stdout))
+
+
+def test_rate_follows_the_day_interest_starts_30_june_1_july(uk: xero.Bench) -> None:
+    with uk.store.sessions() as s:
+        contact = next(
+            c.provider_id for c in s.scalars(select(Customer)) if GROUP in (c.groups or [])
+        )
+    numbers = {}
+    for due in ("2025-06-29", "2025-06-30", "2025-07-01"):
+        line = {
+            "description": "Work",
+            "quantity": "1",
+            "unit_amount": "1000.00",
+            "account_code": "200",
+        }
+        made = uk.control.create_invoice(
+            contact_id=contact,
+            status="AUTHORISED",
+            date="2025-06-01",
+            due_date=due,
+            currency="GBP",
+            lines=[line],
+        )
+        numbers[made["invoice_id"]] = due
+    uk.syncer().sync()
+    rates = {}
+    for a in plan(uk):
+        invoice = (a["invoice"] or {}).get("provider_id")
+        if a["action"] == "interest" and invoice in numbers:
+            rates[numbers[invoice]] = a["reason"].rsplit(" at ", 1)[1]
+    # Due 29 June: interest runs from 30 June, in the first half-year (rate on 31 December);
+    # due 30 June or 1 July: from 1 July on, the second half-year (rate on 30 June).
+    assert rates == {"2025-06-29": "13.00%", "2025-06-30": "12.25%", "2025-07-01": "12.25%"}
+
+
+def test_uk_interest_only_for_gbp_debts_of_business_customers(uk: xero.Bench) -> None:
+    actions = plan(uk)
+    with uk.store.sessions() as s:
+        customers = list(s.scalars(select(Customer)))
+        groups = {c.provider_id: c.groups or [] for c in customers}
+        flagged = {c.provider_id for c in customers if c.is_business}  # a VAT / company number
+        currency = {i.provider_id: i.currency for i in s.scalars(select(Invoice))}
+    claims = [a for a in actions if a["action"] in ("interest", "compensation")]
+    business = [a for a in claims if GROUP in groups[a["customer"]] and not a["review"]]
+    assert any(a["action"] == "interest" for a in business), "a GBP business debt is overdue"
+    assert any(a["action"] == "compensation" for a in business)
+    for a in claims:
+        invoice = a["invoice"]["provider_id"]
+        assert currency[invoice] == "GBP", (a, currency[invoice])  # USD/EUR debts: none
+        assert a["currency"] == "GBP"
+        if GROUP not in groups[a["customer"]] and a["customer"] not in flagged:
+            assert a["review"], a["reason"]  # not known to be a business: never automatic
+    unmarked = [a for a in claims if GROUP not in groups[a["customer"]]]
+    unmarked = [a for a in unmarked if a["customer"] not in flagged]
+    assert unmarked, "the seed has GBP debts of customers nobody marked as a business"
+    # Non-GBP overdue debts are in the ledger, and got no claim.
+    overdue = {i["provider_id"] for a in actions for i in a["invoices"] if i["days_overdue"] > 14}
+    assert any(currency[i] != "GBP" for i in overdue)
