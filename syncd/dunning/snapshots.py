@@ -207,17 +207,26 @@ def load_inputs(
     history: dict[str, list[PolicyPayment]] = defaultdict(list)
     for chunk in _chunks(provider_ids):
         allocations = session.execute(
-            select(PaymentAllocation.invoice_provider_id, PaymentAllocation.amount, Payment.date)
-            .join(Payment, Payment.id == PaymentAllocation.payment_id)
-            .where(
-                Payment.org_id == org_id,
-                ~Payment.deleted,
-                PaymentAllocation.invoice_provider_id.in_(chunk),
+            select(
+                PaymentAllocation.invoice_provider_id,
+                PaymentAllocation.amount,
+                Payment.date,
+                Payment.deleted,
+                Payment.provider_updated_at,
             )
+            .join(Payment, Payment.id == PaymentAllocation.payment_id)
+            .where(Payment.org_id == org_id, PaymentAllocation.invoice_provider_id.in_(chunk))
         )
-        for invoice_id, amount, paid_on in allocations:
-            if paid_on is not None:
-                history[invoice_id].append(PolicyPayment(on=paid_on, amount=amount.normalize()))
+        for invoice_id, amount, paid_on, deleted, changed_at in allocations:
+            if paid_on is None:
+                continue
+            history[invoice_id].append(PolicyPayment(on=paid_on, amount=amount.normalize()))
+            if deleted:
+                # A payment deleted (or refunded) at the provider: the invoice was paid, then
+                # reopened on the day the deletion was seen. Both facts stay in the history,
+                # so no fee period is charged for the days its balance was zero.
+                reopened = max(changed_at.astimezone(tz).date(), paid_on)
+                history[invoice_id].append(PolicyPayment(on=reopened, amount=-amount.normalize()))
 
     inputs: list[DunningInput] = []
     for inv in invoices:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from syncd.cli.app import app
 from syncd.store.models import AuditEntry, Hold
-from tests.contract.conftest import PROVIDERS, World, make_world
+from tests.contract.conftest import FULL_LADDER, PROVIDERS, World, make_world
 
 runner = CliRunner()
 
@@ -41,9 +41,13 @@ class Bench:
 
 @pytest.fixture(params=PROVIDERS)
 def backfilled(request: pytest.FixtureRequest, tmp_path: Path, store_url: str) -> Iterator[Bench]:
-    for world in make_world(tmp_path, store_url, str(request.param), "kind", invoices=120):
+    for world in make_world(
+        tmp_path, store_url, str(request.param), "kind", invoices=120, org_keys=FULL_LADDER
+    ):
         world.syncer().backfill()
         now = world.adapter.now + timedelta(days=1)
+        while now.weekday() >= 5:  # a closed day plans nothing: the next working day
+            now += timedelta(days=1)
         yield Bench(
             world,
             world.org,

@@ -90,6 +90,11 @@ def mode(request: pytest.FixtureRequest, provider: str) -> str:
     return str(request.param)
 
 
+#: Review off and go-live long ago: every planned action runs, on the full ladder (notes,
+#: fees, escalations) rather than the first cycle's one onboarding email per customer.
+FULL_LADDER = 'review = "off"\ngo_live = 2024-01-01\n'
+
+
 def make_world(
     tmp_path: Path,
     store_url: str,
@@ -100,13 +105,17 @@ def make_world(
     invoices: int = 80,
     sandbox: dict[str, Any] | None = None,
     extra_config: str = "",
+    org_keys: str = "",
     **options: Any,
 ) -> Iterator[World]:
+    """``org_keys``: extra lines for the ``[[orgs]]`` table (see :data:`FULL_LADDER`)."""
     adapter = adapter_for(provider)
     with adapter.started(mode, seed=seed, invoices=invoices, **(sandbox or {})):
         path = tmp_path / "syncd.toml"
         store_block = f'[store]\nurl = "{store_url}"\n{extra_config}\n'
-        path.write_text(store_block + adapter.org_block(**options), encoding="utf-8")
+        path.write_text(
+            store_block + adapter.org_block(org_keys=org_keys, **options), encoding="utf-8"
+        )
         config = load_config(path)
         store = open_store(config.store_url)
         try:

@@ -34,14 +34,6 @@ def live(tmp_path: Path, store_url: str) -> Iterator[World]:
             )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (left open): a payment removed at the provider leaves no reversal in the "
-    "store's history (its allocation is still there, undated removal), so balance_on() works "
-    "back from today's balance and never sees the zero interval: the period that started "
-    "on a zero balance is charged. syncd must record the removal as a reversal dated when "
-    "the sync saw it.",
-)
 def test_no_fee_for_a_period_that_started_on_a_zero_balance(live: World) -> None:
     control = live.bench.control
     today = live.now().date()

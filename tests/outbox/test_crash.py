@@ -47,7 +47,7 @@ from syncd.store import open_store
 from syncd.store.models import OutboxAction
 from tests.conftest import POSTGRES_URL, _postgres_database
 from tests.contract.adapters import MODES, Adapter, accepts_strict
-from tests.contract.conftest import PROVIDERS, adapter_for
+from tests.contract.conftest import FULL_LADDER, PROVIDERS, adapter_for
 from tests.support.smtp import Inbox, smtp_server
 
 POINTS = int(os.environ.get("SYNCD_CRASH_POINTS", "200"))
@@ -55,9 +55,6 @@ POINTS = int(os.environ.get("SYNCD_CRASH_POINTS", "200"))
 #: documentation is silent: shuffled ties, replay windows that expire, emails outside replay).
 STRICT_POINTS = int(os.environ.get("SYNCD_CRASH_STRICT_POINTS", "60"))
 CHAIN = 6
-#: Review off, so that every planned action runs; go-live long ago, so that the first cycle
-#: takes the full ladder (notes, fees, emails) rather than one onboarding email.
-ORG_KEYS = 'review = "off"\ngo_live = 2024-01-01\n'
 SEED, INVOICES = 23, 24
 #: Per provider: kill points, syncd's --now (inside the send window, a day after the sandbox
 #: starts) and sandbox settings (the crash test is not about throttling: a world takes many
@@ -226,7 +223,7 @@ def make_world(tmp: Path, backend: str, provider: str, mode: str) -> Iterator[Wo
             )
             config = tmp / "syncd.toml"
             config.write_text(
-                f'[store]\nurl = "{url}"\n{email}\n{adapter.org_block(org_keys=ORG_KEYS)}',
+                f'[store]\nurl = "{url}"\n{email}\n{adapter.org_block(org_keys=FULL_LADDER)}',
                 encoding="utf-8",
             )
             yield World(adapter, inbox, config, url, now)

@@ -18,7 +18,7 @@ from syncd.mail import KEY_HEADER
 from syncd.outbox.email import key_digest
 from syncd.outbox.executor import Executor
 from syncd.store.models import AuditEntry, OutboxAction
-from tests.contract.conftest import PROVIDERS, World, make_world
+from tests.contract.conftest import FULL_LADDER, PROVIDERS, World, make_world
 from tests.support.smtp import Inbox, smtp_server
 
 
@@ -42,6 +42,7 @@ def world(
             invoices=80,
             seed=11,
             extra_config=email_block(port),
+            org_keys=FULL_LADDER,
         ):
             world.syncer().backfill()
             yield world, inbox
