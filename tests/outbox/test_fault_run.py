@@ -37,8 +37,8 @@ import pytest
 from syncd.outbox.email import key_digest
 from syncd.store import open_store
 from tests.contract.adapters import Adapter
-from tests.contract.conftest import PROVIDERS, adapter_for
-from tests.outbox.test_crash import ORG_KEYS, Outcome, World, outcome
+from tests.contract.conftest import FULL_LADDER, PROVIDERS, adapter_for
+from tests.outbox.test_crash import Outcome, World, outcome
 from tests.support.smtp import smtp_server
 
 ROUNDS = 8
@@ -165,7 +165,7 @@ def make_world(tmp: Path, provider: str) -> Iterator[tuple[World, Adapter]]:
             'from_address = "Acme Accounts <accounts@acme.test>"\n'
         )
         config = tmp / "syncd.toml"
-        org = adapter.org_block(org_keys=ORG_KEYS, **s["options"])
+        org = adapter.org_block(org_keys=FULL_LADDER, **s["options"])
         config.write_text(f'[store]\nurl = "{url}"\n{email}\n{org}', encoding="utf-8")
         yield World(adapter, inbox, config, url, s["now"].isoformat()), adapter
 

@@ -198,20 +198,24 @@ def slow_down(world: World) -> None:
     world.inbox.handle_DATA = slow  # type: ignore[method-assign]
 
 
+def queue_actions(world: World) -> None:
+    """Sync and plan first, so that the daemon's executor (run at start) has work at once."""
+    config = load_config(world.config)
+    store = open_store(config.store_url)
+    try:
+        clock = FixedClock(datetime.fromisoformat(NOW))
+        org_id = org_id_for(store, config, "shop", clock)
+        connector = connect(store, config, "shop", clock)
+        Syncer(store, org_id, "shop", connector, clock).sync()
+        connector.close()
+        assert run_cycle(store, config, "shop", org_id, clock.now()).queued > 0
+    finally:
+        store.close()
+
+
 def test_run_once_while_the_daemon_executes_acts_exactly_once(tmp_path: Path) -> None:
     for world in make_world(tmp_path, "sqlite"):
-        # Plan first, so that the daemon's executor (run at start) has work to do at once.
-        config = load_config(world.config)
-        store = open_store(config.store_url)
-        try:
-            clock = FixedClock(datetime.fromisoformat(NOW))
-            org_id = org_id_for(store, config, "shop", clock)
-            connector = connect(store, config, "shop", clock)
-            Syncer(store, org_id, "shop", connector, clock).sync()
-            connector.close()
-            assert run_cycle(store, config, "shop", org_id, clock.now()).queued > 0
-        finally:
-            store.close()
+        queue_actions(world)
         slow_down(world)
         daemon = _daemon(world, tmp_path)
         try:
@@ -240,17 +244,7 @@ def _daemon(world: World, tmp_path: Path) -> subprocess.Popen[bytes]:
 
 def test_sigterm_mid_execution_finishes_the_action_in_flight(tmp_path: Path) -> None:
     for world in make_world(tmp_path, "sqlite"):
-        config = load_config(world.config)
-        store = open_store(config.store_url)
-        try:
-            clock = FixedClock(datetime.fromisoformat(NOW))
-            org_id = org_id_for(store, config, "shop", clock)
-            connector = connect(store, config, "shop", clock)
-            Syncer(store, org_id, "shop", connector, clock).sync()
-            connector.close()
-            assert run_cycle(store, config, "shop", org_id, clock.now()).queued > 0
-        finally:
-            store.close()
+        queue_actions(world)
         slow_down(world)
         daemon = _daemon(world, tmp_path)
         while not world.inbox.messages:  # mid-execution: more emails are waiting

@@ -80,10 +80,17 @@ class World:
 
 
 def make_world(
-    provider: str, tmp_path: Path, store_url: str, port: int, inbox: Inbox, **extra: str
+    provider: str,
+    tmp_path: Path,
+    store_url: str,
+    port: int,
+    inbox: Inbox,
+    invoices: int | None = None,
+    **extra: str,
 ) -> Iterator[World]:
+    """A backfilled sandbox company (80 QuickBooks or 60 Xero invoices unless ``invoices``)."""
     if provider == "quickbooks":
-        for qb in qbo.make_bench(tmp_path, store_url, invoices=80, smtp_port=port):
+        for qb in qbo.make_bench(tmp_path, store_url, invoices=invoices or 80, smtp_port=port):
             qb.config = default_review(qb.config.path, port, add_email=False, **extra)
             qb.syncer().backfill()
             yield World(
@@ -97,7 +104,7 @@ def make_world(
                 qb,
             )
     else:
-        for xb in xero.make_bench(tmp_path, store_url, invoices=60, minute_limit=5000):
+        for xb in xero.make_bench(tmp_path, store_url, invoices=invoices or 60, minute_limit=5000):
             xb.config = default_review(xb.config.path, port, add_email=True, **extra)
             xb.syncer().backfill()
             yield World(
