@@ -1,12 +1,14 @@
-"""Issue 14, "statutory interest", end to end on the Xero sandbox's UK edition: under the
-``uk-statutory`` preset only GBP debts of business customers (a contact group listed in
-``business_groups``) get interest and compensation; a customer the provider and the config do
-not mark is held for review or charged nothing; a debt in another currency gets none."""
+"""Issue 14, "statutory interest", end to end on the UK companies of both sandboxes (Xero's UK
+edition, a QuickBooks company in GB): under the ``uk-statutory`` preset only GBP debts of
+business customers (a group listed in ``business_groups``, or the provider's own sign of a
+business) get interest and compensation; a customer nobody marks is held for review; a debt in
+another currency gets none. The 30 June / 1 July boundary is checked on Xero."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from typer.testing import CliRunner
 from syncd.cli.app import app
 from syncd.config import load_config
 from syncd.store.models import Customer, Invoice
+from tests.connectors.quickbooks import conftest as qbo
 from tests.connectors.xero import conftest as xero
 
 GROUP = "Key accounts"
@@ -27,19 +30,58 @@ RATES = (
 )
 
 
+#: Per provider: a business group its UK seed uses (Xero contact group, QuickBooks type).
+GROUPS = {"xero": "Key accounts", "quickbooks": "Commercial"}
+
+
+def uk_statutory(bench: Any, group: str) -> Any:
+    text = bench.config.path.read_text(encoding="utf-8")
+    text = text.replace('policy = "standard"', 'policy = "uk-statutory"')
+    text = text.replace('review = "off"\n', f'review = "off"\nbusiness_groups = ["{group}"]\n')
+    bench.config.path.write_text(text + RATES, encoding="utf-8")
+    bench.config = load_config(bench.config.path)
+    bench.syncer().backfill()
+    return bench
+
+
 @pytest.fixture
 def uk(tmp_path: Path, store_url: str) -> Iterator[xero.Bench]:
     for xb in xero.make_bench(tmp_path, store_url, invoices=120, region="UK", minute_limit=5000):
-        text = xb.config.path.read_text(encoding="utf-8")
-        text = text.replace('policy = "standard"', 'policy = "uk-statutory"')
-        text = text.replace('review = "off"\n', f'review = "off"\nbusiness_groups = ["{GROUP}"]\n')
-        xb.config.path.write_text(text + RATES, encoding="utf-8")
-        xb.config = load_config(xb.config.path)
-        xb.syncer().backfill()
-        yield xb
+        yield uk_statutory(xb, GROUP)
 
 
-def plan(uk: xero.Bench) -> list[dict[str, Any]]:
+@pytest.fixture(params=sorted(GROUPS))
+def uk_company(
+    request: pytest.FixtureRequest, tmp_path: Path, store_url: str
+) -> Iterator[tuple[Any, str]]:
+    group = GROUPS[request.param]
+    if request.param == "xero":
+        benches = xero.make_bench(tmp_path, store_url, invoices=120, region="UK", minute_limit=5000)
+    else:
+        benches = qbo.make_bench(
+            tmp_path, store_url, invoices=120, sandbox_options={"country": "GB"}
+        )
+    for bench in benches:
+        if request.param == "quickbooks":
+            overdue_abroad(bench)
+        yield uk_statutory(bench, group), group
+
+
+def overdue_abroad(bench: qbo.Bench) -> None:
+    """A foreign-currency customer's overdue debt, so that the currency rule is exercised."""
+    control = bench.sandbox.control
+    truth = control.truth()
+    abroad = next(c for c in truth["customers"] if c["currency"] != truth["home_currency"])
+    today = bench.clock.now().date()
+    control.create_invoice(
+        abroad["id"],
+        [{"amount": "800.00", "description": "Export order"}],
+        txn_date=(today - timedelta(days=90)).isoformat(),
+        due_date=(today - timedelta(days=60)).isoformat(),
+    )
+
+
+def plan(uk: Any) -> list[dict[str, Any]]:
     now = uk.clock.now().isoformat()
     result = CliRunner().invoke(
         app, ["--config", str(uk.config.path), "--now", now, "plan", "--json"]
@@ -81,7 +123,10 @@ def test_rate_follows_the_day_interest_starts_30_june_1_july(uk: xero.Bench) -> 
     assert rates == {"2025-06-29": "13.00%", "2025-06-30": "12.25%", "2025-07-01": "12.25%"}
 
 
-def test_uk_interest_only_for_gbp_debts_of_business_customers(uk: xero.Bench) -> None:
+def test_uk_interest_only_for_gbp_debts_of_business_customers(
+    uk_company: tuple[Any, str],
+) -> None:
+    uk, group = uk_company
     actions = plan(uk)
     with uk.store.sessions() as s:
         customers = list(s.scalars(select(Customer)))
@@ -89,16 +134,16 @@ def test_uk_interest_only_for_gbp_debts_of_business_customers(uk: xero.Bench) ->
         flagged = {c.provider_id for c in customers if c.is_business}  # a VAT / company number
         currency = {i.provider_id: i.currency for i in s.scalars(select(Invoice))}
     claims = [a for a in actions if a["action"] in ("interest", "compensation")]
-    business = [a for a in claims if GROUP in groups[a["customer"]] and not a["review"]]
+    business = [a for a in claims if group in groups[a["customer"]] and not a["review"]]
     assert any(a["action"] == "interest" for a in business), "a GBP business debt is overdue"
     assert any(a["action"] == "compensation" for a in business)
     for a in claims:
         invoice = a["invoice"]["provider_id"]
         assert currency[invoice] == "GBP", (a, currency[invoice])  # USD/EUR debts: none
         assert a["currency"] == "GBP"
-        if GROUP not in groups[a["customer"]] and a["customer"] not in flagged:
+        if group not in groups[a["customer"]] and a["customer"] not in flagged:
             assert a["review"], a["reason"]  # not known to be a business: never automatic
-    unmarked = [a for a in claims if GROUP not in groups[a["customer"]]]
+    unmarked = [a for a in claims if group not in groups[a["customer"]]]
     unmarked = [a for a in unmarked if a["customer"] not in flagged]
     assert unmarked, "the seed has GBP debts of customers nobody marked as a business"
     # Non-GBP overdue debts are in the ledger, and got no claim.
