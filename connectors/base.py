@@ -403,6 +403,7 @@ class OAuthTokens:
         margin: timedelta = timedelta(minutes=5),
         timeout: float = 60,
         refresh_lifetime: timedelta | None = None,
+        on_answer: Callable[[int | None], None] | None = None,
     ) -> None:
         require_secure(token_url)
         self._provider = provider
@@ -414,6 +415,8 @@ class OAuthTokens:
         self._margin = margin
         self._timeout = timeout
         self._refresh_lifetime = refresh_lifetime
+        #: Told the HTTP status of each token request (None: no answer), for call counting.
+        self._on_answer = on_answer or (lambda _status: None)
         self._http = requests.Session()
         if ca_bundle:
             self._http.verify = ca_bundle
@@ -463,7 +466,9 @@ class OAuthTokens:
                 timeout=self._timeout,
             )
         except requests.RequestException as exc:
+            self._on_answer(None)
             raise TransientError(f"token endpoint unreachable: {type(exc).__name__}") from None
+        self._on_answer(response.status_code)
         if response.status_code in (400, 401):
             error = _json_object(response).get("error", f"HTTP {response.status_code}")
             raise AuthError(

@@ -19,6 +19,9 @@ How a new connector uses it:
 * **Writes** carry :func:`tag` (``[syncd:KEY]``) in a field the provider keeps (a note, a line
   description, a reference), so that a write is recognisable with :func:`find_tag` /
   :func:`has_tag` after the provider's idempotency replay window has passed.
+* **Call counting.** The HTTP seam calls :func:`report_call` once per request (the token
+  endpoint's too), with the status or None when no answer came; syncd counts them for
+  ``/metrics`` through :func:`add_observer`.
 * **Backfill resume cursors** are written with :func:`encode_cursor` and read with
   :func:`decode_cursor`, which turns an unreadable cursor into ``None`` (start the stream
   over, with a logged warning): the store de-duplicates what it already holds.
@@ -30,11 +33,14 @@ from . import countries
 from .cursor import decode_cursor, encode_cursor
 from .retry import RateLimited, Unauthorized, call_with_retries, log_rate_limit_wait
 from .tags import TAG_RE, find_tag, has_tag, tag, tag_key
+from .telemetry import ApiCall, add_observer, report_call
 
 __all__ = [
     "TAG_RE",
+    "ApiCall",
     "RateLimited",
     "Unauthorized",
+    "add_observer",
     "call_with_retries",
     "countries",
     "decode_cursor",
@@ -42,6 +48,7 @@ __all__ = [
     "find_tag",
     "has_tag",
     "log_rate_limit_wait",
+    "report_call",
     "tag",
     "tag_key",
 ]

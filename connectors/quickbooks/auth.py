@@ -26,8 +26,10 @@ from connectors.base import (
     TransientError,
     require_secure,
 )
-from connectors.kit import RateLimited, Unauthorized, log_rate_limit_wait
+from connectors.kit import RateLimited, Unauthorized, log_rate_limit_wait, report_call
 
+#: The name API calls are counted under (the connector's entry-point name).
+PROVIDER = "quickbooks"
 INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105
 
 
@@ -53,6 +55,7 @@ def quickbooks_tokens(
         now=now,
         ca_bundle=ca_bundle,
         timeout=timeout,
+        on_answer=lambda status: report_call(PROVIDER, status, endpoint="token"),
     )
 
 
@@ -115,9 +118,12 @@ class ApiSession(requests.Session):
         try:
             response = super().request(method, url, *args, **kwargs)
         except requests.Timeout:
+            report_call(PROVIDER, None)
             raise TransientError(f"timed out: {method!s} {urlsplit(text_url).path}") from None
         except requests.ConnectionError:
+            report_call(PROVIDER, None)
             raise TransientError(f"connection failed: {urlsplit(text_url).netloc}") from None
+        report_call(PROVIDER, response.status_code)
         if response.status_code == 401:
             raise Unauthorized("access token rejected (HTTP 401)")
         if response.status_code == 429:

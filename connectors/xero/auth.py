@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from connectors.base import OAuthTokens, TokenStore, require_secure
-from connectors.kit import Unauthorized
+from connectors.kit import Unauthorized, report_call
 
 XERO_TOKEN_URL = "https://identity.xero.com/connect/token"  # noqa: S105 - a URL, not a secret
 #: Xero drops a refresh token that has not been used for 60 days.
@@ -43,6 +43,7 @@ def xero_tokens(
         ca_bundle=ca_bundle,
         timeout=timeout,
         refresh_lifetime=REFRESH_TOKEN_LIFETIME,
+        on_answer=lambda status: report_call("xero", status, endpoint="token"),
     )
 
 

@@ -23,7 +23,7 @@ from urllib3.util.retry import Retry
 from xero_python.exceptions import HTTPStatusException
 
 from connectors.base import AuthError, PermanentError, TransientError
-from connectors.kit import RateLimited
+from connectors.kit import RateLimited, report_call
 
 from .auth import Unauthorized, require_secure
 from .limits import DayLimitReached, RateGovernor
@@ -153,10 +153,13 @@ class XeroTransport:
             except HTTPStatusException as exc:
                 reply = exc.http_resp
             except urllib3.exceptions.SSLError as exc:
+                report_call("xero", None)
                 raise PermanentError(f"TLS failure talking to Xero: {exc}") from None
             except urllib3.exceptions.TimeoutError:
+                report_call("xero", None)
                 raise TransientError(f"Xero timed out: {method} {_path(url)}") from None
             except urllib3.exceptions.HTTPError as exc:
+                report_call("xero", None)
                 raise TransientError(
                     f"connection to Xero failed: {type(exc).__name__} on {method} {_path(url)}"
                 ) from None
@@ -165,6 +168,7 @@ class XeroTransport:
             headers={str(k): str(v) for k, v in dict(reply.getheaders()).items()},
             data=bytes(reply.data or b""),
         )
+        report_call("xero", response.status)
         self._governor.observe(response.headers)
         if 200 <= response.status < 300:
             return response

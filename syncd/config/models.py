@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from cryptography.fernet import Fernet
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -67,14 +75,20 @@ class DaemonSettings(Strict):
     webhook_address: str = ""
     #: Larger webhook bodies are refused with 413 before they are read.
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, le=16 * 1_048_576)
+    #: ``host:port`` of ``/healthz`` and ``/metrics`` inside ``syncd run``; empty = off.
+    metrics_address: str = "127.0.0.1:9464"
 
-    @field_validator("webhook_address")
+    @field_validator("webhook_address", "metrics_address")
     @classmethod
-    def _host_port(cls, value: str) -> str:
+    def _host_port(cls, value: str, info: ValidationInfo) -> str:
         if value:
             host, sep, port = value.rpartition(":")
             if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-                raise ValueError(f"expected host:port such as 127.0.0.1:8090, got {value!r}")
+                example = (
+                    "127.0.0.1:9464" if info.field_name == "metrics_address" else "127.0.0.1:8090"
+                )
+                # The error formatter adds "(got ...)".
+                raise ValueError(f'expected host:port such as {example}, or "" for off')
         return value
 
     @field_validator("dunning_cron")

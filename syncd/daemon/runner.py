@@ -55,6 +55,8 @@ class OrgRun:
     error: str | None = None
     #: Set when another process held the org's lease (nothing was done).
     busy: OrgBusy | None = None
+    #: The exception behind ``error`` (the daemon's health tells a refused login apart).
+    cause: Exception | None = None
 
     @property
     def failed(self) -> bool:
@@ -96,10 +98,10 @@ def run_org_once(
         run.error, run.busy = str(exc), exc
         log.warning("org busy: skipped", org=org_name, holder=exc.holder.describe())
     except (ConnectorError, LeaseLost) as exc:  # a clear message, no traceback
-        run.error = str(exc)
+        run.error, run.cause = str(exc), exc
         log.error("org cycle failed", org=org_name, error=str(exc))
     except Exception as exc:  # one org's failure must not stop the others
-        run.error = f"{type(exc).__name__}: {exc}"
+        run.error, run.cause = f"{type(exc).__name__}: {exc}", exc
         log.exception("org cycle failed", org=org_name)
     finally:
         if own is not None:

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -35,22 +35,31 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from connectors.base import AuthError, ConnectorError
+
 from ..clock import Clock
 from ..config.loader import LoadedConfig
 from ..connections import connect, org_id_for
 from ..logs import get_logger
+from ..metrics import Metrics, StoreCollector
 from ..outbox.executor import Executor
 from ..review.digest import send_digest_if_due
 from ..store import Store
 from ..store.leases import OrgBusy, OrgLease
 from ..sync import Syncer
 from ..webhooks.receiver import WebhookReceiver, lock_guard
+from .health import Health
+from .nextrun import log_next_run, log_schedule
+from .probes import ProbeServer
 from .runner import default_mailer, run_org_once, take_lease
 
 log = get_logger(__name__)
 
-#: How long the dunning cycle waits for the org's lock held by a short job in this process.
-_CYCLE_LOCK_WAIT = 60.0
+#: How long a job waits for the org's lock held by a short job in this process. The cycle
+#: must not miss its day; the sync must not lose to the executor, which starts with it and
+#: then runs every minute: on the same beat, a sync that gave way at once lost every time.
+#: The executor itself gives way (it runs again within the minute).
+_LOCK_WAIT = {"cycle": 60.0, "sync": 60.0}
 
 #: How often the main thread looks at the stop flag.
 _POLL_SECONDS = 0.2
@@ -72,6 +81,14 @@ class DaemonThreadExecutor(BaseExecutor):  # type: ignore[misc]
         threading.Thread(target=target, name=f"job {job.id}", daemon=True).start()
 
 
+class JobFailed(Exception):
+    """A job whose failure was already logged where it happened (the dunning cycle's)."""
+
+    def __init__(self, message: str, cause: Exception | None) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
 class Service:
     def __init__(
         self, store: Store, config: LoadedConfig, clock: Clock, *, dry_run: bool = False
@@ -84,13 +101,22 @@ class Service:
         self.leases: dict[str, OrgLease] = {}
         self.executors: set[Executor] = set()
         self.stop_requested = False
+        daemon = config.settings.daemon
+        self.health = Health(
+            [o.name for o in config.settings.orgs],
+            budget=timedelta(minutes=2 * daemon.sync_interval_minutes),
+            scheduler_alive=lambda: bool(self.scheduler.running),
+        )
+        self.metrics = Metrics()
+        self.metrics.add(
+            StoreCollector(store, [o.name for o in config.settings.orgs], clock.now, self.health)
+        )
 
     def _guarded(self, org: str, job: str, fn: Callable[[], Any]) -> None:
         if self.stop_requested:
             return
         lock = self.locks[org]
-        # The daily cycle waits out a webhook turn (seconds) rather than miss its day.
-        if not lock.acquire(timeout=_CYCLE_LOCK_WAIT if job == "cycle" else 0):
+        if not lock.acquire(timeout=_LOCK_WAIT.get(job, 0)):
             log.info("skipped: org busy", org=org, job=job)
             return
         lease: OrgLease | None = None
@@ -99,15 +125,23 @@ class Service:
             lease = take_lease(self.store, self.config, org, org_id)
             self.leases[org] = lease
             fn()
+            self.health.succeeded(org, job)
         except OrgBusy as exc:
             log.info("skipped: org busy in another process", org=org, job=job, holder=str(exc))
-        except Exception:  # logged and retried at the next run; other orgs are unaffected
+        except JobFailed as exc:  # logged where it happened
+            self.health.failed(org, job, str(exc), needs_human=isinstance(exc.cause, AuthError))
+        except ConnectorError as exc:  # the provider's answer says it all: no traceback
+            log.error("job failed", org=org, job=job, error=str(exc))
+            self.health.failed(org, job, str(exc), needs_human=isinstance(exc, AuthError))
+        except Exception as exc:  # logged and retried at the next run; other orgs are unaffected
             log.exception("job failed", org=org, job=job)
+            self.health.failed(org, job, f"{type(exc).__name__}: {exc}")
         finally:
             self.leases.pop(org, None)
             if lease is not None:
                 lease.release()
             lock.release()
+            log_next_run(self.scheduler, org, job, self.config.settings.org(org).timezone)
 
     def _track(self, executor: Executor) -> None:
         self.executors.add(executor)
@@ -143,6 +177,7 @@ class Service:
             self.executors.difference_update(tracked)
         if run.error:
             log.error("dunning cycle failed", org=org, error=run.error)
+            raise JobFailed(run.error, run.cause)
 
     def _execute(self, org: str) -> None:
         if self.dry_run:
@@ -236,21 +271,51 @@ class Service:
             log.warning("stopped with an action still in flight; it is recovered at next start")
         log.info("stopped")
 
+    def _scheduler_started(self) -> None:
+        self.scheduler.start()
+        log.info("syncd running", orgs=[o.name for o in self.config.settings.orgs])
+        log_schedule(self.scheduler, {o.name: o.timezone for o in self.config.settings.orgs})
+
     def run(self) -> None:
         self.schedule()
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        receiver = self._webhooks()
+        probes: ProbeServer | None = None
+        receiver: WebhookReceiver | None = None
+        unwatch = self.metrics.watch_calls()
         try:
+            probes = self._probes()
+            receiver = self._webhooks()
             if not self.stop_requested:
-                self.scheduler.start()
-                log.info("syncd running", orgs=[o.name for o in self.config.settings.orgs])
+                self._scheduler_started()
             while not self.stop_requested:
                 time.sleep(_POLL_SECONDS)
+            self.health.stopping = True
             self._wind_down()
         finally:
+            unwatch()
             if receiver is not None:
                 receiver.stop()
+            if probes is not None:
+                probes.stop()
+
+    def _probes(self) -> ProbeServer | None:
+        """``/healthz`` and ``/metrics``, when ``[daemon] metrics_address`` is set."""
+        address = self.config.settings.daemon.metrics_address
+        if not address:
+            return None
+        try:
+            server = ProbeServer(address, self.health, self.metrics.registry)
+        except OSError as exc:
+            log.error(
+                "health and metrics endpoint cannot listen",
+                address=address,
+                error=exc.strerror or str(exc),
+                hint="another process uses the port: set [daemon] metrics_address",
+            )
+            raise SystemExit(2) from None
+        server.start()
+        return server
 
     def _webhooks(self) -> WebhookReceiver | None:
         """The webhook receiver, when ``[daemon] webhook_address`` is set."""

@@ -27,6 +27,8 @@ url = "sqlite:///syncd.db"
 sync_interval_minutes = 5
 dunning_cron = "30 8 * * mon-fri"
 misfire_grace_seconds = 600
+# Off: parallel test runs would all want the default port (tests/daemon covers the endpoint).
+metrics_address = ""
 
 [email]
 host = "127.0.0.1"

@@ -238,6 +238,8 @@ def _wait(proc: subprocess.Popen[bytes]) -> None:
 
 def _daemon(world: World, tmp_path: Path) -> subprocess.Popen[bytes]:
     log = (tmp_path / "daemon.log").open("wb")
+    with world.config.open("a", encoding="utf-8") as config:  # no /metrics port to fight over
+        config.write('\n[daemon]\nmetrics_address = ""\n')
     args = ["--config", str(world.config), "--now", NOW, "--log-format", "json", "run"]
     return subprocess.Popen([sys.executable, "-m", "syncd", *args], stdout=log, stderr=log)
 

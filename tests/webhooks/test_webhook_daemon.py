@@ -25,6 +25,7 @@ url = "sqlite:///syncd.db"
 
 [daemon]
 webhook_address = "{address}"
+metrics_address = ""
 
 [email]
 host = "127.0.0.1"
