@@ -1,0 +1,178 @@
+"""The health rules (retry budget, refused logins, a stopped scheduler), the daemon's jobs
+feeding them, the endpoint's config key, and a busy port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from connectors.base import AuthError, TransientError
+from syncd.clock import FixedClock
+from syncd.config import ConfigError, load_config
+from syncd.daemon.health import Health
+from syncd.daemon.probes import ProbeServer
+from syncd.daemon.runner import OrgRun
+from syncd.daemon.service import Service
+from syncd.metrics import Metrics
+from syncd.store import open_store
+from tests.outbox.test_daemon import CONFIG
+from tests.support.smtp import free_port
+
+T0 = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
+
+
+class Now:
+    def __init__(self) -> None:
+        self.at = T0
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def health(now: Now, alive: bool = True) -> Health:
+    return Health(["east", "west"], timedelta(minutes=30), scheduler_alive=lambda: alive, now=now)
+
+
+def test_a_failing_job_is_healthy_within_its_budget_then_not() -> None:
+    now = Now()
+    h = health(now)
+    h.succeeded("west", "sync")
+    h.failed("east", "sync", "connection failed: provider.example")
+    now.at += timedelta(minutes=15)
+    h.failed("east", "sync", "connection failed: provider.example")
+    now.at += timedelta(minutes=15)
+    assert h.report()[0], "exactly at the budget: still retrying"
+    now.at += timedelta(seconds=1)
+    healthy, body = h.report()
+    assert not healthy and body["status"] == "failing"
+    (problem,) = body["problems"]
+    assert problem == {
+        "org": "east",
+        "job": "sync",
+        "error": "connection failed: provider.example",
+        "since": T0.isoformat(),
+        "consecutive_failures": 2,
+        "why": "failing for longer than the retry budget (0:30:00)",
+    }
+    h.succeeded("east", "sync")
+    healthy, body = h.report()
+    assert healthy and body["problems"] == []
+    assert body["orgs"]["east"]["sync"]["consecutive_failures"] == 0
+
+
+def test_a_refused_login_has_no_budget_and_a_stopped_scheduler_is_unhealthy() -> None:
+    now = Now()
+    h = health(now)
+    h.failed("west", "execute", "Xero refused the token refresh; reconnect", needs_human=True)
+    healthy, body = h.report()
+    assert not healthy and body["problems"][0]["why"].startswith("the provider refused")
+    healthy, body = health(now, alive=False).report()
+    assert not healthy and body["scheduler"] == "stopped" and body["problems"] == []
+
+
+def write(tmp_path: Path, address: str) -> Path:
+    path = tmp_path / "syncd.toml"
+    text = CONFIG.format(name="east", tz="America/New_York")
+    path.write_text(
+        text.replace('metrics_address = ""', f'metrics_address = "{address}"'), encoding="utf-8"
+    )
+    return path
+
+
+def test_jobs_report_to_health(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(write(tmp_path, ""))
+    store = open_store(config.store_url)
+    try:
+        service = Service(store, config, FixedClock())
+        assert service.health.budget == timedelta(minutes=10)  # two 5-minute sync intervals
+
+        def down() -> None:
+            raise TransientError("connection failed: 127.0.0.1:9")
+
+        service._guarded("east", "sync", down)
+        assert service.health.problems() == [], "one failure is within the budget"
+
+        def refused() -> None:
+            raise AuthError("QuickBooks refused the token refresh (invalid_grant)")
+
+        service._guarded("east", "execute", refused)
+        (problem,) = service.health.problems()
+        assert (problem.org, problem.job) == ("east", "execute")
+
+        # The dunning cycle's failure is reported by the runner, not raised: it still counts.
+        failed = OrgRun("east", error="Xero said no", cause=AuthError("Xero said no"))
+        monkeypatch.setattr("syncd.daemon.service.run_org_once", lambda *a, **k: failed)
+        service._guarded("east", "cycle", lambda: service._cycle("east"))
+        assert {p.job for p in service.health.problems()} == {"execute", "cycle"}
+        service._guarded("east", "execute", lambda: None)
+        assert {p.job for p in service.health.problems()} == {"cycle"}
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("address", ["nope", "host:99999", ":80", "127.0.0.1:"])
+def test_metrics_address_is_validated(tmp_path: Path, address: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, address))
+    message = str(caught.value)
+    assert "daemon.metrics_address" in message and "host:port" in message
+    assert str(tmp_path / "syncd.toml") in message
+
+
+def test_metrics_address_defaults_on_and_empty_is_off(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    default = path.read_text(encoding="utf-8").replace('metrics_address = ""\n', "")
+    (tmp_path / "default.toml").write_text(default, encoding="utf-8")
+    assert load_config(tmp_path / "default.toml").settings.daemon.metrics_address == (
+        "127.0.0.1:9464"
+    )
+    config = load_config(path)
+    store = open_store(config.store_url)
+    try:
+        assert Service(store, config, FixedClock())._probes() is None
+    finally:
+        store.close()
+
+
+def test_the_probe_server_answers_only_its_two_paths() -> None:
+    metrics, h = Metrics(), health(Now())
+    server = ProbeServer("127.0.0.1:0", h, metrics.registry)
+    server.start()
+    try:
+        assert requests.get(f"{server.url}/nope", timeout=10).status_code == 404
+        assert requests.post(f"{server.url}/healthz", timeout=10).status_code == 405
+        reply = requests.get(f"{server.url}/metrics", timeout=10)
+        assert reply.status_code == 200 and "syncd_api_calls" in reply.text
+        reply = requests.get(f"{server.url}/healthz", timeout=10)
+        assert reply.status_code == 200 and reply.json()["status"] == "ok"
+        h.failed("east", "sync", "refused", needs_human=True)
+        reply = requests.get(f"{server.url}/healthz", timeout=10)
+        assert reply.status_code == 503 and reply.json()["problems"][0]["org"] == "east"
+    finally:
+        server.stop()
+
+
+def test_a_busy_port_is_a_clear_error_without_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", free_port()))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = write(tmp_path, f"127.0.0.1:{port}")
+        done = subprocess.run(
+            [sys.executable, "-m", "syncd", "--config", str(path), "run"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=os.environ.copy(),
+        )
+    assert done.returncode == 2, done.stderr
+    assert "cannot listen" in done.stderr and f"127.0.0.1:{port}" in done.stderr
+    assert "metrics_address" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
