@@ -22,7 +22,7 @@ def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
-        if s.name.endswith("_total")
+        if s.name.startswith("syncd_") and s.name.endswith("_total")
     }
 
 

@@ -150,6 +150,7 @@ def test_the_probe_server_answers_only_its_two_paths() -> None:
         assert requests.post(f"{server.url}/healthz", timeout=10).status_code == 405
         reply = requests.get(f"{server.url}/metrics", timeout=10)
         assert reply.status_code == 200 and "syncd_api_calls" in reply.text
+        assert "process_start_time_seconds" in reply.text and "python_info" in reply.text
         reply = requests.get(f"{server.url}/healthz", timeout=10)
         assert reply.status_code == 200 and reply.json()["status"] == "ok"
         h.failed("east", "sync", "refused", needs_human=True)
