@@ -89,7 +89,8 @@ def fit_table(
         max([_width(c.header)] + [_width(r[i]) for r in rows]) for i, c in enumerate(columns)
     ]
     sizes = [
-        min(n, c.max_width) if c.mode == "wrap" else n for n, c in zip(natural, columns, strict=True)
+        min(n, c.max_width) if c.mode == "wrap" else n
+        for n, c in zip(natural, columns, strict=True)
     ]
     trim = [i for i, c in enumerate(columns) if c.mode == "trim"]
     shown = list(range(len(columns)))
@@ -114,6 +115,11 @@ def fit_table(
     return out
 
 
+def say(console_: Console, text: str) -> None:
+    """One line of data (names, reasons): never markup, never cut."""
+    console_.print(text, markup=False, soft_wrap=True, highlight=False)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """A user's mistake: one line on stderr naming the problem, no traceback."""
     console(stderr=True).print(f"syncd: {message}", markup=False, soft_wrap=True)
@@ -134,4 +140,3 @@ def known_orgs(names: list[str], org: str | None, config_path: object) -> list[s
         listed = ", ".join(names) or "none configured"
         fail(f"no org named {org!r} in {config_path} (orgs: {listed})")
     return [org] if org else list(names)
-

@@ -94,7 +94,9 @@ def invoices(
         )
 
 
-def customer_names(session: Session, org_ids: list[int] | None = None) -> dict[tuple[int, str], str]:
+def customer_names(
+    session: Session, org_ids: list[int] | None = None
+) -> dict[tuple[int, str], str]:
     """``(org id, customer provider id) -> name``: tables name customers, not their ids."""
     stmt = select(Customer.org_id, Customer.provider_id, Customer.name)
     if org_ids is not None:
