@@ -84,7 +84,7 @@ def _query() -> Any:
 def _row(d: dict[str, Any]) -> list[str]:
     return [
         str(d["id"]),
-        ", ".join(d["numbers"]) or "",
+        "\n".join(d["numbers"]),  # one a line: never cut inside a number
         str(d["customer_name"] or d["customer"] or ""),
         str(d["kind"]),
         str(d["status"]) + (f" ({d['attempts']})" if d["attempts"] > 1 else ""),

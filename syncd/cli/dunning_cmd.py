@@ -60,7 +60,8 @@ def _plan_rows(actions: list[dict[str, Any]]) -> list[list[str]]:
         if isinstance(invoice, dict):
             number = str(invoice["number"] or invoice["provider_id"])
         else:
-            number = ", ".join(str(i["number"] or i["provider_id"]) for i in a["invoices"])
+            # One number a line: a grouped email's list wraps between numbers, never inside.
+            number = "\n".join(str(i["number"] or i["provider_id"]) for i in a["invoices"])
         amount = f"{a['amount']} {a['currency']}" if a["amount"] else ""
         customer = str(a.get("customer_name") or a["customer"])
         when = str(a["scheduled_for"])[:10]

@@ -44,6 +44,7 @@ def _hold(
     actor = by or getpass.getuser()
     now = state.clock.now()
     today = now.astimezone(ZoneInfo(config.settings.org(org).timezone)).date()
+    until_day = _date(until, "--until")  # a bad date is named before anything is looked up
     with state.store() as store:
         org_id = org_id_for(store, config, org, state.clock)
         provider_id = customer or ""
@@ -78,7 +79,7 @@ def _hold(
                         scope=scope,
                         provider_id=provider_id,
                         kind=kind,
-                        until=_date(until, "--until"),
+                        until=until_day,
                         reason=reason,
                         actor=actor,
                         now=now,

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from syncd.review.queue import Pending, ReviewError, Selection, approve, pending, skip
 from syncd.review.render import Rendered, render_action
@@ -76,11 +77,17 @@ def _print(items: list[dict[str, Any]]) -> None:
         if (d["org"], d["customer"]) != customer:
             customer = (d["org"], d["customer"])
             console.print(
-                f"\n[bold]{d['org']} / {d['customer_name'] or '?'}[/bold] ({d['customer']})"
+                Text.assemble(
+                    "\n",
+                    (f"{d['org']} / {d['customer_name'] or '?'}", "bold"),
+                    f" ({d['customer']})",
+                )
             )
         numbers = ", ".join(str(i.get("number") or i.get("provider_id")) for i in d["invoices"])
         money = f"{d['amount']} {d['currency']}" if d["amount"] is not None else ""
-        console.print(f"  #{d['id']} {d['kind']} step {d['step']}: {numbers}  {money}".rstrip())
+        # Id, action and amount on one short line; the invoice list on its own (80 columns).
+        console.print(f"  #{d['id']} {d['kind']} {money}".rstrip(), markup=False)
+        console.print(f"      step {d['step']}, invoice(s) {numbers}", markup=False)
         if d["fee"]:
             console.print(f"      fee line: {d['fee']['description']} ({d['fee']['amount']})")
         if d["subject"]:
