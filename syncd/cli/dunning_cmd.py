@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import typer
@@ -53,6 +54,15 @@ PLAN_COLUMNS = [
 ]
 
 
+def _demanded(items: list[dict[str, Any]]) -> str:
+    """What an email asks for: its invoices' balances, when they share one currency."""
+    currencies = {i["currency"] for i in items}
+    if not items or len(currencies) != 1:
+        return ""
+    total = sum((Decimal(i["balance"]) for i in items), Decimal(0))
+    return f"{total} {currencies.pop()}"
+
+
 def _plan_rows(actions: list[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for a in actions:
@@ -62,7 +72,7 @@ def _plan_rows(actions: list[dict[str, Any]]) -> list[list[str]]:
         else:
             # One number a line: a grouped email's list wraps between numbers, never inside.
             number = "\n".join(str(i["number"] or i["provider_id"]) for i in a["invoices"])
-        amount = f"{a['amount']} {a['currency']}" if a["amount"] else ""
+        amount = f"{a['amount']} {a['currency']}" if a["amount"] else _demanded(a["invoices"])
         customer = str(a.get("customer_name") or a["customer"])
         when = str(a["scheduled_for"])[:10]
         rows.append(
