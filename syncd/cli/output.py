@@ -107,7 +107,9 @@ def fit_table(
         if c.mode == "keep":
             out.add_column(c.header, no_wrap=True, overflow="ignore", min_width=sizes[i])
         elif c.mode == "wrap":
-            out.add_column(c.header, overflow="fold", max_width=sizes[i])
+            out.add_column(
+                c.header, overflow="fold", max_width=sizes[i], min_width=min(sizes[i], 8)
+            )
         else:
             out.add_column(c.header, no_wrap=True, overflow="ellipsis", max_width=sizes[i])
     for row in rows:

@@ -21,34 +21,40 @@ from syncd.store.models import Org as OrgRow
 from syncd.store.models import OutboxAction, OutboxStatus
 
 from .context import fail_config, state_of
-from .output import JSON_OPTION, emit, known_orgs
+from .output import JSON_OPTION, Col, emit, fit_table, known_orgs
+
+SUMMARY = [
+    Col("org", "wrap", 16),
+    Col("sync", "wrap", 12),
+    Col("planned"),
+    Col("queued"),
+    Col("done"),
+    Col("skipped"),
+    Col("failed"),
+    Col("retry"),
+    Col("error", "trim"),
+]
 
 
-def _summary(runs: list[OrgRun]) -> Table:
-    table = Table(
-        "org",
-        "sync",
-        "planned",
-        "queued",
-        "done",
-        "skipped",
-        "failed",
-        "retrying",
-        "error",
-        title="run-once",
-    )
+def _summary(runs: list[OrgRun], width: int) -> Table:
+    rows = []
     for r in runs:
         s = r.sync.summary() if r.sync else None
         e = r.execution
-        table.add_row(
-            r.org,
-            f"{r.sync.mode}: +{s['inserted']} ~{s['updated']}" if r.sync and s else "",
-            str(r.cycle.planned) if r.cycle else "",
-            str(r.cycle.queued) if r.cycle else "",
-            *(str(getattr(e, k)) if e else "" for k in ("done", "skipped", "failed", "retrying")),
-            r.error or "; ".join(e.errors[:3]) if e else (r.error or ""),
+        rows.append(
+            [
+                r.org,
+                f"{r.sync.mode}: +{s['inserted']} ~{s['updated']}" if r.sync and s else "",
+                str(r.cycle.planned) if r.cycle else "",
+                str(r.cycle.queued) if r.cycle else "",
+                *(
+                    str(getattr(e, k)) if e else ""
+                    for k in ("done", "skipped", "failed", "retrying")
+                ),
+                r.error or "; ".join(e.errors[:3]) if e else (r.error or ""),
+            ]
         )
-    return table
+    return fit_table(width, SUMMARY, rows, title="run-once")
 
 
 WAIT_HELP = "If another process is working on the org, wait up to this many seconds for it."
@@ -89,7 +95,11 @@ def run_once_cmd(
         check_sending(config)
     with state.store() as store:
         runs = run_once(store, config, state.clock, org=org, dry_run=dry_run, wait=wait)
-    emit([_run_dict(r) for r in runs], as_json, lambda console: console.print(_summary(runs)))
+    emit(
+        [_run_dict(r) for r in runs],
+        as_json,
+        lambda console: console.print(_summary(runs, console.width)),
+    )
     for r in runs:
         if r.busy is not None:
             typer.echo(f"syncd: {r.busy} (nothing done; try --wait SECONDS)", err=True)
