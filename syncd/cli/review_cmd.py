@@ -13,6 +13,7 @@ from rich.text import Text
 
 from syncd.review.queue import Pending, ReviewError, Selection, approve, pending, skip
 from syncd.review.render import Rendered, render_action
+from syncd.store.queries import customer_names
 
 from .context import CliState, state_of
 
@@ -147,14 +148,18 @@ def _decide(
                     rows = approve(session, selection, now=now, by=actor)
                 else:
                     rows = skip(session, selection, now=now, by=actor, reason=reason)
-                done = [(r.id, r.kind, r.customer_provider_id) for r in rows]
+                names = customer_names(session, sorted({r.org_id for r in rows}))
+                done = [
+                    (r.id, r.kind, names.get((r.org_id, r.customer_provider_id or ""), ""))
+                    for r in rows
+                ]
         except ReviewError as exc:
             typer.echo(f"syncd: {exc}", err=True)
             raise typer.Exit(2) from None
     verb = "approved" if reason is None else "skipped"
     table = Table("id", "kind", "customer", title=f"{verb} by {actor}")
     for action_id, kind_, cust in done:
-        table.add_row(str(action_id), kind_, cust or "")
+        table.add_row(str(action_id), kind_, Text(cust))
     Console(highlight=False).print(table)
     typer.echo(f"{len(done)} action(s) {verb}")
 

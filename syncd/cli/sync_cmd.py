@@ -21,7 +21,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from rich.text import Text
 
 from connectors.base import ConnectorError
 from syncd.connections import connect, org_id_for
@@ -31,7 +30,7 @@ from syncd.store.leases import OrgBusy
 from syncd.sync import ProgressFn, Syncer, SyncReport
 
 from .context import CliState, state_of
-from .output import JSON_OPTION, emit, known_orgs
+from .output import JSON_OPTION, Col, emit, fit_table, known_orgs
 
 log = get_logger(__name__)
 
@@ -97,26 +96,28 @@ def _run(
                     lease.release()
     result = [{"org": r.org, "mode": r.mode, **r.summary(), "error": None} for r in reports]
     result += [{"org": name, "mode": "FAILED", "error": error} for name, error in failures.items()]
-    emit(result, as_json, lambda console: console.print(_table(reports, failures)))
+    emit(result, as_json, lambda console: console.print(_table(reports, failures, console.width)))
     if failures:
         raise typer.Exit(1)
 
 
-def _table(reports: list[SyncReport], failures: dict[str, str]) -> Table:
-    table = Table("org", "mode", "pages", "inserted", "updated", "unchanged", "deleted", "skipped")
+COLUMNS = [
+    Col("org", "wrap", 16),
+    Col("mode"),
+    *(Col(k) for k in ("pages", "inserted", "updated", "unchanged", "deleted", "skipped")),
+    Col("error", "trim"),
+]
+
+
+def _table(reports: list[SyncReport], failures: dict[str, str], width: int) -> Table:
+    rows = []
     for report in reports:
         s = report.summary()
-        table.add_row(
-            report.org,
-            report.mode,
-            *(
-                str(s[k])
-                for k in ("pages", "inserted", "updated", "unchanged", "deleted", "skipped")
-            ),
-        )
+        counts = [str(s[k]) for k in ("pages", "inserted", "updated", "unchanged", "deleted")]
+        rows.append([report.org, report.mode, *counts, str(s["skipped"]), ""])
     for name, error in failures.items():
-        table.add_row(name, "FAILED", Text(error), "", "", "", "", "")
-    return table
+        rows.append([name, "FAILED", "", "", "", "", "", "", error])
+    return fit_table(width, COLUMNS, rows)
 
 
 def backfill(
