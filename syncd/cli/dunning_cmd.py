@@ -5,7 +5,6 @@ Holds (``pause``, ``dispute``, ``resume``) live in :mod:`syncd.cli.holds_cmd`.""
 from __future__ import annotations
 
 import json
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -22,25 +21,14 @@ from syncd.store.invoice_refs import InvoiceRefError, resolve_invoice
 from syncd.store.queries import customer_names
 
 from .context import CliState, state_of
-from .output import JSON_OPTION, Col, emit, fail, fit_table, known_orgs
+from .output import JSON_OPTION, Col, emit, fail, fit_table, known_orgs, parse_date
 
 policy_app = typer.Typer(help="Inspect dunning policies.", no_args_is_help=True)
 
 
-def _orgs(state: CliState, org: str | None) -> list[str]:
+def orgs_of(state: CliState, org: str | None) -> list[str]:
     config = state.config()
     return known_orgs([o.name for o in config.settings.orgs], org, config.path)
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"expected a date like 2026-11-30, got {value!r}", param_hint=option
-        ) from None
 
 
 PLAN_COLUMNS = [
@@ -95,11 +83,11 @@ def plan(
     whole reasoning for one invoice.
     """
     state = state_of(ctx)
-    day = _date(as_of, "--as-of")
+    day = parse_date(as_of, "--as-of")
     config = state.config()
     by_org: dict[str, list[dict[str, Any]]] = {}
     with state.store() as store:
-        for name in _orgs(state, org):
+        for name in orgs_of(state, org):
             org_id = org_id_for(store, config, name, state.clock)
             when = as_of_datetime(config, name, day, state.clock.now())
             with store.sessions() as session:
@@ -130,7 +118,7 @@ def simulate(
 ) -> None:
     """Replay a policy day by day over the stored invoices and their payments (read-only)."""
     state = state_of(ctx)
-    first, last = _date(start, "--from"), _date(end, "--to")
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
     assert first is not None and last is not None
     if last < first:
         raise typer.BadParameter("--to is before --from", param_hint="--to")
@@ -139,7 +127,7 @@ def simulate(
         fail(f"no policy named {policy!r} (known: {', '.join(sorted(config.policies))})")
     out: dict[str, dict[str, Any]] = {}
     with state.store() as store:
-        for name in _orgs(state, org):
+        for name in orgs_of(state, org):
             org_id = org_id_for(store, config, name, state.clock)
             with store.sessions() as session:
                 result = simulate_org(session, config, name, org_id, first, last, policy)
@@ -180,15 +168,15 @@ def explain(
     config = state.config()
     if invoice is None:
         chosen = name or (
-            config.settings.org(_orgs(state, org)[0]).policy if config.settings.orgs else None
+            config.settings.org(orgs_of(state, org)[0]).policy if config.settings.orgs else None
         )
         if chosen is None or chosen not in config.policies:
             fail(f"no policy named {chosen!r} (known: {', '.join(sorted(config.policies))})")
         text = explain_policy(chosen, config.policies[chosen])
         emit({"policy": chosen, "text": text}, as_json, lambda c: typer.echo(text))
         return
-    org_name = _orgs(state, org)[0]
-    when = as_of_datetime(config, org_name, _date(as_of, "--as-of"), state.clock.now())
+    org_name = orgs_of(state, org)[0]
+    when = as_of_datetime(config, org_name, parse_date(as_of, "--as-of"), state.clock.now())
     with state.store() as store:
         org_id = org_id_for(store, config, org_name, state.clock)
         with store.sessions() as session:

@@ -18,8 +18,8 @@ from syncd.dunning.holds import HoldError, Scope, place_hold, release_holds
 from syncd.store.invoice_refs import InvoiceRefError, resolve_invoice
 
 from .context import state_of
-from .dunning_cmd import _date, _orgs
-from .output import fail
+from .dunning_cmd import orgs_of
+from .output import fail, parse_date
 
 INVOICE_HELP = "An invoice: its number or its provider id."
 CUSTOMER_HELP = "A customer's provider id."
@@ -40,11 +40,11 @@ def _hold(
     scope: Scope = "invoice" if invoice else "customer"
     state = state_of(ctx)
     config = state.config()
-    _orgs(state, org)
+    orgs_of(state, org)
     actor = by or getpass.getuser()
     now = state.clock.now()
     today = now.astimezone(ZoneInfo(config.settings.org(org).timezone)).date()
-    until_day = _date(until, "--until")  # a bad date is named before anything is looked up
+    until_day = parse_date(until, "--until")  # a bad date is named before anything is looked up
     with state.store() as store:
         org_id = org_id_for(store, config, org, state.clock)
         provider_id = customer or ""

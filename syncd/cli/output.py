@@ -128,12 +128,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
-def short_reason(text: str | None, width: int = 60) -> str:
-    """The first clause of a reason for a table cell; the detail view has the rest."""
-    if not text:
-        return ""
-    first = text.split("\n", 1)[0]
-    return first if len(first) <= width else first[: width - 1].rstrip() + "…"
+def parse_date(value: str | None, option: str) -> date | None:
+    """A date option (``--as-of``, ``--until``): a bad one is a usage error naming it."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a date like 2026-11-30, got {value!r}", param_hint=option
+        ) from None
 
 
 def known_orgs(names: list[str], org: str | None, config_path: object) -> list[str]:
