@@ -10,7 +10,11 @@ Conventions (new commands follow them too):
   identifying columns (invoice number, action, amount) whole with :func:`fit_table`; free
   text (reasons, errors) is cut to one line and shown whole by a detail view.
 - A user's mistake ends through :func:`fail`: one ``syncd: ...`` line on stderr, exit 2,
-  never a traceback.
+  never a traceback. ``--org`` goes through :func:`known_orgs`, dates through
+  :func:`parse_date`, options with a fixed set of values are ``StrEnum`` s (help shows them).
+- An option naming an invoice accepts its number or its provider id: resolve it with
+  :func:`syncd.store.invoice_refs.resolve_invoice` and ``fail(str(exc))`` on
+  :class:`~syncd.store.invoice_refs.InvoiceRefError` (unknown, or ambiguous with both named).
 """
 
 from __future__ import annotations
