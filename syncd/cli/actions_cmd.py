@@ -28,11 +28,15 @@ COLUMNS = [
     Col("invoice"),
     Col("customer", "wrap", 22),
     Col("action"),
-    Col("status", "wrap", 15),
+    Col("status"),
     Col("amount"),
     Col("on"),
     Col("note", "trim"),
 ]
+
+
+#: Status words short enough for an 80-column table (JSON keeps the full names).
+_SHORT = {OutboxStatus.AWAITING_REVIEW.value: "review", OutboxStatus.IN_FLIGHT.value: "in-flight"}
 
 
 def _invoices(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -87,7 +91,7 @@ def _row(d: dict[str, Any]) -> list[str]:
         "\n".join(d["numbers"]),  # one a line: never cut inside a number
         str(d["customer_name"] or d["customer"] or ""),
         str(d["kind"]),
-        str(d["status"]) + (f" ({d['attempts']})" if d["attempts"] > 1 else ""),
+        _SHORT.get(d["status"], d["status"]) + (f" ({d['attempts']})" if d["attempts"] > 1 else ""),
         f"{d['amount']} {d['currency']}" if d["amount"] is not None else "",
         str(d["scheduled_for"])[:10],
         str(d["last_error"] or d["held_because"] or ""),
