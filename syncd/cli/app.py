@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
@@ -12,22 +14,26 @@ from syncd import logs
 from syncd.clock import FixedClock
 
 from . import config_cmd, db
+from .actions_cmd import app as actions_app
 from .check_cmd import check
 from .context import CliState
 from .demo_cmd import demo
-from .dunning_cmd import dispute, pause, plan, policy_app, resume, simulate
+from .dunning_cmd import plan, policy_app, simulate
+from .holds_cmd import dispute, pause, resume
 from .invoices import invoices
 from .preview_cmd import preview
 from .review_cmd import app as review_app
-from .run_cmd import actions, retry, run, run_once_cmd
+from .run_cmd import retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
+from .secret_key import secret_key_cmd
 from .sync_cmd import backfill, sync
 
 app = typer.Typer(
     help="syncd: accounts-receivable sync and dunning for QuickBooks Online and Xero.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
+    rich_markup_mode=None,
 )
 app.add_typer(db.app, name="db")
 app.add_typer(config_cmd.app, name="config")
@@ -44,11 +50,34 @@ app.command("dispute")(dispute)
 app.command("demo")(demo)
 app.command("run-once")(run_once_cmd)
 app.command("run")(run)
-app.command("actions")(actions)
+app.add_typer(actions_app, name="actions")
 app.command("retry")(retry)
 app.add_typer(review_app, name="review")
 app.command("preview")(preview)
 app.command("check")(check)
+app.command("secret-key")(secret_key_cmd)
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(f"syncd {version('syncd')}")
+        except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+            typer.echo("syncd (not installed)")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -61,18 +90,27 @@ def root(
         help="Config file (default: $SYNCD_CONFIG, else ./syncd.toml).",
         dir_okay=False,
     ),
-    log_format: str = typer.Option(
-        "auto", "--log-format", help="auto (console on a terminal, else JSON), json or console."
+    log_format: LogFormat = typer.Option(
+        LogFormat.AUTO,
+        "--log-format",
+        help="Logs on stderr: auto (console on a terminal, else JSON lines), json or console.",
     ),
-    log_level: str = typer.Option("INFO", "--log-level"),
+    log_level: LogLevel = typer.Option(
+        LogLevel.INFO, "--log-level", case_sensitive=False, help="Least severe log line shown."
+    ),
     now: str | None = typer.Option(
         None, "--now", hidden=True, help="Pretend it is this ISO time (tests, rehearsals)."
     ),
+    _show_version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print syncd's version and exit.",
+    ),
 ) -> None:
-    if log_format not in ("auto", "json", "console"):
-        raise typer.BadParameter("expected auto, json or console", param_hint="--log-format")
-    fmt: Literal["auto", "json", "console"] = log_format  # type: ignore[assignment]
-    logs.configure(fmt=fmt, level=log_level)
+    fmt: Literal["auto", "json", "console"] = log_format.value
+    logs.configure(fmt=fmt, level=log_level.value)
     state = CliState(config_path=config)
     if now is not None:
         try:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import make_url
 
 from syncd.config import ConfigError
@@ -14,12 +17,13 @@ from syncd.review.hold import review_mode_label
 
 from ..check.groups import customer_groups
 from .context import fail_config, state_of
+from .output import JSON_OPTION, emit, say
 
 app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 
 
 @app.command("check")
-def check(ctx: typer.Context) -> None:
+def check(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Validate the config file and print a short summary of orgs and policies."""
     config = state_of(ctx).config()
     try:
@@ -27,42 +31,62 @@ def check(ctx: typer.Context) -> None:
     except ConfigError as exc:
         fail_config(exc)
     settings = config.settings
-    console = Console(highlight=False)
-    console.print(f"config OK: {config.path}")
-    console.print(f"store: {make_url(settings.store.url).render_as_string(hide_password=True)}")
-    table = Table("org", "connector", "policy", "timezone", "API host", title="orgs")
-    for org in settings.orgs:
-        table.add_row(org.name, org.connector, org.policy, org.timezone, org.base_url or "default")
-    console.print(table)
     go_live = go_live_summary(config)
-    for org in settings.orgs:
-        console.print(
-            f"{org.name}: go-live {go_live[org.name]}; "
-            f"review {review_mode_label(config, org.name)}",
-            markup=False,
-            soft_wrap=True,
-        )
-    if settings.email.digest_to:
-        console.print(
-            f"review digest: daily to {settings.email.digest_to} "
-            f"from {settings.email.digest_hour}:00 (org time)",
-            markup=False,
-        )
-    names = ", ".join(sorted(settings.policies)) or "(none; presets only)"
-    console.print(f"policies defined in config: {names}")
-    _print_groups(console, config.store_url, [org.name for org in settings.orgs])
+    groups = customer_groups(config.store_url)
+    result = {
+        "ok": True,
+        "path": str(config.path),
+        "store": make_url(settings.store.url).render_as_string(hide_password=True),
+        "orgs": [
+            {
+                "name": org.name,
+                "connector": org.connector,
+                "policy": org.policy,
+                "timezone": org.timezone,
+                "api_host": org.base_url,
+                "go_live": go_live[org.name],
+                "review": review_mode_label(config, org.name),
+                "customer_groups": None
+                if isinstance(groups, str)
+                else dict(sorted(groups.get(org.name, {}).items())),
+            }
+            for org in settings.orgs
+        ],
+        "digest": None
+        if not settings.email.digest_to
+        else {"to": settings.email.digest_to, "hour": settings.email.digest_hour},
+        "policies": sorted(settings.policies),
+        "store_note": groups if isinstance(groups, str) else None,
+    }
+    emit(result, as_json, lambda console: _print(console, result))
 
 
-def _print_groups(console: Console, store_url: str, orgs: list[str]) -> None:
-    """Provider customer groups found in the store: the names rules and business_groups use."""
-    found = customer_groups(store_url)
-    if isinstance(found, str):
-        console.print(f"customer groups: {found}", markup=False)
+def _print(console: Console, result: dict[str, Any]) -> None:
+    say(console, f"config OK: {result['path']}")
+    say(console, f"store: {result['store']}")
+    table = Table("org", "connector", "policy", "timezone", "API host", title="orgs")
+    for org in result["orgs"]:
+        table.add_row(
+            *(Text(str(org[k] or "default")) for k in ("name", "connector", "policy", "timezone")),
+            Text(org["api_host"] or "default"),
+        )
+    console.print(table)
+    for org in result["orgs"]:
+        say(console, f"{org['name']}: go-live {org['go_live']}; review {org['review']}")
+    if result["digest"]:
+        digest = result["digest"]
+        say(console, f"review digest: daily to {digest['to']} from {digest['hour']}:00 (org time)")
+    say(
+        console,
+        f"policies defined in config: {', '.join(result['policies']) or '(none; presets only)'}",
+    )
+    if result["store_note"]:
+        say(console, f"customer groups: {result['store_note']}")
         return
-    for org in orgs:
-        counts = found.get(org)
+    for org in result["orgs"]:
+        counts = org["customer_groups"]
         if not counts:
-            console.print(f"customer groups in {org}: (none found)", markup=False)
+            say(console, f"customer groups in {org['name']}: (none found)")
             continue
-        listed = ", ".join(f"{name!r} ({n})" for name, n in sorted(counts.items()))
-        console.print(f"customer groups in {org}: {listed}", markup=False, soft_wrap=True)
+        listed = ", ".join(f"{name!r} ({n})" for name, n in counts.items())
+        say(console, f"customer groups in {org['name']}: {listed}")

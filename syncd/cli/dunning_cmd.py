@@ -1,153 +1,191 @@
-"""Dunning commands: ``plan``, ``simulate``, ``policy explain``, ``pause``, ``resume``,
-``dispute``. Planning and simulation are read-only; holds are recorded with who and why."""
+"""Dunning commands: ``plan``, ``simulate`` and ``policy explain``, all read-only.
+
+Holds (``pause``, ``dispute``, ``resume``) live in :mod:`syncd.cli.holds_cmd`."""
 
 from __future__ import annotations
 
-import getpass
 import json
-from datetime import date
-from typing import Literal
-from zoneinfo import ZoneInfo
+from decimal import Decimal
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from policies import explain_invoice, explain_policy
+from policies import explain_decision, explain_policy, plan_cycle
 from syncd.connections import org_id_for
-from syncd.dunning.holds import HoldError, Scope, place_hold, release_holds
 from syncd.dunning.planning import as_of_datetime, org_context, plan_org, simulate_org
 from syncd.dunning.snapshots import load_inputs
 from syncd.review.golive import go_live_for
+from syncd.store.invoice_refs import InvoiceRefError, resolve_invoice
+from syncd.store.queries import customer_names
 
 from .context import CliState, state_of
+from .output import JSON_OPTION, Col, emit, fail, fit_table, known_orgs, parse_date
 
 policy_app = typer.Typer(help="Inspect dunning policies.", no_args_is_help=True)
 
 
-def _orgs(state: CliState, org: str | None) -> list[str]:
+def orgs_of(state: CliState, org: str | None) -> list[str]:
     config = state.config()
-    names = [o.name for o in config.settings.orgs]
-    if org is not None and org not in names:
-        typer.echo(f"syncd: no org named {org!r} in {config.path}", err=True)
-        raise typer.Exit(2)
-    return [org] if org else names
+    return known_orgs([o.name for o in config.settings.orgs], org, config.path)
 
 
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"expected a date like 2026-11-30, got {value!r}", param_hint=option
-        ) from None
+PLAN_COLUMNS = [
+    Col("invoice"),
+    Col("customer", "wrap", 22),
+    Col("action"),
+    Col("step", "wrap", 14),
+    Col("amount"),
+    Col("on"),
+    Col("why", "trim"),
+]
+
+
+def _demanded(items: list[dict[str, Any]]) -> str:
+    """What an email asks for: its invoices' balances, when they share one currency."""
+    currencies = {i["currency"] for i in items}
+    if not items or len(currencies) != 1:
+        return ""
+    total = sum((Decimal(i["balance"]) for i in items), Decimal(0))
+    return f"{total} {currencies.pop()}"
+
+
+def _plan_rows(actions: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for a in actions:
+        invoice = a["invoice"]
+        if isinstance(invoice, dict):
+            number = str(invoice["number"] or invoice["provider_id"])
+        else:
+            # One number a line: a grouped email's list wraps between numbers, never inside.
+            number = "\n".join(str(i["number"] or i["provider_id"]) for i in a["invoices"])
+        amount = f"{a['amount']} {a['currency']}" if a["amount"] else _demanded(a["invoices"])
+        customer = str(a.get("customer_name") or a["customer"])
+        when = str(a["scheduled_for"])[:10]
+        rows.append(
+            [number, customer, str(a["action"]), str(a["step"]), amount, when, str(a["reason"])]
+        )
+    return rows
 
 
 def plan(
     ctx: typer.Context,
     org: str | None = typer.Option(None, "--org", help="Only this org."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Plan as of this date (09:00 local)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Plan as of this date, YYYY-MM-DD (09:00 local)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array of actions."),
 ) -> None:
-    """What the next dunning cycle would do, with the reason for each action (read-only)."""
+    """What the next dunning cycle would do, with the reason for each action (read-only).
+
+    The table cuts reasons to one line; `syncd policy explain --invoice NUMBER` gives the
+    whole reasoning for one invoice.
+    """
     state = state_of(ctx)
-    day = _date(as_of, "--as-of")
+    day = parse_date(as_of, "--as-of")
     config = state.config()
-    actions: list[dict[str, object]] = []
+    by_org: dict[str, list[dict[str, Any]]] = {}
     with state.store() as store:
-        for name in _orgs(state, org):
+        for name in orgs_of(state, org):
             org_id = org_id_for(store, config, name, state.clock)
             when = as_of_datetime(config, name, day, state.clock.now())
             with store.sessions() as session:
                 result = plan_org(session, config, name, org_id, when)
-            actions.extend(a.to_dict() for a in result.actions)
-    if as_json:
-        typer.echo(json.dumps(actions, indent=2))
-        return
-    table = Table("org", "invoice", "customer", "step", "action", "amount", "when", "reason")
-    for a in actions:
-        invoice = a["invoice"]
-        number = invoice["number"] if isinstance(invoice, dict) else f"{len(a['invoices'])} inv."  # type: ignore[arg-type]
-        amount = f"{a['amount']} {a['currency']}" if a["amount"] else ""
-        table.add_row(
-            str(a["org"]),
-            str(number),
-            str(a["customer"]),
-            str(a["step"]),
-            str(a["action"]),
-            amount,
-            str(a["scheduled_for"])[:16],
-            str(a["reason"]),
-        )
-    Console().print(table)
-    typer.echo(f"{len(actions)} action(s) planned")
+                names = customer_names(session, [org_id])
+            by_org[name] = [
+                {**a.to_dict(), "customer_name": names.get((org_id, a.customer_id))}
+                for a in result.actions
+            ]
+    actions = [a for acts in by_org.values() for a in acts]
+
+    def render(console: Console) -> None:
+        for name, acts in by_org.items():
+            if acts:
+                console.print(fit_table(console.width, PLAN_COLUMNS, _plan_rows(acts), title=name))
+        console.print(f"{len(actions)} action(s) planned", markup=False)
+
+    emit(actions, as_json, render)
 
 
 def simulate(
     ctx: typer.Context,
-    start: str = typer.Option(..., "--from", help="First day of the replay."),
-    end: str = typer.Option(..., "--to", help="Last day of the replay."),
+    start: str = typer.Option(..., "--from", help="First day of the replay, YYYY-MM-DD."),
+    end: str = typer.Option(..., "--to", help="Last day of the replay, YYYY-MM-DD."),
     policy: str | None = typer.Option(None, "--policy", help="Replay with this policy instead."),
     org: str | None = typer.Option(None, "--org", help="Only this org."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Replay a policy day by day over the stored invoices and their payments (read-only)."""
     state = state_of(ctx)
-    first, last = _date(start, "--from"), _date(end, "--to")
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
     assert first is not None and last is not None
     if last < first:
         raise typer.BadParameter("--to is before --from", param_hint="--to")
     config = state.config()
     if policy is not None and policy not in config.policies:
-        typer.echo(f"syncd: no policy named {policy!r}", err=True)
-        raise typer.Exit(2)
-    out: dict[str, object] = {}
-    console = Console()
+        fail(f"no policy named {policy!r} (known: {', '.join(sorted(config.policies))})")
+    out: dict[str, dict[str, Any]] = {}
     with state.store() as store:
-        for name in _orgs(state, org):
+        for name in orgs_of(state, org):
             org_id = org_id_for(store, config, name, state.clock)
             with store.sessions() as session:
                 result = simulate_org(session, config, name, org_id, first, last, policy)
             out[name] = result.to_dict()
-            if not as_json:
-                totals = result.overall.to_dict()
-                table = Table("measure", "value", title=f"{name}: {first} to {last}")
-                for key, value in totals.items():
-                    table.add_row(key, json.dumps(value) if isinstance(value, dict) else str(value))
-                console.print(table)
-                console.print(
-                    f"{len(result.timeline)} action(s) over {len(result.per_customer)} customer(s)"
-                )
-    if as_json:
-        typer.echo(json.dumps(out, indent=2))
+
+    def render(console: Console) -> None:
+        for name, result in out.items():
+            table = Table("measure", "value", title=f"{name}: {first} to {last}")
+            for key, value in result["overall"].items():
+                table.add_row(key, json.dumps(value) if isinstance(value, dict) else str(value))
+            console.print(table)
+            console.print(
+                f"{len(result['timeline'])} action(s) over "
+                f"{len(result['per_customer'])} customer(s)"
+            )
+
+    emit(out, as_json, render)
 
 
 @policy_app.command("explain")
 def explain(
     ctx: typer.Context,
     name: str | None = typer.Argument(None, help="Policy name (default: the org's policy)."),
-    org: str | None = typer.Option(None, "--org", help="Org whose policy to explain."),
-    invoice: str | None = typer.Option(None, "--invoice", help="Explain this invoice's next step."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Date for --invoice (09:00 local)."),
+    org: str | None = typer.Option(None, "--org", help="Org whose policy or invoice to explain."),
+    invoice: str | None = typer.Option(
+        None, "--invoice", help="Explain this invoice's next step: its number or provider id."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Date for --invoice, YYYY-MM-DD (09:00 local)."
+    ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Describe a policy in words, or why an invoice gets (or does not get) an action."""
+    """Describe a policy in words, or why an invoice gets (or does not get) an action.
+
+    With --invoice this is the detail view of `syncd plan`: every reason, whole.
+    """
     state = state_of(ctx)
     config = state.config()
     if invoice is None:
         chosen = name or (
-            config.settings.org(_orgs(state, org)[0]).policy if config.settings.orgs else None
+            config.settings.org(orgs_of(state, org)[0]).policy if config.settings.orgs else None
         )
         if chosen is None or chosen not in config.policies:
-            typer.echo(f"syncd: no policy named {chosen!r}", err=True)
-            raise typer.Exit(2)
-        typer.echo(explain_policy(chosen, config.policies[chosen]))
+            fail(f"no policy named {chosen!r} (known: {', '.join(sorted(config.policies))})")
+        text = explain_policy(chosen, config.policies[chosen])
+        emit({"policy": chosen, "text": text}, as_json, lambda c: typer.echo(text))
         return
-    org_name = _orgs(state, org)[0]
+    org_name = orgs_of(state, org)[0]
+    when = as_of_datetime(config, org_name, parse_date(as_of, "--as-of"), state.clock.now())
     with state.store() as store:
         org_id = org_id_for(store, config, org_name, state.clock)
         with store.sessions() as session:
+            try:
+                provider_id = resolve_invoice(
+                    session, org_id, invoice, org_name=org_name
+                ).provider_id
+            except InvoiceRefError as exc:
+                fail(str(exc))
             go_live = go_live_for(session, config, org_name, org_id, record=False)
             ctx_org = org_context(config, org_name, go_live)
             items = [
@@ -159,113 +197,30 @@ def explain(
                     open_only=False,
                     business_groups=config.settings.org(org_name).business_groups,
                 )
-                if i.invoice.invoice_id == invoice or i.invoice.number == invoice
+                if i.invoice.invoice_id == provider_id
             ]
-    if not items:
-        typer.echo(f"syncd: no invoice {invoice!r} in org {org_name!r}", err=True)
-        raise typer.Exit(2)
-    when = as_of_datetime(config, org_name, _date(as_of, "--as-of"), state.clock.now())
-    typer.echo(
-        explain_invoice(
-            org=ctx_org,
-            policies=config.policies,
-            settings=config.dunning[org_name],
-            as_of=when,
-            item=items[0],
-        )
+    if not items:  # pragma: no cover - resolve_invoice found it in the same store
+        fail(f"invoice {invoice!r} has no dunning inputs in org {org_name!r}")
+    result = plan_cycle(
+        org=ctx_org,
+        policies=config.policies,
+        settings=config.dunning[org_name],
+        as_of=when,
+        invoices=[items[0]],
     )
-
-
-def _hold(
-    ctx: typer.Context,
-    org: str,
-    invoice: str | None,
-    customer: str | None,
-    kind: Literal["pause", "dispute", "resume"],
-    until: str | None,
-    reason: str | None,
-    by: str | None,
-) -> None:
-    if (invoice is None) == (customer is None):
-        raise typer.BadParameter("give exactly one of --invoice or --customer")
-    scope: Scope = "invoice" if invoice else "customer"
-    provider_id = invoice or customer
-    assert provider_id is not None
-    state = state_of(ctx)
-    config = state.config()
-    _orgs(state, org)
-    actor = by or getpass.getuser()
-    now = state.clock.now()
-    today = now.astimezone(ZoneInfo(config.settings.org(org).timezone)).date()
-    with state.store() as store:
-        org_id = org_id_for(store, config, org, state.clock)
-        try:
-            with store.sessions.begin() as session:
-                if kind == "resume":
-                    n = release_holds(
-                        session,
-                        org_id=org_id,
-                        scope=scope,
-                        provider_id=provider_id,
-                        actor=actor,
-                        reason=reason,
-                        now=now,
-                    )
-                    message = f"resumed {scope} {provider_id} ({n} hold(s) released)"
-                else:
-                    place_hold(
-                        session,
-                        org_id=org_id,
-                        scope=scope,
-                        provider_id=provider_id,
-                        kind=kind,
-                        until=_date(until, "--until"),
-                        reason=reason,
-                        actor=actor,
-                        now=now,
-                        today=today,
-                    )
-                    message = f"{kind}d {scope} {provider_id}" + (
-                        f" until {until}" if until else ""
-                    )
-        except HoldError as exc:
-            typer.echo(f"syncd: {exc}", err=True)
-            raise typer.Exit(2) from None
-    typer.echo(message)
-
-
-def pause(
-    ctx: typer.Context,
-    org: str = typer.Option(..., "--org"),
-    invoice: str | None = typer.Option(None, "--invoice", help="Provider id of the invoice."),
-    customer: str | None = typer.Option(None, "--customer", help="Provider id of the customer."),
-    until: str = typer.Option(..., "--until", help="First day dunning runs again."),
-    reason: str | None = typer.Option(None, "--reason", help="e.g. promised to pay on the 30th"),
-    by: str | None = typer.Option(None, "--by", help="Who (default: your user name)."),
-) -> None:
-    """Pause dunning of an invoice or a customer until a date (a promise to pay)."""
-    _hold(ctx, org, invoice, customer, "pause", until, reason, by)
-
-
-def dispute(
-    ctx: typer.Context,
-    org: str = typer.Option(..., "--org"),
-    invoice: str | None = typer.Option(None, "--invoice"),
-    customer: str | None = typer.Option(None, "--customer"),
-    reason: str = typer.Option(..., "--reason", help="What the customer disputes."),
-    by: str | None = typer.Option(None, "--by"),
-) -> None:
-    """Mark an invoice or customer disputed: no dunning until resumed."""
-    _hold(ctx, org, invoice, customer, "dispute", None, reason, by)
-
-
-def resume(
-    ctx: typer.Context,
-    org: str = typer.Option(..., "--org"),
-    invoice: str | None = typer.Option(None, "--invoice"),
-    customer: str | None = typer.Option(None, "--customer"),
-    reason: str | None = typer.Option(None, "--reason"),
-    by: str | None = typer.Option(None, "--by"),
-) -> None:
-    """End pauses and disputes; dunning continues from where it stood."""
-    _hold(ctx, org, invoice, customer, "resume", None, reason, by)
+    decision = result.decisions[0]
+    text = explain_decision(decision, result.actions)
+    out = {
+        "org": org_name,
+        "invoice": {"provider_id": decision.invoice_id, "number": decision.number},
+        "customer": decision.customer_id,
+        "outcome": str(decision.outcome.value),
+        "policy": decision.policy,
+        "dunning_day": decision.dunning_day,
+        "reasons": list(decision.reasons),
+        "next_action_on": decision.next_action_on,
+        "held_because": decision.review,
+        "actions": [a.to_dict() for a in result.actions],
+        "text": text,
+    }
+    emit(out, as_json, lambda c: typer.echo(text))

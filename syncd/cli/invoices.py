@@ -7,11 +7,20 @@ import sys
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from syncd.store.queries import invoices as query_invoices
 
 from .context import state_of
+from .output import Col, fit_table
+
+COLUMNS = [
+    Col("org", "wrap", 12),
+    Col("number"),
+    Col("customer", "wrap", 28),
+    Col("due"),
+    Col("balance"),
+    Col("status"),
+]
 
 
 def invoices(
@@ -34,17 +43,17 @@ def invoices(
                 out.write(("," if i else "") + "\n  " + json.dumps(row.as_json()))
             out.write("\n]\n" if out else "]\n")
             return
-        table = Table("org", "number", "customer", "due", "balance", "status")
-        count = 0
-        for row in rows:
-            table.add_row(
+        cells = [
+            [
                 row.org,
                 row.number or row.provider_id,
                 row.customer_name or row.customer_id,
                 row.due_date.isoformat() if row.due_date else "",
                 f"{row.as_json()['balance']} {row.currency}",
                 row.status,
-            )
-            count += 1
-        Console().print(table)
-        typer.echo(f"{count} invoice(s)")
+            ]
+            for row in rows
+        ]
+        console = Console()
+        console.print(fit_table(console.width, COLUMNS, cells))
+        typer.echo(f"{len(cells)} invoice(s)")

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import html
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 from sqlalchemy import select
 
 from syncd.connections import org_id_for
-from syncd.review.adhoc import find_invoice, planned_for, queued_for
+from syncd.review.adhoc import planned_for, queued_for
 from syncd.review.render import Rendered, render_action
+from syncd.store.invoice_refs import InvoiceRefError, resolve_invoice
 from syncd.store.models import Org, OutboxAction
 
 from .context import CliState, state_of
 
-FORMATS = ("text", "html", "eml")
+
+class Format(StrEnum):
+    TEXT = "text"
+    HTML = "html"
+    EML = "eml"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -77,15 +83,15 @@ def _org_of(state: CliState, org: str | None) -> str:
 def preview(
     ctx: typer.Context,
     action_id: int | None = typer.Argument(None, help="An outbox id (see `syncd review`)."),
-    invoice: str | None = typer.Option(None, "--invoice", help="An invoice number (or id)."),
+    invoice: str | None = typer.Option(
+        None, "--invoice", help="An invoice: its number or its provider id."
+    ),
     step: str | None = typer.Option(None, "--step", help="With --invoice: this step only."),
     org: str | None = typer.Option(None, "--org", help="The invoice's org."),
-    fmt: str = typer.Option("text", "--format", help="text, html or eml."),
+    fmt: Format = typer.Option(Format.TEXT, "--format", help="What to render."),
     out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
 ) -> None:
     """Render what the executor would do: the email (text, HTML or .eml), note or fee line."""
-    if fmt not in FORMATS:
-        raise _fail(f"--format must be one of {', '.join(FORMATS)}")
     if (action_id is None) == (invoice is None):
         raise _fail("give an action id or --invoice NUMBER (one of them)")
     if step is not None and invoice is None:
@@ -110,9 +116,10 @@ def preview(
                 assert invoice is not None
                 org_name = _org_of(state, org)
                 org_id = org_id_for(store, config, org_name, state.clock)
-                inv = find_invoice(session, org_id, invoice)
-                if inv is None:
-                    raise _fail(f"no invoice {invoice!r} in org {org_name!r}")
+                try:
+                    inv = resolve_invoice(session, org_id, invoice, org_name=org_name)
+                except InvoiceRefError as exc:
+                    raise _fail(str(exc)) from None
                 rows = queued_for(session, org_id, inv, step) or planned_for(
                     session, config, org_name, org_id, inv, step, state.clock.now()
                 )
@@ -128,7 +135,7 @@ def preview(
         shown = [
             (r, render_action(store, config, org_name, r.org_id, r, state.clock)) for r in rows
         ]
-    data = _output(shown, fmt)
+    data = _output(shown, fmt.value)
     if out is None:
         typer.echo(data.decode(errors="replace"), nl=not data.endswith(b"\n"))
     else:

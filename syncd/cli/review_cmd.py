@@ -9,9 +9,11 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from syncd.review.queue import Pending, ReviewError, Selection, approve, pending, skip
 from syncd.review.render import Rendered, render_action
+from syncd.store.queries import customer_names
 
 from .context import CliState, state_of
 
@@ -76,11 +78,17 @@ def _print(items: list[dict[str, Any]]) -> None:
         if (d["org"], d["customer"]) != customer:
             customer = (d["org"], d["customer"])
             console.print(
-                f"\n[bold]{d['org']} / {d['customer_name'] or '?'}[/bold] ({d['customer']})"
+                Text.assemble(
+                    "\n",
+                    (f"{d['org']} / {d['customer_name'] or '?'}", "bold"),
+                    f" ({d['customer']})",
+                )
             )
         numbers = ", ".join(str(i.get("number") or i.get("provider_id")) for i in d["invoices"])
         money = f"{d['amount']} {d['currency']}" if d["amount"] is not None else ""
-        console.print(f"  #{d['id']} {d['kind']} step {d['step']}: {numbers}  {money}".rstrip())
+        # Id, action and amount on one short line; the invoice list on its own (80 columns).
+        console.print(f"  #{d['id']} {d['kind']} {money}".rstrip(), markup=False)
+        console.print(f"      step {d['step']}, invoice(s) {numbers}", markup=False)
         if d["fee"]:
             console.print(f"      fee line: {d['fee']['description']} ({d['fee']['amount']})")
         if d["subject"]:
@@ -140,14 +148,18 @@ def _decide(
                     rows = approve(session, selection, now=now, by=actor)
                 else:
                     rows = skip(session, selection, now=now, by=actor, reason=reason)
-                done = [(r.id, r.kind, r.customer_provider_id) for r in rows]
+                names = customer_names(session, sorted({r.org_id for r in rows}))
+                done = [
+                    (r.id, r.kind, names.get((r.org_id, r.customer_provider_id or ""), ""))
+                    for r in rows
+                ]
         except ReviewError as exc:
             typer.echo(f"syncd: {exc}", err=True)
             raise typer.Exit(2) from None
     verb = "approved" if reason is None else "skipped"
     table = Table("id", "kind", "customer", title=f"{verb} by {actor}")
     for action_id, kind_, cust in done:
-        table.add_row(str(action_id), kind_, cust or "")
+        table.add_row(str(action_id), kind_, Text(cust))
     Console(highlight=False).print(table)
     typer.echo(f"{len(done)} action(s) {verb}")
 

@@ -1,12 +1,12 @@
-"""``syncd run-once``, ``syncd run``, ``syncd actions`` and ``syncd retry``."""
+"""``syncd run-once``, ``syncd run`` and ``syncd retry`` (``actions`` is in actions_cmd)."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from datetime import datetime
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
@@ -20,34 +20,41 @@ from syncd.store.leases import OrgBusy
 from syncd.store.models import Org as OrgRow
 from syncd.store.models import OutboxAction, OutboxStatus
 
-from .context import fail_config, state_of, stdout_is_terminal
+from .context import fail_config, state_of
+from .output import JSON_OPTION, Col, emit, fit_table, known_orgs
+
+SUMMARY = [
+    Col("org", "wrap", 16),
+    Col("sync", "wrap", 12),
+    Col("planned"),
+    Col("queued"),
+    Col("done"),
+    Col("skipped"),
+    Col("failed"),
+    Col("retry"),
+    Col("error", "trim"),
+]
 
 
-def _summary(runs: list[OrgRun]) -> Table:
-    table = Table(
-        "org",
-        "sync",
-        "planned",
-        "queued",
-        "done",
-        "skipped",
-        "failed",
-        "retrying",
-        "error",
-        title="run-once",
-    )
+def _summary(runs: list[OrgRun], width: int) -> Table:
+    rows = []
     for r in runs:
         s = r.sync.summary() if r.sync else None
         e = r.execution
-        table.add_row(
-            r.org,
-            f"{r.sync.mode}: +{s['inserted']} ~{s['updated']}" if r.sync and s else "",
-            str(r.cycle.planned) if r.cycle else "",
-            str(r.cycle.queued) if r.cycle else "",
-            *(str(getattr(e, k)) if e else "" for k in ("done", "skipped", "failed", "retrying")),
-            r.error or "; ".join(e.errors[:3]) if e else (r.error or ""),
+        rows.append(
+            [
+                r.org,
+                f"{r.sync.mode}: +{s['inserted']} ~{s['updated']}" if r.sync and s else "",
+                str(r.cycle.planned) if r.cycle else "",
+                str(r.cycle.queued) if r.cycle else "",
+                *(
+                    str(getattr(e, k)) if e else ""
+                    for k in ("done", "skipped", "failed", "retrying")
+                ),
+                r.error or "; ".join(e.errors[:3]) if e else (r.error or ""),
+            ]
         )
-    return table
+    return fit_table(width, SUMMARY, rows, title="run-once")
 
 
 WAIT_HELP = "If another process is working on the org, wait up to this many seconds for it."
@@ -56,11 +63,25 @@ WAIT_HELP = "If another process is working on the org, wait up to this many seco
 EXIT_BUSY = 3
 
 
+def _run_dict(r: OrgRun) -> dict[str, Any]:
+    e = r.execution
+    return {
+        "org": r.org,
+        "sync": None if r.sync is None else {"mode": r.sync.mode, **r.sync.summary()},
+        "cycle": None if r.cycle is None else dataclasses.asdict(r.cycle),
+        "execution": None if e is None else dataclasses.asdict(e),
+        "error": r.error,
+        "busy": None if r.busy is None else str(r.busy),
+        "failed": r.failed,
+    }
+
+
 def run_once_cmd(
     ctx: typer.Context,
     org: str | None = typer.Option(None, "--org", help="Only this org."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Sync and plan; send nothing."),
     wait: float = typer.Option(0.0, "--wait", min=0, help=WAIT_HELP),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """One full cycle (sync, plan, execute) and exit; non-zero if anything failed.
 
@@ -69,14 +90,16 @@ def run_once_cmd(
     """
     state = state_of(ctx)
     config = state.config()
-    if org is not None and org not in {o.name for o in config.settings.orgs}:
-        typer.echo(f"syncd: no org named {org!r} in {config.path}", err=True)
-        raise typer.Exit(2)
+    known_orgs([o.name for o in config.settings.orgs], org, config.path)
     if not dry_run:
         check_sending(config)
     with state.store() as store:
         runs = run_once(store, config, state.clock, org=org, dry_run=dry_run, wait=wait)
-    Console(stderr=not stdout_is_terminal()).print(_summary(runs))
+    emit(
+        [_run_dict(r) for r in runs],
+        as_json,
+        lambda console: console.print(_summary(runs, console.width)),
+    )
     for r in runs:
         if r.busy is not None:
             typer.echo(f"syncd: {r.busy} (nothing done; try --wait SECONDS)", err=True)
@@ -107,61 +130,6 @@ def run(
         check_sending(config)
     with state.store() as store:
         Service(store, config, state.clock, dry_run=dry_run).run()
-
-
-def actions(
-    ctx: typer.Context,
-    org: str | None = typer.Option(None, "--org"),
-    status: str | None = typer.Option(
-        None, "--status", help="pending, in_flight, done, failed, skipped"
-    ),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """List the action outbox."""
-    state = state_of(ctx)
-    if status is not None and status not in {s.value for s in OutboxStatus}:
-        raise typer.BadParameter(f"unknown status {status!r}", param_hint="--status")
-    with state.store() as store, store.sessions() as session:
-        stmt = select(OutboxAction, OrgRow.name).join(OrgRow, OrgRow.id == OutboxAction.org_id)
-        if org:
-            stmt = stmt.where(OrgRow.name == org)
-        if status:
-            stmt = stmt.where(OutboxAction.status == status)
-        rows = session.execute(stmt.order_by(OutboxAction.id)).all()
-        data = [
-            {
-                "id": a.id,
-                "org": name,
-                "key": a.idempotency_key,
-                "kind": a.kind,
-                "invoice": a.invoice_provider_id,
-                "customer": a.customer_provider_id,
-                "status": a.status,
-                "attempts": a.attempts,
-                "scheduled_for": a.scheduled_for.isoformat(),
-                "next_attempt_at": a.next_attempt_at.isoformat() if a.next_attempt_at else None,
-                "last_error": a.last_error,
-                "remote_id": a.remote_id,
-                "message_id": a.message_id,
-            }
-            for a, name in rows
-        ]
-    if as_json:
-        typer.echo(json.dumps(data, indent=2))
-        return
-    table = Table("id", "org", "kind", "invoice", "status", "tries", "scheduled", "error")
-    for d in data:
-        table.add_row(
-            str(d["id"]),
-            str(d["org"]),
-            str(d["kind"]),
-            str(d["invoice"] or d["customer"]),
-            str(d["status"]),
-            str(d["attempts"]),
-            str(d["scheduled_for"])[:16],
-            str(d["last_error"] or ""),
-        )
-    Console().print(table)
 
 
 def retry(

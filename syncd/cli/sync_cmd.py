@@ -6,6 +6,7 @@ failed.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -28,7 +29,8 @@ from syncd.logs import get_logger
 from syncd.store.leases import OrgBusy
 from syncd.sync import ProgressFn, Syncer, SyncReport
 
-from .context import CliState, state_of, stdout_is_terminal
+from .context import CliState, state_of
+from .output import JSON_OPTION, Col, emit, fit_table, known_orgs
 
 log = get_logger(__name__)
 
@@ -44,6 +46,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], ProgressFn]]:
         BarColumn(bar_width=None),
         TextColumn("{task.completed} records"),
         TimeElapsedColumn(),
+        console=Console(stderr=True),  # stdout carries the result (and --json)
         transient=False,
     ) as progress:
         tasks: dict[str, TaskID] = {}
@@ -60,17 +63,15 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], ProgressFn]]:
         yield for_org
 
 
-def _run(ctx: typer.Context, org: str | None, job: Callable[[Syncer], SyncReport]) -> None:
+def _run(
+    ctx: typer.Context, org: str | None, as_json: bool, job: Callable[[Syncer], SyncReport]
+) -> None:
     state: CliState = state_of(ctx)
     config = state.config()
-    names = [o.name for o in config.settings.orgs]
-    if org is not None and org not in names:
-        typer.echo(f"syncd: no org named {org!r} in {config.path}", err=True)
-        raise typer.Exit(2)
-    selected = [org] if org else names
+    selected = known_orgs([o.name for o in config.settings.orgs], org, config.path)
     reports: list[SyncReport] = []
     failures: dict[str, str] = {}
-    with state.store() as store, _progress(stdout_is_terminal()) as progress:
+    with state.store() as store, _progress(sys.stderr.isatty()) as progress:
         for name in selected:
             connector = None
             lease = None
@@ -93,36 +94,46 @@ def _run(ctx: typer.Context, org: str | None, job: Callable[[Syncer], SyncReport
                     connector.close()
                 if lease is not None:
                     lease.release()
-    table = Table("org", "mode", "pages", "inserted", "updated", "unchanged", "deleted", "skipped")
-    for report in reports:
-        s = report.summary()
-        table.add_row(
-            report.org,
-            report.mode,
-            *(
-                str(s[k])
-                for k in ("pages", "inserted", "updated", "unchanged", "deleted", "skipped")
-            ),
-        )
-    for name, error in failures.items():
-        table.add_row(name, "FAILED", error, "", "", "", "", "")
-    Console(stderr=not stdout_is_terminal()).print(table)
+    result = [{"org": r.org, "mode": r.mode, **r.summary(), "error": None} for r in reports]
+    result += [{"org": name, "mode": "FAILED", "error": error} for name, error in failures.items()]
+    emit(result, as_json, lambda console: console.print(_table(reports, failures, console.width)))
     if failures:
         raise typer.Exit(1)
+
+
+COLUMNS = [
+    Col("org", "wrap", 16),
+    Col("mode"),
+    *(Col(k) for k in ("pages", "inserted", "updated", "unchanged", "deleted", "skipped")),
+    Col("error", "trim"),
+]
+
+
+def _table(reports: list[SyncReport], failures: dict[str, str], width: int) -> Table:
+    rows = []
+    for report in reports:
+        s = report.summary()
+        counts = [str(s[k]) for k in ("pages", "inserted", "updated", "unchanged", "deleted")]
+        rows.append([report.org, report.mode, *counts, str(s["skipped"]), ""])
+    for name, error in failures.items():
+        rows.append([name, "FAILED", "", "", "", "", "", "", error])
+    return fit_table(width, COLUMNS, rows)
 
 
 def backfill(
     ctx: typer.Context,
     org: str | None = typer.Option(None, "--org", help="Only this org."),
     restart: bool = typer.Option(False, "--restart", help="Start over instead of resuming."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Pull every customer, invoice and payment (resumes an interrupted backfill)."""
-    _run(ctx, org, lambda syncer: syncer.backfill(restart=restart))
+    _run(ctx, org, as_json, lambda syncer: syncer.backfill(restart=restart))
 
 
 def sync(
     ctx: typer.Context,
     org: str | None = typer.Option(None, "--org", help="Only this org."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """One incremental pass: what changed since the last one, deletions and voids included."""
-    _run(ctx, org, lambda syncer: syncer.sync())
+    _run(ctx, org, as_json, lambda syncer: syncer.sync())

@@ -45,7 +45,8 @@ def _describe(error: Any) -> str:
         got = shown or repr(error["input"])
         if len(got) > 60:
             got = got[:57] + "..."
-        message += f" (got {got})"
+        if got not in message:  # validators that already quote the value say it once
+            message += f" (got {got})"
     return message
 
 

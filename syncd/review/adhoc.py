@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policies import PlannedAction, available_policies, plan_cycle
@@ -22,19 +22,6 @@ from .golive import go_live_for
 
 #: Queued actions a preview may show (the others already ran, or never will).
 OPEN_STATES = (OutboxStatus.AWAITING_REVIEW.value, OutboxStatus.PENDING.value)
-
-
-def find_invoice(session: Session, org_id: int, invoice: str) -> Invoice | None:
-    """By number first (what people see), else by provider id."""
-    rows = session.scalars(
-        select(Invoice).where(
-            Invoice.org_id == org_id,
-            or_(Invoice.number == invoice, Invoice.provider_id == invoice),
-        )
-    ).all()
-    by_number = [r for r in rows if r.number == invoice]
-    chosen = by_number or list(rows)
-    return chosen[0] if chosen else None
 
 
 def _touches(payload: dict[str, object], invoice_id: str, step: str | None) -> bool:

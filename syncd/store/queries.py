@@ -92,3 +92,13 @@ def invoices(
             status=inv.status,
             updated_at=inv.provider_updated_at,
         )
+
+
+def customer_names(
+    session: Session, org_ids: list[int] | None = None
+) -> dict[tuple[int, str], str]:
+    """``(org id, customer provider id) -> name``: tables name customers, not their ids."""
+    stmt = select(Customer.org_id, Customer.provider_id, Customer.name)
+    if org_ids is not None:
+        stmt = stmt.where(Customer.org_id.in_(org_ids))
+    return {(o, p): n for o, p, n in session.execute(stmt)}

@@ -148,7 +148,7 @@ def test_hold_errors_exit_2(backfilled: Bench) -> None:
             "2026-12-31",
         ],
     )
-    assert result.exit_code == 2 and "no invoice 'nope'" in result.output
+    assert result.exit_code == 2 and "no invoice with number or provider id 'nope'" in result.output
 
 
 def test_simulate_reports_totals_and_compares_policies(backfilled: Bench) -> None:

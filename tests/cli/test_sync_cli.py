@@ -30,7 +30,8 @@ def test_print_config_backfill_sync_and_invoices(tmp_path: Path, provider: str) 
     ).stdout
     assert block.startswith("[[orgs]]") and f'connector = "{provider}"' in block
     config = tmp_path / "syncd.toml"
-    config.write_text(f'[store]\nurl = "sqlite:///syncd.db"\n\n{block}', encoding="utf-8")
+    email = '[email]\nhost = "127.0.0.1"\nfrom_address = "ar@shop.test"\n'  # config check wants it
+    config.write_text(f'[store]\nurl = "sqlite:///syncd.db"\n{email}\n{block}', encoding="utf-8")
     server = subprocess.Popen(
         [*SYNCD, "sandbox", provider, *common],
         stdout=subprocess.DEVNULL,
@@ -46,11 +47,17 @@ def test_print_config_backfill_sync_and_invoices(tmp_path: Path, provider: str) 
         run = lambda *a: subprocess.run(  # noqa: E731
             [*SYNCD, "--config", str(config), *a], capture_output=True, text=True
         )
-        backfill = run("backfill")
+        backfill = run("backfill", "--json")
         assert backfill.returncode == 0, backfill.stderr
-        assert "backfill" in backfill.stderr + backfill.stdout
+        (pulled,) = json.loads(backfill.stdout)  # the result alone on stdout, logs on stderr
+        assert pulled["org"] == "shop" and pulled["mode"] == "backfill" and pulled["inserted"] > 0
         sync = run("sync")
-        assert sync.returncode == 0 and "incremental" in sync.stderr + sync.stdout
+        assert sync.returncode == 0 and "incremental" in sync.stdout  # the summary on stdout
+        (synced,) = json.loads(run("sync", "--json").stdout)
+        assert synced["mode"] == "incremental" and synced["error"] is None
+        checked = json.loads(run("config", "check", "--json").stdout)
+        assert checked["ok"] and [o["name"] for o in checked["orgs"]] == ["shop"]
+        assert checked["orgs"][0]["connector"] == provider
         listed = run("invoices", "--json", "--open")
         rows = json.loads(listed.stdout)
         assert rows and all(r["org"] == "shop" and r["status"] == "open" for r in rows)

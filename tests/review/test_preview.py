@@ -96,7 +96,10 @@ def test_preview_by_invoice_plans_read_only(qbo: World, tmp_path: Path) -> None:
     assert parse(only.encode())["Subject"]
     assert qbo.outbox() == []  # nothing was queued by previewing
     missing = qbo.cli("preview", "--invoice", "NO-SUCH", ok=False)
-    assert missing.exit_code == 2 and "no invoice 'NO-SUCH'" in missing.output
+    assert (
+        missing.exit_code == 2
+        and "no invoice with number or provider id 'NO-SUCH'" in missing.output
+    )
     both = qbo.cli("preview", "1", "--invoice", number, ok=False)
     assert both.exit_code == 2
 
