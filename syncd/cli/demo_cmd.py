@@ -98,9 +98,17 @@ def _render_summary(out: Console, s: Summary, workspace: Workspace) -> None:
     paid = s.paid_after()
     if paid:
         prow = [[step, str(n)] for step, n in paid.items()]
-        title = f"{len(s.paid)} invoices paid during the demo, after which step"
-        out.print(fit_table(out.width, [Col("last step"), Col("paid")], prow, title=title))
-        say(out, "No reminder, note or fee went out for an invoice after it was paid.")
+        out.print(
+            fit_table(out.width, [Col("paid after step"), Col("invoices")], prow, title="paid")
+        )
+        say(out, f"{len(s.paid)} invoices were paid by their customers during the demo.")
+        say(
+            out,
+            f"Actions executed for an invoice after it was paid: {s.after_payment} "
+            "(syncd re-reads each invoice before it acts; dunning stops once it is paid).",
+        )
+    for reason, n in sorted(s.failures.items(), key=lambda kv: -kv[1])[:3]:
+        say(out, f"failed {n}x: {reason} (see `syncd actions`; fix, then `syncd retry ID`)")
     for error in s.errors[:5]:
         say(out, f"note: {error}")
     config = workspace.config

@@ -118,6 +118,7 @@ def run_demo(workspace: Workspace, options: Options, screens: Screens) -> Summar
                 with store.sessions() as session:
                     return summarize(
                         session,
+                        start=options.start,
                         approved=sim.approved,
                         paid=sim.paid,
                         days=options.days,

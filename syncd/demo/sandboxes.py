@@ -73,7 +73,7 @@ class DemoOrg:
 
 
 #: The demo's two companies: a US QuickBooks company and a UK Xero organisation.
-ORGS = (
+ORGS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("demo-quickbooks", "quickbooks", "America/Los_Angeles", {}),
     ("demo-xero", "xero", "Europe/London", {"region": "UK"}),
 )

@@ -3,26 +3,50 @@ summary says exactly what ``syncd actions`` and the mail folder show."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.store.models import Org, OutboxAction
+from syncd.store.models import Invoice, Org, OutboxAction
 
 from .payers import Payment
 
 FEE_KINDS = ("late_fee", "interest")
 
 
-def _currency(payload: dict[str, Any]) -> str:
+def _invoice_ids(payload: dict[str, Any], result: dict[str, Any] | None = None) -> list[str]:
+    """The invoices an action was for; for an email, those it named when it went out (the
+    executor re-reads every invoice and leaves out any paid since planning)."""
+    items = list(payload.get("invoices") or [])
+    if payload.get("invoice"):
+        items.append(payload["invoice"])
+    ids = [str(i.get("provider_id")) for i in items if i.get("provider_id")]
+    if result and isinstance(result.get("invoices"), list):
+        kept = {str(i) for i in result["invoices"]}
+        ids = [i for i in ids if i in kept]
+    return ids
+
+
+def _reason(error: str) -> str:
+    """Failures grouped by what went wrong, not by which customer."""
+    return re.sub(r"customer \S+ ", "customer ", error)
+
+
+def _currency(payload: dict[str, Any], org: str, known: dict[tuple[str, str], str]) -> str:
+    """A fee's own currency, else its invoices' (a note names only the invoice)."""
     if payload.get("currency"):
         return str(payload["currency"])
     items = payload.get("invoices") or []
-    return str(items[0].get("currency") or "") if items else ""
+    if items and items[0].get("currency"):
+        return str(items[0]["currency"])
+    ids = _invoice_ids(payload)
+    return known.get((org, ids[0]), "") if ids else ""
 
 
 @dataclass
@@ -44,6 +68,10 @@ class Summary:
     paid: list[Payment]
     days: int
     errors: list[str] = field(default_factory=list)
+    #: Actions executed for an invoice after the demo's customer had paid it (should be 0).
+    after_payment: int = 0
+    #: Why actions failed, with how many.
+    failures: dict[str, int] = field(default_factory=dict)
 
     def paid_after(self) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
@@ -74,24 +102,54 @@ class Summary:
                 for p in self.paid
             ],
             "errors": self.errors,
+            "actions_after_payment": self.after_payment,
+            "failures": self.failures,
         }
 
 
 def summarize(
-    session: Session, *, approved: int, paid: list[Payment], days: int, errors: list[str]
+    session: Session,
+    *,
+    start: datetime,
+    approved: int,
+    paid: list[Payment],
+    days: int,
+    errors: list[str],
 ) -> Summary:
     totals: dict[tuple[str, str], OrgTotals] = {}
     statuses: dict[str, int] = defaultdict(int)
+    failures: dict[str, int] = defaultdict(int)
+    paid_at = {(p.org, p.invoice_id): start + timedelta(days=p.day) for p in paid}
+    after_payment = 0
     rows = session.execute(
-        select(Org.name, OutboxAction.kind, OutboxAction.status, OutboxAction.payload).join(
-            Org, Org.id == OutboxAction.org_id
-        )
+        select(
+            Org.name,
+            OutboxAction.kind,
+            OutboxAction.status,
+            OutboxAction.payload,
+            OutboxAction.updated_at,
+            OutboxAction.last_error,
+            OutboxAction.result,
+        ).join(Org, Org.id == OutboxAction.org_id)
     ).all()
-    for org, kind, status, payload in rows:
+    currencies = {
+        (org, pid): cur
+        for org, pid, cur in session.execute(
+            select(Org.name, Invoice.provider_id, Invoice.currency).join(
+                Org, Org.id == Invoice.org_id
+            )
+        )
+    }
+    for org, kind, status, payload, updated, error, result in rows:
         statuses[status] += 1
+        if status == "failed":
+            failures[_reason(error or "unknown")] += 1
         if status != "done":
             continue
-        t = totals.setdefault((org, _currency(payload)), OrgTotals())
+        ids = _invoice_ids(payload, result)
+        if any((org, i) in paid_at and updated >= paid_at[(org, i)] for i in ids):
+            after_payment += 1
+        t = totals.setdefault((org, _currency(payload, org, currencies)), OrgTotals())
         if kind == "email":
             t.emails += 1
         elif kind == "note":
@@ -101,4 +159,13 @@ def summarize(
             t.fee_amount += Decimal(str(payload.get("amount") or 0))
         else:
             t.other[kind] = t.other.get(kind, 0) + 1
-    return Summary(totals, dict(sorted(statuses.items())), approved, paid, days, errors)
+    return Summary(
+        totals,
+        dict(sorted(statuses.items())),
+        approved,
+        paid,
+        days,
+        errors,
+        after_payment,
+        dict(failures),
+    )
