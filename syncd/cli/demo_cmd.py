@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from syncd import logs
 from syncd.config.loader import LoadedConfig
 from syncd.daemon.runner import OrgRun
 from syncd.demo.run import Options, Overview, Screens, run_demo
@@ -121,6 +122,17 @@ def _render_summary(out: Console, s: Summary, workspace: Workspace) -> None:
     say(out, "  (the sandboxes stopped with the demo: commands that read the store work)")
 
 
+def _quiet_logs(ctx: typer.Context) -> None:
+    """Two months of cycles log thousands of lines that would bury the progress bars: unless
+    ``--log-level`` was given, the demo shows warnings and errors only."""
+    root = ctx.parent
+    source = root.get_parameter_source("log_level") if root is not None else None
+    if root is None or source is None or source.name != "DEFAULT":
+        return
+    fmt = root.params.get("log_format")
+    logs.configure(fmt=fmt.value if fmt is not None else "auto", level="WARNING")
+
+
 def demo(
     ctx: typer.Context,
     directory: Path = typer.Option(Path("syncd-demo"), "--dir", help="Where to write the demo."),
@@ -131,6 +143,7 @@ def demo(
 ) -> None:
     """Two sandbox companies, a local mail catcher and two simulated months of syncd."""
     state = state_of(ctx)
+    _quiet_logs(ctx)
     now = state.clock.now().astimezone(UTC)
     start = now.replace(hour=START_HOUR, minute=0, second=0, microsecond=0)
     if start > now + timedelta(hours=12):
