@@ -19,7 +19,7 @@ from syncd.demo.run import Options, Overview, Screens, run_demo
 from syncd.demo.sandboxes import DemoSandboxError
 from syncd.demo.simulation import APPROVER, DayHook
 from syncd.demo.summary import Summary
-from syncd.demo.workspace import Workspace
+from syncd.demo.workspace import Workspace, WorkspaceError
 from syncd.sync import ProgressFn
 
 from .context import state_of
@@ -159,6 +159,8 @@ def demo(
             )
         try:
             summary = run_demo(workspace, Options(days, invoices, seed, start), screens)
+        except WorkspaceError as exc:
+            fail(str(exc))
         except DemoSandboxError as exc:
             fail(str(exc), code=1)
     if as_json:

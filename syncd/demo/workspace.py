@@ -14,6 +14,11 @@ from syncd.cli.sandbox_cmd import org_block
 
 from .sandboxes import DemoOrg
 
+
+class WorkspaceError(RuntimeError):
+    """The demo folder cannot be used (a file in the way, no permission)."""
+
+
 OWNED = ("syncd.toml", "syncd.db", "syncd.db-wal", "syncd.db-shm", "syncd.db-journal", "syncd.key")
 
 
@@ -35,11 +40,16 @@ class Workspace:
 
     def reset(self) -> None:
         """Remove the previous run's config, store, key and mail."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        for name in OWNED:
-            (self.root / name).unlink(missing_ok=True)
-        shutil.rmtree(self.mail, ignore_errors=True)
-        self.mail.mkdir()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            for name in OWNED:
+                (self.root / name).unlink(missing_ok=True)
+            shutil.rmtree(self.mail, ignore_errors=True)
+            self.mail.mkdir()
+        except OSError as exc:
+            raise WorkspaceError(
+                f"cannot use {self.root} for the demo: {exc.strerror or exc}"
+            ) from None
 
     def write_config(self, orgs: list[DemoOrg], smtp_port: int) -> Path:
         """A config for these sandboxes and the local mail catcher (review stays on: "all")."""
