@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, timedelta
+from datetime import UTC
 from pathlib import Path
 
 import typer
@@ -25,8 +25,8 @@ from syncd.sync import ProgressFn
 from .context import state_of
 from .output import JSON_OPTION, Col, console, dumps, fail, fit_table, say
 
-#: The demo's "today": 16:00 UTC is a working hour in both companies (LA and London).
-START_HOUR = 16
+#: The backfill runs at 06:00 UTC of today: before either company's morning cycle.
+START_HOUR = 6
 
 
 class RichScreens(Screens):
@@ -146,8 +146,6 @@ def demo(
     _quiet_logs(ctx)
     now = state.clock.now().astimezone(UTC)
     start = now.replace(hour=START_HOUR, minute=0, second=0, microsecond=0)
-    if start > now + timedelta(hours=12):
-        start -= timedelta(days=1)
     out = console()
     workspace = Workspace(directory)
     with _progress(not as_json) as progress:

@@ -113,7 +113,7 @@ def run_demo(workspace: Workspace, options: Options, screens: Screens) -> Summar
             try:
                 _backfill(store, config, clock, screens)
                 screens.overview(_overview(store, orgs, clock.now()), config)
-                sim = Simulation(store, config, orgs, clock, Payers(options.seed))
+                sim = Simulation(store, config, orgs, clock, Payers(options.seed), options.start)
                 sim.run(options.days, screens.day_hook())
                 with store.sessions() as session:
                     return summarize(

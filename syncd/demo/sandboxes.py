@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.metadata import entry_points
 from typing import Any
+from zoneinfo import ZoneInfo
 
 GROUP = "syncd.sandboxes"
 
@@ -31,6 +32,10 @@ class DemoOrg:
     box: Any
     #: ``[orgs.options]`` the company needs for fees (late-fee item, account, tax code).
     options: dict[str, str]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def base_url(self) -> str:

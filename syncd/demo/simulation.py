@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -29,6 +29,10 @@ from .sandboxes import DemoOrg, DemoSandboxError
 #: Who approved, as the review queue and the audit log record it.
 APPROVER = "syncd demo (auto-approved)"
 
+#: Local time of each org's daily cycle: inside the default send window (09:00-17:00), as
+#: the daemon's ``dunning_cron`` runs it in the org's own timezone.
+CYCLE_AT = time(10, 0)
+
 DayHook = Callable[[int, list[OrgRun]], None]
 
 
@@ -39,6 +43,8 @@ class Simulation:
     orgs: list[DemoOrg]
     clock: FixedClock
     payers: Payers
+    #: The backfill's moment: day 0 starts here, before either org's morning.
+    start: datetime
     approved: int = 0
     errors: list[str] = field(default_factory=list)
     paid: list[Payment] = field(default_factory=list)
@@ -62,11 +68,12 @@ class Simulation:
 
         return hook
 
-    def _pay(self, day: int) -> None:
-        by_name = {o.name: o for o in self.orgs}
+    def _pay(self, org: DemoOrg, day: int) -> None:
         for payment in self.payers.due(day):
+            if payment.org != org.name:
+                continue
             try:
-                by_name[payment.org].pay(payment.invoice_id, self.clock.now().date())
+                org.pay(payment.invoice_id, self.clock.now().astimezone(org.tz).date())
             except DemoSandboxError as exc:  # e.g. paid or voided meanwhile: say so, go on
                 self.errors.append(str(exc))
                 continue
@@ -88,25 +95,26 @@ class Simulation:
                 self._seen.add(action_id)
                 self.payers.reminded(org, day, payload)
 
+    def cycle_time(self, org: DemoOrg, day: int) -> datetime:
+        """When the daemon's dunning job runs for ``org`` on ``day``: its local morning."""
+        calendar_day = (self.start + timedelta(days=day)).date()
+        return datetime.combine(calendar_day, CYCLE_AT, tzinfo=org.tz).astimezone(UTC)
+
     def day(self, day: int) -> list[OrgRun]:
-        """Simulated day ``day`` (0 is the backfill's day): pay, then one cycle per org."""
-        if day > 0:  # day 0 is when the sandboxes started; their clocks only move forward
-            for org in self.orgs:
-                org.set_clock(self.clock.now())
-        self._pay(day)
-        runs = [
-            run_org_once(
-                self.store,
-                self.config,
-                org.name,
-                self.clock,
-                executor_hook=self._approve(org.name),
+        """Simulated day ``day`` (0 is the backfill's day): for each org at its own local
+        morning, the customers' payments due that day, then one cycle."""
+        runs = []
+        for org in sorted(self.orgs, key=lambda o: self.cycle_time(o, day)):
+            at = self.cycle_time(org, day)
+            self.clock.current = at
+            org.set_clock(at)  # the provider's clock where syncd's is
+            self._pay(org, day)
+            run = run_org_once(
+                self.store, self.config, org.name, self.clock, executor_hook=self._approve(org.name)
             )
-            for org in self.orgs
-        ]
-        for run in runs:
             if run.error:
                 self.errors.append(f"day {day}, {run.org}: {run.error}")
+            runs.append(run)
         self._note_reminders(day)
         return runs
 
@@ -115,4 +123,3 @@ class Simulation:
             runs = self.day(day)
             if on_day is not None:
                 on_day(day, runs)
-            self.clock.advance(timedelta(days=1))
