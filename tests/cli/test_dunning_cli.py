@@ -174,13 +174,3 @@ def test_policy_explain_in_words(backfilled: Bench) -> None:
         *("--as-of", backfilled.today),
     ).stdout
     assert why.strip()
-
-
-def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo"), "--invoices", "60"])
-    assert result.exit_code == 0, result.output
-    assert "backfill:" in result.output and "action(s) planned" in result.output
-    listed = runner.invoke(
-        app, ["--config", str(tmp_path / "demo" / "syncd.toml"), "invoices", "--json", "--open"]
-    )
-    assert listed.exit_code == 0 and json.loads(listed.stdout)
