@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import AuthorizationException, QuickbooksException, ValidationException
@@ -89,7 +90,7 @@ def test_wrong_realm_is_403(qb: QuickBooks, sandbox: QuickBooksSandbox) -> None:
 
 def test_authorization_code_flow(sandbox: QuickBooksSandbox) -> None:
     auth = make_auth_client(sandbox)
-    url = auth.get_authorization_url(["com.intuit.quickbooks.accounting"])
+    url = auth.get_authorization_url([Scopes.ACCOUNTING])
     page = requests.get(url, timeout=10)
     assert page.status_code == 200 and "<form" in page.text
     ticket = re.search(r'name="ticket" value="([^"]+)"', page.text)
