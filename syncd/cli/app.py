@@ -13,6 +13,7 @@ from syncd.clock import FixedClock
 
 from . import config_cmd, db
 from .check_cmd import check
+from .connect_cmd import connect, disconnect
 from .context import CliState
 from .demo_cmd import demo
 from .dunning_cmd import dispute, pause, plan, policy_app, resume, simulate
@@ -49,6 +50,8 @@ app.command("retry")(retry)
 app.add_typer(review_app, name="review")
 app.command("preview")(preview)
 app.command("check")(check)
+app.command("connect")(connect)
+app.command("disconnect")(disconnect)
 
 
 @app.callback()
