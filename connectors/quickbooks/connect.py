@@ -127,7 +127,7 @@ class QuickBooksOAuthApp:
         realm = callback.get("realmId", "").strip()
         if not realm:
             raise PermanentError("Intuit's redirect named no company (realmId missing)")
-        return [Tenant(id=realm, name=f"company {realm}")]
+        return [Tenant(id=realm, name=realm)]
 
     def revoke(
         self,

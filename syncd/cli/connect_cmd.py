@@ -94,7 +94,9 @@ def connect(
         key, tenant_id = connected.tenant_key, connected.tenant.id
         backup = write_org(config.path, org, key, tenant_id) if write_config else None
         block = None if write_config else org_block(config.path, org, key, tenant_id)
-    typer.echo(f"Connected {org} to {t.title} {connected.tenant.name} ({tenant_id}).", err=True)
+    name = connected.tenant.name
+    named = name if name == tenant_id else f"{name} ({tenant_id})"
+    typer.echo(f"Connected {org} to {t.title} {named}.", err=True)
     if as_json:
         result = {
             "org": org,
