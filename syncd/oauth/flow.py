@@ -80,13 +80,14 @@ def require_one_side(endpoints: OAuthEndpoints) -> None:
     if any(local) and not all(local):
         raise ConnectFlowError(
             "base_url and token_url must both point at the local sandbox or both at the "
-            "provider; refusing to mix them"
+            "provider; refusing to mix them",
+            2,
         )
     origins = {urlsplit(u).netloc for u in urls}
     if all(local) and len(origins) != 1:
-        raise ConnectFlowError("the sandbox's endpoints are on more than one host; refusing")
+        raise ConnectFlowError("the sandbox's endpoints are on more than one host; refusing", 2)
     if not any(local) and any(urlsplit(u).scheme != "https" for u in urls):
-        raise ConnectFlowError("the provider's endpoints must use https")
+        raise ConnectFlowError("the provider's endpoints must use https", 2)
 
 
 _PAGE = (

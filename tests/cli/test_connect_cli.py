@@ -19,9 +19,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
+from typer.testing import CliRunner
 
 from connectors.quickbooks.sandbox import QuickBooksSandbox
 from connectors.xero.sandbox import XeroSandbox, XeroSandboxClient
+from syncd.cli.app import app
 from syncd.clock import SystemClock
 from syncd.config import load_config
 from syncd.connections import org_id_for
@@ -258,3 +260,29 @@ def test_bad_input_is_a_clear_error(tmp_path: Path, provider: str) -> None:
         for result in (unknown, mismatch, taken):
             assert "Traceback" not in result.stderr
         assert stored_refresh_token(config) is None
+
+
+@pytest.mark.parametrize(
+    ("base_url", "token_url"),
+    [
+        ("http://127.0.0.1:9/api.xro/2.0", "https://identity.xero.com/connect/token"),
+        (None, "http://127.0.0.1:9/connect/token"),
+        ("http://127.0.0.1:9/api.xro/2.0", "http://127.0.0.2:9/connect/token"),
+    ],
+)
+def test_a_sandbox_org_never_mixes_with_the_real_provider(
+    tmp_path: Path, base_url: str | None, token_url: str
+) -> None:
+    config = tmp_path / "syncd.toml"
+    config.write_text(
+        '[[orgs]]\nname = "shop"\nconnector = "xero"\npolicy = "standard"\n'
+        + (f'base_url = "{base_url}"\n' if base_url else "")
+        + f'token_url = "{token_url}"\n[orgs.credentials]\nclient_id = "c"\nclient_secret = "s"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app, ["--config", str(config), "connect", "xero", "--org", "shop", "--no-browser"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "refusing" in result.output and "Traceback" not in result.output
+    assert "http" not in result.stdout.split("\n")[0]  # no sign-in URL was shown
