@@ -11,9 +11,9 @@ from enum import StrEnum
 import requests
 import typer
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, is_loopback
 from syncd.oauth.configfile import ConfigEditError, org_block, write_org
-from syncd.oauth.flow import ConnectFlowError, LoopbackListener
+from syncd.oauth.flow import Callback, ConnectFlowError, LoopbackListener, PastedRedirect
 from syncd.oauth.session import disconnect as disconnect_org
 from syncd.oauth.session import sign_in, store_tokens, target
 from syncd.tokens import SecretKeyError
@@ -64,16 +64,28 @@ def connect(
     tenant: str | None = typer.Option(
         None, "--tenant", help="Xero: the organisation (tenant id or name) to connect."
     ),
+    redirect_uri: str | None = typer.Option(
+        None,
+        "--redirect-uri",
+        help="An https redirect URI registered with the app (QuickBooks production keys take "
+        "no localhost); you paste the address the browser ends on.",
+    ),
     timeout: float = typer.Option(
         300, "--timeout", min=1, help="Seconds to wait for the browser to come back."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Sign in at the provider and store the org's tokens encrypted (OAuth 2.0 code flow)."""
+    if redirect_uri and not (redirect_uri.startswith("https://") or is_loopback(redirect_uri)):
+        raise typer.BadParameter(
+            "expected an https:// URI (or one on this machine)", param_hint="--redirect-uri"
+        )
     state = state_of(ctx)
     config = state.config()
     http = requests.Session()
-    listener = LoopbackListener(port)
+    listener: Callback = (
+        PastedRedirect(redirect_uri, input) if redirect_uri else LoopbackListener(port)
+    )
     with _user_errors():
         t = target(config, org, provider.value, http)
         listener.open()

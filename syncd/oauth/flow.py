@@ -1,6 +1,8 @@
 """The provider-independent half of the authorization-code flow for a native app (RFC 8252).
 
-The redirect comes back to a one-shot HTTP listener on 127.0.0.1; ``state`` (random, checked
+The redirect comes back to a one-shot HTTP listener on 127.0.0.1 (or, where the provider
+accepts only an https redirect URI, the user pastes the address the browser ended on);
+``state`` (random, checked
 on return) ties the redirect to this run, and PKCE (RFC 7636, S256) ties the code to this
 process where the provider supports it, so a code intercepted on its way back is useless.
 """
@@ -11,10 +13,12 @@ import base64
 import hashlib
 import html
 import secrets
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from connectors.base import OAuthEndpoints, is_loopback
@@ -155,8 +159,10 @@ class LoopbackListener:
 
     @property
     def redirect_uri(self) -> str:
+        """``localhost`` although RFC 8252 prefers the IP literal: Intuit refuses IP addresses
+        in redirect URIs, and Xero's examples register ``localhost``."""
         port = self._server.server_address[1] if self._server else self._port
-        return f"http://127.0.0.1:{port}{CALLBACK_PATH}"
+        return f"http://localhost:{port}{CALLBACK_PATH}"
 
     def wait(self, expected_state: str, timeout: float) -> dict[str, str]:
         """The callback's query parameters once one arrives; a redirect whose ``state`` is not
@@ -186,6 +192,51 @@ class LoopbackListener:
         if self._server is not None:
             self._server.server_close()
             self._server = None
+
+
+class PastedRedirect:
+    """For a redirect URI nothing here listens on (an https page registered with the app): the
+    browser ends there and the user pastes the address it shows."""
+
+    def __init__(self, redirect_uri: str, read_line: Callable[[], str]) -> None:
+        self.redirect_uri = redirect_uri
+        self._read_line = read_line
+
+    def open(self) -> None:
+        """Nothing to bind."""
+
+    def wait(self, expected_state: str, timeout: float) -> dict[str, str]:
+        print(
+            "After approving, paste the full address your browser shows, then press Enter:",
+            file=sys.stderr,
+            flush=True,
+        )
+        pasted = self._read_line().strip()
+        parts = urlsplit(pasted)
+        target = urlsplit(self.redirect_uri)
+        if (parts.netloc, parts.path) != (target.netloc, target.path):
+            raise ConnectFlowError(f"that address is not {self.redirect_uri}; nothing was stored")
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if not secrets.compare_digest(params.get("state", ""), expected_state):
+            raise ConnectFlowError(
+                "the redirect's state does not match this sign-in (a stale or forged redirect); "
+                "nothing was stored"
+            )
+        return params
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class Callback(Protocol):
+    @property
+    def redirect_uri(self) -> str: ...
+
+    def open(self) -> None: ...
+
+    def wait(self, expected_state: str, timeout: float) -> dict[str, str]: ...
+
+    def close(self) -> None: ...
 
 
 def code_from(params: dict[str, str], provider: str) -> str:

@@ -31,8 +31,8 @@ from syncd.store import Store
 from syncd.tokens import StoredTokens, load_cipher
 
 from .flow import (
+    Callback,
     ConnectFlowError,
-    LoopbackListener,
     authorization_request,
     code_from,
     require_one_side,
@@ -124,7 +124,7 @@ class Connected:
 
 def sign_in(
     t: Target,
-    listener: LoopbackListener,
+    listener: Callback,
     show_url: Callable[[str], None],
     *,
     tenant: str | None,

@@ -77,6 +77,7 @@ def write_config(path: Path, box: Any) -> Path:
 def start_connect(config: Path, provider: str, *extra: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [*SYNCD, "--config", str(config), "connect", provider, "--org", "shop", *FLOW, *extra],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -104,8 +105,8 @@ def consent(box: Any, url: str, decision: str = "allow") -> str:
     return answer.headers["Location"]
 
 
-def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
-    out, err = proc.communicate(timeout=60)
+def finish(proc: subprocess.Popen[str], pasted: str | None = None) -> tuple[int, str, str]:
+    out, err = proc.communicate(pasted, timeout=60)
     return proc.returncode, out, err
 
 
@@ -169,6 +170,22 @@ def test_printed_block_without_write_config(tmp_path: Path, sandbox: Any) -> Non
     block = out  # the URL line was read already
     assert block.startswith("[[orgs]]") and 'name = "shop"' in block
     assert "[orgs.credentials]" in block and "refresh_token" not in block
+    assert stored_refresh_token(config)
+
+
+@pytest.mark.parametrize("sandbox", ["quickbooks"], indirect=True)
+def test_pasted_redirect_for_a_redirect_uri_nothing_listens_on(
+    tmp_path: Path, sandbox: Any
+) -> None:
+    """Intuit's production keys take only https redirect URIs: the user pastes the address."""
+    config = write_config(tmp_path, sandbox)
+    redirect = "http://localhost:9/callback"
+    proc, url = start_connect(config, sandbox.provider, "--redirect-uri", redirect)
+    assert parse_qs(urlsplit(url).query)["redirect_uri"] == [redirect]
+    location = consent(sandbox, url)
+    code, out, err = finish(proc, location + "\n")
+    assert code == 0, err
+    assert f'realm_id = "{sandbox.realm_id}"' in out
     assert stored_refresh_token(config)
 
 
