@@ -27,6 +27,7 @@ from syncd.cli.app import app
 from syncd.clock import SystemClock
 from syncd.config import load_config
 from syncd.connections import org_id_for
+from syncd.oauth.flow import ConnectFlowError
 from syncd.store import open_store
 from syncd.tokens import StoredTokens, load_cipher
 
@@ -255,27 +256,34 @@ def test_disconnect_revokes_and_forgets(tmp_path: Path, sandbox: Any) -> None:
     assert again.returncode == 1 and "not connected" in again.stderr
 
 
-@pytest.mark.parametrize("provider", ["xero"])
-def test_bad_input_is_a_clear_error(tmp_path: Path, provider: str) -> None:
+def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     with XeroSandbox(seed=5, invoices=5) as box:
-        box.provider = provider
+        box.provider = "xero"
         config = write_config(tmp_path, box)
-        unknown = run(config, "connect", "xero", "--org", "nope", "--no-browser")
-        assert unknown.returncode == 2 and "no org named 'nope'" in unknown.stderr
-        mismatch = run(config, "connect", "quickbooks", "--org", "shop", "--no-browser")
-        assert mismatch.returncode == 2 and "uses connector 'xero'" in mismatch.stderr
+
+        def invoke(*args: str) -> Any:
+            return CliRunner().invoke(app, ["--config", str(config), *args])
+
+        unknown = invoke("connect", "xero", "--org", "nope", "--no-browser")
+        assert unknown.exit_code == 2 and "no org named 'nope'" in unknown.output
+        mismatch = invoke("connect", "quickbooks", "--org", "shop", "--no-browser")
+        assert mismatch.exit_code == 2 and "uses connector 'xero'" in mismatch.output
         with socket.socket() as busy:
             busy.bind(("127.0.0.1", 0))
             busy.listen()
             port = str(busy.getsockname()[1])
-            taken = run(config, "connect", "xero", "--org", "shop", "--no-browser", "--port", port)
-        assert taken.returncode == 2 and f"127.0.0.1:{port}" in taken.stderr
+            taken = invoke("connect", "xero", "--org", "shop", "--no-browser", "--port", port)
+        assert taken.exit_code == 2 and f"127.0.0.1:{port}" in taken.output
+        plain = invoke("connect", "xero", "--org", "shop", "--redirect-uri", "http://x.example/")
+        assert plain.exit_code == 2 and "--redirect-uri" in plain.output
+        for result in (unknown, mismatch, taken, plain):
+            assert "Traceback" not in result.output and not isinstance(
+                result.exception, ConnectFlowError
+            )
         wrong_tenant = start_connect(config, "xero", "--tenant", "someone-else")
         requests.get(consent(box, wrong_tenant[1]), timeout=10)
         code, _, err = finish(wrong_tenant[0])
         assert code == 1 and "'someone-else' is not among" in err
-        for result in (unknown, mismatch, taken):
-            assert "Traceback" not in result.stderr
         assert stored_refresh_token(config) is None
 
 
