@@ -102,7 +102,7 @@ def connect(
         finally:
             listener.close()
         with state.store() as store:
-            store_tokens(store, config, org, state.clock, tokens)
+            store_tokens(store, config, org, state.clock, tokens, connected)
         key, tenant_id = connected.tenant_key, connected.tenant.id
         backup = write_org(config.path, org, key, tenant_id) if write_config else None
         block = None if write_config else org_block(config.path, org, key, tenant_id)

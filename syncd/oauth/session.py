@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -28,6 +29,7 @@ from syncd.config.models import OrgSettings
 from syncd.connections import org_id_for
 from syncd.registry import get_factory
 from syncd.store import Store
+from syncd.store.audit import record
 from syncd.tokens import StoredTokens, load_cipher
 
 from .flow import (
@@ -160,11 +162,38 @@ def sign_in(
 
 
 def store_tokens(
-    store: Store, config: LoadedConfig, name: str, clock: Clock, state: TokenState
+    store: Store,
+    config: LoadedConfig,
+    name: str,
+    clock: Clock,
+    state: TokenState,
+    connected: Connected,
 ) -> None:
     """Encrypted into the org's row; replaces whatever an earlier connection left there."""
     org_id = org_id_for(store, config, name, clock)
     StoredTokens(store.sessions, org_id, load_cipher(config), clock).save(state)
+    _audit(
+        store,
+        clock,
+        org_id,
+        "org.connected",
+        name,
+        **{connected.tenant_key: connected.tenant.id, "tenant_name": connected.tenant.name},
+    )
+
+
+def _audit(store: Store, clock: Clock, org_id: int, event: str, name: str, **details: Any) -> None:
+    with store.sessions.begin() as session:
+        record(
+            session,
+            at=clock.now(),
+            event=event,
+            actor="syncd connect",
+            org_id=org_id,
+            subject_type="org",
+            subject_id=name,
+            **details,
+        )
 
 
 @dataclass(frozen=True)
@@ -182,9 +211,8 @@ def disconnect(
     A provider that cannot be reached leaves everything as it was (run it again); tokens the
     provider no longer accepts are forgotten all the same.
     """
-    stored = StoredTokens(
-        store.sessions, org_id_for(store, config, t.org.name, clock), load_cipher(config), clock
-    )
+    org_id = org_id_for(store, config, t.org.name, clock)
+    stored = StoredTokens(store.sessions, org_id, load_cipher(config), clock)
     creds = t.settings.credentials
     tokens = t.app.tokens(t.endpoints, creds, t.settings.options, stored, clock.now)
     bootstrap = getattr(creds, "refresh_token", None)
@@ -220,4 +248,15 @@ def disconnect(
     finally:
         tokens.close()
     stored.save(TokenState())
-    return Disconnected(revoked, removed, tuple(notes))
+    done = Disconnected(revoked, removed, tuple(notes))
+    _audit(
+        store,
+        clock,
+        org_id,
+        "org.disconnected",
+        t.org.name,
+        revoked=revoked,
+        connection_removed=removed,
+        notes=list(notes),
+    )
+    return done

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from connectors.quickbooks.sandbox import QuickBooksSandbox
@@ -29,6 +30,7 @@ from syncd.config import load_config
 from syncd.connections import org_id_for
 from syncd.oauth.flow import ConnectFlowError
 from syncd.store import open_store
+from syncd.store.models import AuditEntry
 from syncd.tokens import StoredTokens, load_cipher
 
 SYNCD = [sys.executable, "-m", "syncd"]
@@ -128,6 +130,15 @@ def stored_refresh_token(config: Path) -> str | None:
         store.close()
 
 
+def audit_events(config: Path) -> list[str]:
+    store = open_store(load_config(config).store_url)
+    try:
+        with store.sessions() as session:
+            return list(session.scalars(select(AuditEntry.event).order_by(AuditEntry.id)))
+    finally:
+        store.close()
+
+
 def connect_ok(tmp_path: Path, box: Any) -> Path:
     config = write_config(tmp_path, box)
     proc, url = start_connect(config, box.provider, "--write-config")
@@ -158,6 +169,7 @@ def test_connect_then_backfill_with_no_hand_copied_token(tmp_path: Path, sandbox
     assert token and token.startswith("sandbox-rt-")
     # Encrypted at rest: the store file never holds the token in the clear.
     assert token.encode() not in (tmp_path / "syncd.db").read_bytes()
+    assert audit_events(config)[0] == "org.connected"
 
 
 def test_printed_block_without_write_config(tmp_path: Path, sandbox: Any) -> None:
@@ -225,6 +237,7 @@ def test_disconnect_revokes_and_forgets(tmp_path: Path, sandbox: Any) -> None:
     assert done.returncode == 0, done.stderr
     assert '"revoked": true' in done.stdout
     assert stored_refresh_token(config) is None
+    assert audit_events(config) == ["org.connected", "org.disconnected"]
     cfg = sandbox.org_config()
     refresh = requests.post(
         cfg["token_url"],
