@@ -461,15 +461,17 @@ class OAuthTokens:
         if code_verifier:
             form["code_verifier"] = code_verifier
         with self._lock:
-            return self._grant(form, None, "the authorization code")
+            return self._grant(form, None, "the authorization code", "sign in again")
 
     def _exchange(self, refresh_token: str) -> str:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        access = self._grant(form, refresh_token, "the token refresh")
+        access = self._grant(form, refresh_token, "the token refresh", "reconnect the organisation")
         self.refreshes += 1
         return access
 
-    def _grant(self, form: dict[str, str], refresh_token: str | None, what: str) -> str:
+    def _grant(
+        self, form: dict[str, str], refresh_token: str | None, what: str, remedy: str
+    ) -> str:
         try:
             response = self._http.post(
                 self._token_url,
@@ -482,9 +484,7 @@ class OAuthTokens:
             raise TransientError(f"token endpoint unreachable: {type(exc).__name__}") from None
         if response.status_code in (400, 401):
             error = _json_object(response).get("error", f"HTTP {response.status_code}")
-            raise AuthError(
-                f"{self._provider} refused {what} ({error}); reconnect the organisation"
-            )
+            raise AuthError(f"{self._provider} refused {what} ({error}); {remedy}")
         if response.status_code == 429 or response.status_code >= 500:
             raise TransientError(f"token endpoint answered HTTP {response.status_code}")
         if response.status_code != 200:
