@@ -56,7 +56,7 @@ def connect(
         "--port",
         min=0,
         max=65535,
-        help="Port of the redirect http://127.0.0.1:PORT/callback (as registered with the app).",
+        help="Port of the redirect http://localhost:PORT/callback (as registered with the app).",
     ),
     write_config: bool = typer.Option(
         False, "--write-config", help="Write the org's id into the config file (kept as .bak)."
