@@ -108,7 +108,8 @@ def choose(tenants: list[Tenant], wanted: str | None, title: str) -> Tenant:
         )
     for i, tenant in enumerate(tenants, 1):
         print(f"  {i}. {tenant.name} ({tenant.id})", file=sys.stderr)
-    answer = input(f"Which organisation (1-{len(tenants)})? ").strip()
+    print(f"Which organisation (1-{len(tenants)})? ", end="", file=sys.stderr, flush=True)
+    answer = input().strip()
     if not answer.isdigit() or not 1 <= int(answer) <= len(tenants):
         raise ConnectFlowError(f"no organisation number {answer!r}; nothing was stored")
     return tenants[int(answer) - 1]
