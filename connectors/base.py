@@ -454,13 +454,31 @@ class OAuthTokens:
                 return self._exchange(refresh_token)
             except AuthError as exc:
                 last_error = exc
-        raise last_error or AuthError("no refresh token; connect the organisation first")
+        raise last_error or AuthError(
+            "no refresh token; connect the organisation first (syncd connect)"
+        )
+
+    def redeem_code(self, code: str, *, redirect_uri: str, code_verifier: str | None) -> str:
+        """Exchange an authorization code (``syncd connect``); the tokens are saved first."""
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        if code_verifier:
+            form["code_verifier"] = code_verifier
+        with self._lock:
+            return self._grant(form, None, "the authorization code", "sign in again")
 
     def _exchange(self, refresh_token: str) -> str:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        access = self._grant(form, refresh_token, "the token refresh", "reconnect the organisation")
+        self.refreshes += 1
+        return access
+
+    def _grant(
+        self, form: dict[str, str], refresh_token: str | None, what: str, remedy: str
+    ) -> str:
         try:
             response = self._http.post(
                 self._token_url,
-                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                data=form,
                 auth=self._client,  # HTTP Basic keeps the secret out of the form body
                 headers={"Accept": "application/json"},
                 timeout=self._timeout,
@@ -471,9 +489,7 @@ class OAuthTokens:
         self._on_answer(response.status_code)
         if response.status_code in (400, 401):
             error = _json_object(response).get("error", f"HTTP {response.status_code}")
-            raise AuthError(
-                f"{self._provider} refused the token refresh ({error}); reconnect the organisation"
-            )
+            raise AuthError(f"{self._provider} refused {what} ({error}); {remedy}")
         if response.status_code == 429 or response.status_code >= 500:
             raise TransientError(f"token endpoint answered HTTP {response.status_code}")
         if response.status_code != 200:
@@ -481,8 +497,13 @@ class OAuthTokens:
         body = _json_object(response)
         try:
             access, expires_in = str(body["access_token"]), int(body["expires_in"])
+            rotated = str(body.get("refresh_token") or refresh_token or "")
         except (KeyError, TypeError, ValueError):
             raise TransientError("token endpoint answered without access_token") from None
+        if not rotated:
+            raise AuthError(
+                f"{self._provider} issued no refresh token (is offline access granted?)"
+            )
         now = self._now()
         lifetime = self._refresh_lifetime
         if lifetime is None and body.get("x_refresh_token_expires_in"):
@@ -493,15 +514,99 @@ class OAuthTokens:
             TokenState(
                 access_token=access,
                 access_expires_at=now + timedelta(seconds=expires_in),
-                refresh_token=str(body.get("refresh_token") or refresh_token),
+                refresh_token=rotated,
                 refresh_expires_at=now + lifetime if lifetime else None,
             )
         )
-        self.refreshes += 1
         return access
 
     def close(self) -> None:
         self._http.close()
+
+
+# -- Connecting an organisation (``syncd connect`` / ``syncd disconnect``) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthEndpoints:
+    """Where one provider's authorization-code flow happens: all at the real provider or all
+    at one local sandbox, never a mix (a sandbox's code must never reach a real provider)."""
+
+    authorize_url: str
+    token_url: str
+    revocation_url: str
+    scope: str
+    #: Send a PKCE (S256) challenge: only where the provider documents support for it.
+    pkce: bool
+    #: Where the organisations a grant reaches are listed (Xero); ``None``: the callback
+    #: names the organisation (QuickBooks ``realmId``).
+    connections_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """An organisation a grant reaches."""
+
+    id: str
+    name: str
+    #: The provider's id of the app's connection to it (Xero), used to disconnect.
+    connection_id: str | None = None
+
+
+class OAuthApp(Protocol):
+    """The provider-specific half of connecting; a factory offers it as ``oauth_app``.
+
+    Every network call raises :class:`ConnectorError` subclasses with messages fit for the
+    user; none of them contains a token or secret.
+    """
+
+    #: The ``[orgs.credentials]`` key that names the organisation (``realm_id``, ``tenant_id``).
+    tenant_key: str
+
+    def endpoints(
+        self, base_url: str | None, token_url: str | None, http: requests.Session
+    ) -> OAuthEndpoints: ...
+
+    def client(self, credentials: BaseModel) -> tuple[str, str]:
+        """``(client_id, client_secret)`` from the validated ``[orgs.credentials]``."""
+        ...
+
+    def tenant_of(self, credentials: BaseModel) -> str | None: ...
+
+    def tokens(
+        self,
+        endpoints: OAuthEndpoints,
+        credentials: BaseModel,
+        options: BaseModel,
+        store: TokenStore,
+        now: Callable[[], datetime],
+    ) -> OAuthTokens: ...
+
+    def tenants(
+        self,
+        endpoints: OAuthEndpoints,
+        callback: Mapping[str, str],
+        access_token: str,
+        http: requests.Session,
+    ) -> list[Tenant]: ...
+
+    def revoke(
+        self,
+        endpoints: OAuthEndpoints,
+        refresh_token: str,
+        client: tuple[str, str],
+        http: requests.Session,
+    ) -> None: ...
+
+    def disconnect(
+        self,
+        endpoints: OAuthEndpoints,
+        tenant_id: str,
+        access_token: str,
+        http: requests.Session,
+    ) -> None:
+        """Remove the app's connection to the organisation where the provider has one."""
+        ...
 
 
 def _json_object(response: requests.Response) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from quickbooks.mixins import DecimalEncoder
 
 from connectors.base import (
     ActionResult,
+    AuthError,
     CompanyInfo,
     ConnectorError,
     EntityKind,
@@ -97,6 +98,11 @@ class QuickBooksConnector:
         max_attempts: int = 6,
     ) -> None:
         creds = cast(QuickBooksCredentials, connection.credentials)
+        if creds.realm_id is None:
+            raise AuthError(
+                f"org {connection.org_name!r} has no realm_id yet; run "
+                f"`syncd connect quickbooks --org {connection.org_name}`"
+            )
         self.options = options = cast(QuickBooksOptions, connection.options)
         self._now = connection.now
         #: Intuit caps a CDC response at 1,000 objects; adjustable for tests.
@@ -110,7 +116,9 @@ class QuickBooksConnector:
             token_url=connection.token_url or INTUIT_TOKEN_URL,
             client_id=creds.client_id,
             client_secret=creds.client_secret.get_secret_value(),
-            bootstrap_refresh_token=creds.refresh_token.get_secret_value(),
+            bootstrap_refresh_token=(
+                creds.refresh_token.get_secret_value() if creds.refresh_token else ""
+            ),
             store=connection.tokens,
             now=connection.now,
             ca_bundle=options.ca_bundle,

@@ -12,9 +12,11 @@ class QuickBooksCredentials(BaseModel):
 
     client_id: str = Field(min_length=1)
     client_secret: SecretStr
-    #: Used once to bootstrap; afterwards syncd keeps the rotated token in its encrypted store.
-    refresh_token: SecretStr
-    realm_id: str = Field(min_length=1, pattern=r"^[0-9A-Za-z-]+$")
+    #: Optional: ``syncd connect`` stores the tokens encrypted. A token pasted here is used
+    #: once to bootstrap; afterwards syncd keeps the rotated token in its encrypted store.
+    refresh_token: SecretStr | None = None
+    #: Written by ``syncd connect`` (the company the user picked at Intuit).
+    realm_id: str | None = Field(default=None, min_length=1, pattern=r"^[0-9A-Za-z-]+$")
 
 
 class QuickBooksOptions(BaseModel):

@@ -35,6 +35,7 @@ from xero_python.api_client.oauth2 import OAuth2Token
 
 from connectors.base import (
     ActionResult,
+    AuthError,
     CompanyInfo,
     ConnectorError,
     CursorExpiredError,
@@ -201,6 +202,11 @@ class XeroConnector:
         max_attempts: int = 6,
     ) -> None:
         creds = cast(XeroCredentials, connection.credentials)
+        if creds.tenant_id is None:
+            raise AuthError(
+                f"org {connection.org_name!r} has no tenant_id yet; run "
+                f"`syncd connect xero --org {connection.org_name}`"
+            )
         self.options = options = cast(XeroOptions, connection.options)
         self.tenant_id = creds.tenant_id
         self._now = connection.now
@@ -212,7 +218,9 @@ class XeroConnector:
             token_url=connection.token_url or XERO_TOKEN_URL,
             client_id=creds.client_id,
             client_secret=creds.client_secret.get_secret_value(),
-            bootstrap_refresh_token=creds.refresh_token.get_secret_value(),
+            bootstrap_refresh_token=(
+                creds.refresh_token.get_secret_value() if creds.refresh_token else ""
+            ),
             store=connection.tokens,
             now=connection.now,
             ca_bundle=options.ca_bundle,

@@ -12,9 +12,11 @@ class XeroCredentials(BaseModel):
 
     client_id: str = Field(min_length=1)
     client_secret: SecretStr
-    #: Used once to bootstrap; afterwards syncd keeps the rotated token in its encrypted store.
-    refresh_token: SecretStr
-    tenant_id: str = Field(min_length=1)
+    #: Optional: ``syncd connect`` stores the tokens encrypted. A token pasted here is used
+    #: once to bootstrap; afterwards syncd keeps the rotated token in its encrypted store.
+    refresh_token: SecretStr | None = None
+    #: Written by ``syncd connect`` (the organisation the user picked at Xero).
+    tenant_id: str | None = Field(default=None, min_length=1)
 
 
 class XeroOptions(BaseModel):

@@ -16,6 +16,7 @@ from syncd.clock import FixedClock
 from . import config_cmd, db
 from .actions_cmd import app as actions_app
 from .check_cmd import check
+from .connect_cmd import connect, disconnect
 from .context import CliState
 from .demo_cmd import demo
 from .dunning_cmd import plan, policy_app, simulate
@@ -56,6 +57,8 @@ app.add_typer(review_app, name="review")
 app.command("preview")(preview)
 app.command("check")(check)
 app.command("secret-key")(secret_key_cmd)
+app.command("connect")(connect)
+app.command("disconnect")(disconnect)
 
 
 class LogFormat(StrEnum):

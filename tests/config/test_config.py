@@ -84,8 +84,9 @@ def test_example_config_passes_through_the_installed_command() -> None:
             "unknown connector 'sage'",
         ),
         (
-            ORG.format(secret="s").replace('realm_id = "123"', ""),
-            "orgs[0].credentials.realm_id",
+            # realm_id may wait for `syncd connect`; the app's client secret may not.
+            ORG.format(secret="s").replace('client_secret = "s"', ""),
+            "orgs[0].credentials.client_secret",
             "required key is missing",
         ),
         ("[[orgs]\n", "(syntax)", "invalid TOML"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import AuthorizationException, QuickbooksException, ValidationException
@@ -88,8 +90,17 @@ def test_wrong_realm_is_403(qb: QuickBooks, sandbox: QuickBooksSandbox) -> None:
 
 def test_authorization_code_flow(sandbox: QuickBooksSandbox) -> None:
     auth = make_auth_client(sandbox)
-    url = auth.get_authorization_url([])
-    redirect = requests.get(url, allow_redirects=False, timeout=10)
+    url = auth.get_authorization_url([Scopes.ACCOUNTING])
+    page = requests.get(url, timeout=10)
+    assert page.status_code == 200 and "<form" in page.text
+    ticket = re.search(r'name="ticket" value="([^"]+)"', page.text)
+    assert ticket is not None
+    redirect = requests.post(
+        page.url,
+        data={"ticket": ticket.group(1), "decision": "allow"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert redirect.status_code == 302
     params = parse_qs(urlsplit(redirect.headers["Location"]).query)
     assert params["realmId"] == [sandbox.realm_id]

@@ -14,13 +14,15 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
 
 from .clock import SandboxClock
+from .consent import ConsentDesk, error_page, redirect
 from .faults import oauth_error_response
 from .wire import Response, json_response
 
 REFRESH_TOKEN_TTL = 100 * 86400  # Intuit's rolling 100-day refresh-token lifetime
+#: Intuit does not say how long a code lives; five minutes and single use is the safe reading.
+CODE_TTL = timedelta(minutes=5)
 
 
 @dataclass
@@ -29,6 +31,13 @@ class _Token:
     realm_id: str
     expires_at: datetime
     valid: bool = True
+
+
+@dataclass(frozen=True)
+class _Code:
+    redirect_uri: str
+    realm_id: str
+    expires_at: datetime
 
 
 class OAuthProvider:
@@ -50,7 +59,8 @@ class OAuthProvider:
         self._lock = threading.Lock()
         self._access: dict[str, _Token] = {}
         self._refresh: dict[str, _Token] = {}
-        self._codes: dict[str, tuple[str, str]] = {}  # code -> (redirect_uri, realm)
+        self._codes: dict[str, _Code] = {}
+        self.consent = ConsentDesk()
         self.latest_refresh_token = self._issue_refresh(realm_id, initial_refresh_token)
 
     # -- token bookkeeping --------------------------------------------------------------
@@ -136,35 +146,47 @@ class OAuthProvider:
                 return self._token_response(token.realm_id)
             if grant == "authorization_code":
                 code = self._codes.pop(form.get("code", ""), None)
-                if code is None or code[0] != form.get("redirect_uri", ""):
+                if code is None or self.clock.now() >= code.expires_at:
                     return oauth_error_response("invalid_grant")
-                return self._token_response(code[1])
+                if code.redirect_uri != form.get("redirect_uri", ""):
+                    return oauth_error_response("invalid_grant", "Invalid redirect_uri")
+                return self._token_response(code.realm_id)
             return oauth_error_response("unsupported_grant_type")
 
     def authorize(self, query: dict[str, str]) -> Response:
-        """Consent screen stand-in: approve at once and redirect back with a code."""
-        if query.get("client_id") != self.client_id or not query.get("redirect_uri"):
-            return oauth_error_response(
-                "invalid_request", "unknown client_id or missing redirect_uri"
+        """The consent page (``GET``); :meth:`consent_answer` handles its submission."""
+        return self.consent.page(query, self.client_id, f"company {self.realm_id}")
+
+    def consent_answer(self, form: dict[str, str]) -> Response:
+        request, allowed = self.consent.answer(form)
+        if request is None:
+            return error_page(400, "This consent request has expired or was already answered.")
+        if not allowed:
+            return redirect(
+                request.redirect_uri, {"error": "access_denied", "state": request.state}
             )
         code = "sandbox-code-" + secrets.token_hex(12)
         with self._lock:
-            self._codes[code] = (query["redirect_uri"], self.realm_id)
-        params = {"code": code, "state": query.get("state", ""), "realmId": self.realm_id}
-        sep = "&" if "?" in query["redirect_uri"] else "?"
-        location = query["redirect_uri"] + sep + urlencode(params)
-        return Response(302, b"", content_type="text/plain", headers=(("Location", location),))
+            self._codes[code] = _Code(
+                request.redirect_uri, self.realm_id, self.clock.now() + CODE_TTL
+            )
+        return redirect(
+            request.redirect_uri, {"code": code, "state": request.state, "realmId": self.realm_id}
+        )
 
     def revoke(self, authorization: str | None, token_value: str) -> Response:
         with self._lock:
             if not self._client_ok(authorization, {}):
                 return oauth_error_response("invalid_client", status=401)
+            if not token_value:
+                return oauth_error_response("invalid_request", "token is required")
             refresh = self._refresh.get(token_value)
             if refresh is not None:
-                refresh.valid = False
-                for access in self._access.values():
-                    if access.realm_id == refresh.realm_id:
-                        access.valid = False
+                # Revoking a refresh token disconnects the app from the company: every token
+                # of that realm dies with it.
+                for token in (*self._refresh.values(), *self._access.values()):
+                    if token.realm_id == refresh.realm_id:
+                        token.valid = False
             access_token = self._access.get(token_value)
             if access_token is not None:
                 access_token.valid = False

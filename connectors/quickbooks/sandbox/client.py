@@ -69,6 +69,10 @@ class SandboxControlClient:
     def expire_access_tokens(self) -> int:
         return int(self._call("POST", "tokens/expire", {})["expired"])
 
+    def deny_consent(self, deny: bool = True) -> bool:
+        """Make the consent page refuse (``error=access_denied``) until switched back."""
+        return bool(self._call("POST", "consent", {"deny": deny})["deny"])
+
     def mint_access_token(self) -> str:
         return str(self._call("POST", "tokens/access", {})["access_token"])
 

@@ -99,6 +99,10 @@ def _route(app: SandboxApp, req: HttpRequest) -> Response:
         )
     if method == "POST" and parts == ["tokens", "expire"]:
         return _ok({"expired": app.oauth.expire_access_tokens()})
+    if parts == ["consent"] and method in ("GET", "POST"):
+        if method == "POST":
+            app.oauth.consent.deny = bool(_body(req).get("deny", False))
+        return _ok({"deny": app.oauth.consent.deny})
     if method == "POST" and parts == ["tokens", "access"]:
         return _ok({"access_token": app.oauth.issue_access_token()})
     if method == "POST" and parts == ["rate-limit"]:

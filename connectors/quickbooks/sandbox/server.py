@@ -128,6 +128,9 @@ class SandboxApp:
             return response
         if req.path == AUTHORIZE_PATH and req.method == "GET":
             return self.oauth.authorize(req.query)
+        if req.path == AUTHORIZE_PATH and req.method == "POST":
+            form = {k: v[0] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
+            return self.oauth.consent_answer(form)
         if req.path == REVOKE_PATH and req.method == "POST":
             try:
                 token = str(json.loads(req.body or b"{}").get("token", ""))

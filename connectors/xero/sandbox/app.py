@@ -114,6 +114,7 @@ class XeroSandbox:
             log=self.requests,
             config=self._config_json,
         )
+        self.dispatcher.control.consent = self.dispatcher.consent
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 

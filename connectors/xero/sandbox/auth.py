@@ -10,6 +10,8 @@ tokens without sleeping.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 import threading
 from dataclasses import dataclass
@@ -39,6 +41,14 @@ class _Refresh:
     superseded: datetime | None = None
 
 
+@dataclass(frozen=True)
+class _Code:
+    expires: datetime
+    #: ``None`` for codes minted through the control API, which no redirect produced.
+    redirect_uri: str | None = None
+    code_challenge: str | None = None
+
+
 @dataclass
 class AccessToken:
     token: str
@@ -56,8 +66,11 @@ class IdentityServer:
         self._lock = threading.Lock()
         self._refresh: dict[str, _Refresh] = {}
         self._access: dict[str, AccessToken] = {}
-        self._codes: dict[str, datetime] = {}
+        self._codes: dict[str, _Code] = {}
         self.refresh_count = 0
+        #: Whether the organisation is connected to the app (``DELETE /connections/{id}`` and
+        #: revoking the grant disconnect it; a new consent reconnects it).
+        self.connected = True
 
     def mint_refresh_token(self, token: str | None = None) -> str:
         """The refresh token a freshly connected app would hold (``token`` fixes its value)."""
@@ -66,10 +79,13 @@ class IdentityServer:
             self._refresh[token] = _Refresh(token, self.clock.now())
             return token
 
-    def mint_code(self) -> str:
+    def mint_code(self, redirect_uri: str | None = None, code_challenge: str | None = None) -> str:
         with self._lock:
             code = f"sandbox-code-{secrets.token_hex(12)}"
-            self._codes[code] = self.clock.now() + CODE_LIFETIME
+            now = self.clock.now()
+            self._codes[code] = _Code(now + CODE_LIFETIME, redirect_uri, code_challenge)
+            if redirect_uri is not None:
+                self.connected = True
             return code
 
     def check_client(self, client_id: str | None, client_secret: str | None) -> None:
@@ -107,15 +123,34 @@ class IdentityServer:
             body.pop("id_token")
             return body
 
-    def exchange_code(self, code: str) -> dict[str, object]:
+    def exchange_code(
+        self, code: str, redirect_uri: str | None = None, code_verifier: str | None = None
+    ) -> dict[str, object]:
+        """Codes are single-use (a failed attempt spends them too) and live five minutes."""
         with self._lock:
             now = self.clock.now()
-            expires = self._codes.pop(code, None)
-            if expires is None or now > expires:
+            entry = self._codes.pop(code, None)
+            if entry is None or now > entry.expires:
+                raise GrantError("invalid_grant")
+            if entry.redirect_uri is not None and entry.redirect_uri != redirect_uri:
+                raise GrantError("invalid_grant")
+            if entry.code_challenge is not None and (
+                not code_verifier or _s256(code_verifier) != entry.code_challenge
+            ):
                 raise GrantError("invalid_grant")
             body = self._issue(now)
             body["id_token"] = f"sandbox-idt-{secrets.token_hex(16)}"
             return body
+
+    def revoke(self, token: str) -> None:
+        """Revoking a refresh token ends the grant: its connections go and every token dies."""
+        with self._lock:
+            if token in self._refresh:
+                self._refresh.clear()
+                now = self.clock.now() - timedelta(milliseconds=1)
+                for entry in self._access.values():
+                    entry.expires = min(entry.expires, now)
+                self.connected = False
 
     def check_access(self, token: str) -> AccessToken | None:
         """The token if known (expired or not); None if never issued."""
@@ -134,3 +169,8 @@ class IdentityServer:
             count = len(self._refresh)
             self._refresh.clear()
             return count
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")

@@ -94,6 +94,10 @@ class XeroSandboxClient:
     def new_refresh_token(self) -> str:
         return str(self._call("POST", "/tokens/refresh-token")["refresh_token"])
 
+    def deny_consent(self, deny: bool = True) -> bool:
+        """Make the consent page refuse (``error=access_denied``) until switched back."""
+        return bool(self._call("POST", "/consent", {"deny": deny})["deny"])
+
     def authorization_code(self) -> str:
         return str(self._call("POST", "/tokens/code")["code"])
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import control_extra, errors
 from .auth import IdentityServer
+from .consent import ConsentDesk
 from .dates import DateParseError, parse_body_date
 from .edits import InvoiceWriter
 from .errors import Reply
@@ -76,6 +77,8 @@ class ControlApi:
         self.faults = faults
         self.log = log
         self.config = config
+        #: The consent screen's switches (set by the sandbox once the dispatcher exists).
+        self.consent: ConsentDesk | None = None
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> Reply:
         parts = [p for p in path.split("/") if p][1:]  # drop "_sandbox"
@@ -122,6 +125,10 @@ class ControlApi:
                 else:
                     raise ControlError("give advance_seconds or set")
             return {"now": org.clock.now().isoformat()}
+        if key == "consent" and method in ("GET", "POST") and self.consent is not None:
+            if method == "POST":
+                self.consent.deny = bool(data.get("deny", False))
+            return {"deny": self.consent.deny}
         if key == "tokens" and n == 2 and method == "POST":
             if parts[1] == "expire":
                 return {"expired": self.identity.expire_access_tokens()}

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from . import errors
 from .api import AccountingApi, ApiRequest
 from .auth import GrantError, IdentityServer
+from .consent import AUTHORIZE_PATH, ConsentDesk, error_page, redirect
 from .errors import Reply
 from .faults import Fault, FaultInjector
 from .idempotency import MAX_KEY_LENGTH, IdempotencyStore, Stored, fingerprint
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 API_PREFIX = "/api.xro/2.0"
 TOKEN_PATH = "/connect/token"  # noqa: S105 - a URL path, not a secret
+REVOCATION_PATH = "/connect/revocation"
 CONTROL_PREFIX = "/_sandbox"
 WRITE_METHODS = frozenset({"PUT", "POST"})
 
@@ -59,6 +61,7 @@ class Dispatcher:
         self.api = AccountingApi(org)
         self.control: ControlApi | None = None
         self.stopping = threading.Event()
+        self.consent = ConsentDesk()
 
     # ------------------------------------------------------------ entry
     def dispatch(self, handler: SandboxHandler) -> None:
@@ -94,10 +97,12 @@ class Dispatcher:
         reply: Reply | None
         if low == TOKEN_PATH and method == "POST":
             reply = self._token(headers, body)
-        elif low == "/connections" and method == "GET":
-            reply = self._authenticate(headers) or errors.json_reply(
-                200, [connection_json(self.org)]
-            )
+        elif low == AUTHORIZE_PATH and method in ("GET", "POST"):
+            reply = self._authorize(method, query, body)
+        elif low == REVOCATION_PATH and method == "POST":
+            reply = self._revoke(headers, body)
+        elif low == "/connections" or low.startswith("/connections/"):
+            reply = self._connections(method, low, headers)
         elif low == API_PREFIX.lower() or low.startswith(API_PREFIX.lower() + "/"):
             reply = self._accounting(
                 handler, entry, method, path, parts.query, query, headers, body
@@ -109,24 +114,79 @@ class Dispatcher:
             return
         self._finish(handler, entry, reply)
 
-    # ------------------------------------------------------------ token
-    def _token(self, headers: dict[str, str], body: bytes) -> Reply:
+    # ------------------------------------------------------------ consent
+    def _authorize(self, method: str, query: dict[str, list[str]], body: bytes) -> Reply:
+        if method == "GET":
+            params = {k: v[-1] for k, v in query.items()}
+            return self.consent.page(params, self.identity.client_id, self.org.name)
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        request, allowed = self.consent.answer(form)
+        if request is None:
+            return error_page("This authorisation request has expired or was already used.")
+        if not allowed:
+            return redirect(
+                request.redirect_uri, {"error": "access_denied", "state": request.state}
+            )
+        code = self.identity.mint_code(request.redirect_uri, request.code_challenge)
+        return redirect(
+            request.redirect_uri, {"code": code, "scope": request.scope, "state": request.state}
+        )
+
+    def _connections(self, method: str, low: str, headers: dict[str, str]) -> Reply:
+        refused = self._authenticate(headers)
+        if refused is not None:
+            return refused
+        connected = self.identity.connected
+        if low == "/connections" and method == "GET":
+            return errors.json_reply(200, [connection_json(self.org)] if connected else [])
+        if method == "DELETE" and low.count("/") == 2:
+            if not connected or low.rsplit("/", 1)[1] != self.org.connection_id.lower():
+                return errors.not_found()
+            self.identity.connected = False
+            return Reply(204, b"", None)
+        return errors.not_found()
+
+    # ------------------------------------------------------------ token
+    def _client(self, headers: dict[str, str], form: dict[str, str]) -> tuple[str, str] | None:
+        """Client credentials from HTTP Basic or the form; ``None`` if Basic is malformed."""
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         auth = headers.get("authorization", "")
         if auth.lower().startswith("basic "):
             try:
                 decoded = base64.b64decode(auth[6:].strip()).decode("utf-8")
-                client_id, _, client_secret = decoded.partition(":")
             except (binascii.Error, UnicodeDecodeError):
-                return errors.oauth_error("invalid_client")
+                return None
+            client_id, _, client_secret = decoded.partition(":")
+        return client_id or "", client_secret or ""
+
+    def _revoke(self, headers: dict[str, str], body: bytes) -> Reply:
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        client = self._client(headers, form)
         try:
-            self.identity.check_client(client_id, client_secret)
+            if client is None:
+                raise GrantError("invalid_client")
+            self.identity.check_client(*client)
+        except GrantError as exc:
+            return errors.oauth_error(exc.error, exc.status)
+        if not form.get("token"):
+            return errors.oauth_error("invalid_request")
+        self.identity.revoke(form["token"])
+        return Reply(200, b"", None)
+
+    def _token(self, headers: dict[str, str], body: bytes) -> Reply:
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        client = self._client(headers, form)
+        if client is None:
+            return errors.oauth_error("invalid_client")
+        try:
+            self.identity.check_client(*client)
             grant = form.get("grant_type")
             if grant == "refresh_token":
                 token = self.identity.refresh(form.get("refresh_token", ""))
             elif grant == "authorization_code":
-                token = self.identity.exchange_code(form.get("code", ""))
+                token = self.identity.exchange_code(
+                    form.get("code", ""), form.get("redirect_uri"), form.get("code_verifier")
+                )
             else:
                 return errors.oauth_error("unsupported_grant_type")
         except GrantError as exc:
@@ -160,7 +220,7 @@ class Dispatcher:
         if refused is not None:
             return refused
         tenant = (headers.get("xero-tenant-id") or "").strip().lower()
-        if tenant != self.org.tenant_id:
+        if tenant != self.org.tenant_id or not self.identity.connected:
             return errors.forbidden()
         decision = self.limiter.acquire(tenant)
         if not decision.allowed:
