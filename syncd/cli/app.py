@@ -18,6 +18,7 @@ from .demo_cmd import demo
 from .dunning_cmd import dispute, pause, plan, policy_app, resume, simulate
 from .invoices import invoices
 from .preview_cmd import preview
+from .report_cmd import app as report_app
 from .review_cmd import app as review_app
 from .run_cmd import actions, retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
@@ -49,6 +50,7 @@ app.command("retry")(retry)
 app.add_typer(review_app, name="review")
 app.command("preview")(preview)
 app.command("check")(check)
+app.add_typer(report_app, name="report")
 
 
 @app.callback()
