@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from ..store.queries import round_money
 from .ledger import ZERO, LedgerInvoice
 
 BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_90_plus")
@@ -54,8 +55,8 @@ class AgingRow:
             "customer_name": self.customer_name,
             "currency": self.currency,
         }
-        out.update({b: str(self.amounts[b]) for b in BUCKETS})
-        out["total"] = str(self.total)
+        out.update({b: str(round_money(self.amounts[b], self.currency)) for b in BUCKETS})
+        out["total"] = str(round_money(self.total, self.currency))
         return out
 
 

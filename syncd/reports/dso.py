@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from ..store.queries import round_money
 from .ledger import ZERO, LedgerInvoice
 
 FORMULA = "DSO = receivables at period end / credit sales in the period x days in the period"
@@ -45,8 +46,8 @@ class DsoRow:
             "to": self.end.isoformat(),
             "days": self.days,
             "currency": self.currency,
-            "receivables": str(self.receivables),
-            "sales": str(self.sales),
+            "receivables": str(round_money(self.receivables, self.currency)),
+            "sales": str(round_money(self.sales, self.currency)),
             "dso": None if self.dso is None else str(self.dso),
         }
 

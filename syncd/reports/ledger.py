@@ -43,23 +43,29 @@ class LedgerInvoice:
     currency: str
     issue_date: date
     due_date: date
-    #: The invoice's total today, fee lines included.
+    #: The invoice's total and balance today, fee lines included.
     total: Decimal
+    balance: Decimal
     movements: tuple[Movement, ...] = ()
     fees: tuple[FeeLine, ...] = ()
 
     def owed_on(self, day: date) -> Decimal:
         """The total as it stood on ``day``: fee lines added later are not yet owed."""
-        return self.total - sum((f.amount for f in self.fees if f.on > day), ZERO)
+        return self.total - self.fees_after(day)
 
-    def paid_through(self, day: date) -> Decimal:
-        return sum((m.amount for m in self.movements if m.on <= day), ZERO)
+    def fees_after(self, day: date) -> Decimal:
+        return sum((f.amount for f in self.fees if f.on > day), ZERO)
 
     def balance_on(self, day: date) -> Decimal:
-        """What was still owed at the end of ``day`` (zero before the invoice existed)."""
+        """What was still owed at the end of ``day`` (zero before the invoice existed).
+
+        Worked back from today's balance, as the dunning engine does: money received after
+        ``day`` was still owed then, fee lines added after it were not. Provider
+        adjustments the history does not show stay respected."""
         if day < self.issue_date:
             return ZERO
-        return max(ZERO, self.owed_on(day) - self.paid_through(day))
+        later = sum((m.amount for m in self.movements if m.on > day), ZERO)
+        return max(ZERO, self.balance + later - self.fees_after(day))
 
     def settled_on(self, after: date) -> date | None:
         """The first day on or after ``after`` at whose end nothing was owed, if any."""

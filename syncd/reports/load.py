@@ -94,6 +94,7 @@ def load_ledger(session: Session, org_id: int, org: str, tz: ZoneInfo) -> list[L
                 issue_date=issued,
                 due_date=inv.due_date or issued,
                 total=round_money(inv.total, inv.currency),
+                balance=round_money(inv.balance, inv.currency),
                 movements=tuple(sorted(movements.get(inv.provider_id, []), key=lambda m: m.on)),
                 fees=fees,
             )
