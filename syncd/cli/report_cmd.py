@@ -159,28 +159,24 @@ def effectiveness(
     if fmt == "json":
         _out(render(steps, [], fmt, document=doc))
         return
-    cols = [
-        "org",
-        "policy",
-        "step",
-        "reached",
-        *[f"paid_{w}d" for w in WINDOWS],
-        "median_days_to_payment",
-        "collected",
-    ]
-    shown = [_pct(r) for r in steps]
+    if fmt == "csv":
+        cols = ["org", "policy", "step", "reached"]
+        for w in WINDOWS:
+            cols += [f"paid_{w}d", f"paid_{w}d_count", f"paid_{w}d_n"]
+        _out(render(steps, [*cols, "median_days_to_payment", "collected"], fmt))
+        return
+    several = len(doc["orgs"]) > 1 or len({r["policy"] for r in steps}) > 1  # type: ignore[arg-type]
+    shown = [_pct(r, several) for r in steps]
+    headers = {"median_days_to_payment": "median d", "paid_7d": "7d", "paid_14d": "14d"}
+    cols = ["step", "reached", *[f"paid_{w}d" for w in WINDOWS], "median_days_to_payment"]
     _out(
         render(
             shown,
-            cols,
+            [*cols, "collected"],
             fmt,
-            title=f"After each step, {first} to {last}",
-            headers={
-                "median_days_to_payment": "median days",
-                "paid_7d": "7d",
-                "paid_14d": "14d",
-                "paid_30d": "30d",
-            },
+            title=f"Paid in full within N days after each step ({first} to {last})"
+            + ("" if several or not steps else f", policy {steps[0]['policy']}"),
+            headers={**headers, "paid_30d": "30d"},
         )
     )
     if fmt == "table":
@@ -199,11 +195,13 @@ def _money(d: dict[str, str]) -> str:
     return "(" + ", ".join(f"{v} {k}" for k, v in d.items()) + ")" if d else "(none)"
 
 
-def _pct(row: dict[str, object]) -> dict[str, object]:
+def _pct(row: dict[str, object], with_org: bool) -> dict[str, object]:
     out = dict(row)
+    if with_org:  # several orgs or policies: say whose step it is
+        out["step"] = f"{row['org']}/{row['policy']}/{row['step']}"
     for w in WINDOWS:
         share, n = row[f"paid_{w}d"], row[f"paid_{w}d_n"]
-        out[f"paid_{w}d"] = "n/a (n=0)" if share is None else f"{float(share):.0%} (n={n})"  # type: ignore[arg-type]
+        out[f"paid_{w}d"] = "n/a" if share is None else f"{float(share):.0%} of {n}"  # type: ignore[arg-type]
     return out
 
 

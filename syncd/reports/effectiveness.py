@@ -41,6 +41,8 @@ class DoneAction:
     items: tuple[tuple[str, str | None], ...]
     amount: Decimal | None = None
     currency: str | None = None
+    #: Order in which syncd decided the actions (the outbox id): breaks same-day ties.
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class Reach:
     step: str
     invoice_id: str
     on: date
+    seq: int = 0
 
 
 @dataclass
@@ -87,7 +90,7 @@ class StepStats:
 
 def reaches(actions: Iterable[DoneAction]) -> list[Reach]:
     """The first day each invoice reached each step, from the actions carried out."""
-    first: dict[tuple[str, str, str, str], date] = {}
+    first: dict[tuple[str, str, str, str], tuple[date, int]] = {}
     for a in actions:
         if a.status != "done":
             continue
@@ -95,9 +98,9 @@ def reaches(actions: Iterable[DoneAction]) -> list[Reach]:
             if step is None:
                 continue
             key = (a.org, a.policy or "", step, invoice_id)
-            if key not in first or a.on < first[key]:
-                first[key] = a.on
-    return [Reach(o, p, s, i, on) for (o, p, s, i), on in sorted(first.items())]
+            if key not in first or (a.on, a.seq) < first[key]:
+                first[key] = (a.on, a.seq)
+    return [Reach(o, p, s, i, on, seq) for (o, p, s, i), (on, seq) in sorted(first.items())]
 
 
 def step_stats(
@@ -110,9 +113,9 @@ def step_stats(
     """Figures per step for the reaches within ``start``..``end``; payments are watched up
     to ``observed_until`` (usually today)."""
     all_reaches = list(reached)
-    later: dict[tuple[str, str], list[date]] = defaultdict(list)
+    later: dict[tuple[str, str], list[tuple[date, int]]] = defaultdict(list)
     for r in all_reaches:
-        later[(r.org, r.invoice_id)].append(r.on)
+        later[(r.org, r.invoice_id)].append((r.on, r.seq))
     stats: dict[tuple[str, str, str], StepStats] = {}
     days: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for r in all_reaches:
@@ -134,8 +137,8 @@ def step_stats(
                 s.within[w] = (paid + int(ok), seen + 1)
             else:
                 s.within[w] = (paid, seen)
-        nxt = min((d for d in later[(r.org, r.invoice_id)] if d > r.on), default=None)
-        until = min(nxt, observed_until) if nxt is not None else observed_until
+        nxt = min((d for d in later[(r.org, r.invoice_id)] if d > (r.on, r.seq)), default=None)
+        until = min(nxt[0], observed_until) if nxt is not None else observed_until
         got = inv.paid_between(r.on, until)
         if got:
             s.collected[inv.currency] = s.collected.get(inv.currency, ZERO) + got

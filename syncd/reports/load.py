@@ -133,6 +133,7 @@ def load_actions(session: Session, org_id: int, org: str, tz: ZoneInfo) -> list[
                 items=_items(p),
                 amount=None if amount is None else Decimal(str(amount)),
                 currency=p.get("currency"),
+                seq=row.id,
             )
         )
     return out
