@@ -22,7 +22,8 @@ class Movement:
 
     on: date
     amount: Decimal
-    kind: str = "payment"  # payment | credit_note | reversal
+    #: payment | credit_note (a reversal keeps its origin's kind, with a negative amount)
+    kind: str = "payment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,5 +78,9 @@ class LedgerInvoice:
         return None
 
     def paid_between(self, start: date, end: date) -> Decimal:
-        """Money received on the invoice after ``start`` up to ``end`` (reversals net)."""
-        return sum((m.amount for m in self.movements if start < m.on <= end), ZERO)
+        """Money received on the invoice after ``start`` up to ``end``, net of refunds.
+        Credit notes settle an invoice but bring no money in: not counted."""
+        return sum(
+            (m.amount for m in self.movements if start < m.on <= end and m.kind == "payment"),
+            ZERO,
+        )

@@ -45,7 +45,7 @@ def _movements(session: Session, org_id: int, tz: ZoneInfo) -> dict[str, list[Mo
             # Deleted or refunded at the provider: reopened on the day syncd saw it (the
             # same rule as the dunning engine's history).
             reopened = max(changed_at.astimezone(tz).date(), paid_on)
-            out[invoice_id].append(Movement(reopened, -amount, "reversal"))
+            out[invoice_id].append(Movement(reopened, -amount, kind))
     return out
 
 

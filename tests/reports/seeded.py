@@ -31,7 +31,9 @@ def _reminders(world: World) -> Counter[str]:
         rows = s.scalars(
             select(OutboxAction).where(OutboxAction.status == "done", OutboxAction.kind == "email")
         )
-        return Counter(str(i["provider_id"]) for r in rows for i in (r.payload.get("invoices") or []))
+        return Counter(
+            str(i["provider_id"]) for r in rows for i in (r.payload.get("invoices") or [])
+        )
 
 
 def customer_answer(invoice_id: str) -> str:
@@ -63,7 +65,7 @@ def seeded_history(tmp_path: Path, store_url: str, days: int = 45) -> Iterator[W
                     world.config,
                     world.org,
                     world.clock,
-                    executor_hook=lambda ex: world.adapter.pace(ex.connector, world.pace),
+                    executor_hook=lambda ex, w=world: w.adapter.pace(ex.connector, w.pace),
                 )
                 assert run.error is None, run.error
                 seen.append(_reminders(world))
