@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -72,7 +73,9 @@ def aging(
     fmt = _fmt(as_json, as_csv)
     day = _date(as_of, "--as-of")
     rows: list[aging_mod.AgingRow] = []
-    for data in _load(ctx, org):
+    orgs = _load(ctx, org)
+    today = orgs[0].today if orgs else None
+    for data in orgs:
         rows.extend(
             aging_mod.aging(
                 data.ledger, day or data.today, "customer" if by == "customer" else "currency"
@@ -97,7 +100,7 @@ def aging(
         "days_61_90": "61-90",
         "days_90_plus": "90+",
     }
-    _out(render(shown, cols, fmt, title=f"Aged receivables at {day or 'today'}", headers=headers))
+    _out(render(shown, cols, fmt, title=f"Aged receivables at {day or today}", headers=headers))
 
 
 @app.command("dso")
@@ -149,7 +152,8 @@ def effectiveness(
         stats = step_stats(reaches(data.actions), data.by_id, first, last, data.today)
         rows = [s.to_dict() for s in stats if policy is None or s.policy == policy]
         steps.extend(rows)
-        fees = fee_stats(data.actions, data.by_id, first, last, data.today)
+        acts = [a for a in data.actions if policy is None or a.policy == policy]
+        fees = fee_stats(acts, data.by_id, first, last, data.today)
         doc["orgs"][data.name] = {  # type: ignore[index]
             "steps": rows,
             "fees": fees.to_dict(),
@@ -180,15 +184,20 @@ def effectiveness(
         )
     )
     if fmt == "table":
-        for name, body in doc["orgs"].items():  # type: ignore[attr-defined]
-            f = body["fees"]
-            typer.echo(
-                f"{name}: fees charged {f['charged_count']} {_money(f['charged'])}; "
-                f"collected {f['collected_count']} {_money(f['collected'])}; "
-                f"waived {f['waived_count']} {_money(f['waived'])}"
-            )
-            for note in body["recovery"]["notes"]:
-                typer.echo(f"{name}: {note}")
+        _print_summary(doc["orgs"])  # type: ignore[arg-type]
+
+
+def _print_summary(orgs: dict[str, dict[str, Any]]) -> None:
+    """Fees and the recovery ladder under the steps table, one line each."""
+    for name, body in orgs.items():
+        f = body["fees"]
+        typer.echo(
+            f"{name}: fees charged {f['charged_count']} {_money(f['charged'])}; "
+            f"collected {f['collected_count']} {_money(f['collected'])}; "
+            f"waived {f['waived_count']} {_money(f['waived'])}"
+        )
+        for note in body["recovery"]["notes"]:
+            typer.echo(f"{name}: {note}")
 
 
 def _money(d: dict[str, str]) -> str:
