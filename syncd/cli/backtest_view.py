@@ -54,7 +54,8 @@ def print_backtest(result: Backtest, measured: list[StepStats]) -> None:
     s = result.start_state
     console.print(
         f"Start state on {result.start}: {s['invoices_with_steps']} invoice(s) with steps, "
-        f"{s['fee_periods_charged']} fee period(s) charged, {s['escalated']} escalated."
+        f"{s['fee_periods_charged']} fee period(s) charged "
+        f"({s['fee_periods_waived']} settled at zero), {s['escalated']} escalated."
     )
     console.print(CAVEAT)
     if not measured:

@@ -111,6 +111,8 @@ def describe(inputs: Mapping[str, DunningState]) -> dict[str, int]:
     """How much state the replay starts from (shown so the reader knows)."""
     return {
         "invoices_with_steps": sum(1 for s in inputs.values() if s.steps),
-        "fee_periods_charged": sum(len(s.fees) for s in inputs.values()),
+        "fee_periods_charged": sum(1 for s in inputs.values() for c in s.fees if c.amount),
+        # Settled at zero (before go-live, below a minimum, over a cap): never charged again.
+        "fee_periods_waived": sum(1 for s in inputs.values() for c in s.fees if not c.amount),
         "escalated": sum(1 for s in inputs.values() if s.escalation is not None),
     }

@@ -216,11 +216,19 @@ def check_simulate_starts_from_the_state_on_from(seeded: Seeded) -> None:
         if i["provider_id"]
     }
     assert mid["start_state"]["invoices_with_steps"] == len(acted_before) > 0
-    assert early["start_state"] == {
-        "invoices_with_steps": 0,
-        "fee_periods_charged": 0,
-        "escalated": 0,
+    fees_before = [
+        a
+        for a in seeded.actions
+        if a.kind == "late_fee" and a.created_at.astimezone(tz).date() < middle
+    ]
+    escalated_before = {
+        a.invoice_provider_id
+        for a in seeded.actions
+        if a.kind == "escalate" and a.scheduled_for.astimezone(tz).date() < middle
     }
+    assert mid["start_state"]["fee_periods_charged"] == len(fees_before) > 0
+    assert mid["start_state"]["escalated"] == len(escalated_before)
+    assert set(early["start_state"].values()) == {0}
     assert list(mid["policies"]) == ["standard", "gentle"]
     # Both runs see the same payments; the firmer policy charges, the gentle one does not.
     std, gentle = (mid["policies"][p]["comparison"] for p in ("standard", "gentle"))
