@@ -18,7 +18,9 @@ from syncd.reports.output import Format, render
 from .context import state_of
 from .dunning_cmd import _date, _orgs
 
-app = typer.Typer(help="Reports on receivables and on what syncd's actions achieved.")
+app = typer.Typer(
+    help="Reports on receivables and on what syncd's actions achieved.", no_args_is_help=True
+)
 
 JSON_HELP = "Print JSON (amounts as decimal strings)."
 CSV_HELP = "Print CSV."
@@ -139,11 +141,12 @@ def effectiveness(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     as_csv: bool = typer.Option(False, "--csv", help=CSV_HELP),
 ) -> None:
-    """Per policy step, from the actions syncd carried out: invoices that reached it, the
-    share paid within 7/14/30 days after it (of those watched that long), median days to
-    payment and money received (credited to the last step before it); then fees charged,
-    collected (invoice since paid in full) and waived (skipped in review); plans,
-    settlements and hand-offs where the store records them."""
+    """After each step syncd carried out: paid within 7/14/30 days, median days, money in.
+
+    Shares count only invoices watched that long after the step (the sample size is shown).
+    Money received is credited to the last step reached before it. Fees: charged, collected
+    (invoice since paid in full), waived (skipped in review). Payment plans, settlements and
+    hand-offs where the store records them."""
     fmt = _fmt(as_json, as_csv)
     first, last = _period(start, end)
     steps: list[dict[str, object]] = []
@@ -222,8 +225,10 @@ def html(
     end: str | None = typer.Option(None, "--to", help="Last day (default: today)."),
     org: str | None = typer.Option(None, "--org", help="Only this org."),
 ) -> None:
-    """One self-contained HTML file (opens offline) with charts: aging over time, DSO trend,
-    paid-after-step curves, largest overdue customers and A/B experiments."""
+    """One self-contained HTML file with charts, for a browser (opens offline).
+
+    Aging over time, the DSO trend, paid-after-step curves, the largest overdue customers
+    and A/B policy experiments (when any are recorded)."""
     orgs = _load(ctx, org)
     today = max(d.today for d in orgs) if orgs else state_of(ctx).clock.now().date()
     last = _date(end, "--to") or today
