@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..store.models import Customer, Invoice, OutboxAction, Payment, PaymentAllocation
+from ..store.models import Customer, Invoice, OutboxAction, Payment
 from ..store.queries import round_money
 from .effectiveness import DoneAction
 from .ledger import FeeLine, LedgerInvoice, Movement
@@ -21,31 +21,47 @@ from .ledger import FeeLine, LedgerInvoice, Movement
 COUNTED = ("open", "paid")
 
 
+def _split(amount: Decimal, cash: Decimal, applied: Decimal, currency: str) -> list[Movement]:
+    """A payment's allocation as cash and consumed credit (placeholders for the date).
+
+    A QuickBooks payment can apply a credit memo: its lines then link the invoice for more
+    than the money received (``TotalAmt``). The balance falls by the whole allocation, but
+    only the cash share, pro rata, is money collected."""
+    if applied <= cash or applied <= 0:
+        return [Movement(date.min, amount, "payment")]
+    money = round_money(amount * cash / applied, currency)
+    out = [Movement(date.min, money, "payment")]
+    if amount - money:
+        out.append(Movement(date.min, amount - money, "credit_note"))
+    return out
+
+
 def _movements(session: Session, org_id: int, tz: ZoneInfo) -> dict[str, list[Movement]]:
     out: dict[str, list[Movement]] = defaultdict(list)
-    rows = session.execute(
-        select(
-            PaymentAllocation.invoice_provider_id,
-            PaymentAllocation.amount,
-            Payment.kind,
-            Payment.currency,
-            Payment.date,
-            Payment.deleted,
-            Payment.provider_updated_at,
-        )
-        .join(Payment, Payment.id == PaymentAllocation.payment_id)
-        .where(Payment.org_id == org_id)
+    payments = session.scalars(
+        select(Payment)
+        .where(Payment.org_id == org_id, Payment.date.is_not(None))
+        .options(selectinload(Payment.allocations))
     )
-    for invoice_id, amount, kind, currency, paid_on, deleted, changed_at in rows:
-        if paid_on is None:
-            continue
-        amount = round_money(amount, currency)
-        out[invoice_id].append(Movement(paid_on, amount, kind))
-        if deleted:
-            # Deleted or refunded at the provider: reopened on the day syncd saw it (the
-            # same rule as the dunning engine's history).
-            reopened = max(changed_at.astimezone(tz).date(), paid_on)
-            out[invoice_id].append(Movement(reopened, -amount, kind))
+    for pay in payments:
+        assert pay.date is not None
+        cur = pay.currency
+        applied = sum((round_money(a.amount, cur) for a in pay.allocations), Decimal(0))
+        cash = round_money(pay.amount - pay.unapplied, cur)
+        for alloc in pay.allocations:
+            amount = round_money(alloc.amount, cur)
+            parts = (
+                _split(amount, cash, applied, cur)
+                if pay.kind == "payment"
+                else [Movement(date.min, amount, pay.kind)]
+            )
+            for part in parts:
+                out[alloc.invoice_provider_id].append(Movement(pay.date, part.amount, part.kind))
+                if pay.deleted:
+                    # Deleted or refunded at the provider: owed again from the day syncd saw
+                    # it (the same rule as the dunning engine's history).
+                    seen = max(pay.provider_updated_at.astimezone(tz).date(), pay.date)
+                    out[alloc.invoice_provider_id].append(Movement(seen, -part.amount, part.kind))
     return out
 
 

@@ -38,6 +38,9 @@ class Pay:
     kind: str = "payment"  # or credit_note
     #: Refunded (deleted at the provider): the store saw the deletion on this day.
     reversed_on: date | None = None
+    #: Money received when less than ``amount``: a QuickBooks payment that also applies a
+    #: credit memo links the invoice for the whole amount (``TotalAmt`` is the cash).
+    cash: Decimal | None = None
 
 
 @dataclass
@@ -136,6 +139,16 @@ INVOICES = [
     ),
     # Not yet due at the end.
     Inv("i6", "c3", "JPY", date(2026, 6, 15), date(2026, 7, 15), D("12000")),
+    # Paid with 400 of money and a 100 credit memo, in one QuickBooks payment.
+    Inv(
+        "i8",
+        "c1",
+        "USD",
+        date(2026, 4, 1),
+        date(2026, 5, 1),
+        D("500.00"),
+        [Pay("p7", date(2026, 5, 10), D("500.00"), cash=D("400.00"))],
+    ),
     # Issued in May, paid promptly.
     Inv(
         "i7",
@@ -160,6 +173,7 @@ ACTIONS: list[tuple[int, str, str, date, str, list[str], Decimal | None]] = [
     (7, "late_fee", "skipped", date(2026, 5, 1), "late-fee", ["i4"], D("30.00")),
     (8, "email", "done", date(2026, 5, 10), "final", ["i3"], None),
     (9, "email", "failed", date(2026, 5, 11), "final", ["i4"], None),
+    (10, "email", "done", date(2026, 5, 2), "reminder-1", ["i8"], None),
 ]
 
 
@@ -202,13 +216,27 @@ def write_history(session: Session, org_id: int) -> None:
                 customer_provider_id=inv.customer,
                 date=p.on,
                 currency=inv.currency,
-                amount=p.amount,
+                amount=p.cash if p.cash is not None else p.amount,
                 unapplied=Decimal(0),
                 deleted=p.reversed_on is not None,
                 **{**base, "provider_updated_at": _at(p.reversed_on or p.on)},
             )
             pay.allocations = [PaymentAllocation(invoice_provider_id=inv.id, amount=p.amount)]
             session.add(pay)
+            if p.cash is not None:  # the credit memo it consumed: reaches invoices only so
+                session.add(
+                    Payment(
+                        kind="credit_note",
+                        provider_id=f"cm-{p.id}",
+                        customer_provider_id=inv.customer,
+                        date=p.on,
+                        currency=inv.currency,
+                        amount=p.amount - p.cash,
+                        unapplied=Decimal(0),
+                        deleted=False,
+                        **base,
+                    )
+                )
     for seq, kind, status, on, step, ids, amount in ACTIONS:
         first = BY_ID[ids[0]]
         payload = {

@@ -162,8 +162,9 @@ def test_effectiveness_matches_the_replay(books: Books) -> None:
     # Money received, credited to the last step reached before it (worked out by hand):
     # i1: 700 on 20 May after "final" (10 Apr), 300 on 1 Mar after reminder-1; i2: the
     # credit note brings no money, 100 on 10 Jun after late-fee (15 Apr); i3: 800 on 2 Apr
-    # after reminder-1, refunded on 5 May before "final" (nets to nothing); i5: 54000 JPY.
-    assert steps["reminder-1"]["collected"] == {"JPY": "54000", "USD": "300.00"}
+    # after reminder-1, refunded on 5 May before "final" (nets to nothing); i5: 54000 JPY;
+    # i8: 400 of money (and a 100 credit memo) in one payment after reminder-1.
+    assert steps["reminder-1"]["collected"] == {"JPY": "54000", "USD": "700.00"}
     assert steps["final"]["collected"] == {"USD": "700.00"}
     assert steps["late-fee"]["collected"] == {"USD": "100.00"}
     fees = body["fees"]
