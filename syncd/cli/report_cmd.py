@@ -199,7 +199,17 @@ def _print_summary(orgs: dict[str, dict[str, Any]]) -> None:
             f"collected {f['collected_count']} {_money(f['collected'])}; "
             f"waived {f['waived_count']} {_money(f['waived'])}"
         )
-        for note in body["recovery"]["notes"]:
+        r = body["recovery"]
+        shown = []
+        if r["plans_kept"] is not None:
+            shown.append(f"payment plans kept {r['plans_kept']}, broken {r['plans_broken']}")
+        if r["settlements"] is not None:
+            shown.append(f"settlements {r['settlements']}, written off {_money(r['written_off'])}")
+        if r["handoffs"] is not None:
+            shown.append(f"hand-offs {r['handoffs']}")
+        if shown:
+            typer.echo(f"{name}: " + "; ".join(shown))
+        for note in r["notes"]:
             typer.echo(f"{name}: {note}")
 
 
