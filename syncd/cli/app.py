@@ -23,6 +23,7 @@ from .dunning_cmd import plan, policy_app, simulate
 from .holds_cmd import dispute, pause, resume
 from .invoices import invoices
 from .preview_cmd import preview
+from .report_cmd import app as report_app
 from .review_cmd import app as review_app
 from .run_cmd import retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
@@ -59,6 +60,7 @@ app.command("check")(check)
 app.command("secret-key")(secret_key_cmd)
 app.command("connect")(connect)
 app.command("disconnect")(disconnect)
+app.add_typer(report_app, name="report")
 
 
 class LogFormat(StrEnum):

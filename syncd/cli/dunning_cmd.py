@@ -14,12 +14,13 @@ from rich.table import Table
 
 from policies import explain_decision, explain_policy, plan_cycle
 from syncd.connections import org_id_for
-from syncd.dunning.planning import as_of_datetime, org_context, plan_org, simulate_org
+from syncd.dunning.planning import as_of_datetime, backtest_org, org_context, plan_org
 from syncd.dunning.snapshots import load_inputs
 from syncd.review.golive import go_live_for
 from syncd.store.invoice_refs import InvoiceRefError, resolve_invoice
 from syncd.store.queries import customer_names
 
+from .backtest_view import measured_steps, print_backtest
 from .context import CliState, state_of
 from .output import JSON_OPTION, Col, emit, fail, fit_table, known_orgs, parse_date
 
@@ -112,39 +113,44 @@ def simulate(
     ctx: typer.Context,
     start: str = typer.Option(..., "--from", help="First day of the replay, YYYY-MM-DD."),
     end: str = typer.Option(..., "--to", help="Last day of the replay, YYYY-MM-DD."),
-    policy: str | None = typer.Option(None, "--policy", help="Replay with this policy instead."),
+    policy: list[str] = typer.Option(
+        [], "--policy", help="Replay with this policy (repeat to compare several side by side)."
+    ),
     org: str | None = typer.Option(None, "--org", help="Only this org."),
+    within: int = typer.Option(
+        14, "--paid-within", min=1, help="Days for 'fees on invoices then paid within N days'."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Replay a policy day by day over the stored invoices and their payments (read-only)."""
+    """Replay policies day by day over the stored invoices and their payments (read-only).
+
+    Every policy starts from the dunning state as it stood on --from (rebuilt from the
+    dated records of syncd's own actions; empty before go-live) and sees the same payments,
+    replayed as they happened: how customers would have responded to a different policy is
+    not modelled. Where syncd has acted before, the measured share of invoices paid within
+    7/14/30 days after each step is added, with its sample size."""
     state = state_of(ctx)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
     assert first is not None and last is not None
     if last < first:
         raise typer.BadParameter("--to is before --from", param_hint="--to")
     config = state.config()
-    if policy is not None and policy not in config.policies:
-        fail(f"no policy named {policy!r} (known: {', '.join(sorted(config.policies))})")
-    out: dict[str, dict[str, Any]] = {}
+    for name in policy:
+        if name not in config.policies:
+            fail(f"no policy named {name!r} (known: {', '.join(sorted(config.policies))})")
+    chosen: list[str | None] = list(dict.fromkeys(policy)) or [None]
+    out: dict[str, object] = {}
     with state.store() as store:
         for name in orgs_of(state, org):
             org_id = org_id_for(store, config, name, state.clock)
             with store.sessions() as session:
-                result = simulate_org(session, config, name, org_id, first, last, policy)
-            out[name] = result.to_dict()
-
-    def render(console: Console) -> None:
-        for name, result in out.items():
-            table = Table("measure", "value", title=f"{name}: {first} to {last}")
-            for key, value in result["overall"].items():
-                table.add_row(key, json.dumps(value) if isinstance(value, dict) else str(value))
-            console.print(table)
-            console.print(
-                f"{len(result['timeline'])} action(s) over "
-                f"{len(result['per_customer'])} customer(s)"
-            )
-
-    emit(out, as_json, render)
+                result = backtest_org(session, config, name, org_id, first, last, chosen, within)
+            measured = measured_steps(store, config, name, state.clock)
+            out[name] = {**result.to_dict(), "measured": [m.to_dict() for m in measured]}
+            if not as_json:
+                print_backtest(result, measured)
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
 
 
 @policy_app.command("explain")

@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from policies import OrgContext, PlanResult, SimulationResult, plan_cycle, simulate
+from policies.compare import CAVEAT, Comparison, compare
 
 from ..config.loader import LoadedConfig
 from ..review.golive import go_live_for
+from .backtest import describe, inputs_on
 from .snapshots import load_inputs
 
 
@@ -116,4 +118,75 @@ def simulate_org(
         start=start,
         end=end,
         policy=policy,
+    )
+
+
+@dataclass
+class Backtest:
+    """Several policies replayed over the same history from the state on ``start``."""
+
+    org: str
+    start: date
+    end: date
+    start_state: dict[str, int]
+    runs: dict[str, SimulationResult]
+    comparisons: dict[str, Comparison]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "note": CAVEAT,
+            "start_state": self.start_state,
+            "policies": {
+                name: {**run.to_dict(), "comparison": self.comparisons[name].to_dict()}
+                for name, run in self.runs.items()
+            },
+        }
+
+
+def backtest_org(
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    org_id: int,
+    start: date,
+    end: date,
+    policies: list[str | None],
+    within: int = 14,
+) -> Backtest:
+    """Every policy (None: the org's configured policies and rules) from the dunning state
+    as it stood on ``start``, over the real payment history."""
+    go_live = go_live_for(session, config, org_name, org_id, record=False)
+    ctx = org_context(config, org_name, go_live)
+    inputs = load_inputs(
+        session,
+        org_id,
+        ctx.timezone,
+        open_only=False,
+        business_groups=config.settings.org(org_name).business_groups,
+    )
+    inputs = inputs_on(session, org_id, inputs, start, ctx.timezone, go_live)
+    snapshots = {i.invoice.invoice_id: i.invoice for i in inputs}
+    runs: dict[str, SimulationResult] = {}
+    comparisons: dict[str, Comparison] = {}
+    for policy in policies:
+        name = policy or "configured"
+        runs[name] = simulate(
+            org=ctx,
+            policies=config.policies,
+            settings=config.dunning[org_name],
+            invoices=inputs,
+            start=start,
+            end=end,
+            policy=policy,
+        )
+        comparisons[name] = compare(name, runs[name], snapshots, within)
+    return Backtest(
+        org_name,
+        start,
+        end,
+        describe({i.invoice.invoice_id: i.state for i in inputs}),
+        runs,
+        comparisons,
     )

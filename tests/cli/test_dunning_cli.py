@@ -154,11 +154,16 @@ def test_hold_errors_exit_2(backfilled: Bench) -> None:
 def test_simulate_reports_totals_and_compares_policies(backfilled: Bench) -> None:
     b = backfilled
     args = ("simulate", "--from", b.two_months_ago, "--to", b.today, "--json")
-    standard = json.loads(cli(b, *args).stdout)[b.org]
-    gentle = json.loads(cli(b, *args, "--policy", "gentle").stdout)[b.org]
+    standard = json.loads(cli(b, *args).stdout)[b.org]["policies"]["configured"]
+    gentle = json.loads(cli(b, *args, "--policy", "gentle").stdout)[b.org]["policies"]["gentle"]
     assert standard["timeline"] and standard["overall"]["emails"] > 0
     assert standard["overall"] != gentle["overall"]
     assert gentle["policy"] == "gentle"
+    # Several policies in one run: the same history, side by side, each as if run alone.
+    both = json.loads(cli(b, *args, "--policy", "gentle", "--policy", "standard").stdout)[b.org]
+    assert list(both["policies"]) == ["gentle", "standard"]
+    assert both["policies"]["gentle"]["overall"] == gentle["overall"]
+    assert "not modelled" in both["note"]
 
 
 def test_policy_explain_in_words(backfilled: Bench) -> None:
