@@ -10,7 +10,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from policies import explain_decision, explain_policy, plan_cycle
 from syncd.connections import org_id_for

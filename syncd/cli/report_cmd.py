@@ -16,7 +16,8 @@ from syncd.reports.html import build_html
 from syncd.reports.output import Format, render
 
 from .context import state_of
-from .dunning_cmd import _date, _orgs
+from .dunning_cmd import orgs_of as _orgs
+from .output import parse_date as _date
 
 app = typer.Typer(
     help="Reports on receivables and on what syncd's actions achieved.", no_args_is_help=True
