@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from policies.actions import (
     ActionKind,
@@ -28,12 +29,13 @@ from policies.context import InvoiceDecision, OrgContext, Outcome
 from policies.fees import FeeClock, FeeOutcome, accrued_fees, as_charges
 from policies.grouping import PendingEmail
 from policies.interest import rate_gaps
+from policies.kinds.base import EscalationLevel
 from policies.money import Money
 from policies.onboarding import ONBOARDING_STEP, Onboarding, describe_onboarding, onboarding_for
 from policies.pauses import active_hold, date_of_dunning_day, dunning_day
 from policies.rules import select_policy
 from policies.schedule import StepDecision, decide_step, describe_day
-from policies.schema import EscalationLevel, PolicyConfig, PolicySettings
+from policies.schema import PolicyConfig, PolicySettings
 from policies.snapshot import (
     CustomerSnapshot,
     DunningInput,
@@ -82,7 +84,7 @@ class Ctx:
 
     def action(
         self,
-        kind: ActionKind,
+        kind: str,
         step_id: str | None,
         reason: str,
         key: IdempotencyKey,
@@ -91,6 +93,7 @@ class Ctx:
         text: str | None = None,
         amount: Money | None = None,
         level: EscalationLevel | None = None,
+        data: Mapping[str, Any] | None = None,
     ) -> PlannedAction:
         """A planned action for this invoice, carrying the invoice's review reason (plus
         ``review``, e.g. an unconfirmed business customer) and its step's override."""
@@ -112,6 +115,7 @@ class Ctx:
             text=text,
             amount=amount,
             level=level,
+            data=dict(data or {}),
         )
 
 
