@@ -29,7 +29,8 @@ from policies.context import InvoiceDecision, OrgContext, Outcome
 from policies.fees import FeeClock, FeeOutcome, accrued_fees, as_charges
 from policies.grouping import PendingEmail
 from policies.interest import rate_gaps
-from policies.kinds.base import EscalationLevel
+from policies.kinds.base import EscalationLevel, SourcePlan
+from policies.kinds.registry import kinds
 from policies.money import Money
 from policies.onboarding import ONBOARDING_STEP, Onboarding, describe_onboarding, onboarding_for
 from policies.pauses import active_hold, date_of_dunning_day, dunning_day
@@ -327,6 +328,9 @@ def plan_invoice(ctx: Ctx) -> Eval:
     for skipped, why in decision.not_applicable:
         ctx.reasons.append(f"step {skipped.id!r} does not apply: {why}")
     built = step_actions(ctx, st, decision, day, calendar_days)
+    for spec in kinds():
+        if spec.plan_source is not None:
+            spec.plan_source(SourcePlan(ctx, built, day, calendar_days))
     actions, state = built.actions, built.state
     emails.extend(built.emails)
     clock, offset = _fee_clock(ctx, shift)
@@ -334,7 +338,7 @@ def plan_invoice(ctx: Ctx) -> Eval:
     fees = accrued_fees(ctx.policy, st, inv, ctx.cust, fee_day, clock)
     actions.extend(_fee_actions(ctx, fees))
     state = replace(state, fees=(*state.fees, *as_charges(fees.decisions, today)))
-    next_on = _next_on(today, state, decision, day, fees, fee_day, wait=wait)
+    next_on = _next_on(today, state, decision, day, fees, fee_day, wait=wait, wake=built.wake_on)
     state = replace(state, policy=ctx.name, next_action_on=next_on)
     gaps = _rate_gaps(ctx)
     return Eval(
@@ -375,10 +379,12 @@ def _next_on(
     fee_day: int,
     *,
     wait: bool,
+    wake: list[date],
 ) -> date | None:
     if state.stopped_on is not None:
         return None
     ahead: list[date] = [today + timedelta(days=1)] if wait else []
+    ahead.extend(d for d in wake if d > today)
     if decision.next_step is not None:
         ahead.append(today + timedelta(days=max(decision.next_step.days - day, 0)))
     if fees.next_day is not None:

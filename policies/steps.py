@@ -15,6 +15,7 @@ claim current:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING
 
 from policies.actions import ActionKind, PlannedAction, compensation_key, interest_key
@@ -36,6 +37,8 @@ class Built:
     state: DunningState
     actions: list[PlannedAction] = field(default_factory=list)
     emails: list[PendingEmail] = field(default_factory=list)
+    wake_on: list[date] = field(default_factory=list)
+    """Days a kind's ``plan_source`` wants the invoice looked at again."""
 
 
 def _why(ctx: Ctx, fire: StepConfig, decision: StepDecision, calendar_days: int) -> str:

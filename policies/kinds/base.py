@@ -80,6 +80,22 @@ class StepPlan:
     calendar_days: int
 
 
+@dataclass
+class SourcePlan:
+    """What a kind's ``plan_source`` gets once per invoice in active dunning and cycle,
+    after the firing step's actions: a kind planned from something other than a policy
+    step (e.g. a payment plan's instalment schedule) looks at ``ctx`` (the invoice, its
+    customer, its ``DunningState`` and the policy) and appends to ``built``. It may ask for
+    the invoice to be looked at again on a given day with ``built.wake_on.append(day)``.
+    ``day`` is the dunning day (holds not counted), ``calendar_days`` days since due.
+    """
+
+    ctx: Ctx
+    built: Built
+    day: int
+    calendar_days: int
+
+
 @dataclass(frozen=True)
 class KindSpec:
     """One action kind's pure parts. Register it with ``policies.kinds.registry.register``.
@@ -92,6 +108,8 @@ class KindSpec:
       (planned from another source, e.g. a payment plan's schedule);
     * ``plan_step``: what a firing step does with the action (None: nothing here, e.g.
       late fees are accrued by ``policies.fees``);
+    * ``plan_source``: called for every invoice in active dunning, every cycle, for kinds
+      planned from another source than a step (see :class:`SourcePlan`);
     * ``describe``: ``syncd policy explain``'s words for the configured action;
     * ``describe_planned``: extra words for a planned action in ``explain_decision``;
     * ``tally``: the ``simulate`` counter it adds one to (``emails``, ``notes``, ... or a
@@ -106,6 +124,7 @@ class KindSpec:
     review_class: ReviewClass
     config: type[ActionConfig] | None = None
     plan_step: Callable[[StepPlan], None] | None = None
+    plan_source: Callable[[SourcePlan], None] | None = None
     describe: Callable[[PolicyConfig, ActionConfig, int], str] | None = None
     describe_planned: Callable[[PlannedAction], str] | None = None
     tally: str | None = None
