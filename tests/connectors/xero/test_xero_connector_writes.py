@@ -61,7 +61,9 @@ def test_reminder_where_xero_cannot_email_is_a_permanent_error(bench: Bench) -> 
         connector.send_provider_email(draft["invoice_id"], to=None, idempotency_key="acme:4:email")
     other = open_invoice(bench)
     with pytest.raises(PermanentError, match="SMTP"):
-        connector.send_provider_email(other["invoice_id"], to="x@y.test", idempotency_key="acme:5:e")
+        connector.send_provider_email(
+            other["invoice_id"], to="x@y.test", idempotency_key="acme:5:e"
+        )
     assert bench.control.writes()["emails"] == []
 
 

@@ -122,7 +122,9 @@ def test_a_reminder_whose_intent_was_written_but_email_never_sent_is_sent(
         )
     assert forgetful.control.writes()["emails"] == []
     forgetful.control.clear_faults()
-    forgetful.connector().send_provider_email(inv["invoice_id"], to=None, idempotency_key="acme:11:email")
+    forgetful.connector().send_provider_email(
+        inv["invoice_id"], to=None, idempotency_key="acme:11:email"
+    )
     emails = [
         e for e in forgetful.control.writes()["emails"] if e["invoice_id"] == inv["invoice_id"]
     ]
