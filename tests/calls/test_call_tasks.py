@@ -222,3 +222,34 @@ def test_a_call_step_makes_tasks_and_their_outcomes_feed_back(world: World) -> N
             select(func.count()).select_from(OutboxAction).where(OutboxAction.kind == "call")
         )
     assert created == calls == len(listed)
+
+
+@pytest.fixture
+def reviewed(tmp_path: Path, store_url: str) -> Iterator[World]:
+    """QuickBooks with the org's review mode at its default ("all")."""
+    with smtp_server() as (inbox, port):
+        for w in make_world(
+            "quickbooks", tmp_path, store_url, port, inbox, invoices=24, go_live="2024-01-01"
+        ):
+            path = w.config.path
+            text = path.read_text(encoding="utf-8").replace(
+                'policy = "standard"\n', 'policy = "calls"\n'
+            )
+            path.write_text(text + POLICY, encoding="utf-8")
+            w.config = load_config(path)
+            yield w
+
+
+def test_a_call_waits_for_review_and_approving_it_makes_the_task(reviewed: World) -> None:
+    reviewed.cli("run-once")
+    calls = [r for r in reviewed.outbox() if r.kind == "call"]
+    assert calls and {r.status for r in calls} == {"awaiting_review"}
+    assert tasks(reviewed) == []
+    held = [i for i in reviewed.review_json() if i["kind"] == "call"]
+    assert len(held) == len(calls) and all(i["problem"] is None for i in held)
+    first = calls[0]
+    reviewed.cli("review", "approve", str(first.id), "--by", "dan")
+    reviewed.cli("run-once")
+    made = tasks(reviewed)
+    assert [t["invoice"] for t in made] == [first.invoice_provider_id]
+    assert {r.status for r in reviewed.outbox() if r.id != first.id} == {"awaiting_review"}
