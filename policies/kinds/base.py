@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from policies.evaluate import Ctx
     from policies.schema import PolicyConfig, StepConfig
     from policies.steps import Built
+    from policies.terms_format import TermsFormat
 
 
 class EscalationLevel(StrEnum):
@@ -120,7 +121,12 @@ class KindSpec:
       current (``policies.steps``);
     * ``validate``: cross-checks against the whole policy; returns ``(subkey, message)``
       pairs, ``subkey`` being "" for the action itself or one of its keys (e.g. ``fee``:
-      a fee rule that does not exist).
+      a fee rule that does not exist);
+    * ``terms``: the customer-facing sentence for ``syncd policy terms`` (the invoice's
+      payment terms), from the policy, the action, the step's day and a
+      :class:`~policies.terms_format.TermsFormat` for money/percentages; ``None`` from the
+      function means the action has nothing the customer sees (an internal note). A kind
+      without ``terms`` is stated generically by ``policies.terms``, never left out.
     """
 
     name: str
@@ -137,3 +143,4 @@ class KindSpec:
     validate: Callable[[PolicyConfig, StepConfig, ActionConfig], list[tuple[str, str]]] | None = (
         None
     )
+    terms: Callable[[PolicyConfig, ActionConfig, int, TermsFormat], str | None] | None = None

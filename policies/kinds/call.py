@@ -53,5 +53,6 @@ SPEC = register(
         plan_step=_plan,
         describe=_describe,
         tally="calls",
+        terms=lambda _p, _a, _d, _f: "we may telephone you about the payment",
     )
 )

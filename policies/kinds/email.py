@@ -71,6 +71,9 @@ SPEC = register(
         states_claims=True,
         describe=lambda _p, a, _d: f"reminder email (template {getattr(a, 'template', '')!r})",
         describe_planned=_describe_planned,
+        terms=lambda _p, _a, days, _f: (
+            "we email you a reminder" if days < 0 else "we email you a payment reminder"
+        ),
         tally="emails",
     )
 )

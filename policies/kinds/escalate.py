@@ -32,6 +32,18 @@ def _describe(_policy: object, action: ActionConfig, _days: int) -> str:
     return f"escalate for {action.level.value} review and stop automatic reminders"
 
 
+_ESCALATION_WORDS = {
+    EscalationLevel.LETTER: "the account is referred for a formal letter of demand",
+    EscalationLevel.COLLECTIONS: "the account is referred to collections",
+    EscalationLevel.LEGAL: "the account is referred for legal action",
+}
+
+
+def _terms(_policy: object, action: ActionConfig, _days: int, _fmt: object) -> str:
+    assert isinstance(action, EscalateAction)
+    return f"{_ESCALATION_WORDS[action.level]} and automatic reminders stop"
+
+
 SPEC = register(
     KindSpec(
         name=ActionKind.ESCALATE,
@@ -41,5 +53,6 @@ SPEC = register(
         plan_step=_plan,
         describe=_describe,
         tally="escalations",
+        terms=_terms,
     )
 )

@@ -41,5 +41,9 @@ SPEC = register(
         ),
         money_tally="interest",
         validate=_validate,
+        terms=lambda _p, _a, _d, _f: (
+            "if you are a business, we claim the statutory interest accrued to date"
+            " (and the fixed compensation, once)"
+        ),
     )
 )

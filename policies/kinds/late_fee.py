@@ -16,6 +16,7 @@ from policies.kinds.registry import register
 
 if TYPE_CHECKING:
     from policies.schema import PolicyConfig, StepConfig
+    from policies.terms_format import TermsFormat
 
 
 class LateFeeAction(ActionConfig):
@@ -52,6 +53,13 @@ def _describe(policy: PolicyConfig, action: ActionConfig, days: int) -> str:
     return describe_fee(action.fee, policy.fees[action.fee], days)
 
 
+def _terms(policy: PolicyConfig, action: ActionConfig, days: int, fmt: TermsFormat) -> str:
+    from policies.terms import fee_terms
+
+    assert isinstance(action, LateFeeAction)
+    return fee_terms(policy.fees[action.fee], days, fmt)
+
+
 SPEC = register(
     KindSpec(
         name=ActionKind.LATE_FEE,
@@ -61,5 +69,6 @@ SPEC = register(
         describe=_describe,
         money_tally="fees",
         validate=_validate,
+        terms=_terms,
     )
 )

@@ -49,5 +49,7 @@ SPEC = register(
         plan_step=_plan,
         describe=lambda _p, a, _d: f"note on the invoice: {getattr(a, 'text', '')!r}",
         tally="notes",
+        # an internal note on the invoice in the accounting system: nothing the customer sees
+        terms=lambda _p, _a, _d, _f: None,
     )
 )

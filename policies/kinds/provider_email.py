@@ -37,5 +37,6 @@ SPEC = register(
         states_claims=True,
         describe=lambda _p, _a, _d: "re-send the invoice from the accounting system",
         tally="provider_emails",
+        terms=lambda _p, _a, _d, _f: "we send you a copy of the invoice",
     )
 )

@@ -33,5 +33,6 @@ SPEC = register(
         plan_step=_plan,
         describe=lambda _p, _a, _d: "stop automatic dunning",
         tally="stops",
+        terms=lambda _p, _a, _d, _f: "automatic reminders stop",
     )
 )

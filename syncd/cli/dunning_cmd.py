@@ -176,6 +176,36 @@ def explain(
     )
 
 
+@policy_app.command("terms")
+def terms(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Policy name."),
+    locale: str = typer.Option("en_GB", "--locale", help="Number formats, e.g. de_DE."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Print the payment-terms paragraph for invoices, generated from the policy."""
+    from policies.terms import payment_terms
+    from policies.terms_format import TermsFormat, UnknownLocale
+
+    config = state_of(ctx).config()
+    if name not in config.policies:
+        known = ", ".join(sorted(config.policies))
+        typer.echo(f"syncd: no policy named {name!r} (known: {known})", err=True)
+        raise typer.Exit(2)
+    try:
+        fmt = TermsFormat.for_locale(locale)
+    except UnknownLocale as exc:
+        typer.echo(f"syncd: {exc}", err=True)
+        raise typer.Exit(2) from None
+    result = payment_terms(name, config.policies[name], fmt)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if result.note:
+        typer.echo(f"({result.note})", err=True)
+    typer.echo(result.text)
+
+
 def _hold(
     ctx: typer.Context,
     org: str,
