@@ -484,6 +484,24 @@ class PolicyConfig(_Model):
 # Org-level settings: rules, calendar, rates
 
 
+class ExperimentConfig(_Model):
+    """An A/B test on a rule: ``share`` of the org's customers matching the rule get
+    ``policy`` (the candidate), the rest the rule's policy. Which customer is in which arm
+    is a hash of (``seed``, org, customer id), recorded the first time and never changed
+    (``policies.experiments``)."""
+
+    policy: Annotated[str, Field(min_length=1)]
+    share: Annotated[Decimal, Field(gt=0, lt=1, allow_inf_nan=False)]
+    seed: Annotated[str, Field(min_length=1)]
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_not_blank(cls, seed: str) -> str:
+        if not seed.strip():
+            raise ValueError('must not be blank (any text, e.g. "2026-q4")')
+        return seed
+
+
 class RuleConfig(_Model):
     """Choose a policy (or exclude) for invoices matching *all* the given conditions.
 
@@ -500,11 +518,23 @@ class RuleConfig(_Model):
     balance_max: Amount | None = None
     policy: str | None = None
     exclude: bool = False
+    experiment: ExperimentConfig | None = None
+    """An A/B test of a candidate policy against ``policy``; its name is the rule's ``name``."""
 
     @model_validator(mode="after")
     def _one_outcome(self) -> RuleConfig:
         if self.exclude == (self.policy is not None):
             raise ValueError('a rule needs exactly one of policy = "NAME" or exclude = true')
+        issues: list[tuple[str, str]] = []
+        if self.experiment is not None:
+            if not self.name:
+                issues.append(("name", "required when the rule has an experiment (its name)"))
+            if self.exclude:
+                issues.append(("experiment", "an excluding rule cannot run an experiment"))
+            elif self.experiment.policy == self.policy:
+                issues.append(("experiment.policy", "must differ from the rule's policy"))
+        if issues:
+            raise _semantic_error(issues)
         return self
 
 
@@ -629,6 +659,16 @@ def cross_check(
         if rule.policy is not None and rule.policy not in policies:
             path = join_path(join_path(join_path(root, "rules"), i), "policy")
             issues.append(ConfigIssue(path, f"no policy named {rule.policy!r}"))
+        if rule.experiment is not None and rule.experiment.policy not in policies:
+            path = join_path(join_path(join_path(root, "rules"), i), "experiment")
+            issues.append(
+                ConfigIssue(f"{path}.policy", f"no policy named {rule.experiment.policy!r}")
+            )
+    names = [r.name for r in settings.rules if r.experiment is not None]
+    for i, rule in enumerate(settings.rules):
+        if rule.experiment is not None and names.count(rule.name) > 1:
+            path = join_path(join_path(join_path(root, "rules"), i), "name")
+            issues.append(ConfigIssue(path, f"two experiments named {rule.name!r}"))
     for name, policy in sorted(policies.items()):
         if policy.interest is None:
             continue
