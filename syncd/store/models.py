@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -381,3 +382,32 @@ class CallTask(Base):
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     done_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ExperimentAssignment(Base):
+    """Which arm of an A/B policy experiment a customer is in (``policies.experiments``).
+
+    Made once, the first time a dunning cycle sees the customer under the experiment's
+    rule, and never changed: a later change of ``share`` or ``seed`` applies to new
+    customers only. ``seed``/``share`` record what the assignment was made with.
+    """
+
+    __tablename__ = "experiment_assignments"
+    __table_args__ = (
+        UniqueConstraint(
+            "org_id",
+            "experiment",
+            "customer_provider_id",
+            name="uq_experiment_assignments_customer",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    experiment: Mapped[str] = mapped_column(String(200))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    arm: Mapped[str] = mapped_column(String(16))  # "control" | "candidate"
+    policy: Mapped[str] = mapped_column(String(200))
+    seed: Mapped[str] = mapped_column(String(200))
+    share: Mapped[Decimal] = mapped_column(Numeric(10, 9))
+    assigned_at: Mapped[datetime]
