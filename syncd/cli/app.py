@@ -22,6 +22,7 @@ from .review_cmd import app as review_app
 from .run_cmd import actions, retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
 from .sync_cmd import backfill, sync
+from .experiment_cmd import report_app
 from .tasks_cmd import app as tasks_app
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ app.add_typer(review_app, name="review")
 app.command("preview")(preview)
 app.command("check")(check)
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(report_app, name="report")
 
 
 @app.callback()
