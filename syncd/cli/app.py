@@ -16,13 +16,13 @@ from .check_cmd import check
 from .context import CliState
 from .demo_cmd import demo
 from .dunning_cmd import dispute, pause, plan, policy_app, resume, simulate
+from .experiment_cmd import report_app
 from .invoices import invoices
 from .preview_cmd import preview
 from .review_cmd import app as review_app
 from .run_cmd import actions, retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
 from .sync_cmd import backfill, sync
-from .experiment_cmd import report_app
 from .tasks_cmd import app as tasks_app
 
 app = typer.Typer(
