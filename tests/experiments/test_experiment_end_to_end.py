@@ -89,21 +89,24 @@ def test_arms_are_assigned_once_recorded_and_reported(world: World) -> None:
     world.syncer().backfill()
     org_id = org_id_for(world.store, world.config, world.org, world.clock)
     now = world.clock.now()
+    # a read-only plan records nothing, and shows the arms the cycle will record: the
+    # candidate arm planned under the candidate policy, the control arm under its own
+    with world.store.sessions() as s:
+        result = plan_org(s, world.config, world.org, org_id, now)
+    assert arms(world) == {}
+    planned = {d.customer_id: d.policy for d in result.decisions if d.policy is not None}
     run_cycle(world.store, world.config, world.org, org_id, now)
     first = arms(world)
     assert set(first.values()) == {"control", "candidate"}, first
     for customer, arm in first.items():
         assert arm == assign_arm("2026-q4", world.org, customer, Decimal("0.5")).value
+    assert planned and set(planned) <= set(first)
+    for customer, policy in planned.items():
+        assert policy == ("firm" if first[customer] == "candidate" else "standard")
+    assert {first[c] for c in planned} == {"control", "candidate"}
     with world.store.sessions() as s:
         audited = s.scalars(select(AuditEntry).where(AuditEntry.event == "experiment.assigned"))
         assert sorted(e.subject_id or "" for e in audited) == sorted(first)
-
-    # the candidate arm is planned under the candidate policy, the control arm under its own
-    with world.store.sessions() as s:
-        result = plan_org(s, world.config, world.org, org_id, now + timedelta(days=1))
-    for d in result.decisions:
-        if d.customer_id in first and d.policy is not None:
-            assert d.policy == ("firm" if first[d.customer_id] == "candidate" else "standard")
 
     # some invoices get paid; a new customer arrives; the arms already made never move
     for inv in world.adapter.open_invoices()[:6]:
