@@ -96,6 +96,8 @@ def welch(a: list[float], b: list[float], level: float = 0.95) -> Interval | Non
 def wilson(k: int, n: int, z: float = Z95) -> Interval | None:
     if n == 0:
         return None
+    if not 0 <= k <= n:
+        raise ValueError(f"{k} successes out of {n} trials")
     p = k / n
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
