@@ -18,6 +18,7 @@ from syncd.connections import org_id_for
 from syncd.dunning.holds import HoldError, Scope, place_hold, release_holds
 from syncd.dunning.planning import as_of_datetime, org_context, plan_org, simulate_org
 from syncd.dunning.snapshots import load_inputs
+from syncd.experiments.assignments import with_arms
 from syncd.review.golive import go_live_for
 
 from .context import CliState, state_of
@@ -161,6 +162,15 @@ def explain(
                 )
                 if i.invoice.invoice_id == invoice or i.invoice.number == invoice
             ]
+            items = with_arms(  # the A/B experiment arm the cycle uses (read-only)
+                session,
+                org_name=org_name,
+                org_id=org_id,
+                rules=config.dunning[org_name].rules,
+                inputs=items,
+                now=state.clock.now(),
+                record_new=False,
+            )
     if not items:
         typer.echo(f"syncd: no invoice {invoice!r} in org {org_name!r}", err=True)
         raise typer.Exit(2)

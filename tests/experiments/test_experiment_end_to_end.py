@@ -156,5 +156,18 @@ def test_arms_are_assigned_once_recorded_and_reported(world: World) -> None:
     out = runner.invoke(app, [*base, "report", "experiment", "ab", "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout) == {"org": world.org, **report.to_dict()}
+    with world.store.sessions() as s:
+        candidate_invoice = s.scalars(
+            select(Invoice.provider_id).where(
+                Invoice.status == "open",
+                Invoice.customer_provider_id.in_(
+                    [c for c, a in second.items() if a == "candidate"]
+                ),
+            )
+        ).first()
+    assert candidate_invoice is not None
+    why = runner.invoke(app, [*base, "policy", "explain", "--invoice", candidate_invoice])
+    assert why.exit_code == 0, why.output
+    assert "policy 'firm' chosen by rule 'ab'" in why.stdout and "candidate arm" in why.stdout
     bad = runner.invoke(app, [*base, "report", "experiment", "nope"])
     assert bad.exit_code == 2 and "no experiment 'nope'" in bad.stderr and "ab" in bad.stderr
