@@ -10,6 +10,7 @@ will do.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -71,9 +72,12 @@ def with_arms(
         arms[key] = arm.value
         if record_new:
             _record(session, org_id, rule, item.customer.customer_id, arm, now)
+    by_customer: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for (experiment, customer), arm_name in arms.items():
+        by_customer[customer].append((experiment, arm_name))
     out: list[DunningInput] = []
     for item in inputs:
-        mine = tuple(sorted((e, a) for (e, c), a in arms.items() if c == item.customer.customer_id))
+        mine = tuple(sorted(by_customer.get(item.customer.customer_id, ())))
         out.append(replace(item, customer=replace(item.customer, experiments=mine)))
     return out
 
