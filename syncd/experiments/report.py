@@ -98,7 +98,7 @@ def _verdict(arms: dict[str, ArmSummary], days: Interval | None, paid: Interval 
         sizes = ", ".join(f"{a} {arms[a].paid}" for a in arms)
         return (
             f"Not enough data to tell: fewer than {MIN_PAID} paid invoices in the "
-            f"{' and '.join(small)} arm ({sizes} paid)."
+            f"{' and '.join(small)} arm{'s' if len(small) > 1 else ''} ({sizes} paid)."
         )
     out: list[str] = []
     if days is None or days.spans_zero:
