@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from policies.experiments import Arm
 from policies.schema import RuleConfig
 from policies.snapshot import CustomerSnapshot, InvoiceSnapshot
 
@@ -45,6 +46,21 @@ def rule_matches(rule: RuleConfig, invoice: InvoiceSnapshot, customer: CustomerS
     return True
 
 
+def _experiment_selection(
+    rule: RuleConfig, index: int, customer: CustomerSnapshot
+) -> PolicySelection:
+    assert rule.experiment is not None and rule.name is not None
+    arm = customer.arm(rule.name)
+    label = rule_label(rule, index)
+    if arm == Arm.CANDIDATE:
+        policy = rule.experiment.policy
+        why = f"policy {policy!r} chosen by {label}: the customer is in experiment "
+        return PolicySelection(policy, False, index, why + f"{rule.name!r}'s candidate arm")
+    what = "control arm" if arm == Arm.CONTROL else "not assigned, so its rule's policy"
+    why = f"policy {rule.policy!r} chosen by {label}: experiment {rule.name!r}, {what}"
+    return PolicySelection(rule.policy, False, index, why)
+
+
 def select_policy(
     rules: Sequence[RuleConfig],
     default_policy: str | None,
@@ -56,6 +72,8 @@ def select_policy(
             label = rule_label(rule, i)
             if rule.exclude:
                 return PolicySelection(None, True, i, f"excluded from dunning by {label}")
+            if rule.experiment is not None and rule.name:
+                return _experiment_selection(rule, i, customer)
             return PolicySelection(
                 rule.policy, False, i, f"policy {rule.policy!r} chosen by {label}"
             )

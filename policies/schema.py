@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -30,6 +30,17 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from policies.kinds.base import ActionConfig as ActionConfig
+from policies.kinds.base import EscalationLevel as EscalationLevel
+from policies.kinds.email import EmailAction as EmailAction
+from policies.kinds.escalate import EscalateAction as EscalateAction
+from policies.kinds.interest import InterestAction as InterestAction
+from policies.kinds.late_fee import LateFeeAction as LateFeeAction
+from policies.kinds.note import NoteAction as NoteAction
+from policies.kinds.provider_email import ProviderEmailAction as ProviderEmailAction
+from policies.kinds.registry import kind as _kind
+from policies.kinds.registry import step_models
+from policies.kinds.stop import StopAction as StopAction
 from policies.money import is_known_currency
 
 # ---------------------------------------------------------------------------
@@ -248,68 +259,12 @@ class _Model(BaseModel):
 # Step actions
 
 
-class EscalationLevel(StrEnum):
-    LETTER = "letter"
-    COLLECTIONS = "collections"
-    LEGAL = "legal"
-
-
-class EmailAction(_Model):
-    """A reminder email through syncd's SMTP, using a named template."""
-
-    kind: Literal["email"]
-    template: Annotated[str, Field(min_length=1)]
-
-
-class ProviderEmailAction(_Model):
-    """Ask the accounting system to (re)send the invoice itself."""
-
-    kind: Literal["provider_email"]
-
-
-class NoteAction(_Model):
-    """A note on the invoice; ``$number``, ``$days_overdue``, ``$balance`` are substituted."""
-
-    kind: Literal["note"]
-    text: Annotated[str, Field(min_length=1)]
-
-
-class LateFeeAction(_Model):
-    """Start charging the named fee rule (see ``fees``) from this step's day."""
-
-    kind: Literal["late_fee"]
-    fee: Annotated[str, Field(min_length=1)]
-
-
-class InterestAction(_Model):
-    """Claim statutory interest accrued so far (and the fixed compensation, once)."""
-
-    kind: Literal["interest"]
-
-
-class EscalateAction(_Model):
-    """Final demand: mark for letter / collections / legal review; stops automatic dunning."""
-
-    kind: Literal["escalate"]
-    level: EscalationLevel
-
-
-class StopAction(_Model):
-    """Stop all automatic dunning of the invoice."""
-
-    kind: Literal["stop"]
-
-
-StepAction = Annotated[
-    EmailAction
-    | ProviderEmailAction
-    | NoteAction
-    | LateFeeAction
-    | InterestAction
-    | EscalateAction
-    | StopAction,
-    Field(discriminator="kind"),
-]
+# The action models live with their kinds (``policies.kinds``) and are re-exported here.
+if TYPE_CHECKING:
+    StepAction = ActionConfig
+else:
+    StepAction = Annotated[Union[step_models()], Field(discriminator="kind")]  # noqa: UP007
+"""Any registered kind's step action, chosen by its ``kind`` key."""
 
 
 def default_step_id(days: int) -> str:
@@ -487,7 +442,6 @@ class PolicyConfig(_Model):
         issues: list[tuple[str, str]] = []
         ids: dict[str, int] = {}
         days: dict[int, str] = {}
-        fee_users: dict[str, str] = {}
         for i, step in enumerate(self.steps):
             where = f"steps[{i}]"
             if step.id == "onboarding":
@@ -507,23 +461,10 @@ class PolicyConfig(_Model):
                 )
             days[step.days] = step.id
             for j, action in enumerate(step.actions):
-                if isinstance(action, LateFeeAction):
-                    if action.fee not in self.fees:
-                        issues.append(
-                            (f"{where}.actions[{j}].fee", f"no fee rule named {action.fee!r}")
-                        )
-                    elif action.fee in fee_users:
-                        issues.append(
-                            (
-                                f"{where}.actions[{j}].fee",
-                                f"fee rule {action.fee!r} is already started by step "
-                                f"{fee_users[action.fee]!r}; define a second rule",
-                            )
-                        )
-                    else:
-                        fee_users[action.fee] = step.id
-                if isinstance(action, InterestAction) and self.interest is None:
-                    issues.append((f"{where}.actions[{j}]", "needs an [interest] section"))
+                check = _kind(action.kind).validate
+                for sub, message in check(self, step, action) if check else []:
+                    path = f"{where}.actions[{j}]" + (f".{sub}" if sub else "")
+                    issues.append((path, message))
         if issues:
             raise _semantic_error(issues)
         return self
@@ -543,6 +484,24 @@ class PolicyConfig(_Model):
 # Org-level settings: rules, calendar, rates
 
 
+class ExperimentConfig(_Model):
+    """An A/B test on a rule: ``share`` of the org's customers matching the rule get
+    ``policy`` (the candidate), the rest the rule's policy. Which customer is in which arm
+    is a hash of (``seed``, org, customer id), recorded the first time and never changed
+    (``policies.experiments``)."""
+
+    policy: Annotated[str, Field(min_length=1)]
+    share: Annotated[Decimal, Field(gt=0, lt=1, allow_inf_nan=False)]
+    seed: Annotated[str, Field(min_length=1)]
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_not_blank(cls, seed: str) -> str:
+        if not seed.strip():
+            raise ValueError('must not be blank (any text, e.g. "2026-q4")')
+        return seed
+
+
 class RuleConfig(_Model):
     """Choose a policy (or exclude) for invoices matching *all* the given conditions.
 
@@ -559,11 +518,23 @@ class RuleConfig(_Model):
     balance_max: Amount | None = None
     policy: str | None = None
     exclude: bool = False
+    experiment: ExperimentConfig | None = None
+    """An A/B test of a candidate policy against ``policy``; its name is the rule's ``name``."""
 
     @model_validator(mode="after")
     def _one_outcome(self) -> RuleConfig:
         if self.exclude == (self.policy is not None):
             raise ValueError('a rule needs exactly one of policy = "NAME" or exclude = true')
+        issues: list[tuple[str, str]] = []
+        if self.experiment is not None:
+            if not self.name:
+                issues.append(("name", "required when the rule has an experiment (its name)"))
+            if self.exclude:
+                issues.append(("experiment", "an excluding rule cannot run an experiment"))
+            elif self.experiment.policy == self.policy:
+                issues.append(("experiment.policy", "must differ from the rule's policy"))
+        if issues:
+            raise _semantic_error(issues)
         return self
 
 
@@ -688,6 +659,16 @@ def cross_check(
         if rule.policy is not None and rule.policy not in policies:
             path = join_path(join_path(join_path(root, "rules"), i), "policy")
             issues.append(ConfigIssue(path, f"no policy named {rule.policy!r}"))
+        if rule.experiment is not None and rule.experiment.policy not in policies:
+            path = join_path(join_path(join_path(root, "rules"), i), "experiment")
+            issues.append(
+                ConfigIssue(f"{path}.policy", f"no policy named {rule.experiment.policy!r}")
+            )
+    names = [r.name for r in settings.rules if r.experiment is not None]
+    for i, rule in enumerate(settings.rules):
+        if rule.experiment is not None and names.count(rule.name) > 1:
+            path = join_path(join_path(join_path(root, "rules"), i), "name")
+            issues.append(ConfigIssue(path, f"two experiments named {rule.name!r}"))
     for name, policy in sorted(policies.items()):
         if policy.interest is None:
             continue

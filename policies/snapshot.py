@@ -18,8 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from policies.kinds.base import EscalationLevel
 from policies.money import ZERO
-from policies.schema import EscalationLevel
 
 
 class InvoiceStatus(StrEnum):
@@ -107,6 +107,12 @@ class CustomerSnapshot:
     ``interest.business_status``)."""
     country: str | None = None
     """ISO 3166-1 alpha-2, when the provider has it."""
+    experiments: tuple[tuple[str, str], ...] = ()
+    """``(experiment name, arm)`` pairs as recorded by syncd (``policies.experiments``);
+    a rule's experiment the customer is not listed in uses the rule's own policy."""
+
+    def arm(self, experiment: str) -> str | None:
+        return next((a for name, a in self.experiments if name == experiment), None)
 
 
 class StepOutcome(StrEnum):

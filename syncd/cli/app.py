@@ -29,6 +29,7 @@ from .run_cmd import retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
 from .secret_key import secret_key_cmd
 from .sync_cmd import backfill, sync
+from .tasks_cmd import app as tasks_app
 
 app = typer.Typer(
     help="syncd: accounts-receivable sync and dunning for QuickBooks Online and Xero.",
@@ -61,6 +62,7 @@ app.command("secret-key")(secret_key_cmd)
 app.command("connect")(connect)
 app.command("disconnect")(disconnect)
 app.add_typer(report_app, name="report")
+app.add_typer(tasks_app, name="tasks")
 
 
 class LogFormat(StrEnum):

@@ -15,6 +15,7 @@ from policies import explain_decision, explain_policy, plan_cycle
 from syncd.connections import org_id_for
 from syncd.dunning.planning import as_of_datetime, backtest_org, org_context, plan_org
 from syncd.dunning.snapshots import load_inputs
+from syncd.experiments.assignments import with_arms
 from syncd.review.golive import go_live_for
 from syncd.store.invoice_refs import InvoiceRefError, resolve_invoice
 from syncd.store.queries import customer_names
@@ -204,6 +205,15 @@ def explain(
                 )
                 if i.invoice.invoice_id == provider_id
             ]
+            items = with_arms(  # the A/B experiment arm the cycle uses (read-only)
+                session,
+                org_name=org_name,
+                org_id=org_id,
+                rules=config.dunning[org_name].rules,
+                inputs=items,
+                now=state.clock.now(),
+                record_new=False,
+            )
     if not items:  # pragma: no cover - resolve_invoice found it in the same store
         fail(f"invoice {invoice!r} has no dunning inputs in org {org_name!r}")
     result = plan_cycle(
@@ -229,3 +239,33 @@ def explain(
         "text": text,
     }
     emit(out, as_json, lambda c: typer.echo(text))
+
+
+@policy_app.command("terms")
+def terms(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Policy name."),
+    locale: str = typer.Option("en_GB", "--locale", help="Number formats, e.g. de_DE."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Print the payment-terms paragraph for invoices, generated from the policy."""
+    from policies.terms import payment_terms
+    from policies.terms_format import TermsFormat, UnknownLocale
+
+    config = state_of(ctx).config()
+    if name not in config.policies:
+        known = ", ".join(sorted(config.policies))
+        typer.echo(f"syncd: no policy named {name!r} (known: {known})", err=True)
+        raise typer.Exit(2)
+    try:
+        fmt = TermsFormat.for_locale(locale)
+    except UnknownLocale as exc:
+        typer.echo(f"syncd: {exc}", err=True)
+        raise typer.Exit(2) from None
+    result = payment_terms(name, config.policies[name], fmt)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if result.note:
+        typer.echo(f"({result.note})", err=True)
+    typer.echo(result.text)

@@ -17,6 +17,7 @@ from syncd.reports.output import Format, render
 
 from .context import state_of
 from .dunning_cmd import orgs_of as _orgs
+from .experiment_cmd import experiment
 from .output import parse_date as _date
 
 app = typer.Typer(
@@ -253,3 +254,6 @@ def html(
         typer.echo(f"syncd: cannot write {out}: {exc.strerror}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"wrote {out} ({len(text) // 1024} KiB)")
+
+
+app.command("experiment")(experiment)

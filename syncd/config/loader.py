@@ -147,6 +147,7 @@ def _validate_policies(
             raise _policy_error(file, exc) from None
         # Only the policies this org can reach must be complete (rate tables for interest).
         used = {org.policy} | {r.policy for r in org_settings.rules if r.policy}
+        used |= {r.experiment.policy for r in org_settings.rules if r.experiment}
         issues = cross_check(
             org_settings, {n: available[n] for n in used if n in available}, root=root
         )

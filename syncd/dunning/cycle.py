@@ -47,7 +47,7 @@ def run_cycle(
     report = CycleReport(org_name)
     with store.sessions.begin() as session:
         go_live_for(session, config, org_name, org_id, record=True)  # first cycle: stored
-        plan = plan_org_candidates(session, config, org_name, org_id, now)
+        plan = plan_org_candidates(session, config, org_name, org_id, now, record_arms=True)
         result = plan.result
         report.planned = len(result.actions)
         keys = [str(a.key) for a in result.actions]
@@ -73,7 +73,7 @@ def run_cycle(
             values = {
                 "org_id": org_id,
                 "idempotency_key": key,
-                "kind": action.kind.value,
+                "kind": str(action.kind),
                 "invoice_provider_id": action.invoice_id,
                 "customer_provider_id": action.customer_id,
                 "payload": action.to_dict(),

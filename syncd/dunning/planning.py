@@ -14,6 +14,7 @@ from policies import OrgContext, PlanResult, SimulationResult, plan_cycle, simul
 from policies.compare import CAVEAT, Comparison, compare
 
 from ..config.loader import LoadedConfig
+from ..experiments.assignments import with_arms
 from ..review.golive import go_live_for
 from .backtest import describe, inputs_on
 from .snapshots import load_inputs
@@ -62,9 +63,16 @@ class OrgPlan:
 
 
 def plan_org_candidates(
-    session: Session, config: LoadedConfig, org_name: str, org_id: int, as_of: datetime
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    org_id: int,
+    as_of: datetime,
+    *,
+    record_arms: bool = False,
 ) -> OrgPlan:
-    """Plan only the invoices that can have something to do at ``as_of``."""
+    """Plan only the invoices that can have something to do at ``as_of``; the cycle
+    records new A/B experiment arms (``record_arms``), read-only callers do not."""
     go_live = go_live_for(session, config, org_name, org_id, record=False)
     ctx = org_context(config, org_name, go_live)
     fingerprint = policy_fingerprint(config, org_name, go_live)
@@ -76,6 +84,15 @@ def plan_org_candidates(
         due_on=due_on,
         fingerprint=fingerprint,
         business_groups=config.settings.org(org_name).business_groups,
+    )
+    inputs = with_arms(
+        session,
+        org_name=org_name,
+        org_id=org_id,
+        rules=config.dunning[org_name].rules,
+        inputs=inputs,
+        now=as_of,
+        record_new=record_arms,
     )
     result = plan_cycle(
         org=ctx,
@@ -104,17 +121,29 @@ def simulate_org(
 ) -> SimulationResult:
     go_live = go_live_for(session, config, org_name, org_id, record=False)
     ctx = org_context(config, org_name, go_live)
+    inputs = load_inputs(
+        session,
+        org_id,
+        ctx.timezone,
+        open_only=False,
+        business_groups=config.settings.org(org_name).business_groups,
+    )
+    rules = config.dunning[org_name].rules
+    now = datetime.combine(start, time(9, 0), tzinfo=ctx.timezone)
+    inputs = with_arms(
+        session,
+        org_name=org_name,
+        org_id=org_id,
+        rules=rules,
+        inputs=inputs,
+        now=now,
+        record_new=False,
+    )
     return simulate(
         org=ctx,
         policies=config.policies,
         settings=config.dunning[org_name],
-        invoices=load_inputs(
-            session,
-            org_id,
-            ctx.timezone,
-            open_only=False,
-            business_groups=config.settings.org(org_name).business_groups,
-        ),
+        invoices=inputs,
         start=start,
         end=end,
         policy=policy,
