@@ -58,9 +58,9 @@ def main() -> None:
     elif args.command == "plan":
         extra = [] if args.store == "sqlite" else ["--postgres", args.store]
         script = REPO / "bench" / "plan_scale.py"
+        sizes = ["--invoices", str(args.invoices), "--due", str(args.due)]
         done = subprocess.run(
-            [sys.executable, str(script), "--invoices", str(args.invoices)]
-            + ["--due", str(args.due), *extra],
+            [sys.executable, str(script), *sizes, *extra],
             capture_output=True,
             text=True,
             check=True,

@@ -54,6 +54,14 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(dump(list(parts), canonical=True).encode()).hexdigest()
 
 
+def record_fingerprint(fields: Any, raw_text: str) -> str:
+    """A record's normalised fields plus its raw payload's text, already serialised once."""
+    digest = hashlib.sha256(dump(fields, canonical=True).encode())
+    digest.update(b"\n")
+    digest.update(raw_text.encode())
+    return digest.hexdigest()
+
+
 #: key -> (row id, fingerprint, provider_updated_at)
 Known = dict[str, tuple[int, str, datetime]]
 

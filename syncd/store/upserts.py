@@ -136,12 +136,12 @@ def _customers(
             "deleted": rec.deleted,
             "provider_updated_at": rec.updated_at,
         }
-        raw = dict(rec.raw)
+        raw_text = bulk.dump(dict(rec.raw))
         row = fields | {
             "org_id": org_id,
             "provider_id": rec.provider_id,
-            "fingerprint": fingerprint(fields, raw),
-            "raw_text": bulk.dump(raw),
+            "fingerprint": bulk.record_fingerprint(fields, raw_text),
+            "raw_text": raw_text,
             "synced_at": now,
         }
         _stage(known, writes, rec.provider_id, row, result)
@@ -176,12 +176,12 @@ def _invoices(
             (ln.provider_line_id, ln.description, ln.amount, ln.item_ref, ln.fee_key)
             for ln in rec.lines
         ]
-        raw = dict(rec.raw)
+        raw_text = bulk.dump(dict(rec.raw))
         row = fields | {
             "org_id": org_id,
             "provider_id": rec.provider_id,
-            "fingerprint": fingerprint(fields, line_keys, raw),
-            "raw_text": bulk.dump(raw),
+            "fingerprint": bulk.record_fingerprint([fields, line_keys], raw_text),
+            "raw_text": raw_text,
             "synced_at": now,
         }
         if _stage(known, writes, rec.provider_id, row, result):
@@ -226,14 +226,14 @@ def _payments(
             "provider_updated_at": rec.updated_at,
         }
         allocations = sorted((a.invoice_provider_id, a.amount) for a in rec.allocations)
-        raw = dict(rec.raw)
+        raw_text = bulk.dump(dict(rec.raw))
         key = f"{rec.kind.value}:{rec.provider_id}"
         row = fields | {
             "org_id": org_id,
             "kind": rec.kind.value,
             "provider_id": rec.provider_id,
-            "fingerprint": fingerprint(fields, allocations, raw),
-            "raw_text": bulk.dump(raw),
+            "fingerprint": bulk.record_fingerprint([fields, allocations], raw_text),
+            "raw_text": raw_text,
             "synced_at": now,
         }
         if _stage(known, writes, key, row, result):
