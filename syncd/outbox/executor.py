@@ -48,6 +48,7 @@ from ..store.audit import record
 from ..store.leases import OrgLease
 from ..store.models import DunningState as DunningStateRow
 from ..store.models import Invoice, OutboxAction, OutboxStatus
+from .freshness import UNKNOWN, FreshInvoices, _Unknown
 from .writes import fee_line, note_text
 
 log = get_logger(__name__)
@@ -109,6 +110,8 @@ class Executor:
         self.now, self.send_email, self.dry_run = now, send_email, dry_run
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
         self.stopping = False
+        #: This run's batched fresh reads (see :mod:`.freshness`).
+        self.fresh_reads: FreshInvoices | None = None
 
     # -- selection -------------------------------------------------------------------------
 
@@ -157,6 +160,9 @@ class Executor:
         report = ExecutionReport()
         with self.store.sessions() as session:
             due = self._due(session)
+            invoice_ids = [] if self.dry_run else _invoices_named(session, due)
+        self.fresh_reads = FreshInvoices(self.store, self.org_id, self.connector, self.now)
+        self.fresh_reads.load(invoice_ids)
         for action_id in due:
             if self.stopping:
                 break
@@ -304,14 +310,25 @@ class Executor:
 
     # -- the work --------------------------------------------------------------------------
 
-    def _fresh(self, invoice_id: str) -> InvoiceRecord:
-        """Re-read the invoice from the provider and store what we saw; skip if it closed."""
-        fresh = self.connector.fetch_invoice(invoice_id)
-        crashpoint("executor.after_fresh_read")
-        now = self.now()
-        with self.store.sessions.begin() as session:
-            if fresh is not None:
-                apply_page(session, self.org_id, Page(invoices=(fresh,)), now=now)
+    def _fresh(
+        self, invoice_id: str, known: InvoiceRecord | _Unknown | None = UNKNOWN
+    ) -> InvoiceRecord:
+        """The invoice as the provider has it now (stored as seen); skip if it closed.
+
+        ``known`` is a read made for this action already (one batched call for a reminder's
+        invoices); an invoice this run's batch saw closed needs no read at all.
+        """
+        if isinstance(known, _Unknown) and self.fresh_reads is not None:
+            known = self.fresh_reads.closed(invoice_id)
+        if isinstance(known, _Unknown):
+            fresh = self.connector.fetch_invoice(invoice_id)
+            crashpoint("executor.after_fresh_read")
+            with self.store.sessions.begin() as session:
+                if fresh is not None:
+                    apply_page(session, self.org_id, Page(invoices=(fresh,)), now=self.now())
+        else:
+            fresh = known
+            crashpoint("executor.after_fresh_read")
         if fresh is None:
             raise Skip(f"invoice {invoice_id} no longer exists at the provider")
         if fresh.status is not InvoiceStatus.OPEN or fresh.balance <= 0:
@@ -370,9 +387,12 @@ class Executor:
             raise PermanentError("no SMTP settings: cannot send reminder emails")
         items = row.payload.get("invoices") or []
         fresh: dict[str, InvoiceRecord] = {}
+        ids = [str(item["provider_id"]) for item in items]
+        reread = self.fresh_reads.reread(ids) if self.fresh_reads and len(ids) > 1 else {}
         for item in items:
             try:
-                fresh[item["provider_id"]] = self._fresh(item["provider_id"])
+                pid = item["provider_id"]
+                fresh[pid] = self._fresh(pid, reread.get(pid, UNKNOWN))
             except Skip:
                 continue  # paid since planning: left out of the email
         if not fresh:
@@ -389,3 +409,20 @@ class Executor:
         message_id = self.send_email(row, fresh, mark_handed)
         crashpoint("executor.after_smtp")
         return {"message_id": message_id, "result": {"invoices": sorted(fresh)}}
+
+
+def _invoices_named(session: Session, action_ids: list[int]) -> list[str]:
+    """The provider invoice ids the given actions rely on (a reminder email names several)."""
+    named: list[str] = []
+    for start in range(0, len(action_ids), 500):
+        rows = session.execute(
+            select(OutboxAction.kind, OutboxAction.invoice_provider_id, OutboxAction.payload).where(
+                OutboxAction.id.in_(action_ids[start : start + 500])
+            )
+        )
+        for kind, invoice_id, payload in rows:
+            if kind == "email":
+                named += [str(i["provider_id"]) for i in (payload or {}).get("invoices") or []]
+            elif kind in PROVIDER_KINDS and invoice_id is not None:
+                named.append(invoice_id)
+    return named
