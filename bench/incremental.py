@@ -17,8 +17,14 @@ from .sandboxes import Sandbox
 
 
 def _pay(sandbox: Sandbox, truth: dict[str, Any], changes: int) -> int:
-    key = "invoices"
-    open_ids = [t["id"] for t in truth[key] if t["status"] == "open"][:changes]
+    if sandbox.provider == "quickbooks":
+        open_ids = [t["id"] for t in truth["invoices"] if t["status"] == "open"][:changes]
+    else:
+        open_ids = [
+            t["invoice_id"]
+            for t in truth["invoices"]
+            if t["status"] == "AUTHORISED" and float(t["amount_due"]) > 1
+        ][:changes]
     for invoice_id in open_ids:
         if sandbox.provider == "quickbooks":
             body = {"allocations": [{"invoice_id": invoice_id, "amount": "0.25"}]}
