@@ -25,6 +25,7 @@ from .clock import Clock
 from .company import refresh_company
 from .crashpoints import crashpoint
 from .logs import get_logger
+from .prefetch import prefetch
 from .store import Store, apply_page
 from .store.audit import record
 from .store.models import Customer, Invoice, SyncCursor
@@ -98,7 +99,7 @@ class Syncer:
     ) -> set[str] | None:
         seen: set[str] | None = set() if report.mode == "full" else None
         total = 0
-        for page in pages:
+        for page in prefetch(pages):
             now = self.clock.now()
             with self.store.sessions.begin() as session:
                 result = apply_page(

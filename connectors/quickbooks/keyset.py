@@ -9,7 +9,9 @@ Each stream is therefore pulled in two alternating phases, each with a total ord
 
 * **after T**: ``LastUpdatedTime > T ORDERBY LastUpdatedTime``. Every row of a full page older
   than the page's last timestamp L is complete (the sort is correct across timestamps, only
-  ties are unordered); the rows at L may be partial, so the pull switches to:
+  ties are unordered); the rows at L may be partial, so the next page is "after L'" (the
+  page's latest timestamp before L), which reads the whole tie block at L again. Only when a
+  full page is a single tie block (no L') does the pull switch to:
 * **at L**: ``LastUpdatedTime = L AND Id > X ORDERBY Id``, a keyset on the unique Id, until a
   short page; then back to "after L".
 
@@ -100,9 +102,16 @@ def advance(state: KeysetCursor, rows: Rows, size: int) -> KeysetCursor | None:
     if len(rows) < size:
         return None
     # Rows come sorted by timestamp; a row without one (skipped by the mapper) sorts first.
-    last = next((stamp for stamp in map(_stamp, reversed(rows)) if stamp), None)
-    if last is None:
+    stamps = [stamp for stamp in map(_stamp, rows) if stamp]
+    if not stamps:
         raise ValueError(f"a full page of {state.entity} rows without MetaData.LastUpdatedTime")
+    last = stamps[-1]
+    earlier = next((stamp for stamp in reversed(stamps) if stamp != last), None)
+    if earlier is not None:
+        # Every row up to the page's second-latest timestamp is complete: carry on after it.
+        # The (possibly partial) tie block at the last timestamp is read again, whole, by the
+        # next page - one call per page instead of an "at" query after every full page.
+        return KeysetCursor(state.entity, earlier)
     return KeysetCursor(state.entity, last, True)
 
 

@@ -76,7 +76,7 @@ def _money(raw: Mapping[str, Any], field: str, default: Decimal | None = None) -
         # python-quickbooks parses floats unless use_decimal is on; refuse rather than guess.
         raise MappingError(f"{field} arrived as a float; the client must parse decimals")
     try:
-        amount = Decimal(str(value))
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
         raise MappingError(f"{field} is not a number: {value!r}") from None
     if not amount.is_finite():
@@ -98,6 +98,8 @@ def clean_text(value: Any) -> str:
     """Names and numbers as sent, minus control characters (a NUL byte breaks PostgreSQL).
     HTML and Unicode stay: escaping is the email renderer's job, not the mapper's."""
     text = str(value)
+    if text.isprintable():  # no control character at all: the common case, decided in C
+        return text.strip()
     return "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) != "Cc").strip()
 
 

@@ -49,6 +49,7 @@ from ..store import Store, apply_page
 from ..store.audit import record
 from ..store.leases import OrgLease
 from ..store.models import OutboxAction, OutboxStatus
+from .freshness import UNKNOWN, FreshInvoices, _Unknown
 from .handlers.base import EmailSender as EmailSender
 from .handlers.base import Skip as Skip
 from .handlers.registry import handler as registered_handler
@@ -101,6 +102,8 @@ class Executor:
         self.now, self.send_email, self.dry_run = now, send_email, dry_run
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
         self.stopping = False
+        #: This run's batched fresh reads (see :mod:`.freshness`).
+        self.fresh_reads: FreshInvoices | None = None
 
     # -- selection -------------------------------------------------------------------------
 
@@ -149,6 +152,9 @@ class Executor:
         report = ExecutionReport()
         with self.store.sessions() as session:
             due = self._due(session)
+            invoice_ids = [] if self.dry_run else _invoices_named(session, due)
+        self.fresh_reads = FreshInvoices(self.store, self.org_id, self.connector, self.now)
+        self.fresh_reads.load(invoice_ids)
         for action_id in due:
             if self.stopping:
                 break
@@ -297,14 +303,25 @@ class Executor:
 
     # -- the work --------------------------------------------------------------------------
 
-    def fresh(self, invoice_id: str) -> InvoiceRecord:
-        """Re-read the invoice from the provider and store what we saw; skip if it closed."""
-        fresh = self.connector.fetch_invoice(invoice_id)
-        crashpoint("executor.after_fresh_read")
-        now = self.now()
-        with self.store.sessions.begin() as session:
-            if fresh is not None:
-                apply_page(session, self.org_id, Page(invoices=(fresh,)), now=now)
+    def fresh(
+        self, invoice_id: str, known: InvoiceRecord | _Unknown | None = UNKNOWN
+    ) -> InvoiceRecord:
+        """The invoice as the provider has it now (stored as seen); skip if it closed.
+
+        ``known`` is a read made for this action already (one batched call for a reminder's
+        invoices); an invoice this run's batch saw closed needs no read at all.
+        """
+        if isinstance(known, _Unknown) and self.fresh_reads is not None:
+            known = self.fresh_reads.closed(invoice_id)
+        if isinstance(known, _Unknown):
+            fresh = self.connector.fetch_invoice(invoice_id)
+            crashpoint("executor.after_fresh_read")
+            with self.store.sessions.begin() as session:
+                if fresh is not None:
+                    apply_page(session, self.org_id, Page(invoices=(fresh,)), now=self.now())
+        else:
+            fresh = known
+            crashpoint("executor.after_fresh_read")
         if fresh is None:
             raise Skip(f"invoice {invoice_id} no longer exists at the provider")
         if fresh.status is not InvoiceStatus.OPEN or fresh.balance <= 0:
@@ -323,3 +340,35 @@ class Executor:
         if handler is None:
             raise PermanentError(f"unknown action kind {row.kind!r}")
         return handler.execute(self, row)
+
+    def fresh_many(self, invoice_ids: list[str]) -> dict[str, InvoiceRecord]:
+        """Several invoices read fresh in one batched call; the closed ones left out."""
+        reread = (
+            self.fresh_reads.reread(invoice_ids)
+            if self.fresh_reads is not None and len(invoice_ids) > 1
+            else {}
+        )
+        out: dict[str, InvoiceRecord] = {}
+        for pid in invoice_ids:
+            try:
+                out[pid] = self.fresh(pid, reread.get(pid, UNKNOWN))
+            except Skip:
+                continue  # paid since planning
+        return out
+
+
+def _invoices_named(session: Session, action_ids: list[int]) -> list[str]:
+    """The provider invoice ids the given actions rely on (a reminder email names several)."""
+    named: list[str] = []
+    for start in range(0, len(action_ids), 500):
+        rows = session.execute(
+            select(OutboxAction.kind, OutboxAction.invoice_provider_id, OutboxAction.payload).where(
+                OutboxAction.id.in_(action_ids[start : start + 500])
+            )
+        )
+        for kind, invoice_id, payload in rows:
+            if kind == "email":
+                named += [str(i["provider_id"]) for i in (payload or {}).get("invoices") or []]
+            elif invoice_id is not None:
+                named.append(invoice_id)
+    return named

@@ -8,13 +8,12 @@ back in time.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +28,7 @@ from connectors.base import (
     PaymentRecord,
 )
 
+from . import bulk
 from .models import (
     Customer,
     Invoice,
@@ -40,25 +40,13 @@ from .models import (
     SyncCursor,
 )
 
-_CHUNK = 500
-
 
 def to_jsonable(value: Any) -> Any:
     """Raw provider payloads may carry Decimal and datetime values; JSON columns need text."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
+    return json.loads(bulk.dump(value))
 
 
-def fingerprint(*parts: Any) -> str:
-    blob = json.dumps(to_jsonable(list(parts)), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
+fingerprint = bulk.fingerprint
 
 
 @dataclass
@@ -88,46 +76,40 @@ def ensure_org(session: Session, name: str, connector: str, now: datetime) -> Or
     return org
 
 
-_Row = TypeVar("_Row", Customer, Invoice, Payment)
-
-
-def _existing(
-    session: Session, model: type[_Row], org_id: int, keys: Sequence[str]
-) -> dict[str, _Row]:
-    found: dict[str, _Row] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        rows = session.scalars(
-            select(model).where(model.org_id == org_id, model.provider_id.in_(chunk))
-        )
-        for row in rows:
-            found[_key(row)] = row
-    return found
-
-
-def _key(row: Customer | Invoice | Payment) -> str:
-    if isinstance(row, Payment):
-        return f"{row.kind}:{row.provider_id}"
-    return row.provider_id
-
-
 def _decide(
-    existing: Customer | Invoice | Payment | None,
+    known: tuple[int, str, datetime] | None,
     updated_at: datetime,
     print_: str,
     result: PageResult,
 ) -> bool:
     """True if the row must be written."""
-    if existing is None:
+    if known is None:
         result.inserted += 1
         return True
-    if existing.fingerprint == print_:
+    if known[1] == print_:
         result.unchanged += 1
         return False
-    if existing.provider_updated_at > updated_at:
+    if known[2] > updated_at:
         result.stale += 1
         return False
     result.updated += 1
+    return True
+
+
+def _stage(
+    known: bulk.Known,
+    writes: dict[str, dict[str, Any]],
+    key: str,
+    row: dict[str, Any],
+    result: PageResult,
+) -> bool:
+    """Decide one record against the stored copy (or an earlier copy in the same page)."""
+    if not _decide(known.get(key), row["provider_updated_at"], row["fingerprint"], result):
+        return False
+    previous = known.get(key)
+    # A second copy in the same page is decided against the first, as if it were stored.
+    known[key] = (previous[0] if previous else 0, row["fingerprint"], row["provider_updated_at"])
+    writes[key] = row
     return True
 
 
@@ -136,9 +118,10 @@ def _customers(
 ) -> PageResult:
     result = PageResult()
     batch = list(records)
-    existing = _existing(session, Customer, org_id, [r.provider_id for r in batch])
+    table = bulk.table_of(Customer)
+    known = bulk.existing(session, table, org_id, [r.provider_id for r in batch])
+    writes: dict[str, dict[str, Any]] = {}
     for rec in batch:
-        raw = to_jsonable(dict(rec.raw))
         fields: dict[str, Any] = {
             "name": rec.name,
             "email": rec.email,
@@ -153,17 +136,16 @@ def _customers(
             "deleted": rec.deleted,
             "provider_updated_at": rec.updated_at,
         }
-        print_ = fingerprint(fields, raw)
-        row = existing.get(rec.provider_id)
-        if not _decide(row, rec.updated_at, print_, result):
-            continue
-        if row is None:
-            row = Customer(org_id=org_id, provider_id=rec.provider_id)
-            session.add(row)
-            existing[rec.provider_id] = row
-        for name, value in fields.items():
-            setattr(row, name, value)
-        row.fingerprint, row.raw, row.synced_at = print_, raw, now
+        raw_text = bulk.dump(dict(rec.raw))
+        row = fields | {
+            "org_id": org_id,
+            "provider_id": rec.provider_id,
+            "fingerprint": bulk.record_fingerprint(fields, raw_text),
+            "raw_text": raw_text,
+            "synced_at": now,
+        }
+        _stage(known, writes, rec.provider_id, row, result)
+    bulk.upsert(session, table, ("org_id", "provider_id"), list(writes.values()))
     return result
 
 
@@ -172,9 +154,11 @@ def _invoices(
 ) -> PageResult:
     result = PageResult()
     batch = list(records)
-    existing = _existing(session, Invoice, org_id, [r.provider_id for r in batch])
+    table = bulk.table_of(Invoice)
+    known = bulk.existing(session, table, org_id, [r.provider_id for r in batch])
+    writes: dict[str, dict[str, Any]] = {}
+    lines: dict[str, list[dict[str, Any]]] = {}
     for rec in batch:
-        raw = to_jsonable(dict(rec.raw))
         fields: dict[str, Any] = {
             "number": rec.number,
             "customer_provider_id": rec.customer_provider_id,
@@ -188,32 +172,37 @@ def _invoices(
             "provider_updated_at": rec.updated_at,
             "pay_url": rec.pay_url,
         }
-        lines = [
+        line_keys = [
             (ln.provider_line_id, ln.description, ln.amount, ln.item_ref, ln.fee_key)
             for ln in rec.lines
         ]
-        print_ = fingerprint(fields, lines, raw)
-        row = existing.get(rec.provider_id)
-        if not _decide(row, rec.updated_at, print_, result):
-            continue
-        if row is None:
-            row = Invoice(org_id=org_id, provider_id=rec.provider_id)
-            session.add(row)
-            existing[rec.provider_id] = row
-        for name, value in fields.items():
-            setattr(row, name, value)
-        row.lines = [
-            InvoiceLine(
-                position=pos,
-                provider_line_id=ln.provider_line_id,
-                description=ln.description,
-                amount=ln.amount,
-                item_ref=ln.item_ref,
-                fee_key=ln.fee_key,
-            )
-            for pos, ln in enumerate(rec.lines)
-        ]
-        row.fingerprint, row.raw, row.synced_at = print_, raw, now
+        raw_text = bulk.dump(dict(rec.raw))
+        row = fields | {
+            "org_id": org_id,
+            "provider_id": rec.provider_id,
+            "fingerprint": bulk.record_fingerprint([fields, line_keys], raw_text),
+            "raw_text": raw_text,
+            "synced_at": now,
+        }
+        if _stage(known, writes, rec.provider_id, row, result):
+            lines[rec.provider_id] = [
+                {
+                    "position": pos,
+                    "provider_line_id": ln.provider_line_id,
+                    "description": ln.description,
+                    "amount": ln.amount,
+                    "item_ref": ln.item_ref,
+                    "fee_key": ln.fee_key,
+                }
+                for pos, ln in enumerate(rec.lines)
+            ]
+    if writes:
+        bulk.upsert(session, table, ("org_id", "provider_id"), list(writes.values()))
+        ids = bulk.ids_for(session, table, org_id, writes)
+        children = [child | {"invoice_id": ids[pid]} for pid in writes for child in lines[pid]]
+        bulk.replace_children(
+            session, bulk.table_of(InvoiceLine), "invoice_id", [ids[p] for p in writes], children
+        )
     return result
 
 
@@ -222,9 +211,11 @@ def _payments(
 ) -> PageResult:
     result = PageResult()
     batch = list(records)
-    existing = _existing(session, Payment, org_id, [r.provider_id for r in batch])
+    table = bulk.table_of(Payment)
+    known = bulk.existing(session, table, org_id, [r.provider_id for r in batch], kind=True)
+    writes: dict[str, dict[str, Any]] = {}
+    merged_by_key: dict[str, dict[str, Decimal]] = {}
     for rec in batch:
-        raw = to_jsonable(dict(rec.raw))
         fields: dict[str, Any] = {
             "customer_provider_id": rec.customer_provider_id,
             "date": rec.date,
@@ -235,34 +226,38 @@ def _payments(
             "provider_updated_at": rec.updated_at,
         }
         allocations = sorted((a.invoice_provider_id, a.amount) for a in rec.allocations)
-        print_ = fingerprint(fields, allocations, raw)
+        raw_text = bulk.dump(dict(rec.raw))
         key = f"{rec.kind.value}:{rec.provider_id}"
-        row = existing.get(key)
-        if not _decide(row, rec.updated_at, print_, result):
-            continue
-        if row is None:
-            row = Payment(org_id=org_id, provider_id=rec.provider_id, kind=rec.kind.value)
-            session.add(row)
-            existing[key] = row
-        for name, value in fields.items():
-            setattr(row, name, value)
-        merged: dict[str, Decimal] = {}
-        for invoice_id, amount in allocations:
-            merged[invoice_id] = merged.get(invoice_id, Decimal(0)) + amount
-        # Reconcile in place: replacing the collection would insert the new rows before the
-        # orphans are deleted and trip the (payment, invoice) unique constraint.
-        current = {a.invoice_provider_id: a for a in row.allocations}
-        for invoice_id, alloc in current.items():
-            if invoice_id not in merged:
-                row.allocations.remove(alloc)
-        for invoice_id, amount in merged.items():
-            if invoice_id in current:
-                current[invoice_id].amount = amount
-            else:
-                row.allocations.append(
-                    PaymentAllocation(invoice_provider_id=invoice_id, amount=amount)
-                )
-        row.fingerprint, row.raw, row.synced_at = print_, raw, now
+        row = fields | {
+            "org_id": org_id,
+            "kind": rec.kind.value,
+            "provider_id": rec.provider_id,
+            "fingerprint": bulk.record_fingerprint([fields, allocations], raw_text),
+            "raw_text": raw_text,
+            "synced_at": now,
+        }
+        if _stage(known, writes, key, row, result):
+            merged: dict[str, Decimal] = {}
+            for invoice_id, amount in allocations:
+                merged[invoice_id] = merged.get(invoice_id, Decimal(0)) + amount
+            merged_by_key[key] = merged
+    if writes:
+        bulk.upsert(session, table, ("org_id", "kind", "provider_id"), list(writes.values()))
+        ids = bulk.ids_for(
+            session, table, org_id, [w["provider_id"] for w in writes.values()], kind=True
+        )
+        children = [
+            {"payment_id": ids[key], "invoice_provider_id": invoice_id, "amount": amount}
+            for key in writes
+            for invoice_id, amount in merged_by_key[key].items()
+        ]
+        bulk.replace_children(
+            session,
+            bulk.table_of(PaymentAllocation),
+            "payment_id",
+            [ids[k] for k in writes],
+            children,
+        )
     return result
 
 

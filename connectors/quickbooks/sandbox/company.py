@@ -1341,7 +1341,9 @@ class Company:
             if query.count:
                 body["totalCount"] = result.total
             elif result.rows:
-                body[query.entity] = copy.deepcopy(result.rows)
+                # No copy: the API serialises the answer before it releases the (re-entrant)
+                # lock, so no write can change a row between here and the wire.
+                body[query.entity] = result.rows
                 body["startPosition"] = query.start_position
                 body["maxResults"] = len(result.rows)
                 # Recorded samples carry totalCount on Invoice queries only.

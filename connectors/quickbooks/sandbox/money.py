@@ -62,19 +62,19 @@ def wire_number(value: Decimal) -> int | float:
     return float(normalised)
 
 
-def _to_wire(obj: Any) -> Any:
+def _wire_default(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return wire_number(obj)
-    if isinstance(obj, dict):
-        return {key: _to_wire(val) for key, val in obj.items()}
-    if isinstance(obj, list):
-        return [_to_wire(val) for val in obj]
-    return obj
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
 def dumps(obj: Any) -> str:
-    """Serialise a payload for the wire (Decimals become JSON numbers, key order preserved)."""
-    return json.dumps(_to_wire(obj), ensure_ascii=False, separators=(",", ":"))
+    """Serialise a payload for the wire (Decimals become JSON numbers, key order preserved).
+
+    The C encoder calls back only for the Decimals, so a page of 1,000 invoices is written
+    without first rebuilding every dict in Python.
+    """
+    return json.dumps(obj, default=_wire_default, ensure_ascii=False, separators=(",", ":"))
 
 
 def decimal_string(value: Decimal) -> str:

@@ -8,6 +8,7 @@ meet the real formats.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -45,6 +46,7 @@ def local_date(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).date().isoformat()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_datetime(text: str, tz: tzinfo) -> datetime:
     """Parse a QBO datetime literal; a value without offset is taken as company-local time.
 

@@ -61,6 +61,10 @@ class ExecContext(Protocol):
         no longer exists or is closed (paid, voided)."""
         ...
 
+    def fresh_many(self, invoice_ids: list[str]) -> dict[str, InvoiceRecord]:
+        """:meth:`fresh` for several invoices in one batched read; closed ones left out."""
+        ...
+
     def apply_invoice(self, record: InvoiceRecord) -> None:
         """Store an invoice as the provider returned it after a write."""
         ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import InvoiceRecord, PermanentError
+from connectors.base import PermanentError
 
 from ...crashpoints import crashpoint
 from ...store.models import OutboxAction
@@ -35,12 +35,8 @@ class EmailHandler(Handler):
         if ex.send_email is None:
             raise PermanentError("no SMTP settings: cannot send reminder emails")
         items = row.payload.get("invoices") or []
-        fresh: dict[str, InvoiceRecord] = {}
-        for item in items:
-            try:
-                fresh[item["provider_id"]] = ex.fresh(item["provider_id"])
-            except Skip:
-                continue  # paid since planning: left out of the email
+        # one batched read; invoices paid since planning are left out of the email
+        fresh = ex.fresh_many([str(item["provider_id"]) for item in items])
         if not fresh:
             raise Skip("every invoice in this reminder was paid or closed since planning")
         crashpoint("executor.before_smtp")

@@ -1,0 +1,124 @@
+"""``python -m bench backfill``: syncd against the naive loop, alternating, in the same run.
+
+Each measured run is a child process (``bench.child``) with a fresh store; the sandbox is one
+process per provider and size, shared by the runs of a round (backfills only read). The
+order alternates (naive, syncd, syncd, naive, ...) so that a machine getting busier or quieter
+during the run does not favour one side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from .sandboxes import Sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _wipe_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _one(sandbox: Sandbox, mode: str, store: str, tmp: Path) -> dict[str, Any]:
+    index = len(list(tmp.iterdir()))
+    if store == "sqlite":
+        url = f"sqlite:///{tmp}/run{index}.db"
+    else:
+        url = store
+        _wipe_postgres(url)
+    config = tmp / f"run{index}.toml"
+    config.write_text(f'[store]\nurl = "{url}"\n\n{sandbox.fresh_block()}', encoding="utf-8")
+    sandbox.reset_limits()
+    position = sandbox.log_position()
+    env = {**os.environ, "SYNCD_LOG_LEVEL": os.environ.get("SYNCD_LOG_LEVEL", "warning")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.child", mode, str(config), sandbox.base, sandbox.provider],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} run failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result.update(sandbox.calls_since(position))
+    result["mode"] = mode
+    return result
+
+
+def run(
+    provider: str, invoices: int, store: str, rounds: int, naive: bool, seed: int = 1
+) -> dict[str, Any]:
+    """Figures for one provider, size and store; ``store`` is "sqlite" or a PostgreSQL URL."""
+    sandbox = Sandbox(provider, invoices, seed).start()
+    runs: list[dict[str, Any]] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for index in range(rounds):
+                order = ["naive", "syncd"] if index % 2 == 0 else ["syncd", "naive"]
+                for mode in order:
+                    if mode == "naive" and not naive:
+                        continue
+                    result = _one(sandbox, mode, store, Path(tmp))
+                    print(json.dumps(result), file=sys.stderr)
+                    runs.append(result)
+    finally:
+        sandbox.stop()
+    return summarise(provider, invoices, store, sandbox.started_in, runs)
+
+
+def _best(runs: list[dict[str, Any]], mode: str) -> dict[str, Any] | None:
+    mine = [r for r in runs if r["mode"] == mode]
+    return min(mine, key=lambda r: float(r["seconds"])) if mine else None
+
+
+def summarise(
+    provider: str, invoices: int, store: str, started_in: float, runs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    syncd, naive = _best(runs, "syncd"), _best(runs, "naive")
+    assert syncd is not None
+    out: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average": os.getloadavg(),
+        "provider": provider,
+        "store": "sqlite" if store == "sqlite" else "postgresql",
+        "invoices": invoices,
+        "sandbox_start_seconds": round(started_in, 1),
+        "syncd_runs_seconds": [round(r["seconds"], 2) for r in runs if r["mode"] == "syncd"],
+        "syncd": _figures(syncd, invoices),
+        "store_equals_truth": all(r["mismatches"] == 0 for r in runs),
+    }
+    if naive is not None:
+        out["naive_runs_seconds"] = [round(r["seconds"], 2) for r in runs if r["mode"] == "naive"]
+        out["naive"] = _figures(naive, invoices)
+        out["speedup_wall"] = round(naive["seconds"] / syncd["seconds"], 2)
+        out["speedup_cpu"] = round(naive["cpu_seconds"] / syncd["cpu_seconds"], 2)
+    return out
+
+
+def _figures(result: dict[str, Any], invoices: int) -> dict[str, Any]:
+    return {
+        "seconds": round(result["seconds"], 2),
+        "cpu_seconds": round(result["cpu_seconds"], 2),
+        "invoices_per_second": round(invoices / result["seconds"]),
+        "api_calls": result["api_calls"],
+        "token_calls": result["token_calls"],
+        "http_429": result["http_429"],
+        "peak_rss_mib": round(result["peak_rss_mib"], 1),
+        "records": result["records"],
+        "mismatches": result["mismatches"],
+    }

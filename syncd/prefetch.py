@@ -1,0 +1,62 @@
+"""Fetch the next page while the current one is written: a bounded look-ahead thread.
+
+A backfill alternates between waiting on the provider and writing to the store; overlapping
+the two hides the shorter. The look-ahead is bounded (``depth`` pages), so memory stays that
+of a few pages, and nothing is committed out of order: pages still reach the caller, and the
+store, one at a time and in the provider's order. An exception in the producer is raised in
+the consumer at the point the failed page would have arrived.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import TypeVar, cast
+
+_T = TypeVar("_T")
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def prefetch(source: Iterator[_T], depth: int = 2) -> Iterator[_T]:
+    """Yield ``source``'s items, producing up to ``depth`` of them ahead in another thread."""
+    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in source:
+                if not offer(item):
+                    return
+        except BaseException as exc:
+            offer(_Failure(exc))
+            return
+        offer(_DONE)
+
+    worker = threading.Thread(target=produce, name="page-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield cast(_T, item)
+    finally:
+        stop.set()
+        worker.join(timeout=60)
