@@ -17,7 +17,9 @@ from syncd.daemon.runner import default_mailer
 from syncd.dunning.cycle import run_cycle
 from syncd.mail import KEY_HEADER
 from syncd.outbox.email import key_digest
-from syncd.outbox.executor import PROVIDER_KINDS, Executor
+from syncd.outbox.executor import Executor
+from syncd.outbox.handlers.base import ProviderWrite
+from syncd.outbox.handlers.registry import handler
 from syncd.store.models import OutboxAction
 from tests.contract.conftest import FULL_LADDER, PROVIDERS, World, make_world
 from tests.support.smtp import Inbox, smtp_server
@@ -78,7 +80,9 @@ def test_an_invoice_paid_after_the_batch_read_is_not_acted_on(
     email = next(r for r in rows if r.kind == "email")
     to_pay = {str(item["provider_id"]) for item in email.payload["invoices"]}
     provider_rows = [
-        r for r in rows if r.invoice_provider_id in to_pay and r.kind in PROVIDER_KINDS
+        r
+        for r in rows
+        if r.invoice_provider_id in to_pay and isinstance(handler(r.kind), ProviderWrite)
     ]
     assert provider_rows, "the paid invoices also have provider actions due"
     connector = PaysAfterTheBatch(bench.connector(), bench, to_pay)
