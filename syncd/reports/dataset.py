@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from syncd.experiments.report import Comparison, experiment_comparisons
+
 from ..clock import Clock
 from ..config.loader import LoadedConfig
 from ..connections import org_id_for
@@ -25,6 +27,7 @@ class OrgData:
     ledger: list[LedgerInvoice]
     actions: list[DoneAction]
     recovery: RecoveryFigures = field(default_factory=RecoveryFigures)
+    experiments: list[Comparison] = field(default_factory=list)
 
     @property
     def by_id(self) -> dict[tuple[str, str], LedgerInvoice]:
@@ -55,5 +58,6 @@ def load_orgs(
             )
             start, end = period or (date.min, today)
             data.recovery = recovery_figures(session, org_id, start, end)
+            data.experiments = experiment_comparisons(session, org_id)
         out.append(data)
     return out

@@ -37,9 +37,15 @@ class ExperimentSection:
 def experiment_sections(orgs: Sequence[OrgData]) -> list[ExperimentSection]:
     """The A/B comparison: one section per recorded experiment.
 
-    No experiments are recorded yet (issue 18's A/B part comes later); the page then says
-    so. The experiments work returns its comparison here and nothing else changes."""
-    return []
+    Each recorded experiment of each org, compared as ``syncd report experiment`` does; with
+    none recorded the page says so."""
+    from syncd.experiments.html import comparison_html
+
+    return [
+        ExperimentSection(f"{org.name}: {c.name}", comparison_html(c))
+        for org in orgs
+        for c in org.experiments
+    ]
 
 
 TEMPLATE = """<!doctype html>

@@ -156,6 +156,13 @@ def test_arms_are_assigned_once_recorded_and_reported(world: World) -> None:
     out = runner.invoke(app, [*base, "report", "experiment", "ab", "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout) == {"org": world.org, **report.to_dict()}
+    page = world.config.path.parent / "report.html"
+    html = runner.invoke(app, [*base, "report", "html", "--out", str(page)])
+    assert html.exit_code == 0, html.output
+    text = page.read_text(encoding="utf-8")
+    assert f"{world.org}: ab" in text and "No policy experiments are recorded" not in text
+    for arm in ("control", "candidate"):  # each arm's sample size, as the report gives it
+        assert str(report.arms[arm].invoices) in text
     with world.store.sessions() as s:
         candidate_invoice = s.scalars(
             select(Invoice.provider_id).where(
