@@ -133,7 +133,8 @@ def schedule(
     dates = due_dates(first, len(amounts), every)
     start = 0 if deposit is not None else 1
     return [
-        Instalment(start + i, day, amount) for i, (day, amount) in enumerate(zip(dates, amounts))
+        Instalment(start + i, day, amount)
+        for i, (day, amount) in enumerate(zip(dates, amounts, strict=True))
     ]
 
 
@@ -167,7 +168,7 @@ def allocate(
             if paid[index] == ordered[index].amount:
                 met[index] = day
                 index += 1
-    return [Progress(i, p, m) for i, p, m in zip(ordered, paid, met)]
+    return [Progress(i, p, m) for i, p, m in zip(ordered, paid, met, strict=True)]
 
 
 class PlanVerdict(StrEnum):
