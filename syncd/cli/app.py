@@ -11,7 +11,7 @@ import typer
 from syncd import logs
 from syncd.clock import FixedClock
 
-from . import config_cmd, db
+from . import config_cmd, db, plans_cmd, settle_cmd
 from .check_cmd import check
 from .context import CliState
 from .demo_cmd import demo
@@ -49,6 +49,8 @@ app.command("retry")(retry)
 app.add_typer(review_app, name="review")
 app.command("preview")(preview)
 app.command("check")(check)
+app.add_typer(plans_cmd.app, name="payment-plan")
+app.add_typer(settle_cmd.app, name="settle")
 
 
 @app.callback()

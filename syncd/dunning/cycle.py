@@ -21,6 +21,7 @@ from policies import DunningState
 
 from ..config.loader import LoadedConfig
 from ..crashpoints import crashpoint
+from ..plans.follow import follow_up
 from ..review.golive import go_live_for
 from ..review.hold import Holds
 from ..store import Store
@@ -47,6 +48,7 @@ def run_cycle(
     report = CycleReport(org_name)
     with store.sessions.begin() as session:
         go_live_for(session, config, org_name, org_id, record=True)  # first cycle: stored
+        follow_up(session, config, org_name, org_id, now)  # plans and settlements first
         plan = plan_org_candidates(session, config, org_name, org_id, now)
         result = plan.result
         report.planned = len(result.actions)

@@ -186,7 +186,11 @@ def _put_in_writing(
         org_id=org_id,
         key=f"{org_name}:plan/{plan.id}:confirmation",
         kind="plan_confirmation",
-        payload={"plan_id": plan.id, "template": settings.confirmation_template},
+        payload={
+            "plan_id": plan.id,
+            "template": settings.confirmation_template,
+            "grace_days": settings.grace_days,
+        },
         now=now,
         review=review_reason(config, org_name, "plan_confirmation"),
         customer_id=plan.customer_provider_id,

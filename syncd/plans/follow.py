@@ -118,6 +118,7 @@ def _follow_plan(
                 "instalment": n,
                 "reminder": kind,
                 "template": settings.reminder_template,
+                "grace_days": settings.grace_days,
             },
             now=now,
             review=review_reason(config, org_name, "plan_reminder"),
