@@ -43,6 +43,8 @@ from connectors.base import (
 
 from ..crashpoints import crashpoint
 from ..logs import get_logger
+from ..plans.credit import settlement_credit
+from ..plans.mailing import send_plan_email
 from ..store import Store, apply_page
 from ..store.audit import record
 from ..store.leases import OrgLease
@@ -327,6 +329,19 @@ class Executor:
             return self._local(row)
         if row.kind == "email":
             return self._email(row)
+        if row.kind in ("plan_confirmation", "plan_reminder"):
+            return self._plan_email(row)
+        if row.kind == "credit" and row.invoice_provider_id is not None:
+            fresh = self._fresh(row.invoice_provider_id)
+            credit = settlement_credit(fresh, payload)
+            crashpoint("executor.before_provider")
+            done = self.connector.apply_credit(fresh.provider_id, credit, idempotency_key=key)
+            crashpoint("credit.after_provider")
+            crashpoint("executor.after_provider")
+            if done.invoice is not None:
+                with self.store.sessions.begin() as session:
+                    apply_page(session, self.org_id, Page(invoices=(done.invoice,)), now=self.now())
+            return {"remote_id": done.remote_id, "result": {"detail": done.detail}}
         if row.kind not in PROVIDER_KINDS or row.invoice_provider_id is None:
             raise PermanentError(f"unknown action kind {row.kind!r}")
         invoice_id = row.invoice_provider_id
@@ -364,6 +379,20 @@ class Executor:
                 if state is not None and row.kind == "escalate":
                     state.escalated = str(row.payload.get("level") or "letter")
         return {"result": {"detail": f"{row.kind} recorded"}}
+
+    def _plan_email(self, row: OutboxAction) -> dict[str, Any]:
+        crashpoint("executor.before_smtp")
+
+        def mark_handed(message_id: str) -> None:
+            with self.store.sessions.begin() as session:
+                live = session.get(OutboxAction, row.id, with_for_update=True)
+                assert live is not None
+                live.message_id, live.handed_at = message_id, self.now()
+            crashpoint("executor.after_handoff_marked")
+
+        message_id, files = send_plan_email(self.send_email, row, mark_handed)
+        crashpoint("executor.after_smtp")
+        return {"message_id": message_id, "result": {"attachments": files}}
 
     def _email(self, row: OutboxAction) -> dict[str, Any]:
         if self.send_email is None:

@@ -103,6 +103,8 @@ def _follow_plan(
         report.plans_broken += 1
         return
     report.plans_kept += 1
+    if not _confirmed(session, org_name, plan):
+        return  # no reminder about a plan the customer has not had in writing yet
     for p in progress:
         kind = reminder_due(p, today, settings)
         if kind is None:
@@ -125,6 +127,16 @@ def _follow_plan(
             customer_id=plan.customer_provider_id,
             reason=f"payment plan {plan.id}, instalment {n}: {kind} reminder",
         )
+
+
+def _confirmed(session: Session, org_name: str, plan: PaymentPlan) -> bool:
+    status = session.scalar(
+        select(OutboxAction.status).where(
+            OutboxAction.org_id == plan.org_id,
+            OutboxAction.idempotency_key == f"{org_name}:plan/{plan.id}:confirmation",
+        )
+    )
+    return status == "done"
 
 
 def _break(
