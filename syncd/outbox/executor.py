@@ -43,7 +43,7 @@ from connectors.base import (
 
 from ..crashpoints import crashpoint
 from ..logs import get_logger
-from ..plans.credit import settlement_credit
+from ..plans.credit import NothingToCredit, apply_settlement_credit
 from ..plans.mailing import send_plan_email
 from ..store import Store, apply_page
 from ..store.audit import record
@@ -332,10 +332,13 @@ class Executor:
         if row.kind in ("plan_confirmation", "plan_reminder"):
             return self._plan_email(row)
         if row.kind == "credit" and row.invoice_provider_id is not None:
-            fresh = self._fresh(row.invoice_provider_id)
-            credit = settlement_credit(fresh, payload)
             crashpoint("executor.before_provider")
-            done = self.connector.apply_credit(fresh.provider_id, credit, idempotency_key=key)
+            try:
+                done = apply_settlement_credit(
+                    self.connector, row.invoice_provider_id, payload, key
+                )
+            except NothingToCredit as exc:
+                raise Skip(str(exc)) from None
             crashpoint("credit.after_provider")
             crashpoint("executor.after_provider")
             if done.invoice is not None:
