@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -30,6 +30,17 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from policies.kinds.base import ActionConfig as ActionConfig
+from policies.kinds.base import EscalationLevel as EscalationLevel
+from policies.kinds.email import EmailAction as EmailAction
+from policies.kinds.escalate import EscalateAction as EscalateAction
+from policies.kinds.interest import InterestAction as InterestAction
+from policies.kinds.late_fee import LateFeeAction as LateFeeAction
+from policies.kinds.note import NoteAction as NoteAction
+from policies.kinds.provider_email import ProviderEmailAction as ProviderEmailAction
+from policies.kinds.registry import kind as _kind
+from policies.kinds.registry import step_models
+from policies.kinds.stop import StopAction as StopAction
 from policies.money import is_known_currency
 from policies.plans import PaymentPlanSettings
 
@@ -249,68 +260,12 @@ class _Model(BaseModel):
 # Step actions
 
 
-class EscalationLevel(StrEnum):
-    LETTER = "letter"
-    COLLECTIONS = "collections"
-    LEGAL = "legal"
-
-
-class EmailAction(_Model):
-    """A reminder email through syncd's SMTP, using a named template."""
-
-    kind: Literal["email"]
-    template: Annotated[str, Field(min_length=1)]
-
-
-class ProviderEmailAction(_Model):
-    """Ask the accounting system to (re)send the invoice itself."""
-
-    kind: Literal["provider_email"]
-
-
-class NoteAction(_Model):
-    """A note on the invoice; ``$number``, ``$days_overdue``, ``$balance`` are substituted."""
-
-    kind: Literal["note"]
-    text: Annotated[str, Field(min_length=1)]
-
-
-class LateFeeAction(_Model):
-    """Start charging the named fee rule (see ``fees``) from this step's day."""
-
-    kind: Literal["late_fee"]
-    fee: Annotated[str, Field(min_length=1)]
-
-
-class InterestAction(_Model):
-    """Claim statutory interest accrued so far (and the fixed compensation, once)."""
-
-    kind: Literal["interest"]
-
-
-class EscalateAction(_Model):
-    """Final demand: mark for letter / collections / legal review; stops automatic dunning."""
-
-    kind: Literal["escalate"]
-    level: EscalationLevel
-
-
-class StopAction(_Model):
-    """Stop all automatic dunning of the invoice."""
-
-    kind: Literal["stop"]
-
-
-StepAction = Annotated[
-    EmailAction
-    | ProviderEmailAction
-    | NoteAction
-    | LateFeeAction
-    | InterestAction
-    | EscalateAction
-    | StopAction,
-    Field(discriminator="kind"),
-]
+# The action models live with their kinds (``policies.kinds``) and are re-exported here.
+if TYPE_CHECKING:
+    StepAction = ActionConfig
+else:
+    StepAction = Annotated[Union[step_models()], Field(discriminator="kind")]  # noqa: UP007
+"""Any registered kind's step action, chosen by its ``kind`` key."""
 
 
 def default_step_id(days: int) -> str:
@@ -489,7 +444,6 @@ class PolicyConfig(_Model):
         issues: list[tuple[str, str]] = []
         ids: dict[str, int] = {}
         days: dict[int, str] = {}
-        fee_users: dict[str, str] = {}
         for i, step in enumerate(self.steps):
             where = f"steps[{i}]"
             if step.id == "onboarding":
@@ -509,23 +463,10 @@ class PolicyConfig(_Model):
                 )
             days[step.days] = step.id
             for j, action in enumerate(step.actions):
-                if isinstance(action, LateFeeAction):
-                    if action.fee not in self.fees:
-                        issues.append(
-                            (f"{where}.actions[{j}].fee", f"no fee rule named {action.fee!r}")
-                        )
-                    elif action.fee in fee_users:
-                        issues.append(
-                            (
-                                f"{where}.actions[{j}].fee",
-                                f"fee rule {action.fee!r} is already started by step "
-                                f"{fee_users[action.fee]!r}; define a second rule",
-                            )
-                        )
-                    else:
-                        fee_users[action.fee] = step.id
-                if isinstance(action, InterestAction) and self.interest is None:
-                    issues.append((f"{where}.actions[{j}]", "needs an [interest] section"))
+                check = _kind(action.kind).validate
+                for sub, message in check(self, step, action) if check else []:
+                    path = f"{where}.actions[{j}]" + (f".{sub}" if sub else "")
+                    issues.append((path, message))
         if issues:
             raise _semantic_error(issues)
         return self

@@ -19,7 +19,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from policies.kinds.base import ReviewClass
+from policies.kinds.registry import kind as registered_kind
+
 from ..config.loader import LoadedConfig
+from ..review.hold import ESCALATION_KINDS, FEE_KINDS, contacted_customers, review_mode
 from ..store.audit import record
 from ..store.models import (
     Hold,
@@ -29,9 +33,6 @@ from ..store.models import (
     Payment,
     PaymentAllocation,
 )
-
-#: Kinds that always wait for a human unless the org lists them in ``review_exempt``.
-APPROVAL_KINDS = frozenset({"plan_confirmation", "credit"})
 
 
 class LadderError(ValueError):
@@ -148,20 +149,40 @@ def local_day(now: datetime, tz: str) -> date:
     return now.astimezone(ZoneInfo(tz)).date()
 
 
-def review_reason(config: LoadedConfig, org_name: str, kind: str) -> str | None:
-    """Why an action of ``kind`` waits for approval (None: it may run by itself)."""
+def review_reason(
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    kind: str,
+    *,
+    org_id: int,
+    customer_id: str | None,
+) -> str | None:
+    """Why an action of ``kind`` waits for approval (None: it may run by itself), by the
+    same precedence as the engine's actions (``syncd.review.hold``): an approval-class kind
+    always waits unless the org exempts it, then the org's review mode."""
     org = config.settings.org(org_name)
-    exempt = set(getattr(org, "review_exempt", ()) or ())
-    if kind in APPROVAL_KINDS and kind not in exempt:
+    if registered_kind(kind).review_class is ReviewClass.APPROVAL and (
+        kind not in org.review_exempt
+    ):
         return (
             f"a {kind.replace('_', ' ')} always waits for approval "
             f'(unless the org lists it in review_exempt = ["{kind}"])'
         )
-    mode = org.review or "all"
+    mode = review_mode(config, org_name)
     if mode == "all":
         return 'review = "all": every action waits for approval'
-    if mode == "fees-and-escalations" and kind == "escalate":
-        return 'review = "fees-and-escalations": an escalation waits for approval'
+    if mode == "fees-and-escalations" and kind in FEE_KINDS | ESCALATION_KINDS:
+        return f'review = "fees-and-escalations": a {kind.replace("_", " ")} waits for approval'
+    if (
+        mode == "first-contact"
+        and customer_id is not None
+        and customer_id not in contacted_customers(session, org_id, [customer_id])
+    ):
+        return (
+            'review = "first-contact": syncd has not yet reached this customer '
+            "(no email or charge completed)"
+        )
     return None
 
 
