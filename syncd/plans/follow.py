@@ -167,7 +167,7 @@ def _break(
         if invoice is None or invoice.status != "open" or invoice.balance <= 0:
             continue
         if not settings.interest_during_plan:
-            _waive_interest(session, invoice, plan, today)
+            _waive_interest(session, invoice, plan, today, now)
         enqueue(
             session,
             org_id=plan.org_id,
@@ -213,15 +213,19 @@ def _break(
             )
 
 
-def _waive_interest(session: Session, invoice: Invoice, plan: PaymentPlan, today: date) -> None:
+def _waive_interest(
+    session: Session, invoice: Invoice, plan: PaymentPlan, today: date, now: datetime
+) -> None:
     """``interest_during_plan = false``: interest not yet claimed up to today is waived, by
     recording a zero claim through today (the engine claims only days after it)."""
+    claim = InterestClaim(f"payment-plan-{plan.id}", today, Decimal(0), invoice.currency)
     row = session.get(DunningStateRow, invoice.id)
     if row is None:
-        return
+        row = DunningStateRow(invoice_id=invoice.id, state=DunningState().to_dict())
+        session.add(row)
     state = DunningState.from_dict(row.state)
-    claim = InterestClaim(f"payment-plan-{plan.id}", today, Decimal(0), invoice.currency)
     row.state = replace(state, interest=(*state.interest, claim)).to_dict()
+    row.updated_at = now
 
 
 def _follow_settlement(

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from syncd.config import load_config
-from syncd.store.models import Hold, OutboxAction
+from syncd.store.models import DunningState, Hold, OutboxAction
 from tests.plans.conftest import LadderWorld, days_from
 
 ORDINARY = {"email", "provider_email", "late_fee", "interest", "compensation", "escalate"}
@@ -128,7 +128,7 @@ def test_a_broken_plan_escalates_when_the_policy_says_so(ladder: LadderWorld) ->
     text = path.read_text(encoding="utf-8").replace('policy = "standard"\n', 'policy = "strict"\n')
     text += (
         '\n[policies.strict]\nextends = "standard"\n\n[policies.strict.payment_plan]\n'
-        'on_break = "escalate"\ngrace_days = 2\n'
+        'on_break = "escalate"\ngrace_days = 2\ninterest_during_plan = false\n'
     )
     path.write_text(text, encoding="utf-8")
     ladder.w.config = load_config(path)
@@ -151,3 +151,12 @@ def test_a_broken_plan_escalates_when_the_policy_says_so(ladder: LadderWorld) ->
     ]  # fmt: skip
     assert [r.invoice_provider_id for r in escalations] == [invoice.provider_id]
     assert "broken" in str(escalations[0].payload["reason"])
+    # Interest not claimed while the plan was kept is waived up to the break.
+    with ladder.w.store.sessions() as s:
+        state = s.get(DunningState, invoice.id)
+        assert state is not None
+        claims = [
+            c for c in state.state["interest"] if c["step_id"] == f"payment-plan-{plan['id']}"
+        ]
+    assert len(claims) == 1 and Decimal(claims[0]["amount"]) == 0
+    assert claims[0]["through"] == ladder.today().isoformat()
