@@ -71,6 +71,8 @@ def test_kept_plan_stops_dunning_allocates_payments_and_a_miss_breaks_it(
     assert rows["plan_confirmation"].status == "awaiting_review"
     assert "always waits for approval" in str(rows["plan_confirmation"].review_reason)
     assert rows["note"].status == "done"
+    preview = ladder.cli("preview", str(rows["plan_confirmation"].id)).stdout
+    assert "Your payment plan" in preview and str(customer.email) in preview
     assert all(customer.email not in m.rcpt_tos for m in ladder.w.inbox.messages
                if "plan" in str(m.message["Subject"]).lower())  # fmt: skip
     ladder.cli("review", "approve", "--kind", "plan_confirmation", "--by", "alice")

@@ -79,6 +79,8 @@ def test_settlement_paid_in_time_closes_through_one_credit_even_after_a_crash(
     documents = len(ladder.credit_documents())
     assert ladder.truth_balance(invoice.provider_id) == invoice.balance - agreed
 
+    preview = ladder.cli("preview", str(row.id)).stdout
+    assert "credit note" in preview and f"Settlement {offer['id']}" in preview
     ladder.cli("review", "approve", "--kind", "credit", "--by", "alice")
     assert run_killed_at(ladder, "credit.after_provider") == -9
     assert _credit_row(ladder, offer["id"]).status == "in_flight"
