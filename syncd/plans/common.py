@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -127,10 +127,14 @@ def held_by_agreement(session: Session, org_id: int, invoice_id: str) -> str | N
 
 
 def payments_towards(
-    session: Session, org_id: int, invoice_ids: list[str], since: date
+    session: Session, org_id: int, invoice_ids: list[str], since: datetime, tz: str
 ) -> list[tuple[date, Decimal]]:
-    """Customer payments (not credit notes, not deleted) applied to these invoices and dated
-    on or after ``since``: (payment date, amount applied to them), oldest first."""
+    """Customer payments (not credit notes, not deleted) applied to these invoices since the
+    agreement at ``since``: (payment date, amount applied to them), oldest first.
+
+    A payment dated on the agreement's own day counts only if the provider recorded it after
+    the agreement: one made that morning is already in the balance the agreement covers."""
+    day = local_day(since, tz)
     rows = session.execute(
         select(Payment.date, PaymentAllocation.amount)
         .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
@@ -139,7 +143,9 @@ def payments_towards(
             Payment.kind == "payment",
             Payment.deleted.is_(False),
             PaymentAllocation.invoice_provider_id.in_(invoice_ids),
-            Payment.date >= since,
+            or_(
+                Payment.date > day, and_(Payment.date == day, Payment.provider_updated_at >= since)
+            ),
         )
     ).all()
     return sorted(((d, amount) for d, amount in rows if d is not None), key=lambda p: p[0])

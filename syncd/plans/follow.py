@@ -85,7 +85,7 @@ def _follow_plan(
     settings = plan_settings(config, org_name)
     tz = config.settings.org(org_name).timezone
     invoice_ids = [i.invoice_provider_id for i in plan.invoices]
-    payments = payments_towards(session, plan.org_id, invoice_ids, local_day(plan.created_at, tz))
+    payments = payments_towards(session, plan.org_id, invoice_ids, plan.created_at, tz)
     rows = {i.number: i for i in plan.instalments}
     progress = allocate(
         [Instalment(i.number, i.due_date, i.amount) for i in plan.instalments], payments
@@ -242,10 +242,7 @@ def _follow_settlement(
         return
     tz = config.settings.org(org_name).timezone
     payments = payments_towards(
-        session,
-        settlement.org_id,
-        [settlement.invoice_provider_id],
-        local_day(settlement.created_at, tz),
+        session, settlement.org_id, [settlement.invoice_provider_id], settlement.created_at, tz
     )
     verdict, met_on = settlement_verdict(
         settlement.agreed_amount, payments, settlement.pay_by, today
@@ -298,6 +295,10 @@ def _follow_settlement(
 def _close_if_credited(
     session: Session, settlement: Settlement, now: datetime, report: FollowReport
 ) -> None:
+    """Closed once the credit is done. A credit that failed or was skipped by a reviewer
+    leaves the invoice on hold: the customer paid what was agreed, and ordinary dunning of the
+    rest would not be what a careful bookkeeper sends; a human resumes it (``syncd resume``)
+    or credits it by hand."""
     action = session.scalar(
         select(OutboxAction).where(
             OutboxAction.org_id == settlement.org_id,
@@ -306,22 +307,28 @@ def _close_if_credited(
     )
     if action is None or action.status not in ("done", "failed", "skipped"):
         return
-    if action.status == "done":
-        end_settlement(
-            session,
-            settlement,
-            "closed",
-            f"credit note {action.remote_id} closed the remainder",
-            actor="syncd",
-            now=now,
+    invoice = session.scalar(
+        select(Invoice).where(
+            Invoice.org_id == settlement.org_id,
+            Invoice.provider_id == settlement.invoice_provider_id,
         )
+    )
+    if action.status == "done" or (invoice is not None and invoice.balance <= 0):
+        reason = (
+            f"credit note {action.remote_id} closed the remainder"
+            if action.status == "done"
+            else f"the invoice is {invoice.status if invoice else 'gone'} with nothing left"
+        )
+        end_settlement(session, settlement, "closed", reason, actor="syncd", now=now)
         report.settlements_closed += 1
         return
     end_settlement(
         session,
         settlement,
         "unclosed",
-        f"the credit action {action.status}: {action.last_error}; dunning resumes",
+        f"the credit action {action.status}: {action.last_error}; the invoice stays on hold "
+        f"until someone resumes it (syncd resume --invoice {settlement.invoice_provider_id})",
         actor="syncd",
         now=now,
+        release=False,
     )

@@ -110,10 +110,20 @@ def create_settlement(
 
 
 def end_settlement(
-    session: Session, settlement: Settlement, status: str, reason: str, *, actor: str, now: datetime
+    session: Session,
+    settlement: Settlement,
+    status: str,
+    reason: str,
+    *,
+    actor: str,
+    now: datetime,
+    release: bool = True,
 ) -> None:
     settlement.status, settlement.end_reason, settlement.ended_at = status, reason, now
-    release_holds(session, settlement.org_id, hold_actor("settlement", settlement.id), reason, now)
+    if release:
+        release_holds(
+            session, settlement.org_id, hold_actor("settlement", settlement.id), reason, now
+        )
     record(
         session,
         at=now,
