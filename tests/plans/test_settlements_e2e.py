@@ -134,3 +134,25 @@ def test_a_lapsed_settlement_resumes_dunning(ladder: LadderWorld) -> None:
                     for i in r.payload.get("invoices") or []))
     ]  # fmt: skip
     assert resumed or invoice.provider_id in ladder.planned_invoices()
+
+
+def test_a_credit_skipped_by_the_reviewer_keeps_the_invoice_on_hold(ladder: LadderWorld) -> None:
+    _, (invoice,) = ladder.debtor()
+    agreed = (invoice.balance / 2).quantize(Decimal("0.01"))
+    offer = ladder.cli_json(
+        "settle", "--org", ladder.org, "--invoice", invoice.provider_id, "--amount", str(agreed),
+        "--pay-by", days_from(ladder.today(), 5),
+    )  # fmt: skip
+    ladder.advance_days(1)
+    ladder.pay(invoice.provider_id, agreed)
+    ladder.cli("run-once", ok=False)
+    documents = len(ladder.credit_documents())
+    ladder.cli("review", "skip", "--kind", "credit", "--reason", "customer disputes the rest")
+    ladder.cli("run-once", ok=False)
+    shown = ladder.cli_json("settle", "show", str(offer["id"]), "--org", ladder.org)
+    assert shown["status"] == "unclosed" and "stays on hold" in shown["end_reason"]
+    assert len(ladder.credit_documents()) == documents
+    assert invoice.provider_id not in ladder.planned_invoices()
+    with ladder.w.store.sessions() as s:
+        holds = s.scalars(select(Hold).where(Hold.provider_id == invoice.provider_id)).all()
+    assert [h.released_at for h in holds] == [None]
