@@ -22,6 +22,7 @@ from .review_cmd import app as review_app
 from .run_cmd import actions, retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
 from .sync_cmd import backfill, sync
+from .tasks_cmd import app as tasks_app
 
 app = typer.Typer(
     help="syncd: accounts-receivable sync and dunning for QuickBooks Online and Xero.",
@@ -51,6 +52,7 @@ app.command("preview")(preview)
 app.command("check")(check)
 app.add_typer(plans_cmd.app, name="payment-plan")
 app.add_typer(settle_cmd.app, name="settle")
+app.add_typer(tasks_app, name="tasks")
 
 
 @app.callback()

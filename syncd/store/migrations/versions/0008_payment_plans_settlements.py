@@ -1,7 +1,7 @@
 """Payment plans (with their invoices and instalments) and settlements.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007 (0005 on the plans branch; re-chained after merging ladderreg's 0007)
 Create Date: 2026-11-26
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from syncd.store.types import Money, UTCDateTime
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
