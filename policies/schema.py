@@ -287,11 +287,64 @@ class InterestAction(_Model):
     kind: Literal["interest"]
 
 
+#: What a demand letter may say happens next; the letter words each one.
+Consequence = Literal["collection-agency", "legal-proceedings"]
+#: The Pre-Action Protocol for Debt Claims gives an individual debtor 30 days to reply.
+PRE_ACTION_REPLY_DAYS = 30
+
+
 class EscalateAction(_Model):
-    """Final demand: mark for letter / collections / legal review; stops automatic dunning."""
+    """Final demand: mark for letter / collections / legal review; stops automatic dunning.
+
+    With ``letter`` set the step also produces a formal letter of demand (``demand``), or
+    for individuals and sole traders in England and Wales the Pre-Action Protocol's letter
+    of claim (``pre-action-ew``; business debtors get the ``demand`` letter instead)."""
 
     kind: Literal["escalate"]
     level: EscalationLevel
+    letter: Literal["demand", "pre-action-ew"] | None = None
+    #: The final date to pay is the letter's date plus this many days.
+    pay_within_days: Annotated[int, Field(strict=True, ge=7, le=90)] | None = None
+    consequences: tuple[Consequence, ...] | None = None
+    attach_to_email: bool | None = None
+    by_post: bool | None = None
+
+    @model_validator(mode="after")
+    def _letter_settings(self) -> EscalateAction:
+        extra = ("pay_within_days", "consequences", "attach_to_email", "by_post")
+        if self.letter is None:
+            given = [name for name in extra if getattr(self, name) is not None]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} only apply to a letter: add letter = \"demand\" "
+                    'or letter = "pre-action-ew"'
+                )
+            return self
+        if self.letter == "pre-action-ew" and (self.pay_within_days or 30) < 30:
+            raise ValueError(
+                "pre-action-ew: the Pre-Action Protocol for Debt Claims gives the debtor "
+                f"30 days to reply; expected pay_within_days >= 30, got {self.pay_within_days}"
+            )
+        if self.attach_to_email is False and self.by_post is False:
+            raise ValueError(
+                "a letter must reach the customer: set attach_to_email = true or by_post = true"
+            )
+        return self
+
+    @property
+    def letter_pay_within(self) -> int:
+        default = PRE_ACTION_REPLY_DAYS if self.letter == "pre-action-ew" else 14
+        return self.pay_within_days or default
+
+    @property
+    def letter_consequences(self) -> tuple[str, ...]:
+        if self.consequences is not None:
+            return self.consequences
+        return ("collection-agency", "legal-proceedings")
+
+    @property
+    def letter_by_post(self) -> bool:
+        return True if self.by_post is None else self.by_post
 
 
 class StopAction(_Model):

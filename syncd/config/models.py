@@ -113,6 +113,18 @@ class EmailSettings(Strict):
     digest_hour: int = Field(default=10, ge=0, le=23)
 
 
+class LetterSettings(Strict):
+    """Where demand letters are saved and which templates and fonts lay them out."""
+
+    #: Folder for the letters' PDFs; relative paths are resolved against the config file's
+    #: folder. Default: ``letters`` beside the SQLite database (else beside the config).
+    folder: str | None = None
+    #: Override folder for letter templates (``demand/en.html.j2``, ...), file by file.
+    templates_dir: str | None = None
+    #: Folder holding DejaVuSans*.ttf (every currency symbol); default: the system's.
+    font_dir: str | None = None
+
+
 class OrgWebhookSettings(Strict):
     """The secrets the provider signs webhooks with (never logged)."""
 
@@ -173,6 +185,7 @@ class Settings(Strict):
     store: StoreSettings = Field(default_factory=StoreSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    letters: LetterSettings = Field(default_factory=LetterSettings)
     orgs: list[OrgSettings] = Field(default_factory=list)
     #: Validated by the policy engine's schema (``policies.resolve_policies``).
     policies: dict[str, dict[str, Any]] = Field(default_factory=dict)

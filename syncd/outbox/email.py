@@ -19,6 +19,7 @@ from connectors.base import InvoiceRecord, PermanentError, TransientError
 
 from ..company import stored_company
 from ..config.models import EmailSettings
+from ..letters.mailing import attach_letter, keep_sent
 from ..mail import (
     Business,
     InvoiceLine,
@@ -226,6 +227,7 @@ class ReminderMailer:
             )
         except (ValueError, MailTemplateError) as exc:
             raise PermanentError(f"cannot build the reminder: {exc}") from None
+        attach_letter(self.store, message, row)
         return message, business, recipient
 
     def __call__(
@@ -236,6 +238,7 @@ class ReminderMailer:
     ) -> str:
         message, business, recipient = self.build(row, fresh)
         message_id = str(message["Message-ID"])
+        keep_sent(self.store, self.org_id, row, message, self.now())
         try:
             self.sender.send(
                 message,

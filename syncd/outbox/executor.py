@@ -42,6 +42,7 @@ from connectors.base import (
 )
 
 from ..crashpoints import crashpoint
+from ..letters.handler import execute_letter
 from ..logs import get_logger
 from ..store import Store, apply_page
 from ..store.audit import record
@@ -351,8 +352,20 @@ class Executor:
         return {"remote_id": result.remote_id, "result": {"detail": result.detail}}
 
     def _local(self, row: OutboxAction) -> dict[str, Any]:
-        """Escalation and stop change only syncd's own records (and are shown in reports)."""
+        """Escalation and stop change only syncd's own records (and are shown in reports),
+        unless the escalation carries a letter (``syncd.letters.handler``)."""
         invoice_id = row.invoice_provider_id
+        done: dict[str, Any] = {"result": {"detail": f"{row.kind} recorded"}}
+        if row.kind == "escalate" and row.payload.get("letter"):
+            done = execute_letter(
+                self.store,
+                self.org_id,
+                self.connector,
+                row,
+                now=self.now(),
+                fresh=self._fresh,
+                is_skip=lambda exc: isinstance(exc, Skip),
+            )
         if invoice_id is not None:
             with self.store.sessions.begin() as session:
                 internal = session.scalar(
@@ -363,7 +376,7 @@ class Executor:
                 state = session.get(DunningStateRow, internal) if internal else None
                 if state is not None and row.kind == "escalate":
                     state.escalated = str(row.payload.get("level") or "letter")
-        return {"result": {"detail": f"{row.kind} recorded"}}
+        return done
 
     def _email(self, row: OutboxAction) -> dict[str, Any]:
         if self.send_email is None:

@@ -1,0 +1,186 @@
+"""The executor's part of an escalation that carries a letter.
+
+Order, each step safe to repeat after a crash: re-read every invoice the letter will list
+(a paid one drops out; the escalating one paid means no letter at all); make the letter
+once (its row, keyed by the action, commits with its audit entry and, when the policy
+says so, the email that carries it, queued through the outbox under its own key); then
+note the letter on each invoice at the provider under per-invoice idempotency keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from connectors.base import Connector, InvoiceRecord, PermanentError
+
+from ..store import Store
+from ..store.audit import record
+from ..store.ladder import Letter
+from ..store.models import Invoice, Org, OutboxAction, OutboxStatus
+from .produce import draft_letter, note_for, save_letter
+from .render import LetterRenderer, LetterTemplateError
+from .spec import LetterSpec
+from .statement import StatementError
+
+#: The email template that carries a letter (``syncd/mail/templates/demand-letter``).
+LETTER_EMAIL_TEMPLATE = "demand-letter"
+
+
+class Skipped(Exception):
+    """The letter no longer applies (the executor closes the action as skipped)."""
+
+
+def renderer_for(letter: dict[str, Any]) -> LetterRenderer:
+    return LetterRenderer(letter.get("templates_dir"), font_dir=letter.get("font_dir"))
+
+
+def _overdue_ids(store: Store, org_id: int, customer: str, today: Any) -> list[str]:
+    with store.sessions() as session:
+        return list(
+            session.scalars(
+                select(Invoice.provider_id).where(
+                    Invoice.org_id == org_id,
+                    Invoice.customer_provider_id == customer,
+                    Invoice.status == "open",
+                    Invoice.balance > 0,
+                    Invoice.due_date < today,
+                )
+            )
+        )
+
+
+def execute_letter(
+    store: Store,
+    org_id: int,
+    connector: Connector,
+    row: OutboxAction,
+    *,
+    now: datetime,
+    fresh: Callable[[str], InvoiceRecord],
+    is_skip: Callable[[Exception], bool],
+) -> dict[str, Any]:
+    """Produce, queue and note the letter of ``row``; ``fresh`` re-reads one invoice and
+    raises the executor's skip when it closed (``is_skip`` recognises it)."""
+    payload = row.payload
+    letter_cfg = dict(payload["letter"])
+    spec = LetterSpec.from_dict(letter_cfg)
+    customer = row.customer_provider_id
+    if customer is None or row.invoice_provider_id is None:
+        raise PermanentError("a letter needs the escalating invoice and its customer")
+    tz = ZoneInfo(str(letter_cfg.get("timezone") or "UTC"))
+    today = now.astimezone(tz).date()
+    anchor = fresh(row.invoice_provider_id)  # the escalating invoice must still be open
+    for invoice_id in _overdue_ids(store, org_id, customer, today):
+        if invoice_id != row.invoice_provider_id:
+            try:
+                fresh(invoice_id)
+            except Exception as exc:
+                if not is_skip(exc):
+                    raise
+    renderer = renderer_for(letter_cfg)
+    with store.sessions.begin() as session:
+        org = session.get(Org, org_id)
+        org_name = org.name if org is not None else str(org_id)
+        try:
+            draft = draft_letter(
+                session, org_id, org_name, customer, spec,
+                action_key=row.idempotency_key, today=today, renderer=renderer,
+                currency=anchor.currency,
+            )  # fmt: skip
+            letter = save_letter(
+                session, org_id, org_name, draft, spec,
+                action_key=row.idempotency_key, folder=Path(letter_cfg["folder"]),
+                renderer=renderer, now=now,
+            )  # fmt: skip
+        except (StatementError, LetterTemplateError, OSError) as exc:
+            raise PermanentError(f"cannot make the letter: {exc}") from None
+        if spec.attach_to_email:
+            _queue_email(session, org_id, row, letter, now)
+        numbers = {i["provider_id"]: i["number"] for i in letter.statement["invoices"]}
+        letter_id, summary = letter.id, (letter.template, letter.path, str(letter.total))
+    _note_invoices(store, connector, row.idempotency_key, letter_id, numbers)
+    return {
+        "result": {
+            "detail": f"{summary[0]} letter {letter_id} made: {summary[1]}",
+            "letter_id": letter_id,
+            "template": summary[0],
+            "total": summary[2],
+            "invoices": sorted(numbers),
+        }
+    }
+
+
+def _note_invoices(
+    store: Store, connector: Connector, key: str, letter_id: int, numbers: dict[str, str]
+) -> None:
+    with store.sessions() as session:
+        letter = session.get(Letter, letter_id)
+        assert letter is not None
+        texts = {inv: note_for(letter, number) for inv, number in numbers.items()}
+    for invoice_id, text in sorted(texts.items()):
+        connector.add_note(invoice_id, text, idempotency_key=f"{key}/letter-note/{invoice_id}")
+
+
+def _queue_email(
+    session: Session, org_id: int, row: OutboxAction, letter: Letter, now: datetime
+) -> None:
+    """The email that carries the letter, queued once (ON CONFLICT DO NOTHING on its key);
+    it runs without a second review: the escalation that made the letter was the decision."""
+    key = f"{row.idempotency_key}/letter-email"
+    invoices = [
+        {
+            "provider_id": i["provider_id"],
+            "number": i["number"],
+            "step": row.payload.get("step"),
+            "key": key,
+            "due_date": i["due_date"],
+            "balance": i["balance"],
+            "currency": letter.currency,
+        }
+        for i in letter.statement["invoices"]
+    ]
+    values = {
+        "org_id": org_id,
+        "idempotency_key": key,
+        "kind": "email",
+        "invoice_provider_id": None,
+        "customer_provider_id": letter.customer_provider_id,
+        "payload": {
+            "key": key,
+            "action": "email",
+            "customer": letter.customer_provider_id,
+            "invoice": None,
+            "invoices": invoices,
+            "template": LETTER_EMAIL_TEMPLATE,
+            "letter_id": letter.id,
+            "policy": row.payload.get("policy"),
+            "step": row.payload.get("step"),
+            "reason": f"carries letter {letter.statement.get('reference')}",
+        },
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "scheduled_for": now.astimezone(UTC),
+        "created_at": now,
+        "updated_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(OutboxAction)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["org_id", "idempotency_key"])
+    )
+    if session.execute(stmt.returning(OutboxAction.id)).first() is not None:
+        record(
+            session, at=now, event="action.planned", org_id=org_id, subject_type="action",
+            subject_id=key, reason=values["payload"]["reason"], review=None,
+        )  # fmt: skip
