@@ -156,6 +156,9 @@ class OrgSettings(Strict):
     #: Customer groups (provider groups / types / tags, matched without regard to case) whose
     #: members are businesses, whatever the provider says (statutory interest rules).
     business_groups: list[str] = Field(default_factory=list)
+    #: Customer groups whose members are individuals or sole traders (neither provider says
+    #: so itself): the England and Wales pre-action letter goes to them without a review.
+    individual_groups: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

@@ -94,7 +94,7 @@ def execute_letter(
             draft = draft_letter(
                 session, org_id, org_name, customer, spec,
                 action_key=row.idempotency_key, today=today, renderer=renderer,
-                currency=anchor.currency,
+                currency=anchor.currency, is_business=letter_cfg.get("debtor_is_business"),
             )  # fmt: skip
             letter = save_letter(
                 session, org_id, org_name, draft, spec,

@@ -113,6 +113,22 @@ def letters_folder(config: LoadedConfig) -> Path:
     return base / "letters"
 
 
+def debtor_is_business(
+    config: LoadedConfig, org_name: str, customer: Customer | None
+) -> bool | None:
+    """The owner's marking (``business_groups`` / ``individual_groups``) beats the
+    provider's sign; neither provider ever says a customer is *not* a business."""
+    if customer is None:
+        return None
+    org = config.settings.org(org_name)
+    groups = {g.casefold() for g in customer.groups or ()}
+    if groups & {g.casefold() for g in org.business_groups}:
+        return True
+    if groups & {g.casefold() for g in org.individual_groups}:
+        return False
+    return customer.is_business
+
+
 def letter_payload(
     session: Session, config: LoadedConfig, org_name: str, org_id: int, payload: dict[str, Any]
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -128,17 +144,14 @@ def letter_payload(
             Customer.org_id == org_id, Customer.provider_id == payload.get("customer")
         )
     )
-    business = None if customer is None else customer.is_business
-    groups = {g.casefold() for g in (customer.groups or [])} if customer else set()
-    marked = {g.casefold() for g in config.settings.org(org_name).business_groups}
-    if groups & marked:
-        business = True
+    business = debtor_is_business(config, org_name, customer)
     _, hold = choose_template(spec, business, None if customer is None else customer.country)
     letters = config.settings.letters
     base = config.path.parent.resolve()
     templates, fonts = letters.templates_dir, letters.font_dir
     entry = {
         **spec.to_dict(),
+        "debtor_is_business": business,
         "timezone": config.settings.org(org_name).timezone,
         "folder": str(letters_folder(config)),
         "templates_dir": str(base / templates) if templates else None,
