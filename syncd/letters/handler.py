@@ -10,7 +10,7 @@ note the letter on each invoice at the provider under per-invoice idempotency ke
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -90,6 +90,14 @@ def execute_letter(
     with store.sessions.begin() as session:
         org = session.get(Org, org_id)
         org_name = org.name if org is not None else str(org_id)
+        current = covering_letter(session, org_id, row, today)
+        if current is not None:
+            return {
+                "result": {
+                    "detail": f"already in letter {current.id} dated {current.dated}",
+                    "letter_id": current.id,
+                }
+            }
         try:
             draft = draft_letter(
                 session, org_id, org_name, customer, spec,
@@ -117,6 +125,20 @@ def execute_letter(
             "invoices": sorted(numbers),
         }
     }
+
+
+def covering_letter(session: Session, org_id: int, row: OutboxAction, today: date) -> Letter | None:
+    """Another escalation's letter that already demands this invoice and has not yet
+    expired: one customer gets one letter, not one per invoice escalated the same week."""
+    letters = session.scalars(
+        select(Letter).where(
+            Letter.org_id == org_id,
+            Letter.customer_provider_id == row.customer_provider_id,
+            Letter.action_key != row.idempotency_key,
+            Letter.pay_by >= today,
+        )
+    )
+    return next((x for x in letters if row.invoice_provider_id in x.invoice_ids), None)
 
 
 def _note_invoices(

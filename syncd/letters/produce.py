@@ -52,13 +52,16 @@ def draft_letter(
     today: date,
     renderer: LetterRenderer,
     currency: str | None = None,
+    is_business: bool | None = None,
 ) -> Draft:
+    """``is_business``: the debtor as the org marks it (groups), else the provider's sign."""
     statement = build_statement(
         session, org_id, customer_id, today, org_name=org_name, currency=currency
     )
-    template, hold = choose_template(spec, statement.is_business, statement.customer.country)
+    business = statement.is_business if is_business is None else is_business
+    template, hold = choose_template(spec, business, statement.customer.country)
     # Statutory late-payment interest runs on business debts only.
-    continuing = spec.interest_policy and statement.is_business is True
+    continuing = spec.interest_policy and business is True
     dated = today
     pay_by = dated + timedelta(days=spec.pay_within_days)
     reference = reference_for(action_key)

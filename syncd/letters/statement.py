@@ -207,7 +207,13 @@ def build_statement(
     for r in rows:
         number = r.number or r.provider_id
         mine = [
-            Charge(kind, FEE_LABELS[kind], number, ln.description or "", ln.amount)
+            Charge(
+                kind,
+                FEE_LABELS[kind],
+                number,
+                ln.description or "",
+                round_money(ln.amount, currency),
+            )
             for ln in r.lines
             if (kind := charge_kind(ln.description)) is not None
         ]
