@@ -67,6 +67,8 @@ class Handoff(Base):
     currency: Mapped[str] = mapped_column(String(3))
     #: What the customer owed on the referred invoices at the moment of the hand-off.
     balance: Mapped[Decimal]
+    #: Payments (provider ids) already in the case file: any other is news for the agency.
+    known_payments: Mapped[list[str]] = mapped_column(JSON)
     archive_path: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]

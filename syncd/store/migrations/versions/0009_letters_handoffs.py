@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("invoice_ids", sa.JSON(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("balance", Money(), nullable=False),
+        sa.Column("known_payments", sa.JSON(), nullable=False),
         sa.Column("archive_path", sa.Text(), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
