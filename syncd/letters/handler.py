@@ -100,15 +100,28 @@ def execute_letter(
             }
         try:
             draft = draft_letter(
-                session, org_id, org_name, customer, spec,
-                action_key=row.idempotency_key, today=today, renderer=renderer,
-                currency=anchor.currency, is_business=letter_cfg.get("debtor_is_business"),
-            )  # fmt: skip
+                session,
+                org_id,
+                org_name,
+                customer,
+                spec,
+                action_key=row.idempotency_key,
+                today=today,
+                renderer=renderer,
+                currency=anchor.currency,
+                is_business=letter_cfg.get("debtor_is_business"),
+            )
             letter = save_letter(
-                session, org_id, org_name, draft, spec,
-                action_key=row.idempotency_key, folder=Path(letter_cfg["folder"]),
-                renderer=renderer, now=now,
-            )  # fmt: skip
+                session,
+                org_id,
+                org_name,
+                draft,
+                spec,
+                action_key=row.idempotency_key,
+                folder=Path(letter_cfg["folder"]),
+                renderer=renderer,
+                now=now,
+            )
         except (StatementError, LetterTemplateError, OSError) as exc:
             raise PermanentError(f"cannot make the letter: {exc}") from None
         if spec.attach_to_email:
@@ -203,6 +216,12 @@ def _queue_email(
     )
     if session.execute(stmt.returning(OutboxAction.id)).first() is not None:
         record(
-            session, at=now, event="action.planned", org_id=org_id, subject_type="action",
-            subject_id=key, reason=values["payload"]["reason"], review=None,
-        )  # fmt: skip
+            session,
+            at=now,
+            event="action.planned",
+            org_id=org_id,
+            subject_type="action",
+            subject_id=key,
+            reason=values["payload"]["reason"],
+            review=None,
+        )

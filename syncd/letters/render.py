@@ -31,7 +31,7 @@ from jinja2 import (
     TemplateError,
 )
 
-LETTER_TEMPLATES = ("demand", "pre-action-ew")
+LETTER_TEMPLATES = ("demand", "pre-action-ew", "statement")
 #: Fonts with the glyphs of every currency symbol; the PDF core fonts cover Latin-1 only.
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),

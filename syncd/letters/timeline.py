@@ -151,9 +151,14 @@ def actions(session: Session, who: Who) -> Iterable[Event]:
             currency=payload.get("currency") if amount else None,
             why=str(payload.get("reason") or r.review_reason or "") or None,
             ref=r.message_id or r.remote_id,
-            details={"action_id": r.id, "key": r.idempotency_key, "planned": r.created_at,
-                     "reviewed_by": r.reviewed_by, "text": payload.get("text")},
-        )  # fmt: skip
+            details={
+                "action_id": r.id,
+                "key": r.idempotency_key,
+                "planned": r.created_at,
+                "reviewed_by": r.reviewed_by,
+                "text": payload.get("text"),
+            },
+        )
 
 
 def holds(session: Session, who: Who) -> Iterable[Event]:
@@ -242,20 +247,27 @@ def plans_and_settlements(session: Session, who: Who) -> Iterable[Event]:
     for p in _table_rows(session, "payment_plans", where, **args):
         m = p._mapping
         yield Event(
-            _aware(m["created_at"]), "plan",
+            _aware(m["created_at"]),
+            "plan",
             f"payment plan {m['id']}: {m['amount']} {m['currency']} every {m['every']} "
-            f"({m['status']})", amount=Decimal(str(m["amount"])), currency=m["currency"],
+            f"({m['status']})",
+            amount=Decimal(str(m["amount"])),
+            currency=m["currency"],
             why=m.get("end_reason"),
-        )  # fmt: skip
+        )
     for s in _table_rows(session, "settlements", where, **args):
         m = s._mapping
         number = who.numbers.get(str(m["invoice_provider_id"]), m["invoice_provider_id"])
         yield Event(
-            _aware(m["created_at"]), "settlement",
+            _aware(m["created_at"]),
+            "settlement",
             f"settlement offer {m['id']} on invoice {number}: {m['agreed_amount']} "
-            f"{m['currency']} by {m['pay_by']} ({m['status']})", invoice=str(number),
-            amount=Decimal(str(m["agreed_amount"])), currency=m["currency"], why=m.get("note"),
-        )  # fmt: skip
+            f"{m['currency']} by {m['pay_by']} ({m['status']})",
+            invoice=str(number),
+            amount=Decimal(str(m["agreed_amount"])),
+            currency=m["currency"],
+            why=m.get("note"),
+        )
 
 
 def _aware(value: Any) -> datetime:
@@ -267,8 +279,15 @@ def _aware(value: Any) -> datetime:
 
 
 SOURCES: list[Source] = [
-    invoices, payments, actions, holds, letters, handoffs, notes, plans_and_settlements,
-]  # fmt: skip
+    invoices,
+    payments,
+    actions,
+    holds,
+    letters,
+    handoffs,
+    notes,
+    plans_and_settlements,
+]
 
 
 def customer_timeline(session: Session, org_id: int, customer_id: str) -> list[Event]:

@@ -56,9 +56,14 @@ class LetterWorld:
     def cli(self, *args: str, ok: bool = True) -> Any:
         result = runner.invoke(
             app,
-            ["--config", str(self.bench.config.path), "--now", self.bench.clock.now().isoformat(),
-             *args],
-        )  # fmt: skip
+            [
+                "--config",
+                str(self.bench.config.path),
+                "--now",
+                self.bench.clock.now().isoformat(),
+                *args,
+            ],
+        )
         if ok:
             assert result.exit_code == 0, result.output
         return result
@@ -73,15 +78,26 @@ class LetterWorld:
         return dict(found)
 
 
-def _debtor(control: Any, today: date, name: str, fields: dict[str, Any],
-            invoices: list[tuple[str, int, int]]) -> Debtor:
-    customer = control.create_customer({
-        "DisplayName": name,
-        "PrimaryEmailAddr": {"Address": f"{name.split()[0].lower()}@debtor.test"},
-        "BillAddr": {"Line1": "12 Mill Lane", "City": "Leeds", "PostalCode": "LS1 4AB",
-                     "Country": "GB"},
-        **fields,
-    })  # fmt: skip
+def _debtor(
+    control: Any,
+    today: date,
+    name: str,
+    fields: dict[str, Any],
+    invoices: list[tuple[str, int, int]],
+) -> Debtor:
+    customer = control.create_customer(
+        {
+            "DisplayName": name,
+            "PrimaryEmailAddr": {"Address": f"{name.split()[0].lower()}@debtor.test"},
+            "BillAddr": {
+                "Line1": "12 Mill Lane",
+                "City": "Leeds",
+                "PostalCode": "LS1 4AB",
+                "Country": "GB",
+            },
+            **fields,
+        }
+    )
     made = []
     for amount, issued_ago, due_ago in invoices:
         made.append(
@@ -95,17 +111,34 @@ def _debtor(control: Any, today: date, name: str, fields: dict[str, Any],
     return Debtor(customer["Id"], name, made)
 
 
-def make_world(tmp_path: Path, store_url: str, *, letter: str = "pre-action-ew",
-               days: int = 30) -> Iterator[LetterWorld]:
+def make_world(
+    tmp_path: Path, store_url: str, *, letter: str = "pre-action-ew", days: int = 30
+) -> Iterator[LetterWorld]:
     with smtp_server() as (inbox, port):
-        for bench in qbo.make_bench(tmp_path, store_url, invoices=6, smtp_port=port, late_fee_tax_code_id="12",
-                                    sandbox_options={"country": "GB"}):  # fmt: skip
+        for bench in qbo.make_bench(
+            tmp_path,
+            store_url,
+            invoices=6,
+            smtp_port=port,
+            late_fee_tax_code_id="12",
+            sandbox_options={"country": "GB"},
+        ):
             control = bench.sandbox.control
             today = bench.clock.now().date()
-            jane = _debtor(control, today, "Jane Doe", {"CustomerTypeRef": {"value": "2"}},
-                           [("500.00", 50, 20), ("240.00", 40, 17)])  # fmt: skip
-            works = _debtor(control, today, "Widget Works Ltd",
-                            {"CompanyName": "Widget Works Ltd"}, [("1200.00", 45, 19)])  # fmt: skip
+            jane = _debtor(
+                control,
+                today,
+                "Jane Doe",
+                {"CustomerTypeRef": {"value": "2"}},
+                [("500.00", 50, 20), ("240.00", 40, 17)],
+            )
+            works = _debtor(
+                control,
+                today,
+                "Widget Works Ltd",
+                {"CompanyName": "Widget Works Ltd"},
+                [("1200.00", 45, 19)],
+            )
             control.add_payment(
                 [{"invoice_id": jane.invoices[0]["Id"], "amount": "100.00"}],
                 customer_id=jane.id,
