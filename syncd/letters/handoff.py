@@ -307,7 +307,6 @@ def handoff_status(session: Session, org_id: int) -> list[dict[str, Any]]:
                         "date": p.date.isoformat() if p.date else None,
                         "invoice": p.invoice_number,
                         "amount": str(round_money(p.amount, h.currency)),
-                        "deleted": p.provider_id in deleted,
                     }
                     for p in news
                 ],
