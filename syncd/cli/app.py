@@ -11,7 +11,7 @@ import typer
 from syncd import logs
 from syncd.clock import FixedClock
 
-from . import config_cmd, db
+from . import config_cmd, customer_cmd, db, handoff_cmd, letters_cmd
 from .check_cmd import check
 from .context import CliState
 from .demo_cmd import demo
@@ -49,6 +49,9 @@ app.command("retry")(retry)
 app.add_typer(review_app, name="review")
 app.command("preview")(preview)
 app.command("check")(check)
+app.add_typer(letters_cmd.app, name="letters")
+app.add_typer(handoff_cmd.app, name="handoff")
+app.add_typer(customer_cmd.app, name="customer")
 
 
 @app.callback()

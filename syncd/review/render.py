@@ -21,6 +21,7 @@ from connectors.base import InvoiceRecord, InvoiceStatus, LateFee, PermanentErro
 from ..clock import Clock
 from ..config.loader import LoadedConfig
 from ..daemon.runner import default_mailer
+from ..letters.preview import preview_letter
 from ..mail import MailError, SmtpSender
 from ..mail.smtp import SendResult
 from ..outbox.email import ReminderMailer
@@ -131,6 +132,8 @@ def render_action(
         out.detail = "the provider sends its own invoice email to the customer's address"
     elif row.kind == "email":
         _render_email(store, config, org_name, org_id, row, clock, out)
+    elif row.kind == "escalate" and payload.get("letter"):
+        out.detail, out.problem = preview_letter(store, org_id, org_name, row, clock.now())
     else:
         out.detail = f"{row.kind}: recorded in syncd only (nothing is sent or written)"
     if (
