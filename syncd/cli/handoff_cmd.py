@@ -14,6 +14,7 @@ from syncd.connections import org_id_for
 from syncd.letters.handoff import HandoffError, HandoffRequest, create_handoff, handoff_status
 from syncd.letters.render import LetterRenderer, LetterTemplateError
 from syncd.letters.spec import letters_folder
+from syncd.store.queries import round_money
 
 from .context import state_of
 from .ladder_common import fail, org_name, org_today, print_json
@@ -75,7 +76,7 @@ def handoff(
             "customer": made.customer_provider_id,
             "agency": made.agency,
             "invoices": made.invoice_ids,
-            "balance": str(made.balance),
+            "balance": str(round_money(made.balance, made.currency)),
             "currency": made.currency,
             "archive": made.archive_path,
         }
@@ -83,7 +84,7 @@ def handoff(
         print_json(result)
         return
     typer.echo(
-        f"handed off customer {made.customer_provider_id} to {made.agency}: {made.balance} "
+        f"handed off customer {made.customer_provider_id} to {made.agency}: {result['balance']} "
         f"{made.currency} on {len(made.invoice_ids)} invoice(s)\ncase file: {made.archive_path}\n"
         "referral notes await approval (syncd review); no further automatic action for "
         "this customer"

@@ -298,7 +298,7 @@ def handoff_status(session: Session, org_id: int) -> list[dict[str, Any]]:
                 "agency": h.agency,
                 "since": h.created_at.isoformat(),
                 "currency": h.currency,
-                "balance_at_handoff": str(h.balance),
+                "balance_at_handoff": str(round_money(h.balance, h.currency)),
                 "balance_now": str(round_money(balance, h.currency)),
                 "payments_since": [
                     {

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..store.audit import record
 from ..store.ladder import Letter
+from ..store.queries import round_money
 from .render import LetterRenderer, html_to_text
 from .spec import LetterSpec, choose_template
 from .statement import Statement, build_statement
@@ -164,7 +165,8 @@ def note_for(letter: Letter, number: str) -> str:
     )
     return (
         f"Formal {kind} {letter.statement.get('reference')} dated {letter.dated.isoformat()} "
-        f"({how}) covering invoice {number}; total demanded {letter.total} {letter.currency}, "
+        f"({how}) covering invoice {number}; total demanded "
+        f"{round_money(letter.total, letter.currency)} {letter.currency}, "
         f"final date to pay {letter.pay_by.isoformat()}."
     )
 
@@ -177,7 +179,7 @@ def letter_summary(letter: Letter) -> dict[str, Any]:
         "reference": letter.statement.get("reference"),
         "dated": letter.dated.isoformat(),
         "pay_by": letter.pay_by.isoformat(),
-        "total": str(letter.total),
+        "total": str(round_money(letter.total, letter.currency)),
         "currency": letter.currency,
         "invoices": [i.get("number") for i in letter.statement.get("invoices", [])],
         "by_post": letter.by_post,

@@ -191,9 +191,9 @@ def letters(session: Session, who: Who) -> Iterable[Event]:
             x.created_at,
             "letter",
             f"{x.template} letter {x.statement.get('reference')} dated {x.dated.isoformat()}: "
-            f"{x.total} {x.currency} demanded by {x.pay_by.isoformat()} (invoices {numbers})",
+            f"{round_money(x.total, x.currency)} {x.currency} demanded by {x.pay_by.isoformat()} (invoices {numbers})",
             invoice=numbers,
-            amount=x.total,
+            amount=round_money(x.total, x.currency),
             currency=x.currency,
             ref=x.path,
         )
@@ -212,9 +212,9 @@ def handoffs(session: Session, who: Who) -> Iterable[Event]:
         yield Event(
             h.created_at,
             "handoff",
-            f"handed off to {h.agency}: {h.balance} {h.currency} on "
+            f"handed off to {h.agency}: {round_money(h.balance, h.currency)} {h.currency} on "
             f"{len(h.invoice_ids)} invoice(s) (by {h.actor})",
-            amount=h.balance,
+            amount=round_money(h.balance, h.currency),
             currency=h.currency,
             ref=h.archive_path,
         )
