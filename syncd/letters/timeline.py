@@ -191,7 +191,8 @@ def letters(session: Session, who: Who) -> Iterable[Event]:
             x.created_at,
             "letter",
             f"{x.template} letter {x.statement.get('reference')} dated {x.dated.isoformat()}: "
-            f"{round_money(x.total, x.currency)} {x.currency} demanded by {x.pay_by.isoformat()} (invoices {numbers})",
+            f"{round_money(x.total, x.currency)} {x.currency} demanded by "
+            f"{x.pay_by.isoformat()} (invoices {numbers})",
             invoice=numbers,
             amount=round_money(x.total, x.currency),
             currency=x.currency,
