@@ -46,11 +46,12 @@ def letters(
             if pending:
                 stmt = stmt.where(Letter.by_post.is_(True), Letter.posted_on.is_(None))
             rows = [letter_summary(x) for x in session.scalars(stmt)]
-            names = dict(
-                session.execute(
+            names = {
+                pid: nm
+                for pid, nm in session.execute(
                     select(Customer.provider_id, Customer.name).where(Customer.org_id == org_id)
-                ).tuples()
-            )
+                )
+            }
     for row in rows:
         row["customer_name"] = names.get(row["customer"])
     if as_json:

@@ -30,9 +30,14 @@ id = "final-notice"
 days = 30
 actions = [
     {{ kind = "email", template = "final-notice" }},
-    {{ kind = "escalate", level = "letter", letter = "{letter}", pay_within_days = {days}, consequences = ["collection-agency", "legal-proceedings"], attach_to_email = true, by_post = true }},
+    {{ {escalate} }},
 ]
 """
+ESCALATE = (
+    'kind = "escalate", level = "letter", letter = "{letter}", pay_within_days = {days}, '
+    'consequences = ["collection-agency", "legal-proceedings"], attach_to_email = true, '
+    "by_post = true"
+)
 
 
 @dataclass
@@ -48,6 +53,8 @@ class LetterWorld:
     inbox: Inbox
     jane: Debtor
     works: Debtor
+    #: Neither the provider nor the org says whether Sam is a business.
+    sam: Debtor
 
     @property
     def today(self) -> date:
@@ -139,6 +146,7 @@ def make_world(
                 {"CompanyName": "Widget Works Ltd"},
                 [("1200.00", 45, 19)],
             )
+            sam = _debtor(control, today, "Sam Unknown", {}, [("300.00", 48, 18)])
             control.add_payment(
                 [{"invoice_id": jane.invoices[0]["Id"], "amount": "100.00"}],
                 customer_id=jane.id,
@@ -151,11 +159,11 @@ def make_world(
                 'business_groups = ["Commercial"]\n',
             )
             text += f'\n[letters]\nfolder = "{tmp_path / "letters"}"\n'
-            text += LETTER_STEP.format(letter=letter, days=days)
+            text += LETTER_STEP.format(escalate=ESCALATE.format(letter=letter, days=days))
             bench.config.path.write_text(text, encoding="utf-8")
             bench.config = load_config(bench.config.path)
             bench.syncer().backfill()
-            yield LetterWorld(bench, inbox, jane, works)
+            yield LetterWorld(bench, inbox, jane, works, sam)
 
 
 @pytest.fixture
