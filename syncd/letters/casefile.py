@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from ..store.ladder import Letter, SentMessage
 from ..store.models import AuditEntry, Customer, Invoice, OutboxAction, Payment
+from ..store.queries import round_money
 from ..store.upserts import to_jsonable
 from .render import LetterRenderer
 from .statement import Statement
@@ -154,7 +155,7 @@ def _payments(session: Session, org_id: int, numbers: dict[str, str]) -> dict[st
                     p.kind,
                     p.date,
                     numbers[a.invoice_provider_id],
-                    a.amount,
+                    round_money(a.amount, p.currency),
                     p.currency,
                     p.deleted,
                 ]

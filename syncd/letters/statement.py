@@ -267,7 +267,13 @@ def payments_for(session: Session, org_id: int, numbers: dict[str, str]) -> list
         )
     )
     out = [
-        StatementPayment(p.provider_id, p.kind, p.date, numbers[a.invoice_provider_id], a.amount)
+        StatementPayment(
+            p.provider_id,
+            p.kind,
+            p.date,
+            numbers[a.invoice_provider_id],
+            round_money(a.amount, p.currency),
+        )
         for p, a in rows
     ]
     return sorted(out, key=lambda p: (p.date or date.min, p.provider_id))
