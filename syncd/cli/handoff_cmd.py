@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -104,7 +105,7 @@ def status(
         if org or len(state.config().settings.orgs) == 1
         else [o.name for o in state.config().settings.orgs]
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     with state.store() as store:
         for name in names:
             org_id = org_id_for(store, state.config(), name, state.clock)

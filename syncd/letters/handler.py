@@ -183,24 +183,25 @@ def _queue_email(
         }
         for i in letter.statement["invoices"]
     ]
+    payload: dict[str, Any] = {
+        "key": key,
+        "action": "email",
+        "customer": letter.customer_provider_id,
+        "invoice": None,
+        "invoices": invoices,
+        "template": LETTER_EMAIL_TEMPLATE,
+        "letter_id": letter.id,
+        "policy": row.payload.get("policy"),
+        "step": row.payload.get("step"),
+        "reason": f"carries letter {letter.statement.get('reference')}",
+    }
     values = {
         "org_id": org_id,
         "idempotency_key": key,
         "kind": "email",
         "invoice_provider_id": None,
         "customer_provider_id": letter.customer_provider_id,
-        "payload": {
-            "key": key,
-            "action": "email",
-            "customer": letter.customer_provider_id,
-            "invoice": None,
-            "invoices": invoices,
-            "template": LETTER_EMAIL_TEMPLATE,
-            "letter_id": letter.id,
-            "policy": row.payload.get("policy"),
-            "step": row.payload.get("step"),
-            "reason": f"carries letter {letter.statement.get('reference')}",
-        },
+        "payload": payload,
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "scheduled_for": now.astimezone(UTC),
@@ -222,6 +223,6 @@ def _queue_email(
             org_id=org_id,
             subject_type="action",
             subject_id=key,
-            reason=values["payload"]["reason"],
+            reason=payload["reason"],
             review=None,
         )

@@ -64,10 +64,10 @@ def letter_spec(config: LoadedConfig, policy: str | None, step: str | None) -> L
         if action.kind == "escalate" and letter is not None:
             return LetterSpec(
                 template=str(letter),
-                pay_within_days=int(action.letter_pay_within),  # type: ignore[union-attr]
-                consequences=tuple(action.letter_consequences),  # type: ignore[union-attr]
-                attach_to_email=bool(action.attach_to_email),  # type: ignore[union-attr]
-                by_post=bool(action.letter_by_post),  # type: ignore[union-attr]
+                pay_within_days=int(action.letter_pay_within),
+                consequences=tuple(action.letter_consequences),
+                attach_to_email=bool(action.attach_to_email),
+                by_post=bool(action.letter_by_post),
                 interest_policy=found.interest is not None,
             )
     return None
