@@ -21,6 +21,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 from fpdf import FPDF
 from fpdf.errors import FPDFException
+from fpdf.fonts import TextStyle
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -39,6 +40,8 @@ FONT_DIRS = (
     Path("/usr/local/share/fonts/dejavu"),
 )
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+#: A template starts a new page with this HTML comment (the annexes of a letter of claim).
+PAGE_BREAK = "<!--pagebreak-->"
 _ASCII = {"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"'}
 
 
@@ -104,10 +107,25 @@ class LetterRenderer:
             body = latin1(body)
         doc.set_font(family, size=10)
         try:
-            doc.write_html(body, font_family=family)
+            for number, part in enumerate(body.split(PAGE_BREAK)):
+                if number:
+                    doc.add_page()
+                self._write(doc, part, family)
         except (FPDFException, ValueError) as exc:
             raise LetterTemplateError(f"cannot lay out the letter: {exc}") from None
         return bytes(doc.output())
+
+    @staticmethod
+    def _write(doc: FPDF, body: str, family: str) -> None:
+        doc.write_html(
+            body,
+            font_family=family,
+            li_prefix_color=(0, 0, 0),
+            tag_styles={
+                "h2": TextStyle(font_size_pt=16, color=(0, 0, 0), t_margin=4, b_margin=2),
+                "h3": TextStyle(font_size_pt=12, color=(0, 0, 0), t_margin=3, b_margin=1),
+            },
+        )
 
 
 def _find_fonts() -> Path | None:
