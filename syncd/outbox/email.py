@@ -238,12 +238,17 @@ class ReminderMailer:
     ) -> str:
         message, business, recipient = self.build(row, fresh)
         message_id = str(message["Message-ID"])
-        keep_sent(self.store, self.org_id, row, message, self.now())
+
+        def handed(sent: EmailMessage) -> None:
+            # The message as it goes, kept for the case file, then the hand-off mark.
+            keep_sent(self.store, self.org_id, row, sent, self.now())
+            mark_handed(message_id)
+
         try:
             self.sender.send(
                 message,
                 envelope_to=envelope_recipients(business, recipient),
-                before_data_end=lambda: mark_handed(message_id),
+                before_data_end=lambda: handed(message),
             )
         except MailOutcomeUnknownError:
             return message_id  # may be delivered: at most once, never retried
