@@ -194,13 +194,19 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
-class LateFee:
+class Charge:
+    """A line of money added to the customer's invoice (late fee, interest, compensation)."""
+
     amount: Decimal
     currency: str
     description: str
 
     def __post_init__(self) -> None:
         _require_decimal("amount", self.amount)
+
+
+LateFee = Charge
+"""The name ``Charge`` had before the generic write capabilities; kept for callers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,15 +326,25 @@ class Connector(Protocol):
         for would be accepted (late-fee item, account, tax code; reminder channel)."""
         ...
 
-    def add_note(self, invoice_id: str, text: str, *, idempotency_key: str) -> ActionResult: ...
+    # -- generic write capabilities ----------------------------------------------------
+    # A small set of writes every action kind's executor handler composes from
+    # (``syncd.outbox.handlers``); a new kind needs a new capability only if it writes
+    # something new to the ledger. Each is idempotent under ``idempotency_key``: a repeat
+    # with the same key answers as the first did and writes nothing twice.
 
-    def send_reminder(
+    def add_note(self, invoice_id: str, text: str, *, idempotency_key: str) -> ActionResult:
+        """Add a note to the invoice (history note / private note), tagged with the key."""
+        ...
+
+    def send_provider_email(
         self, invoice_id: str, *, to: str | None, idempotency_key: str
-    ) -> ActionResult: ...
+    ) -> ActionResult:
+        """Ask the provider to email the invoice itself (to ``to``, or its own address)."""
+        ...
 
-    def add_late_fee(
-        self, invoice_id: str, fee: LateFee, *, idempotency_key: str
-    ) -> ActionResult: ...
+    def add_charge(self, invoice_id: str, charge: Charge, *, idempotency_key: str) -> ActionResult:
+        """Add a charge line to the invoice (or a separate fee invoice, per the options)."""
+        ...
 
     def close(self) -> None: ...
 

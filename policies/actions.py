@@ -22,14 +22,15 @@ key length.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
+from policies.kinds.base import EscalationLevel
 from policies.money import Money
-from policies.schema import EscalationLevel
 
 ACCOUNT_SUMMARY_TEMPLATE = "account-summary"
 """The default onboarding entry template: a polite summary of every overdue invoice,
@@ -37,6 +38,9 @@ sent to customers already overdue when syncd goes live; it claims no earlier rem
 
 
 class ActionKind(StrEnum):
+    """The built-in kinds. A kind is a plain string (its registry name,
+    ``policies.kinds``); these members are kept for the engine's own code and callers."""
+
     EMAIL = "email"
     PROVIDER_EMAIL = "provider_email"
     NOTE = "note"
@@ -64,8 +68,8 @@ class IdempotencyKey:
         return hashlib.sha256(str(self).encode()).hexdigest()[:32]
 
 
-def step_key(org: str, invoice_id: str, step_id: str, kind: ActionKind) -> IdempotencyKey:
-    return IdempotencyKey(org, invoice_id, f"{step_id}/{kind.value}", "once")
+def step_key(org: str, invoice_id: str, step_id: str, kind: str) -> IdempotencyKey:
+    return IdempotencyKey(org, invoice_id, f"{step_id}/{kind}", "once")
 
 
 def fee_key(org: str, invoice_id: str, rule: str, period: int) -> IdempotencyKey:
@@ -111,13 +115,17 @@ class PlannedAction:
       per customer when grouping is on), ``also_overdue`` (other overdue invoice ids of
       the customer to list in the same email); ``invoice_id`` is None when grouped;
     * ``note``: ``text``; ``late_fee`` / ``interest`` / ``compensation``: ``amount``;
-    * ``escalate``: ``level``; ``provider_email`` and ``stop`` have no extra fields.
+    * ``escalate``: ``level``; ``provider_email`` and ``stop`` have no extra fields;
+    * any other kind: ``data``, JSON-able values of its own (``to_dict`` puts them under
+      ``"data"``, which the outbox payload keeps for the kind's executor handler).
+
+    ``kind`` is the registry name (``policies.kinds``); built-in kinds use ``ActionKind``.
 
     ``scheduled_for`` (UTC) is the first open send slot at or after the cycle; the
     executor must not act before it.
     """
 
-    kind: ActionKind
+    kind: str
     key: IdempotencyKey
     org: str
     customer_id: str
@@ -141,6 +149,8 @@ class PlannedAction:
     the text says why (e.g. overdue 230 days at go-live)."""
     review_mode: str | None = None
     """The step's own override of the org's review mode: ``"always"`` / ``"never"``."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """A registered kind's own fields (JSON-able); empty for the built-in kinds."""
 
     def invoice_ids(self) -> tuple[str, ...]:
         if self.items:
@@ -152,7 +162,7 @@ class PlannedAction:
         return {
             "key": str(self.key),
             "org": self.org,
-            "action": self.kind.value,
+            "action": str(self.kind),
             "customer": self.customer_id,
             "invoice": (
                 None
@@ -194,4 +204,5 @@ class PlannedAction:
             "reason": self.reason,
             "review": self.review,
             "review_mode": self.review_mode,
+            **({"data": dict(self.data)} if self.data else {}),
         }

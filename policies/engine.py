@@ -23,11 +23,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from policies.actions import ActionKind, PlannedAction
+from policies.actions import PlannedAction
 from policies.calendar import SendCalendar, require_aware
 from policies.context import InvoiceDecision, OrgContext, Outcome
 from policies.evaluate import Eval, gate, plan_invoice
 from policies.grouping import group_emails
+from policies.kinds.registry import kind
 from policies.schema import PolicyConfig, PolicySettings
 from policies.snapshot import DunningInput, DunningState
 
@@ -48,19 +49,6 @@ class PlanResult:
     warnings: tuple[str, ...] = ()
     """Problems the user should fix that did not stop planning (e.g. the reference-rate
     table does not cover the dates a policy's interest needs)."""
-
-
-_KIND_ORDER = {
-    ActionKind.LATE_FEE: 0,
-    ActionKind.INTEREST: 1,
-    ActionKind.COMPENSATION: 2,
-    ActionKind.PROVIDER_EMAIL: 3,
-    ActionKind.EMAIL: 4,
-    ActionKind.NOTE: 5,
-    ActionKind.ESCALATE: 6,
-    ActionKind.STOP: 7,
-}
-"""Charges first, so that the reminder sent in the same cycle shows them."""
 
 
 def plan_cycle(
@@ -103,7 +91,8 @@ def plan_cycle(
             overdue[ev.decision.customer_id].append(ev.decision.invoice_id)
     actions = [a for ev in evals for a in ev.actions]
     actions.extend(group_emails([e for ev in evals for e in ev.emails], scheduled_for, overdue))
-    actions.sort(key=lambda a: (a.customer_id, _KIND_ORDER[a.kind], a.invoice_id or "", str(a.key)))
+    # each kind's ``order``: charges first, so that the reminder sent in the same cycle shows them
+    actions.sort(key=lambda a: (a.customer_id, kind(a.kind).order, a.invoice_id or "", str(a.key)))
     states = {
         item.invoice.invoice_id: ev.state
         for ev, item in zip(evals, items, strict=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from policies.actions import (
     ActionKind,
@@ -28,12 +29,14 @@ from policies.context import InvoiceDecision, OrgContext, Outcome
 from policies.fees import FeeClock, FeeOutcome, accrued_fees, as_charges
 from policies.grouping import PendingEmail
 from policies.interest import rate_gaps
+from policies.kinds.base import EscalationLevel, SourcePlan
+from policies.kinds.registry import kinds
 from policies.money import Money
 from policies.onboarding import ONBOARDING_STEP, Onboarding, describe_onboarding, onboarding_for
 from policies.pauses import active_hold, date_of_dunning_day, dunning_day
 from policies.rules import select_policy
 from policies.schedule import StepDecision, decide_step, describe_day
-from policies.schema import EscalationLevel, PolicyConfig, PolicySettings
+from policies.schema import PolicyConfig, PolicySettings
 from policies.snapshot import (
     CustomerSnapshot,
     DunningInput,
@@ -82,7 +85,7 @@ class Ctx:
 
     def action(
         self,
-        kind: ActionKind,
+        kind: str,
         step_id: str | None,
         reason: str,
         key: IdempotencyKey,
@@ -91,6 +94,7 @@ class Ctx:
         text: str | None = None,
         amount: Money | None = None,
         level: EscalationLevel | None = None,
+        data: Mapping[str, Any] | None = None,
     ) -> PlannedAction:
         """A planned action for this invoice, carrying the invoice's review reason (plus
         ``review``, e.g. an unconfirmed business customer) and its step's override."""
@@ -112,6 +116,7 @@ class Ctx:
             text=text,
             amount=amount,
             level=level,
+            data=dict(data or {}),
         )
 
 
@@ -323,6 +328,9 @@ def plan_invoice(ctx: Ctx) -> Eval:
     for skipped, why in decision.not_applicable:
         ctx.reasons.append(f"step {skipped.id!r} does not apply: {why}")
     built = step_actions(ctx, st, decision, day, calendar_days)
+    for spec in kinds():
+        if spec.plan_source is not None:
+            spec.plan_source(SourcePlan(ctx, built, day, calendar_days))
     actions, state = built.actions, built.state
     emails.extend(built.emails)
     clock, offset = _fee_clock(ctx, shift)
@@ -330,7 +338,7 @@ def plan_invoice(ctx: Ctx) -> Eval:
     fees = accrued_fees(ctx.policy, st, inv, ctx.cust, fee_day, clock)
     actions.extend(_fee_actions(ctx, fees))
     state = replace(state, fees=(*state.fees, *as_charges(fees.decisions, today)))
-    next_on = _next_on(today, state, decision, day, fees, fee_day, wait=wait)
+    next_on = _next_on(today, state, decision, day, fees, fee_day, wait=wait, wake=built.wake_on)
     state = replace(state, policy=ctx.name, next_action_on=next_on)
     gaps = _rate_gaps(ctx)
     return Eval(
@@ -371,10 +379,12 @@ def _next_on(
     fee_day: int,
     *,
     wait: bool,
+    wake: list[date],
 ) -> date | None:
     if state.stopped_on is not None:
         return None
     ahead: list[date] = [today + timedelta(days=1)] if wait else []
+    ahead.extend(d for d in wake if d > today)
     if decision.next_step is not None:
         ahead.append(today + timedelta(days=max(decision.next_step.days - day, 0)))
     if fees.next_day is not None:

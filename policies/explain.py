@@ -10,23 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from policies.actions import ActionKind, PlannedAction
+from policies.actions import PlannedAction
 from policies.engine import InvoiceDecision, OrgContext, plan_cycle
+from policies.kinds.registry import kind
 from policies.schedule import describe_day
 from policies.schema import (
-    EmailAction,
-    EscalateAction,
     FeeKind,
     FeeRuleConfig,
-    InterestAction,
     InterestRegime,
-    LateFeeAction,
-    NoteAction,
     PolicyConfig,
     PolicySettings,
-    ProviderEmailAction,
     StepAction,
-    StopAction,
 )
 from policies.snapshot import DunningInput
 
@@ -59,21 +53,8 @@ def describe_fee(name: str, rule: FeeRuleConfig, start_days: int) -> str:
 
 
 def describe_action(policy: PolicyConfig, action: StepAction, days: int) -> str:
-    if isinstance(action, EmailAction):
-        return f"reminder email (template {action.template!r})"
-    if isinstance(action, ProviderEmailAction):
-        return "re-send the invoice from the accounting system"
-    if isinstance(action, NoteAction):
-        return f"note on the invoice: {action.text!r}"
-    if isinstance(action, LateFeeAction):
-        return describe_fee(action.fee, policy.fees[action.fee], days)
-    if isinstance(action, InterestAction):
-        return "claim statutory interest to date (and fixed compensation once)"
-    if isinstance(action, EscalateAction):
-        return f"escalate for {action.level.value} review and stop automatic reminders"
-    if isinstance(action, StopAction):
-        return "stop automatic dunning"
-    raise AssertionError(action)
+    describe = kind(action.kind).describe
+    return describe(policy, action, days) if describe is not None else str(action.kind)
 
 
 def explain_policy(name: str, policy: PolicyConfig) -> str:
@@ -184,14 +165,10 @@ def explain_decision(decision: InvoiceDecision, actions: tuple[PlannedAction, ..
         or decision.invoice_id in {i.invoice_id for i in a.coming_up}
     ]
     for a in mine:
-        what = a.kind.value
-        if a.kind is ActionKind.EMAIL:
-            what += f" (template {a.template!r}"
-            if len(a.items) > 1:
-                what += f", grouped with {len(a.items) - 1} other invoice(s)"
-            if a.coming_up:
-                what += f", {len(a.coming_up)} not yet due listed as coming up"
-            what += ")"
+        what = str(a.kind)
+        planned = kind(a.kind).describe_planned
+        if planned is not None:
+            what += planned(a)
         if a.amount is not None:
             what += f" {a.amount}"
         lines.append(f"  -> {what} at {a.scheduled_for.isoformat()}  [{a.key}]")

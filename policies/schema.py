@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -30,6 +30,17 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from policies.kinds.base import ActionConfig as ActionConfig
+from policies.kinds.base import EscalationLevel as EscalationLevel
+from policies.kinds.email import EmailAction as EmailAction
+from policies.kinds.escalate import EscalateAction as EscalateAction
+from policies.kinds.interest import InterestAction as InterestAction
+from policies.kinds.late_fee import LateFeeAction as LateFeeAction
+from policies.kinds.note import NoteAction as NoteAction
+from policies.kinds.provider_email import ProviderEmailAction as ProviderEmailAction
+from policies.kinds.registry import kind as _kind
+from policies.kinds.registry import step_models
+from policies.kinds.stop import StopAction as StopAction
 from policies.money import is_known_currency
 
 # ---------------------------------------------------------------------------
@@ -248,121 +259,12 @@ class _Model(BaseModel):
 # Step actions
 
 
-class EscalationLevel(StrEnum):
-    LETTER = "letter"
-    COLLECTIONS = "collections"
-    LEGAL = "legal"
-
-
-class EmailAction(_Model):
-    """A reminder email through syncd's SMTP, using a named template."""
-
-    kind: Literal["email"]
-    template: Annotated[str, Field(min_length=1)]
-
-
-class ProviderEmailAction(_Model):
-    """Ask the accounting system to (re)send the invoice itself."""
-
-    kind: Literal["provider_email"]
-
-
-class NoteAction(_Model):
-    """A note on the invoice; ``$number``, ``$days_overdue``, ``$balance`` are substituted."""
-
-    kind: Literal["note"]
-    text: Annotated[str, Field(min_length=1)]
-
-
-class LateFeeAction(_Model):
-    """Start charging the named fee rule (see ``fees``) from this step's day."""
-
-    kind: Literal["late_fee"]
-    fee: Annotated[str, Field(min_length=1)]
-
-
-class InterestAction(_Model):
-    """Claim statutory interest accrued so far (and the fixed compensation, once)."""
-
-    kind: Literal["interest"]
-
-
-#: What a demand letter may say happens next; the letter words each one.
-Consequence = Literal["collection-agency", "legal-proceedings"]
-#: The Pre-Action Protocol for Debt Claims gives an individual debtor 30 days to reply.
-PRE_ACTION_REPLY_DAYS = 30
-
-
-class EscalateAction(_Model):
-    """Final demand: mark for letter / collections / legal review; stops automatic dunning.
-
-    With ``letter`` set the step also produces a formal letter of demand (``demand``), or
-    for individuals and sole traders in England and Wales the Pre-Action Protocol's letter
-    of claim (``pre-action-ew``; business debtors get the ``demand`` letter instead)."""
-
-    kind: Literal["escalate"]
-    level: EscalationLevel
-    letter: Literal["demand", "pre-action-ew"] | None = None
-    #: The final date to pay is the letter's date plus this many days.
-    pay_within_days: Annotated[int, Field(strict=True, ge=7, le=90)] | None = None
-    consequences: tuple[Consequence, ...] | None = None
-    attach_to_email: bool | None = None
-    by_post: bool | None = None
-
-    @model_validator(mode="after")
-    def _letter_settings(self) -> EscalateAction:
-        extra = ("pay_within_days", "consequences", "attach_to_email", "by_post")
-        if self.letter is None:
-            given = [name for name in extra if getattr(self, name) is not None]
-            if given:
-                raise ValueError(
-                    f"{', '.join(given)} only apply to a letter: add letter = \"demand\" "
-                    'or letter = "pre-action-ew"'
-                )
-            return self
-        if self.letter == "pre-action-ew" and (self.pay_within_days or 30) < 30:
-            raise ValueError(
-                "pre-action-ew: the Pre-Action Protocol for Debt Claims gives the debtor "
-                f"30 days to reply; expected pay_within_days >= 30, got {self.pay_within_days}"
-            )
-        if self.attach_to_email is False and self.by_post is False:
-            raise ValueError(
-                "a letter must reach the customer: set attach_to_email = true or by_post = true"
-            )
-        return self
-
-    @property
-    def letter_pay_within(self) -> int:
-        default = PRE_ACTION_REPLY_DAYS if self.letter == "pre-action-ew" else 14
-        return self.pay_within_days or default
-
-    @property
-    def letter_consequences(self) -> tuple[str, ...]:
-        if self.consequences is not None:
-            return self.consequences
-        return ("collection-agency", "legal-proceedings")
-
-    @property
-    def letter_by_post(self) -> bool:
-        return True if self.by_post is None else self.by_post
-
-
-class StopAction(_Model):
-    """Stop all automatic dunning of the invoice."""
-
-    kind: Literal["stop"]
-
-
-StepAction = Annotated[
-    EmailAction
-    | ProviderEmailAction
-    | NoteAction
-    | LateFeeAction
-    | InterestAction
-    | EscalateAction
-    | StopAction,
-    Field(discriminator="kind"),
-]
+# The action models live with their kinds (``policies.kinds``) and are re-exported here.
+if TYPE_CHECKING:
+    StepAction = ActionConfig
+else:
+    StepAction = Annotated[Union[step_models()], Field(discriminator="kind")]  # noqa: UP007
+"""Any registered kind's step action, chosen by its ``kind`` key."""
 
 
 def default_step_id(days: int) -> str:
@@ -540,7 +442,6 @@ class PolicyConfig(_Model):
         issues: list[tuple[str, str]] = []
         ids: dict[str, int] = {}
         days: dict[int, str] = {}
-        fee_users: dict[str, str] = {}
         for i, step in enumerate(self.steps):
             where = f"steps[{i}]"
             if step.id == "onboarding":
@@ -560,23 +461,10 @@ class PolicyConfig(_Model):
                 )
             days[step.days] = step.id
             for j, action in enumerate(step.actions):
-                if isinstance(action, LateFeeAction):
-                    if action.fee not in self.fees:
-                        issues.append(
-                            (f"{where}.actions[{j}].fee", f"no fee rule named {action.fee!r}")
-                        )
-                    elif action.fee in fee_users:
-                        issues.append(
-                            (
-                                f"{where}.actions[{j}].fee",
-                                f"fee rule {action.fee!r} is already started by step "
-                                f"{fee_users[action.fee]!r}; define a second rule",
-                            )
-                        )
-                    else:
-                        fee_users[action.fee] = step.id
-                if isinstance(action, InterestAction) and self.interest is None:
-                    issues.append((f"{where}.actions[{j}]", "needs an [interest] section"))
+                check = _kind(action.kind).validate
+                for sub, message in check(self, step, action) if check else []:
+                    path = f"{where}.actions[{j}]" + (f".{sub}" if sub else "")
+                    issues.append((path, message))
         if issues:
             raise _semantic_error(issues)
         return self

@@ -26,9 +26,10 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from policies.actions import ActionKind, PlannedAction
+from policies.actions import PlannedAction
 from policies.calendar import SendCalendar
 from policies.engine import OrgContext, plan_cycle
+from policies.kinds.registry import kind
 from policies.money import ZERO
 from policies.schema import PolicyConfig, PolicySettings
 from policies.snapshot import DunningInput, DunningState, InvoiceSnapshot, InvoiceStatus
@@ -51,26 +52,27 @@ class Totals:
     interest: dict[str, Decimal] = field(default_factory=dict)
     compensation: dict[str, Decimal] = field(default_factory=dict)
 
+    counts: dict[str, int] = field(default_factory=dict)
+    """Counters of kinds whose ``tally`` is not one of the fields above."""
+    sums: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    """Per-currency sums of kinds whose ``money_tally`` is not one of the fields above."""
+
     def add(self, action: PlannedAction) -> None:
         if action.review is not None:
             self.held_for_review += 1
-        if action.kind is ActionKind.EMAIL:
-            self.emails += 1
+        spec = kind(action.kind)
+        if spec.tally is not None:
+            if spec.tally in _COUNTERS:
+                setattr(self, spec.tally, getattr(self, spec.tally) + 1)
+            else:
+                self.counts[spec.tally] = self.counts.get(spec.tally, 0) + 1
             self.invoices_reminded += len(action.items)
-        elif action.kind is ActionKind.PROVIDER_EMAIL:
-            self.provider_emails += 1
-        elif action.kind is ActionKind.NOTE:
-            self.notes += 1
-        elif action.kind is ActionKind.ESCALATE:
-            self.escalations += 1
-        elif action.kind is ActionKind.STOP:
-            self.stops += 1
-        elif action.amount is not None:
-            bucket = {
-                ActionKind.LATE_FEE: self.fees,
-                ActionKind.INTEREST: self.interest,
-                ActionKind.COMPENSATION: self.compensation,
-            }[action.kind]
+        if spec.money_tally is not None and action.amount is not None:
+            bucket = (
+                getattr(self, spec.money_tally)
+                if spec.money_tally in _SUMS
+                else self.sums.setdefault(spec.money_tally, {})
+            )
             cur = action.amount.currency
             bucket[cur] = bucket.get(cur, ZERO) + action.amount.amount
 
@@ -90,7 +92,13 @@ class Totals:
             "fees": money(self.fees),
             "interest": money(self.interest),
             "compensation": money(self.compensation),
+            **dict(sorted(self.counts.items())),
+            **{k: money(v) for k, v in sorted(self.sums.items())},
         }
+
+
+_COUNTERS = frozenset({"emails", "provider_emails", "notes", "escalations", "stops"})
+_SUMS = frozenset({"fees", "interest", "compensation"})
 
 
 @dataclass(frozen=True, slots=True)

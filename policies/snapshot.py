@@ -18,8 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from policies.kinds.base import EscalationLevel
 from policies.money import ZERO
-from policies.schema import EscalationLevel
 
 
 class InvoiceStatus(StrEnum):

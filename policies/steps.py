@@ -15,29 +15,17 @@ claim current:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from string import Template
+from datetime import date
 from typing import TYPE_CHECKING
 
-from policies.actions import (
-    ActionKind,
-    EmailItem,
-    PlannedAction,
-    compensation_key,
-    interest_key,
-    step_key,
-)
+from policies.actions import ActionKind, PlannedAction, compensation_key, interest_key
 from policies.claims import claim
 from policies.grouping import PendingEmail
+from policies.kinds.base import StepPlan
+from policies.kinds.registry import kind
 from policies.money import Money
 from policies.schedule import StepDecision, describe_day
-from policies.schema import (
-    EmailAction,
-    EscalateAction,
-    NoteAction,
-    ProviderEmailAction,
-    StepConfig,
-    StopAction,
-)
+from policies.schema import StepConfig
 from policies.snapshot import DunningState, InterestClaim, StepOutcome, StepRecord
 
 if TYPE_CHECKING:
@@ -49,6 +37,8 @@ class Built:
     state: DunningState
     actions: list[PlannedAction] = field(default_factory=list)
     emails: list[PendingEmail] = field(default_factory=list)
+    wake_on: list[date] = field(default_factory=list)
+    """Days a kind's ``plan_source`` wants the invoice looked at again."""
 
 
 def _why(ctx: Ctx, fire: StepConfig, decision: StepDecision, calendar_days: int) -> str:
@@ -87,78 +77,15 @@ def step_actions(
     ctx.reasons.append(why)
     kinds = set(fire.kinds())
     for action in fire.actions:
-        if isinstance(action, EmailAction):
-            built.emails.append(_pending(ctx, fire, action.template, calendar_days, why))
-        elif isinstance(action, ProviderEmailAction):
-            if "email" in kinds:
-                ctx.reasons.append(
-                    "the invoice copy from the accounting system is not sent: the step's "
-                    "reminder email already goes to the customer this morning"
-                )
-                continue
-            key = step_key(ctx.org.org, ctx.inv.invoice_id, fire.id, ActionKind.PROVIDER_EMAIL)
-            built.actions.append(ctx.action(ActionKind.PROVIDER_EMAIL, fire.id, why, key))
-        elif isinstance(action, NoteAction):
-            key = step_key(ctx.org.org, ctx.inv.invoice_id, fire.id, ActionKind.NOTE)
-            text = Template(action.text).safe_substitute(_subst(ctx, calendar_days))
-            built.actions.append(ctx.action(ActionKind.NOTE, fire.id, why, key, text=text))
-        elif isinstance(action, EscalateAction):
-            key = step_key(ctx.org.org, ctx.inv.invoice_id, fire.id, ActionKind.ESCALATE)
-            text = f"{why}; escalated for {action.level.value} review, automatic reminders stop"
-            built.actions.append(
-                ctx.action(ActionKind.ESCALATE, fire.id, text, key, level=action.level)
-            )
-            built.state = replace(built.state, escalation=action.level, stopped_on=today)
-        elif isinstance(action, StopAction):
-            key = step_key(ctx.org.org, ctx.inv.invoice_id, fire.id, ActionKind.STOP)
-            text = f"{why}; automatic dunning stops"
-            built.actions.append(ctx.action(ActionKind.STOP, fire.id, text, key))
-            built.state = replace(built.state, stopped_on=today)
-        # late_fee actions are settled by the fee accrual; interest below
+        plan = kind(action.kind).plan_step
+        if plan is not None:  # late fees are accrued by ``fees``, interest is claimed below
+            plan(StepPlan(ctx, fire, action, why, built, calendar_days))
     states_claim = bool(kinds & {"email", "provider_email"}) and bool(st.interest)
     if ctx.policy.interest is not None and ("interest" in kinds or states_claim):
         if "interest" not in kinds:
             ctx.reasons.append("the step states the interest claim, so it is brought up to date")
         _claims(ctx, fire, why, built)
     return built
-
-
-def _subst(ctx: Ctx, calendar_days: int) -> dict[str, str]:
-    inv = ctx.inv
-    return {
-        "number": inv.number,
-        "days_overdue": str(max(calendar_days, 0)),
-        "balance": str(Money.of(inv.balance, inv.currency)),
-        "due_date": inv.due_date.isoformat(),
-        "customer": ctx.cust.name or ctx.cust.customer_id,
-    }
-
-
-def _pending(
-    ctx: Ctx, fire: StepConfig, template: str, calendar_days: int, why: str
-) -> PendingEmail:
-    inv = ctx.inv
-    key = step_key(ctx.org.org, inv.invoice_id, fire.id, ActionKind.EMAIL)
-    return PendingEmail(
-        org=ctx.org.org,
-        customer_id=inv.customer_id,
-        policy=ctx.name,
-        group=ctx.policy.group_emails,
-        step_day=fire.days,
-        item=EmailItem(
-            inv.invoice_id,
-            inv.number,
-            fire.id,
-            template,
-            key,
-            inv.due_date,
-            calendar_days,
-            Money.of(inv.balance, inv.currency),
-        ),
-        reason=why,
-        review=ctx.review,
-        review_mode=fire.review,
-    )
 
 
 def _claims(ctx: Ctx, fire: StepConfig, why: str, built: Built) -> None:

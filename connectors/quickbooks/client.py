@@ -23,11 +23,11 @@ from quickbooks.mixins import DecimalEncoder
 
 from connectors.base import (
     ActionResult,
+    Charge,
     CompanyInfo,
     ConnectorError,
     EntityKind,
     InvoiceRecord,
-    LateFee,
     OrgConnection,
     Page,
     PermanentError,
@@ -288,7 +288,7 @@ class QuickBooksConnector:
 
         return self._with_fresh_invoice(invoice_id, idempotency_key, build)
 
-    def send_reminder(
+    def send_provider_email(
         self, invoice_id: str, *, to: str | None, idempotency_key: str
     ) -> ActionResult:
         """Marker first, then the send, reconciled on every attempt (see reminders.py)."""
@@ -333,7 +333,7 @@ class QuickBooksConnector:
             remote_id=str(raw.get("Id", invoice_id)), detail=detail, invoice=self._record(raw)
         )
 
-    def _fee_line(self, fee: LateFee, key: str) -> dict[str, Any]:
+    def _fee_line(self, fee: Charge, key: str) -> dict[str, Any]:
         if not self.options.late_fee_item_id:
             raise PermanentError("options.late_fee_item_id is not set for this org")
         return {
@@ -352,18 +352,18 @@ class QuickBooksConnector:
             },
         }
 
-    def add_late_fee(self, invoice_id: str, fee: LateFee, *, idempotency_key: str) -> ActionResult:
-        line = self._fee_line(fee, idempotency_key)
+    def add_charge(self, invoice_id: str, charge: Charge, *, idempotency_key: str) -> ActionResult:
+        line = self._fee_line(charge, idempotency_key)
         if self.options.late_fee_mode == "invoice":
-            return self._fee_invoice(invoice_id, fee, line, idempotency_key)
+            return self._fee_invoice(invoice_id, charge, line, idempotency_key)
 
         def build(raw: dict[str, Any]) -> dict[str, Any] | None:
             record = mapping.invoice(raw, self.options.home_currency)
             if any(ln.fee_key == tag_key(idempotency_key) for ln in record.lines):
                 return None
-            if record.currency != fee.currency:
+            if record.currency != charge.currency:
                 raise PermanentError(
-                    f"fee in {fee.currency} cannot go on an invoice in {record.currency}"
+                    f"fee in {charge.currency} cannot go on an invoice in {record.currency}"
                 )
             kept = [
                 ln for ln in raw.get("Line") or [] if ln.get("DetailType") != "SubTotalLineDetail"
@@ -385,13 +385,13 @@ class QuickBooksConnector:
             log.info("quickbooks.fee_after_closing_date", invoice=invoice_id)
             # A new request id: the refused update's answer is stored under the key's own.
             return self._fee_invoice(
-                invoice_id, fee, line, idempotency_key, request_key=f"{idempotency_key}:inv"
+                invoice_id, charge, line, idempotency_key, request_key=f"{idempotency_key}:inv"
             )
 
     def _fee_invoice(
         self,
         invoice_id: str,
-        fee: LateFee,
+        fee: Charge,
         line: dict[str, Any],
         key: str,
         *,

@@ -35,6 +35,7 @@ from xero_python.api_client.oauth2 import OAuth2Token
 
 from connectors.base import (
     ActionResult,
+    Charge,
     CompanyInfo,
     ConnectorError,
     CursorExpiredError,
@@ -42,7 +43,6 @@ from connectors.base import (
     Deletion,
     EntityKind,
     InvoiceRecord,
-    LateFee,
     OrgConnection,
     Page,
     PaymentRecord,
@@ -519,12 +519,12 @@ class XeroConnector:
         self._write_note(invoice_id, details, idempotency_key)
         return ActionResult(remote_id=invoice_id, detail=details)
 
-    def send_reminder(
+    def send_provider_email(
         self, invoice_id: str, *, to: str | None, idempotency_key: str
     ) -> ActionResult:
         return reminders.send_reminder(self, invoice_id, to, idempotency_key)
 
-    def _fee_line(self, fee: LateFee, key: str, reference: str = "") -> dict[str, Any]:
+    def _fee_line(self, fee: Charge, key: str, reference: str = "") -> dict[str, Any]:
         opts = self.options
         if not opts.late_fee_account_code and not opts.late_fee_item_code:
             raise PermanentError(
@@ -544,12 +544,12 @@ class XeroConnector:
             line["ItemCode"] = opts.late_fee_item_code
         return line
 
-    def add_late_fee(self, invoice_id: str, fee: LateFee, *, idempotency_key: str) -> ActionResult:
+    def add_charge(self, invoice_id: str, charge: Charge, *, idempotency_key: str) -> ActionResult:
         raw = self._invoice_raw(invoice_id)
         if raw is None or not mapping.is_sales_invoice(raw):
             raise PermanentError(f"sales invoice {invoice_id} does not exist at Xero")
         if self.options.late_fee_mode == "invoice":
-            return self._fee_invoice(raw, fee, idempotency_key)
+            return self._fee_invoice(raw, charge, idempotency_key)
         record = self._record(raw)
         key_tag = mapping.tag_key(idempotency_key)
         applied = next((ln for ln in record.lines if ln.fee_key == key_tag), None)
@@ -557,13 +557,13 @@ class XeroConnector:
             return ActionResult(
                 remote_id=applied.provider_line_id, detail="already applied", invoice=record
             )
-        if record.currency != fee.currency:
+        if record.currency != charge.currency:
             raise PermanentError(
-                f"a fee in {fee.currency} cannot go on an invoice in {record.currency}"
+                f"a fee in {charge.currency} cannot go on an invoice in {record.currency}"
             )
         reason = not_editable(raw)
         if reason is not None:
-            return self._fee_invoice(raw, fee, idempotency_key, because=reason)
+            return self._fee_invoice(raw, charge, idempotency_key, because=reason)
         kept = [
             {k: line[k] for k in KEPT_LINE_FIELDS if line.get(k) is not None}
             for line in raw.get("LineItems") or []
@@ -573,7 +573,7 @@ class XeroConnector:
             "Invoices": [
                 {
                     "InvoiceID": raw["InvoiceID"],
-                    "LineItems": [*kept, self._fee_line(fee, idempotency_key)],
+                    "LineItems": [*kept, self._fee_line(charge, idempotency_key)],
                 }
             ]
         }
@@ -596,7 +596,7 @@ class XeroConnector:
             refused = " ".join(exc.messages).lower()
             if any(phrase in refused for phrase in REFUSED_EDIT):
                 # A payment arrived between our read and our write: Xero no longer allows it.
-                return self._fee_invoice(raw, fee, idempotency_key, because=str(exc))
+                return self._fee_invoice(raw, charge, idempotency_key, because=str(exc))
             raise
         if updated is None:  # the answer was lost, but the fee line is there
             updated = {"Invoices": [self._invoice_raw(invoice_id) or {}]}
@@ -607,7 +607,7 @@ class XeroConnector:
         return ActionResult(remote_id=line.provider_line_id, detail="fee line", invoice=invoice)
 
     def _fee_invoice(
-        self, original: Mapping[str, Any], fee: LateFee, key: str, because: str | None = None
+        self, original: Mapping[str, Any], fee: Charge, key: str, because: str | None = None
     ) -> ActionResult:
         contact_id = (original.get("Contact") or {}).get("ContactID")
         if not contact_id:

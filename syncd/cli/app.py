@@ -22,6 +22,7 @@ from .review_cmd import app as review_app
 from .run_cmd import actions, retry, run, run_once_cmd
 from .sandbox_cmd import sandbox
 from .sync_cmd import backfill, sync
+from .tasks_cmd import app as tasks_app
 
 app = typer.Typer(
     help="syncd: accounts-receivable sync and dunning for QuickBooks Online and Xero.",
@@ -52,6 +53,7 @@ app.command("check")(check)
 app.add_typer(letters_cmd.app, name="letters")
 app.add_typer(handoff_cmd.app, name="handoff")
 app.add_typer(customer_cmd.app, name="customer")
+app.add_typer(tasks_app, name="tasks")
 
 
 @app.callback()

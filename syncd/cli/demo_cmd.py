@@ -80,7 +80,7 @@ def demo(
         box.stop()
     counts: dict[str, int] = {}
     for action in result.actions:
-        counts[action.kind.value] = counts.get(action.kind.value, 0) + 1
+        counts[str(action.kind)] = counts.get(str(action.kind), 0) + 1
     summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
     shown = result.actions[:SHOWN]
     table = Table(title="next cycle (first actions)")
@@ -96,7 +96,7 @@ def demo(
             str(number),
             action.customer_id,
             action.step_id or "",
-            action.kind.value,
+            str(action.kind),
             amount,
             action.reason,
         )

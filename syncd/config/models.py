@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from connectors.base import is_loopback
+from policies.kinds.base import ReviewClass
+from policies.kinds.registry import kinds
 
 
 class Strict(BaseModel):
@@ -151,6 +153,9 @@ class OrgSettings(Strict):
     go_live: date | None = None
     #: What waits for a human before it runs; absent means "all" (a new org's safe mode).
     review: Literal["all", "fees-and-escalations", "first-contact", "off"] | None = None
+    #: Kinds that always need approval (a plan's confirmation, a settlement's credit note,
+    #: a hand-off) but that this org lets run under its ``review`` mode like any other.
+    review_exempt: list[str] = Field(default_factory=list)
     #: Webhook signing secrets; ``credentials.verifier_token`` / ``webhook_key`` also work.
     webhooks: OrgWebhookSettings = Field(default_factory=OrgWebhookSettings)
     #: Customer groups (provider groups / types / tags, matched without regard to case) whose
@@ -159,6 +164,18 @@ class OrgSettings(Strict):
     #: Customer groups whose members are individuals or sole traders (neither provider says
     #: so itself): the England and Wales pre-action letter goes to them without a review.
     individual_groups: list[str] = Field(default_factory=list)
+
+    @field_validator("review_exempt")
+    @classmethod
+    def _approval_kinds(cls, value: list[str]) -> list[str]:
+        allowed = sorted(s.name for s in kinds() if s.review_class is ReviewClass.APPROVAL)
+        for name in value:
+            if name not in allowed:
+                raise ValueError(
+                    f"{name!r} is not an action kind that always needs approval "
+                    f"(expected one of: {', '.join(allowed) or 'none registered'})"
+                )
+        return value
 
     @field_validator("timezone")
     @classmethod

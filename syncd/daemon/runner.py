@@ -143,7 +143,7 @@ def _run_org_leased(
                 log.info(
                     "dry run: planned",
                     org=org_name,
-                    action=action.kind.value,
+                    action=str(action.kind),
                     key=str(action.key),
                     reason=action.reason,
                 )

@@ -79,7 +79,7 @@ def run_cycle(
             values = {
                 "org_id": org_id,
                 "idempotency_key": key,
-                "kind": action.kind.value,
+                "kind": str(action.kind),
                 "invoice_provider_id": action.invoice_id,
                 "customer_provider_id": action.customer_id,
                 "payload": payload,

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from policies.kinds.escalate import EscalateAction
+
 from ..config.loader import LoadedConfig
 from ..store.models import Customer
 
@@ -60,10 +62,9 @@ def letter_spec(config: LoadedConfig, policy: str | None, step: str | None) -> L
     if found is None or fired is None:
         return None
     for action in fired.actions:
-        letter = getattr(action, "letter", None)
-        if action.kind == "escalate" and letter is not None:
+        if isinstance(action, EscalateAction) and action.letter is not None:
             return LetterSpec(
-                template=str(letter),
+                template=action.letter,
                 pay_within_days=int(action.letter_pay_within),
                 consequences=tuple(action.letter_consequences),
                 attach_to_email=bool(action.attach_to_email),

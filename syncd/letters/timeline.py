@@ -17,7 +17,15 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from ..store.ladder import Handoff, Letter, SentMessage
-from ..store.models import AuditEntry, Hold, Invoice, OutboxAction, Payment, PaymentAllocation
+from ..store.models import (
+    AuditEntry,
+    CallTask,
+    Hold,
+    Invoice,
+    OutboxAction,
+    Payment,
+    PaymentAllocation,
+)
 from ..store.queries import round_money
 from ..store.upserts import to_jsonable
 
@@ -219,6 +227,33 @@ def handoffs(session: Session, who: Who) -> Iterable[Event]:
             currency=h.currency,
             ref=h.archive_path,
         )
+
+
+def calls(session: Session, who: Who) -> Iterable[Event]:
+    """Call tasks and their outcomes (``syncd tasks``)."""
+    rows = session.scalars(
+        select(CallTask).where(
+            CallTask.org_id == who.org_id, CallTask.customer_provider_id == who.customer_id
+        )
+    )
+    for t in rows:
+        number = who.numbers.get(t.invoice_provider_id, t.invoice_provider_id)
+        yield Event(
+            t.created_at,
+            "call",
+            f"call task {t.id} on invoice {number}: {round_money(t.amount, t.currency)} "
+            f"{t.currency}" + (f", phone {t.phone}" if t.phone else ""),
+            invoice=number,
+        )
+        if t.done_at is not None:
+            until = f" until {t.until.isoformat()}" if t.until else ""
+            yield Event(
+                t.done_at,
+                "call-done",
+                f"call task {t.id} done by {t.done_by}: {t.outcome}{until}",
+                invoice=number,
+                why=t.note,
+            )
 
 
 def notes(session: Session, who: Who) -> Iterable[Event]:

@@ -17,6 +17,9 @@ holder that is gone and are recovered; those of the current holder are never tou
 
 Before acting, the invoice is read fresh from the provider: a paid, voided or deleted invoice
 is skipped with the reason, never dunned.
+
+What an action does is its kind's registered handler (``syncd.outbox.handlers``, one module
+per kind); this module owns only the exactly-once machinery around it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.base import (
-    ActionResult,
     AuthError,
     Connector,
     InvoiceRecord,
@@ -42,19 +44,18 @@ from connectors.base import (
 )
 
 from ..crashpoints import crashpoint
-from ..letters.handler import execute_letter
 from ..logs import get_logger
 from ..store import Store, apply_page
 from ..store.audit import record
 from ..store.leases import OrgLease
-from ..store.models import DunningState as DunningStateRow
-from ..store.models import Invoice, OutboxAction, OutboxStatus
-from .writes import fee_line, note_text
+from ..store.models import OutboxAction, OutboxStatus
+from .handlers.base import EmailSender as EmailSender
+from .handlers.base import Skip as Skip
+from .handlers.registry import handler as registered_handler
 
 log = get_logger(__name__)
 
-PROVIDER_KINDS = {"note", "provider_email", "late_fee", "interest", "compensation"}
-LOCAL_KINDS = {"escalate", "stop"}
+__all__ = ["EmailSender", "ExecutionReport", "Executor", "ReconnectRequired", "Skip"]
 
 
 class ReconnectRequired(AuthError):
@@ -69,10 +70,6 @@ class ReconnectRequired(AuthError):
         super().__init__(f"the provider refused syncd's credentials: {message}")
 
 
-class Skip(Exception):
-    """The action no longer applies; closed as skipped with this reason."""
-
-
 @dataclass
 class ExecutionReport:
     done: int = 0
@@ -80,12 +77,6 @@ class ExecutionReport:
     failed: int = 0
     retrying: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-#: Sends one email action. It must call ``mark_handed(message_id)`` after the SMTP server
-#: accepted the recipients and immediately before the body is transmitted; returns the
-#: Message-ID.
-EmailSender = Callable[[OutboxAction, dict[str, InvoiceRecord], Callable[[str], None]], str]
 
 
 class Executor:
@@ -237,8 +228,9 @@ class Executor:
         if row is None:
             return
         crashpoint("executor.after_claim")
-        if row.kind == "email" and row.handed_at is not None:
-            # Crashed after the body went to the SMTP server: it may have been delivered.
+        if row.handed_at is not None:
+            # Crashed after the body went to the SMTP server (or another transport the
+            # handler handed it to): it may have been delivered.
             self._transition(
                 action_id,
                 OutboxStatus.DONE,
@@ -305,7 +297,7 @@ class Executor:
 
     # -- the work --------------------------------------------------------------------------
 
-    def _fresh(self, invoice_id: str) -> InvoiceRecord:
+    def fresh(self, invoice_id: str) -> InvoiceRecord:
         """Re-read the invoice from the provider and store what we saw; skip if it closed."""
         fresh = self.connector.fetch_invoice(invoice_id)
         crashpoint("executor.after_fresh_read")
@@ -321,84 +313,13 @@ class Executor:
             )
         return fresh
 
+    def apply_invoice(self, record: InvoiceRecord) -> None:
+        with self.store.sessions.begin() as session:
+            apply_page(session, self.org_id, Page(invoices=(record,)), now=self.now())
+
     def _execute(self, row: OutboxAction) -> dict[str, Any]:
-        payload = row.payload
-        key = row.idempotency_key
-        if row.kind in LOCAL_KINDS:
-            return self._local(row)
-        if row.kind == "email":
-            return self._email(row)
-        if row.kind not in PROVIDER_KINDS or row.invoice_provider_id is None:
+        """The kind's registered handler does the work (``syncd.outbox.handlers``)."""
+        handler = registered_handler(row.kind)
+        if handler is None:
             raise PermanentError(f"unknown action kind {row.kind!r}")
-        invoice_id = row.invoice_provider_id
-        fresh = self._fresh(invoice_id)
-        crashpoint("executor.before_provider")
-        result: ActionResult
-        if row.kind == "note":
-            result = self.connector.add_note(invoice_id, note_text(payload), idempotency_key=key)
-        elif row.kind == "provider_email":
-            result = self.connector.send_reminder(invoice_id, to=None, idempotency_key=key)
-        else:
-            line = fee_line(row.kind, payload)
-            if line.currency != fresh.currency:
-                raise PermanentError(
-                    f"{row.kind} in {line.currency} on an invoice in {fresh.currency}"
-                )
-            result = self.connector.add_late_fee(invoice_id, line, idempotency_key=key)
-        crashpoint("executor.after_provider")
-        if result.invoice is not None:
-            with self.store.sessions.begin() as session:
-                apply_page(session, self.org_id, Page(invoices=(result.invoice,)), now=self.now())
-        return {"remote_id": result.remote_id, "result": {"detail": result.detail}}
-
-    def _local(self, row: OutboxAction) -> dict[str, Any]:
-        """Escalation and stop change only syncd's own records (and are shown in reports),
-        unless the escalation carries a letter (``syncd.letters.handler``)."""
-        invoice_id = row.invoice_provider_id
-        done: dict[str, Any] = {"result": {"detail": f"{row.kind} recorded"}}
-        if row.kind == "escalate" and row.payload.get("letter"):
-            done = execute_letter(
-                self.store,
-                self.org_id,
-                self.connector,
-                row,
-                now=self.now(),
-                fresh=self._fresh,
-                is_skip=lambda exc: isinstance(exc, Skip),
-            )
-        if invoice_id is not None:
-            with self.store.sessions.begin() as session:
-                internal = session.scalar(
-                    select(Invoice.id).where(
-                        Invoice.org_id == self.org_id, Invoice.provider_id == invoice_id
-                    )
-                )
-                state = session.get(DunningStateRow, internal) if internal else None
-                if state is not None and row.kind == "escalate":
-                    state.escalated = str(row.payload.get("level") or "letter")
-        return done
-
-    def _email(self, row: OutboxAction) -> dict[str, Any]:
-        if self.send_email is None:
-            raise PermanentError("no SMTP settings: cannot send reminder emails")
-        items = row.payload.get("invoices") or []
-        fresh: dict[str, InvoiceRecord] = {}
-        for item in items:
-            try:
-                fresh[item["provider_id"]] = self._fresh(item["provider_id"])
-            except Skip:
-                continue  # paid since planning: left out of the email
-        if not fresh:
-            raise Skip("every invoice in this reminder was paid or closed since planning")
-        crashpoint("executor.before_smtp")
-
-        def mark_handed(message_id: str) -> None:
-            with self.store.sessions.begin() as session:
-                live = session.get(OutboxAction, row.id, with_for_update=True)
-                assert live is not None
-                live.message_id, live.handed_at = message_id, self.now()
-            crashpoint("executor.after_handoff_marked")
-
-        message_id = self.send_email(row, fresh, mark_handed)
-        crashpoint("executor.after_smtp")
-        return {"message_id": message_id, "result": {"invoices": sorted(fresh)}}
+        return handler.execute(self, row)

@@ -66,7 +66,7 @@ def _as_transient(action: PlannedAction, org_id: int, now: datetime) -> OutboxAc
     return OutboxAction(
         org_id=org_id,
         idempotency_key=str(action.key),
-        kind=action.kind.value,
+        kind=str(action.kind),
         invoice_provider_id=action.invoice_id,
         customer_provider_id=action.customer_id,
         payload=action.to_dict(),

@@ -32,6 +32,7 @@ from ..mail import (
     SmtpSender,
     make_message_id,
 )
+from ..outbox.handlers.registry import handler as registered_handler
 from ..store import Store
 from ..store.audit import record
 from ..store.models import AuditEntry
@@ -73,7 +74,8 @@ def _body(
         numbers = ", ".join(str(i.get("number") or i.get("provider_id")) for i in p.invoices)
         money = f" {amount} {currency}" if amount is not None else ""
         lines.append(f"  #{p.row.id} {p.row.kind} on {numbers}{money}")
-        if p.row.kind == "email":
+        handler = registered_handler(p.row.kind)
+        if handler is not None and handler.previews_message:
             shown = render_action(store, config, org_name, p.row.org_id, p.row, clock)
             lines.append(f"    subject: {shown.subject or shown.problem}")
         lines.append(f"    held: {p.row.review_reason}")

@@ -1,5 +1,6 @@
 """What the executor would do with one outbox action, without doing it.
 
+Each kind's registered handler (``syncd.outbox.handlers``) renders its own action.
 Emails go through the executor's own mailer (``default_mailer``: the same recipient lookup,
 render context, templates and message headers) with a sender that keeps the message instead
 of transmitting it; notes and fee lines come from ``syncd.outbox.writes``, which the executor
@@ -10,22 +11,23 @@ them from the provider: invoices closed in the store are left out, as the execut
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 
-from connectors.base import InvoiceRecord, InvoiceStatus, LateFee, PermanentError
+from connectors.base import InvoiceRecord, InvoiceStatus, PermanentError
 
 from ..clock import Clock
 from ..config.loader import LoadedConfig
 from ..daemon.runner import default_mailer
-from ..letters.preview import preview_letter
 from ..mail import MailError, SmtpSender
 from ..mail.smtp import SendResult
 from ..outbox.email import ReminderMailer
-from ..outbox.writes import FEE_KINDS, fee_line, note_text
+from ..outbox.handlers.base import PreviewContext
+from ..outbox.handlers.base import Rendered as Rendered
+from ..outbox.handlers.email import invoice_ids
+from ..outbox.handlers.registry import handler as registered_handler
 from ..store import Store
 from ..store.models import Invoice, OutboxAction
 
@@ -45,42 +47,6 @@ class _Keep(SmtpSender):
     ) -> SendResult:
         self.kept, self.envelope = message, tuple(envelope_to)
         return SendResult(250, "kept for preview", tuple(envelope_to), None, "preview")
-
-
-@dataclass
-class Rendered:
-    """The executor's work for one action: at most one of message / note / fee is set."""
-
-    kind: str
-    message: EmailMessage | None = None
-    envelope: tuple[str, ...] = ()
-    note: str | None = None
-    fee: LateFee | None = None
-    #: Set when the executor would not act (or fail): why.
-    problem: str | None = None
-    detail: str | None = None
-
-    @property
-    def subject(self) -> str | None:
-        return str(self.message["Subject"]) if self.message is not None else None
-
-    def body(self, subtype: str) -> str:
-        if self.message is None:
-            return ""
-        part = self.message.get_body(preferencelist=(subtype,))
-        return part.get_content() if isinstance(part, EmailMessage) else ""
-
-    def first_lines(self, count: int = 4) -> list[str]:
-        lines = [ln.rstrip() for ln in self.body("plain").splitlines() if ln.strip()]
-        return lines[:count]
-
-
-def invoice_ids(payload: dict[str, Any]) -> list[str]:
-    items = payload.get("invoices") or []
-    if items:
-        return [str(i["provider_id"]) for i in items]
-    single = payload.get("invoice") or {}
-    return [str(single["provider_id"])] if single.get("provider_id") else []
 
 
 def stored_records(store: Store, org_id: int, ids: list[str]) -> dict[str, InvoiceRecord]:
@@ -122,22 +88,15 @@ def render_action(
     row: OutboxAction,
     clock: Clock,
 ) -> Rendered:
+    """The kind's registered handler renders it (``syncd.outbox.handlers``)."""
     out = Rendered(row.kind)
-    payload = row.payload
-    if row.kind == "note":
-        out.note = note_text(payload)
-    elif row.kind in FEE_KINDS:
-        out.fee = fee_line(row.kind, payload)
-    elif row.kind == "provider_email":
-        out.detail = "the provider sends its own invoice email to the customer's address"
-    elif row.kind == "email":
-        _render_email(store, config, org_name, org_id, row, clock, out)
-    elif row.kind == "escalate" and payload.get("letter"):
-        out.detail, out.problem = preview_letter(store, org_id, org_name, row, clock.now())
-    else:
-        out.detail = f"{row.kind}: recorded in syncd only (nothing is sent or written)"
+    handler = registered_handler(row.kind)
+    if handler is None:
+        out.problem = f"unknown action kind {row.kind!r}: the executor would fail"
+        return out
+    handler.preview(PreviewContext(store, config, org_name, org_id, clock), row, out)
     if (
-        row.kind != "email"
+        handler.checks_invoice
         and row.invoice_provider_id
         and not stored_records(store, org_id, [row.invoice_provider_id])
     ):
@@ -145,15 +104,9 @@ def render_action(
     return out
 
 
-def _render_email(
-    store: Store,
-    config: LoadedConfig,
-    org_name: str,
-    org_id: int,
-    row: OutboxAction,
-    clock: Clock,
-    out: Rendered,
-) -> None:
+def render_email(pv: PreviewContext, row: OutboxAction, out: Rendered) -> None:
+    """The email exactly as the executor's mailer would build it, kept instead of sent."""
+    store, config, org_name, org_id, clock = pv.store, pv.config, pv.org_name, pv.org_id, pv.clock
     fresh = stored_records(store, org_id, invoice_ids(row.payload))
     if not fresh:
         out.problem = "every invoice in this reminder is closed: the executor would skip it"

@@ -348,3 +348,36 @@ class AuditEntry(Base):
     subject_type: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]]
+
+
+class CallTask(Base):
+    """A call a person should make (``call`` action kind); its outcome feeds back as holds.
+
+    ``details`` is what the caller sees, as it stood when the task was made: the open
+    invoices, the amount overdue per currency, the history so far, the instructions.
+    """
+
+    __tablename__ = "call_tasks"
+    __table_args__ = (
+        UniqueConstraint("org_id", "idempotency_key"),
+        Index("ix_call_tasks_org_status", "org_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    #: The outbox action that made it: a recovered action finds its task instead of a second.
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    customer_provider_id: Mapped[str] = mapped_column(String(64))
+    customer_name: Mapped[str | None] = mapped_column(String(500))
+    phone: Mapped[str | None] = mapped_column(String(100))
+    invoice_provider_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    details: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))  # "open" | "done"
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    until: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))

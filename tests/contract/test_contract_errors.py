@@ -182,6 +182,6 @@ def test_a_validation_refusal_is_a_permanent_error(
         connector.options = connector.options.model_copy(update=world.adapter.bad_fee_options())
         fee = LateFee(Decimal("5.00"), invoice["currency"], "Late fee")
         with capture_logs() as logs, pytest.raises(PermanentError):
-            connector.add_late_fee(invoice["id"], fee, idempotency_key="acme:9:fee/l:1")
+            connector.add_charge(invoice["id"], fee, idempotency_key="acme:9:fee/l:1")
         assert retries(logs) == [], "a refusal is not retried"
         assert 400 in world.adapter.statuses()

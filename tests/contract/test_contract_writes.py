@@ -32,7 +32,7 @@ def test_provider_email_is_sent_once_per_key(world: World) -> None:
     invoice = world.adapter.open_invoices(emailable=True)[0]["id"]
     connector = world.connector()
     for _ in range(3):
-        connector.send_reminder(invoice, to=None, idempotency_key="acme:2:email/r1")
+        connector.send_provider_email(invoice, to=None, idempotency_key="acme:2:email/r1")
     assert world.adapter.emails(invoice) == 1
 
 
@@ -43,8 +43,8 @@ def test_late_fee_line_is_added_once_per_key(world: World) -> None:
     assert before is not None
     fee = LateFee(Decimal("15.00"), before.currency, "Late fee, 30 days overdue")
     key = "acme:3:fee/late:1"
-    connector.add_late_fee(invoice["id"], fee, idempotency_key=key)
-    again = connector.add_late_fee(invoice["id"], fee, idempotency_key=key)
+    connector.add_charge(invoice["id"], fee, idempotency_key=key)
+    again = connector.add_charge(invoice["id"], fee, idempotency_key=key)
     assert again.detail == "already applied"
     after = connector.fetch_invoice(invoice["id"])
     assert after is not None
@@ -61,8 +61,8 @@ def test_late_fee_as_a_separate_invoice_is_created_once_per_key(world: World) ->
     connector = world.connector()
     connector.options = connector.options.model_copy(update={"late_fee_mode": "invoice"})
     fee = LateFee(Decimal("9.99"), invoice["currency"], "Late fee")
-    result = connector.add_late_fee(invoice["id"], fee, idempotency_key="acme:4:fee/l:1")
-    again = connector.add_late_fee(invoice["id"], fee, idempotency_key="acme:4:fee/l:1")
+    result = connector.add_charge(invoice["id"], fee, idempotency_key="acme:4:fee/l:1")
+    again = connector.add_charge(invoice["id"], fee, idempotency_key="acme:4:fee/l:1")
     assert again.remote_id == result.remote_id
     assert world.adapter.fee_invoices() == 1
     created = connector.fetch_invoice(str(result.remote_id))

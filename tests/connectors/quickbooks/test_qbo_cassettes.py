@@ -87,8 +87,8 @@ def _scenario(connector: QuickBooksConnector) -> dict[str, Any]:
     ]
     target = next(i for i in invoices if i.status is InvoiceStatus.OPEN and i.currency == "USD")
     connector.add_note(target.provider_id, "First reminder sent", idempotency_key="cas:1:note")
-    connector.send_reminder(target.provider_id, to=None, idempotency_key="cas:1:email")
-    fee = connector.add_late_fee(
+    connector.send_provider_email(target.provider_id, to=None, idempotency_key="cas:1:email")
+    fee = connector.add_charge(
         target.provider_id,
         LateFee(Decimal("12.50"), "USD", "Late fee"),
         idempotency_key="cas:1:fee",

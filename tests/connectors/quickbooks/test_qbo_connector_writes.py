@@ -42,7 +42,7 @@ def test_reminder_send_is_deduplicated_by_its_marker(bench: Bench) -> None:
     inv = open_invoice(bench)
     connector = qbo(bench)
     results = [
-        connector.send_reminder(inv["id"], to=None, idempotency_key="acme:3:email")
+        connector.send_provider_email(inv["id"], to=None, idempotency_key="acme:3:email")
         for _ in range(3)
     ]
     emails = [e for e in bench.sandbox.control.writes()["emails"] if e["invoice_id"] == inv["id"]]
@@ -56,5 +56,5 @@ def test_reminder_send_is_deduplicated_by_its_marker(bench: Bench) -> None:
 def test_reminder_without_any_address_is_a_permanent_error(bench: Bench) -> None:
     inv = open_invoice(bench, with_email=False)
     with pytest.raises(PermanentError):
-        qbo(bench).send_reminder(inv["id"], to=None, idempotency_key="acme:4:email")
-    qbo(bench).send_reminder(inv["id"], to="ap@example.test", idempotency_key="acme:5:email")
+        qbo(bench).send_provider_email(inv["id"], to=None, idempotency_key="acme:4:email")
+    qbo(bench).send_provider_email(inv["id"], to="ap@example.test", idempotency_key="acme:5:email")

@@ -63,7 +63,7 @@ def test_a_fee_goes_onto_an_invoice_with_bundle_discount_and_description_lines(
     )
     before = Decimal(str(target["Balance"]))
     kinds = _kinds(target)
-    result = qbo(lite).add_late_fee(
+    result = qbo(lite).add_charge(
         target["Id"], LateFee(Decimal("20.00"), "USD", "Late fee"), idempotency_key="r:1:fee"
     )
     assert result.invoice is not None and result.invoice.balance == before + Decimal("20.00")
@@ -101,7 +101,7 @@ def test_uk_company_refuses_a_fee_line_without_a_tax_code(tmp_path: Path) -> Non
         invoice_id = _open_gbp(bench)
         fee = LateFee(Decimal("40.00"), "GBP", "Late payment fee")
         with pytest.raises(PermanentError, match="VAT rate"):
-            qbo(bench).add_late_fee(invoice_id, fee, idempotency_key="r:2:fee")
+            qbo(bench).add_charge(invoice_id, fee, idempotency_key="r:2:fee")
         findings = {f.check: f for f in bench.connector().preflight()}
         tax = findings["late_fee_tax_code"]
         assert tax.severity is FindingSeverity.ERROR and "late_fee_tax_code_id" in tax.detail
@@ -111,7 +111,7 @@ def test_uk_company_fee_carries_the_configured_tax_code(tmp_path: Path) -> None:
     for bench in _uk(tmp_path, f"sqlite:///{tmp_path / 's.db'}", late_fee_tax_code_id="12"):
         invoice_id = _open_gbp(bench)
         fee = LateFee(Decimal("40.00"), "GBP", "Late payment fee")
-        result = qbo(bench).add_late_fee(invoice_id, fee, idempotency_key="r:3:fee")
+        result = qbo(bench).add_charge(invoice_id, fee, idempotency_key="r:3:fee")
         assert result.invoice is not None
         line = bench.sandbox.company.entities["Invoice"][invoice_id]["Line"][-2]
         assert line["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "12"}
@@ -131,8 +131,8 @@ def test_books_closed_fee_falls_back_to_a_separate_invoice_once(lite: Bench) -> 
     txn_date = lite.sandbox.company.entities["Invoice"][target["id"]]["TxnDate"]
     assert lite.sandbox.control.settings(closing_date=txn_date)["closing_date"] == txn_date
     fee = LateFee(Decimal("20.00"), "USD", "Late fee")
-    first = qbo(lite).add_late_fee(target["id"], fee, idempotency_key="r:4:fee")
-    again = qbo(lite).add_late_fee(target["id"], fee, idempotency_key="r:4:fee")
+    first = qbo(lite).add_charge(target["id"], fee, idempotency_key="r:4:fee")
+    again = qbo(lite).add_charge(target["id"], fee, idempotency_key="r:4:fee")
     assert first.detail and first.detail.startswith("fee invoice for")
     assert again.remote_id == first.remote_id and again.detail and "exists" in again.detail
     created = lite.sandbox.control.writes()["invoices_created"]

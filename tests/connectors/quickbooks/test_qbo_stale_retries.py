@@ -26,7 +26,7 @@ def _invoice_posts(bench: Bench) -> list[dict[str, object]]:
 def test_three_stale_answers_in_a_row_still_end_in_exactly_one_fee(lite: Bench) -> None:
     inv = open_invoice(lite)
     lite.sandbox.control.inject_fault("stale_synctoken", count=3)
-    result = qbo(lite).add_late_fee(inv["id"], FEE, idempotency_key="acme:9:fee")
+    result = qbo(lite).add_charge(inv["id"], FEE, idempotency_key="acme:9:fee")
     assert result.invoice is not None
     posts = _invoice_posts(lite)
     assert [r["status"] for r in posts] == [400, 400, 400, 200]
@@ -36,7 +36,7 @@ def test_three_stale_answers_in_a_row_still_end_in_exactly_one_fee(lite: Bench) 
     lines = [w for w in added if w["invoice_id"] == inv["id"]]
     assert len(lines) == 1
     # Replaying the action (say after a crash) finds the tagged line and writes nothing.
-    again = qbo(lite).add_late_fee(inv["id"], FEE, idempotency_key="acme:9:fee")
+    again = qbo(lite).add_charge(inv["id"], FEE, idempotency_key="acme:9:fee")
     assert again.detail == "already applied" and len(_invoice_posts(lite)) == 4
 
 
@@ -55,6 +55,6 @@ def test_a_long_key_gets_distinct_request_ids_within_intuits_fifty_characters(
     inv = open_invoice(lite)
     key = "org-with-a-long-name:invoice-1234567890:step-final-notice:fee"
     lite.sandbox.control.inject_fault("stale_synctoken", count=1)
-    qbo(lite).add_late_fee(inv["id"], FEE, idempotency_key=key)
+    qbo(lite).add_charge(inv["id"], FEE, idempotency_key=key)
     ids = [r["request_id"] for r in _invoice_posts(lite)]
     assert len(set(ids)) == 2 and all(len(str(i)) <= 50 for i in ids)

@@ -139,8 +139,8 @@ def test_each_write_happens_once_after_the_replay_window_expired(strict: Bench) 
     for _ in range(2):
         connector = qbo(strict)
         connector.add_note(inv["id"], "First reminder", idempotency_key="u:1:note")
-        connector.send_reminder(inv["id"], to=None, idempotency_key="u:1:email")
-        connector.add_late_fee(inv["id"], fee, idempotency_key="u:1:fee")
+        connector.send_provider_email(inv["id"], to=None, idempotency_key="u:1:email")
+        connector.add_charge(inv["id"], fee, idempotency_key="u:1:fee")
         strict.sandbox.control.advance_clock(seconds=900)  # replay window (300 s) is gone
     assert _count(strict, "emails", inv["id"]) == 1
     assert _count(strict, "lines_added", inv["id"]) == 1
@@ -162,12 +162,12 @@ def test_each_write_happens_once_after_the_replay_window_expired(strict: Bench) 
 def test_a_send_that_timed_out_after_delivery_is_not_sent_again(strict: Bench) -> None:
     inv = open_invoice(strict)
     strict.sandbox.control.inject_fault("timeout", path="/send", commit=True, seconds=0.05)
-    result = qbo(strict).send_reminder(inv["id"], to=None, idempotency_key="u:2:email")
+    result = qbo(strict).send_provider_email(inv["id"], to=None, idempotency_key="u:2:email")
     assert result.detail is not None and "already sent" in result.detail
     assert _count(strict, "emails", inv["id"]) == 1
     # And the executor retrying the whole action later changes nothing.
     strict.sandbox.control.advance_clock(seconds=900)
-    qbo(strict).send_reminder(inv["id"], to=None, idempotency_key="u:2:email")
+    qbo(strict).send_provider_email(inv["id"], to=None, idempotency_key="u:2:email")
     assert _count(strict, "emails", inv["id"]) == 1
 
 
@@ -184,8 +184,8 @@ def test_fee_invoice_is_created_once_after_the_replay_window_expired(
     ):
         inv = open_invoice(bench)
         fee = LateFee(Decimal("15.00"), "USD", "Late fee")
-        first = qbo(bench).add_late_fee(inv["id"], fee, idempotency_key="u:3:fee")
+        first = qbo(bench).add_charge(inv["id"], fee, idempotency_key="u:3:fee")
         bench.sandbox.control.advance_clock(seconds=900)
-        again = qbo(bench).add_late_fee(inv["id"], fee, idempotency_key="u:3:fee")
+        again = qbo(bench).add_charge(inv["id"], fee, idempotency_key="u:3:fee")
         assert again.remote_id == first.remote_id and again.detail and "exists" in again.detail
         assert len(bench.sandbox.control.writes()["invoices_created"]) == 1

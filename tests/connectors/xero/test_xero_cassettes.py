@@ -150,12 +150,12 @@ def test_backfill_and_one_of_each_write_send_exactly_the_recorded_requests(
                 invoice_id = target["invoice_id"]
                 fee = LateFee(Decimal("15.00"), target["currency"], "Late fee")
                 note = connector.add_note(invoice_id, "Reminder 1", idempotency_key="k:note")
-                sent = connector.send_reminder(invoice_id, to=None, idempotency_key="k:email")
-                line = connector.add_late_fee(invoice_id, fee, idempotency_key="k:fee/line:1")
+                sent = connector.send_provider_email(invoice_id, to=None, idempotency_key="k:email")
+                line = connector.add_charge(invoice_id, fee, idempotency_key="k:fee/line:1")
                 connector.options = connector.options.model_copy(
                     update={"late_fee_mode": "invoice"}
                 )
-                other = connector.add_late_fee(invoice_id, fee, idempotency_key="k:fee/inv:1")
+                other = connector.add_charge(invoice_id, fee, idempotency_key="k:fee/inv:1")
                 assert note.detail == "[syncd:k:note] Reminder 1"
                 assert sent.detail and sent.detail.startswith("emailed by Xero")
                 assert line.invoice is not None and line.invoice.lines[0].fee_key == "k:fee/line:1"

@@ -55,13 +55,15 @@ def test_reminder_where_xero_cannot_email_is_a_permanent_error(bench: Bench) -> 
     connector = bench.connector()
     silent = open_invoice(bench, emailable=False)
     with pytest.raises(PermanentError, match="no email address"):
-        connector.send_reminder(silent["invoice_id"], to=None, idempotency_key="acme:3:email")
+        connector.send_provider_email(silent["invoice_id"], to=None, idempotency_key="acme:3:email")
     draft = next(t for t in bench.truth()["invoices"] if t["status"] == "DRAFT")
     with pytest.raises(PermanentError, match="DRAFT"):
-        connector.send_reminder(draft["invoice_id"], to=None, idempotency_key="acme:4:email")
+        connector.send_provider_email(draft["invoice_id"], to=None, idempotency_key="acme:4:email")
     other = open_invoice(bench)
     with pytest.raises(PermanentError, match="SMTP"):
-        connector.send_reminder(other["invoice_id"], to="x@y.test", idempotency_key="acme:5:e")
+        connector.send_provider_email(
+            other["invoice_id"], to="x@y.test", idempotency_key="acme:5:e"
+        )
     assert bench.control.writes()["emails"] == []
 
 
@@ -70,8 +72,8 @@ def test_late_fee_after_a_payment_falls_back_to_a_fee_invoice(bench: Bench) -> N
     bench.control.add_payment(inv["invoice_id"], "1.00")
     connector = bench.connector()
     fee = LateFee(Decimal("9.99"), inv["currency"], "Late fee")
-    result = connector.add_late_fee(inv["invoice_id"], fee, idempotency_key="acme:7:fee/l:1")
-    again = connector.add_late_fee(inv["invoice_id"], fee, idempotency_key="acme:7:fee/l:1")
+    result = connector.add_charge(inv["invoice_id"], fee, idempotency_key="acme:7:fee/l:1")
+    again = connector.add_charge(inv["invoice_id"], fee, idempotency_key="acme:7:fee/l:1")
     assert result.detail and "payment or credit note" in result.detail
     assert again.remote_id == result.remote_id and again.detail == "already applied"
     writes = bench.control.writes()
@@ -94,7 +96,7 @@ def test_a_payment_racing_the_fee_line_falls_back_as_well(bench: Bench) -> None:
 
     connector._invoice_raw = read_then_pay  # type: ignore[method-assign]
     fee = LateFee(Decimal("5.00"), inv["currency"], "Late fee")
-    result = connector.add_late_fee(inv["invoice_id"], fee, idempotency_key="acme:8:fee/l:1")
+    result = connector.add_charge(inv["invoice_id"], fee, idempotency_key="acme:8:fee/l:1")
     assert result.detail and "cannot be edited" in result.detail
     assert len(bench.control.writes()["created_invoices"]) == 1
     refused = [r for r in bench.api_requests() if r["method"] == "POST"]
@@ -105,6 +107,6 @@ def test_fee_in_another_currency_is_refused(bench: Bench) -> None:
     inv = open_invoice(bench)
     other = "AUD" if inv["currency"] != "AUD" else "USD"
     with pytest.raises(PermanentError, match="cannot go on an invoice"):
-        bench.connector().add_late_fee(
+        bench.connector().add_charge(
             inv["invoice_id"], LateFee(Decimal(1), other, "Fee"), idempotency_key="acme:10"
         )

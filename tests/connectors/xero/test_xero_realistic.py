@@ -24,7 +24,7 @@ def test_a_fee_on_an_invoice_in_a_locked_period_goes_on_a_fee_invoice(bench: Ben
     bench.control.lock_dates(end_of_year_lock_date=lock)
     connector = bench.connector()
     fee = LateFee(Decimal("30.00"), inv["currency"], "Late payment fee")
-    result = connector.add_late_fee(inv["invoice_id"], fee, idempotency_key="lk:1")
+    result = connector.add_charge(inv["invoice_id"], fee, idempotency_key="lk:1")
     assert result.invoice is not None and result.invoice.provider_id != inv["invoice_id"]
     assert result.detail is not None
     assert "could not take a fee line" in result.detail and "end of year lock date" in result.detail
@@ -32,7 +32,7 @@ def test_a_fee_on_an_invoice_in_a_locked_period_goes_on_a_fee_invoice(bench: Ben
     assert result.invoice.issue_date == bench.clock.now().date()  # dated after the lock
     original = bench.control.invoice(inv["invoice_id"])
     assert original["total"] == inv["total"], "the locked invoice is untouched"
-    again = connector.add_late_fee(inv["invoice_id"], fee, idempotency_key="lk:1")
+    again = connector.add_charge(inv["invoice_id"], fee, idempotency_key="lk:1")
     assert again.detail == "already applied"
     assert len(bench.control.writes()["created_invoices"]) == 1
     findings = {f.check: f for f in connector.preflight()}
@@ -90,7 +90,7 @@ def test_each_edition_syncs_to_truth_and_takes_a_fee(edition: Bench) -> None:
         assert mismatches(s, edition.truth()) == []
     inv = open_invoice(edition)
     fee = LateFee(Decimal("20.00"), inv["currency"], "Late fee")
-    result = connector.add_late_fee(inv["invoice_id"], fee, idempotency_key="ed:1")
+    result = connector.add_charge(inv["invoice_id"], fee, idempotency_key="ed:1")
     assert result.invoice is not None
     fee_line = next(ln for ln in result.invoice.lines if ln.fee_key == "ed:1")
     assert fee_line.amount == Decimal("20.00")

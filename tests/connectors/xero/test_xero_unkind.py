@@ -72,7 +72,7 @@ def test_a_reminder_whose_answer_is_lost_is_emailed_once(forgetful: Bench) -> No
     """Before: tenacity resent the email after the dropped answer: two emails."""
     inv = open_invoice(forgetful)
     forgetful.control.add_fault("lost", method="POST", path="/api.xro/2.0/Invoices/")
-    result = forgetful.connector().send_reminder(
+    result = forgetful.connector().send_provider_email(
         inv["invoice_id"], to=None, idempotency_key="acme:9:email"
     )
     assert result.remote_id == inv["invoice_id"]
@@ -93,10 +93,10 @@ def test_a_reminder_interrupted_after_the_email_is_not_sent_again(forgetful: Ben
     forgetful.control.add_fault("500", method="PUT", path=history, skip=1, count=50)
     connector = forgetful.connector()
     with pytest.raises(TransientError):
-        connector.send_reminder(inv["invoice_id"], to=None, idempotency_key="acme:10:email")
+        connector.send_provider_email(inv["invoice_id"], to=None, idempotency_key="acme:10:email")
     forgetful.control.clear_faults()
     forgetful.control.advance(3600)  # a later run, long after any replay window
-    again = forgetful.connector().send_reminder(
+    again = forgetful.connector().send_provider_email(
         inv["invoice_id"], to=None, idempotency_key="acme:10:email"
     )
     assert again.detail == "already applied"
@@ -104,7 +104,7 @@ def test_a_reminder_interrupted_after_the_email_is_not_sent_again(forgetful: Ben
         e for e in forgetful.control.writes()["emails"] if e["invoice_id"] == inv["invoice_id"]
     ]
     assert len(emails) == 1
-    third = forgetful.connector().send_reminder(
+    third = forgetful.connector().send_provider_email(
         inv["invoice_id"], to=None, idempotency_key="acme:10:email"
     )
     assert third.detail == "already applied"
@@ -117,12 +117,14 @@ def test_a_reminder_whose_intent_was_written_but_email_never_sent_is_sent(
     inv = open_invoice(forgetful)
     forgetful.control.add_fault("503", method="POST", path="/api.xro/2.0/Invoices/", count=50)
     with pytest.raises(TransientError):
-        forgetful.connector().send_reminder(
+        forgetful.connector().send_provider_email(
             inv["invoice_id"], to=None, idempotency_key="acme:11:email"
         )
     assert forgetful.control.writes()["emails"] == []
     forgetful.control.clear_faults()
-    forgetful.connector().send_reminder(inv["invoice_id"], to=None, idempotency_key="acme:11:email")
+    forgetful.connector().send_provider_email(
+        inv["invoice_id"], to=None, idempotency_key="acme:11:email"
+    )
     emails = [
         e for e in forgetful.control.writes()["emails"] if e["invoice_id"] == inv["invoice_id"]
     ]
@@ -146,10 +148,10 @@ def test_a_fee_whose_answer_is_lost_is_charged_once(forgetful: Bench, mode: str)
     method = "POST" if mode == "line" else "PUT"
     forgetful.control.add_fault("lost", method=method, path="/api.xro/2.0/Invoices")
     fee = LateFee(Decimal("25.00"), inv["currency"], "Late payment fee")
-    result = connector.add_late_fee(inv["invoice_id"], fee, idempotency_key=f"acme:13:{mode}")
+    result = connector.add_charge(inv["invoice_id"], fee, idempotency_key=f"acme:13:{mode}")
     assert result.invoice is not None
     forgetful.control.advance(3600)
-    again = connector.add_late_fee(inv["invoice_id"], fee, idempotency_key=f"acme:13:{mode}")
+    again = connector.add_charge(inv["invoice_id"], fee, idempotency_key=f"acme:13:{mode}")
     assert again.detail == "already applied"
     writes = forgetful.control.writes()
     if mode == "invoice":
@@ -168,8 +170,8 @@ def test_strict_writes_happen_once_end_to_end(strict: Bench) -> None:
     for _ in range(2):
         connector = strict.connector()
         connector.add_note(inv["invoice_id"], "Reminder", idempotency_key="s:note")
-        connector.send_reminder(inv["invoice_id"], to=None, idempotency_key="s:email")
-        connector.add_late_fee(inv["invoice_id"], fee, idempotency_key="s:fee")
+        connector.send_provider_email(inv["invoice_id"], to=None, idempotency_key="s:email")
+        connector.add_charge(inv["invoice_id"], fee, idempotency_key="s:fee")
         strict.control.advance(3600)  # past the strict 60 s replay window
     writes = strict.control.writes()
     assert len([e for e in writes["emails"] if e["invoice_id"] == inv["invoice_id"]]) == 1

@@ -1,7 +1,7 @@
 """Demand letters, hand-offs to an agency, and every email as sent (the case file's log).
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0007 (ladderreg's call tasks; was 0005 before that branch was merged)
 Create Date: 2026-11-26
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from syncd.store.types import Money, UTCDateTime
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"  # "0005" before ladderreg was merged
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

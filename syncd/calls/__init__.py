@@ -1,0 +1,1 @@
+"""Call tasks: the ``call`` action kind's records and the outcomes people report."""

@@ -1,0 +1,1 @@
+"""Executor handlers, one module per action kind; see ``policies/kinds/README.md``."""
