@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Connector, InvoiceRecord, PermanentError
 
+from ..crashpoints import crashpoint
 from ..store import Store
 from ..store.audit import record
 from ..store.ladder import Letter
 from ..store.models import Invoice, Org, OutboxAction, OutboxStatus
-from .produce import draft_letter, note_for, save_letter
+from ..store.queries import round_money
+from .produce import draft_letter, existing_letter, note_for, save_letter
 from .render import LetterRenderer, LetterTemplateError
 from .spec import LetterSpec
 from .statement import StatementError
@@ -98,24 +100,24 @@ def execute_letter(
                     "letter_id": current.id,
                 }
             }
+        made = existing_letter(session, org_id, row.idempotency_key)  # a crashed earlier run
         try:
-            draft = draft_letter(
+            letter = made or save_letter(
                 session,
                 org_id,
                 org_name,
-                customer,
-                spec,
-                action_key=row.idempotency_key,
-                today=today,
-                renderer=renderer,
-                currency=anchor.currency,
-                is_business=letter_cfg.get("debtor_is_business"),
-            )
-            letter = save_letter(
-                session,
-                org_id,
-                org_name,
-                draft,
+                draft_letter(
+                    session,
+                    org_id,
+                    org_name,
+                    customer,
+                    spec,
+                    action_key=row.idempotency_key,
+                    today=today,
+                    renderer=renderer,
+                    currency=anchor.currency,
+                    is_business=letter_cfg.get("debtor_is_business"),
+                ),
                 spec,
                 action_key=row.idempotency_key,
                 folder=Path(letter_cfg["folder"]),
@@ -127,8 +129,11 @@ def execute_letter(
         if spec.attach_to_email:
             _queue_email(session, org_id, row, letter, now)
         numbers = {i["provider_id"]: i["number"] for i in letter.statement["invoices"]}
-        letter_id, summary = letter.id, (letter.template, letter.path, str(letter.total))
+        total = str(round_money(letter.total, letter.currency))
+        letter_id, summary = letter.id, (letter.template, letter.path, total)
+    crashpoint("letters.after_letter")
     _note_invoices(store, connector, row.idempotency_key, letter_id, numbers)
+    crashpoint("letters.after_notes")
     return {
         "result": {
             "detail": f"{summary[0]} letter {letter_id} made: {summary[1]}",
