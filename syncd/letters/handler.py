@@ -45,7 +45,9 @@ def renderer_for(letter: dict[str, Any]) -> LetterRenderer:
     return LetterRenderer(letter.get("templates_dir"), font_dir=letter.get("font_dir"))
 
 
-def _overdue_ids(store: Store, org_id: int, customer: str, today: Any) -> list[str]:
+def _open_ids(store: Store, org_id: int, customer: str) -> list[str]:
+    """The customer's open invoices: the letter lists the overdue ones and syncd's charge
+    invoices, so each is read fresh first."""
     with store.sessions() as session:
         return list(
             session.scalars(
@@ -54,7 +56,6 @@ def _overdue_ids(store: Store, org_id: int, customer: str, today: Any) -> list[s
                     Invoice.customer_provider_id == customer,
                     Invoice.status == "open",
                     Invoice.balance > 0,
-                    Invoice.due_date < today,
                 )
             )
         )
@@ -81,7 +82,7 @@ def execute_letter(
     tz = ZoneInfo(str(letter_cfg.get("timezone") or "UTC"))
     today = now.astimezone(tz).date()
     anchor = fresh(row.invoice_provider_id)  # the escalating invoice must still be open
-    for invoice_id in _overdue_ids(store, org_id, customer, today):
+    for invoice_id in _open_ids(store, org_id, customer):
         if invoice_id != row.invoice_provider_id:
             try:
                 fresh(invoice_id)

@@ -146,6 +146,13 @@ def charge_kind(description: str | None) -> str | None:
     return None
 
 
+def is_charge_invoice(invoice: Invoice) -> bool:
+    """An invoice of syncd's charges only: where a provider cannot add a fee line to an
+    invoice that has a payment allocated (Xero), the fee goes on an invoice of its own,
+    which a letter demands with the debt it belongs to, whether or not it is due yet."""
+    return bool(invoice.lines) and all(charge_kind(ln.description) for ln in invoice.lines)
+
+
 def _party_of_company(company: CompanyInfo | None, fallback: str) -> Party:
     if company is None:
         return Party(name=fallback)
@@ -189,8 +196,12 @@ def build_statement(
         rows = [
             r
             for r in session.scalars(stmt)
-            if r.status == "open" and r.balance > 0 and r.due_date and r.due_date < today
+            if r.status == "open"
+            and r.balance > 0
+            and ((r.due_date and r.due_date < today) or is_charge_invoice(r))
         ]
+        if all(is_charge_invoice(r) for r in rows):
+            rows = []  # charges alone are no overdue debt to demand
     if not rows:
         raise StatementError(f"customer {customer.name!r} has no overdue invoice")
     if currency is None:
