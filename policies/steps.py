@@ -8,8 +8,8 @@ claim current:
 * a step with both an ``email`` and a ``provider_email`` sends the email only (the
   provider's copy would be a second email to the same customer the same morning);
 * once statutory interest has been claimed for an invoice, every later step that
-  emails the customer also claims the interest accrued since, so what the email states
-  is up to date.
+  emails the customer (any kind with ``states_claims``) also claims the interest accrued
+  since, so what the email states is up to date.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def step_actions(
         plan = kind(action.kind).plan_step
         if plan is not None:  # late fees are accrued by ``fees``, interest is claimed below
             plan(StepPlan(ctx, fire, action, why, built, calendar_days))
-    states_claim = bool(kinds & {"email", "provider_email"}) and bool(st.interest)
+    states_claim = any(kind(k).states_claims for k in kinds) and bool(st.interest)
     if ctx.policy.interest is not None and ("interest" in kinds or states_claim):
         if "interest" not in kinds:
             ctx.reasons.append("the step states the interest claim, so it is brought up to date")

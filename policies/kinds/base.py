@@ -114,6 +114,10 @@ class KindSpec:
     * ``describe_planned``: extra words for a planned action in ``explain_decision``;
     * ``tally``: the ``simulate`` counter it adds one to (``emails``, ``notes``, ... or a
       new name), ``money_tally``: the per-currency sum it adds its amount to;
+    * ``states_claims``: the action shows the customer what is owed (an email, the
+      provider's invoice email, a letter): once statutory interest has been claimed, a step
+      with such an action also claims the interest accrued since, so what it states is
+      current (``policies.steps``);
     * ``validate``: cross-checks against the whole policy; returns ``(subkey, message)``
       pairs, ``subkey`` being "" for the action itself or one of its keys (e.g. ``fee``:
       a fee rule that does not exist).
@@ -129,6 +133,7 @@ class KindSpec:
     describe_planned: Callable[[PlannedAction], str] | None = None
     tally: str | None = None
     money_tally: str | None = None
+    states_claims: bool = False
     validate: Callable[[PolicyConfig, StepConfig, ActionConfig], list[tuple[str, str]]] | None = (
         None
     )

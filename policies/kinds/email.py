@@ -68,6 +68,7 @@ SPEC = register(
         review_class=ReviewClass.CONTACT,
         config=EmailAction,
         plan_step=_plan,
+        states_claims=True,
         describe=lambda _p, a, _d: f"reminder email (template {getattr(a, 'template', '')!r})",
         describe_planned=_describe_planned,
         tally="emails",

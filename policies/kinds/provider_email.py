@@ -34,6 +34,7 @@ SPEC = register(
         review_class=ReviewClass.CONTACT,
         config=ProviderEmailAction,
         plan_step=_plan,
+        states_claims=True,
         describe=lambda _p, _a, _d: "re-send the invoice from the accounting system",
         tally="provider_emails",
     )
