@@ -11,7 +11,7 @@ import typer
 from syncd import logs
 from syncd.clock import FixedClock
 
-from . import config_cmd, db, plans_cmd, settle_cmd
+from . import config_cmd, customer_cmd, db, handoff_cmd, letters_cmd, plans_cmd, settle_cmd
 from .check_cmd import check
 from .context import CliState
 from .demo_cmd import demo
@@ -52,6 +52,9 @@ app.command("preview")(preview)
 app.command("check")(check)
 app.add_typer(plans_cmd.app, name="payment-plan")
 app.add_typer(settle_cmd.app, name="settle")
+app.add_typer(letters_cmd.app, name="letters")
+app.add_typer(handoff_cmd.app, name="handoff")
+app.add_typer(customer_cmd.app, name="customer")
 app.add_typer(tasks_app, name="tasks")
 
 
