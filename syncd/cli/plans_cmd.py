@@ -25,6 +25,7 @@ from syncd.plans.agree import cancel_plan, create_plan, get_plan
 from syncd.plans.common import LadderError
 from syncd.store.models import Customer, OutboxAction, PaymentPlan
 
+from ..store.queries import round_money
 from .context import CliState, state_of
 
 app = typer.Typer(help="Agree, follow and cancel payment plans.", no_args_is_help=True)
@@ -79,7 +80,7 @@ def plan_json(session: Session, plan: PaymentPlan) -> dict[str, Any]:
         "customer_name": name,
         "status": plan.status,
         "currency": plan.currency,
-        "amount": str(plan.amount),
+        "amount": str(round_money(plan.amount, plan.currency)),
         "every": plan.every,
         "created_at": plan.created_at.isoformat(),
         "by": plan.actor,
@@ -88,15 +89,19 @@ def plan_json(session: Session, plan: PaymentPlan) -> dict[str, Any]:
         "on_break": plan.on_break,
         "confirmation": confirmation,
         "invoices": [
-            {"id": i.invoice_provider_id, "number": i.number, "balance": str(i.balance)}
+            {
+                "id": i.invoice_provider_id,
+                "number": i.number,
+                "balance": str(round_money(i.balance, plan.currency)),
+            }
             for i in plan.invoices
         ],
         "instalments": [
             {
                 "number": i.number,
                 "due": i.due_date.isoformat(),
-                "amount": str(i.amount),
-                "paid": str(i.paid),
+                "amount": str(round_money(i.amount, plan.currency)),
+                "paid": str(round_money(i.paid, plan.currency)),
                 "met_on": i.met_on.isoformat() if i.met_on else None,
             }
             for i in plan.instalments

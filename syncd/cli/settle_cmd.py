@@ -24,6 +24,7 @@ from syncd.plans.settlements import (
 )
 from syncd.store.models import Settlement
 
+from ..store.queries import round_money
 from .context import state_of
 from .plans_cmd import org_session, parse_day
 
@@ -39,9 +40,9 @@ def settlement_json(s: Settlement) -> dict[str, Any]:
         "invoice": s.invoice_provider_id,
         "customer": s.customer_provider_id,
         "currency": s.currency,
-        "balance": str(s.balance),
-        "agreed": str(s.agreed_amount),
-        "write_off": str(s.balance - s.agreed_amount),
+        "balance": str(round_money(s.balance, s.currency)),
+        "agreed": str(round_money(s.agreed_amount, s.currency)),
+        "write_off": str(round_money(s.balance - s.agreed_amount, s.currency)),
         "pay_by": s.pay_by.isoformat(),
         "note": s.note,
         "status": s.status,

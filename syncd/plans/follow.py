@@ -37,6 +37,7 @@ from policies.snapshot import InterestClaim
 from ..config.loader import LoadedConfig
 from ..store.models import DunningState as DunningStateRow
 from ..store.models import Invoice, OutboxAction, PaymentPlan, Settlement
+from ..store.queries import round_money
 from .agree import end_plan, plan_settings
 from .common import enqueue, local_day, payments_towards, review_reason
 from .settlements import end_settlement
@@ -88,7 +89,11 @@ def _follow_plan(
     payments = payments_towards(session, plan.org_id, invoice_ids, plan.created_at, tz)
     rows = {i.number: i for i in plan.instalments}
     progress = allocate(
-        [Instalment(i.number, i.due_date, i.amount) for i in plan.instalments], payments
+        [
+            Instalment(i.number, i.due_date, round_money(i.amount, plan.currency))
+            for i in plan.instalments
+        ],
+        payments,
     )
     for p in progress:
         row = rows[p.instalment.number]
@@ -249,7 +254,8 @@ def _follow_settlement(
     )
     if verdict is SettlementVerdict.LAPSED:
         reason = (
-            f"{settlement.agreed_amount} {settlement.currency} was not paid by "
+            f"{round_money(settlement.agreed_amount, settlement.currency)} {settlement.currency} "
+            "was not paid by "
             f"{settlement.pay_by.isoformat()}: the offer lapsed and dunning resumes"
         )
         end_settlement(session, settlement, "lapsed", reason, actor="syncd", now=now)
