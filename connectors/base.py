@@ -210,6 +210,25 @@ LateFee = Charge
 
 
 @dataclass(frozen=True, slots=True)
+class Credit:
+    """A credit note for ``amount`` applied to one invoice (a settlement's write-off).
+
+    ``reference`` names why (the settlement) and appears on the provider's document;
+    ``on`` is the credit's date in the business's calendar (the connector's "today" if None).
+    """
+
+    amount: Decimal
+    currency: str
+    reference: str
+    on: date | None = None
+
+    def __post_init__(self) -> None:
+        _require_decimal("amount", self.amount)
+        if self.amount <= 0:
+            raise ValueError(f"a credit must be positive, got {self.amount}")
+
+
+@dataclass(frozen=True, slots=True)
 class ActionResult:
     """What the provider did; ``remote_id`` names what was written (note, fee line, invoice)."""
 
@@ -344,6 +363,16 @@ class Connector(Protocol):
 
     def add_charge(self, invoice_id: str, charge: Charge, *, idempotency_key: str) -> ActionResult:
         """Add a charge line to the invoice (or a separate fee invoice, per the options)."""
+        ...
+
+    def apply_credit(
+        self, invoice_id: str, credit: Credit, *, idempotency_key: str
+    ) -> ActionResult:
+        """Issue a credit note for ``credit`` and apply it to the invoice, exactly once: a
+        replay (same key) finds the tagged credit note and completes or returns it.
+        ``remote_id`` is the credit note's id; ``invoice`` the invoice after it.
+        Raises :class:`PermanentError` when the credit exceeds the amount due or its
+        currency differs from the invoice's."""
         ...
 
     def close(self) -> None: ...

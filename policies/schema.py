@@ -42,6 +42,7 @@ from policies.kinds.registry import kind as _kind
 from policies.kinds.registry import step_models
 from policies.kinds.stop import StopAction as StopAction
 from policies.money import is_known_currency
+from policies.plans import PaymentPlanSettings
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -436,6 +437,7 @@ class PolicyConfig(_Model):
     max_catch_up_periods: Annotated[int, Field(ge=0, le=1000)] = 1
     """Fee periods missed while syncd was not running that one cycle may still charge,
     besides the current period; older ones are waived."""
+    payment_plan: PaymentPlanSettings = Field(default_factory=PaymentPlanSettings)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PolicyConfig:

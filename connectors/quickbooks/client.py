@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 import structlog
@@ -27,6 +28,7 @@ from connectors.base import (
     Charge,
     CompanyInfo,
     ConnectorError,
+    Credit,
     EntityKind,
     InvoiceRecord,
     OrgConnection,
@@ -46,6 +48,7 @@ from connectors.kit import (
 from . import (
     changefeed,
     companyinfo,
+    credits,
     keyset,
     mapping,
     pages,
@@ -427,6 +430,53 @@ class QuickBooksConnector:
             body["BillEmail"] = original["BillEmail"]
         created = self._post("Invoice", body, request_key or key)
         return ActionResult(remote_id=str(created.get("Id")), detail=f"fee invoice for {number}")
+
+    def apply_credit(
+        self, invoice_id: str, credit: Credit, *, idempotency_key: str
+    ) -> ActionResult:
+        """A tagged credit memo, then (unless QuickBooks applies it itself) the zero-total
+        payment that links it to the invoice; see credits.py."""
+        key = idempotency_key
+        invoice = self._read("Invoice", invoice_id)
+        if invoice is None:
+            raise PermanentError(f"invoice {invoice_id} no longer exists")
+        customer_id = str(invoice["CustomerRef"]["value"])
+        memo = credits.find_memo(self._query, customer_id, key)
+        wrote = memo is None
+        if memo is None:
+            if not self.options.settlement_item_id:
+                raise PermanentError("options.settlement_item_id is not set for this org")
+            credits.check(invoice, credit, self.options.home_currency)
+            auto = self._auto_apply_credit()
+            if auto:
+                credits.refuse_misapplied(self._query, invoice, customer_id)
+            body = credits.memo_body(
+                invoice, credit, key, self.options.settlement_item_id,
+                self.options.late_fee_tax_code_id,
+            )  # fmt: skip
+            memo = self._post("CreditMemo", body, key)
+            memo = self._read("CreditMemo", str(memo["Id"])) or memo
+        remaining = Decimal(str(memo.get("Balance", "0")))
+        if remaining > 0:
+            invoice = self._read("Invoice", invoice_id) or invoice
+            credits.check(invoice, Credit(remaining, credit.currency, credit.reference), (
+                self.options.home_currency))  # fmt: skip
+            link = credits.link_body(invoice, memo, remaining, credit.on, key)
+            self._post("Payment", link, f"{key}:link")
+            wrote = True
+        fresh = self._read("Invoice", invoice_id)
+        number = memo.get("DocNumber") or memo["Id"]
+        return ActionResult(
+            remote_id=str(memo["Id"]),
+            detail=f"credit memo {number} applied" if wrote else "already applied",
+            invoice=self._record(fresh) if fresh else None,
+        )
+
+    def _auto_apply_credit(self) -> bool:
+        url = f"{self._qb.api_url}/company/{self._qb.company_id}/preferences"
+        body = self._call(lambda: self._qb.get(url))
+        prefs = (body or {}).get("Preferences") or {}
+        return bool((prefs.get("SalesFormsPrefs") or {}).get("AutoApplyCredit"))
 
     def close(self) -> None:
         self.session.close()

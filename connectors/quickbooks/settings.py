@@ -36,6 +36,9 @@ class QuickBooksOptions(BaseModel):
     #: The TaxCode (by Id) on late-fee lines. Required for non-US companies, which refuse any
     #: line without a TaxCodeRef; US companies may use "NON" (the default) or "TAX".
     late_fee_tax_code_id: str | None = None
+    #: The service Item (by Id) a settlement's credit memo line is booked to (a discount or
+    #: sales item); without it syncd cannot close a settlement in QuickBooks.
+    settlement_item_id: str | None = None
     #: Extra CA bundle for a sandbox or proxy that serves HTTPS with a private certificate.
     ca_bundle: str | None = None
     timeout_seconds: float = Field(default=60, gt=0, le=300)

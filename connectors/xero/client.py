@@ -39,6 +39,7 @@ from connectors.base import (
     Charge,
     CompanyInfo,
     ConnectorError,
+    Credit,
     CursorExpiredError,
     CustomerRecord,
     Deletion,
@@ -54,7 +55,7 @@ from connectors.base import (
 )
 from connectors.kit import call_with_retries, decode_cursor, encode_cursor
 
-from . import company, mapping, once, paging, preflight, prepaid, reads, reminders
+from . import company, credits, mapping, once, paging, preflight, prepaid, reads, reminders
 from .auth import XERO_TOKEN_URL, require_secure, xero_tokens
 from .limits import MAX_CONCURRENT, DayLimitReached, RateGovernor
 from .settings import XeroCredentials, XeroOptions
@@ -685,6 +686,16 @@ class XeroConnector:
             if isinstance(raw, dict) and raw.get("Status") not in ("DELETED", "VOIDED"):
                 return self._record(raw)
         return None
+
+    def apply_credit(
+        self, invoice_id: str, credit: Credit, *, idempotency_key: str
+    ) -> ActionResult:
+        account = self.options.settlement_account_code
+        if not account:
+            raise PermanentError(
+                "set settlement_account_code in the org's options to close settlements in Xero"
+            )
+        return credits.apply_credit(self, invoice_id, credit, idempotency_key, account)
 
     def close(self) -> None:
         self.transport.close()

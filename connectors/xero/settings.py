@@ -33,6 +33,9 @@ class XeroOptions(BaseModel):
     #: Must be an active sales rate of the organisation (an Australian one has no "NONE":
     #: use "BASEXCLUDED"); ``syncd check`` verifies it against the org's TaxRates.
     late_fee_tax_type: str = Field(default="NONE", min_length=1)
+    #: The revenue account a settlement's credit note reduces (Xero's UI asks for one);
+    #: without it syncd cannot close a settlement in Xero.
+    settlement_account_code: str | None = None
     #: Used only for records that carry no CurrencyCode (Xero normally always sends one).
     home_currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     ca_bundle: str | None = None

@@ -13,7 +13,7 @@ import typer
 from syncd import logs
 from syncd.clock import FixedClock
 
-from . import config_cmd, db
+from . import config_cmd, customer_cmd, db, handoff_cmd, letters_cmd, plans_cmd, settle_cmd
 from .actions_cmd import app as actions_app
 from .check_cmd import check
 from .connect_cmd import connect, disconnect
@@ -62,6 +62,11 @@ app.command("secret-key")(secret_key_cmd)
 app.command("connect")(connect)
 app.command("disconnect")(disconnect)
 app.add_typer(report_app, name="report")
+app.add_typer(plans_cmd.app, name="payment-plan")
+app.add_typer(settle_cmd.app, name="settle")
+app.add_typer(letters_cmd.app, name="letters")
+app.add_typer(handoff_cmd.app, name="handoff")
+app.add_typer(customer_cmd.app, name="customer")
 app.add_typer(tasks_app, name="tasks")
 
 

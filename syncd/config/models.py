@@ -129,6 +129,18 @@ class EmailSettings(Strict):
     digest_hour: int = Field(default=10, ge=0, le=23)
 
 
+class LetterSettings(Strict):
+    """Where demand letters are saved and which templates and fonts lay them out."""
+
+    #: Folder for the letters' PDFs; relative paths are resolved against the config file's
+    #: folder. Default: ``letters`` beside the SQLite database (else beside the config).
+    folder: str | None = None
+    #: Override folder for letter templates (``demand/en.html.j2``, ...), file by file.
+    templates_dir: str | None = None
+    #: Folder holding DejaVuSans*.ttf (every currency symbol); default: the system's.
+    font_dir: str | None = None
+
+
 class OrgWebhookSettings(Strict):
     """The secrets the provider signs webhooks with (never logged)."""
 
@@ -163,6 +175,9 @@ class OrgSettings(Strict):
     #: Customer groups (provider groups / types / tags, matched without regard to case) whose
     #: members are businesses, whatever the provider says (statutory interest rules).
     business_groups: list[str] = Field(default_factory=list)
+    #: Customer groups whose members are individuals or sole traders (neither provider says
+    #: so itself): the England and Wales pre-action letter goes to them without a review.
+    individual_groups: list[str] = Field(default_factory=list)
 
     @field_validator("review_exempt")
     @classmethod
@@ -204,6 +219,7 @@ class Settings(Strict):
     store: StoreSettings = Field(default_factory=StoreSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    letters: LetterSettings = Field(default_factory=LetterSettings)
     orgs: list[OrgSettings] = Field(default_factory=list)
     #: Validated by the policy engine's schema (``policies.resolve_policies``).
     policies: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -21,6 +21,8 @@ from policies import DunningState
 
 from ..config.loader import LoadedConfig
 from ..crashpoints import crashpoint
+from ..letters.spec import letter_payload
+from ..plans.follow import follow_up
 from ..review.golive import go_live_for
 from ..review.hold import Holds
 from ..store import Store
@@ -47,6 +49,7 @@ def run_cycle(
     report = CycleReport(org_name)
     with store.sessions.begin() as session:
         go_live_for(session, config, org_name, org_id, record=True)  # first cycle: stored
+        follow_up(session, config, org_name, org_id, now)  # plans and settlements first
         plan = plan_org_candidates(session, config, org_name, org_id, now, record_arms=True)
         result = plan.result
         report.planned = len(result.actions)
@@ -70,13 +73,18 @@ def run_cycle(
                 continue
             existing.add(key)
             held = holds.reason(action)
+            payload = action.to_dict()
+            letter, letter_hold = letter_payload(session, config, org_name, org_id, payload)
+            if letter is not None:
+                payload["letter"] = letter
+                held = held or letter_hold
             values = {
                 "org_id": org_id,
                 "idempotency_key": key,
                 "kind": str(action.kind),
                 "invoice_provider_id": action.invoice_id,
                 "customer_provider_id": action.customer_id,
-                "payload": action.to_dict(),
+                "payload": payload,
                 "status": (OutboxStatus.AWAITING_REVIEW if held else OutboxStatus.PENDING).value,
                 "review_reason": held,
                 "attempts": 0,

@@ -87,6 +87,7 @@ def release_holds(
             Hold.scope == scope,
             Hold.provider_id == provider_id,
             Hold.released_at.is_(None),
+            Hold.kind != "handoff",  # only ``syncd handoff`` ends a referral
         )
     ).all()
     for row in rows:

@@ -60,7 +60,8 @@ def to_policy_hold(row: HoldRow, tz: ZoneInfo) -> Hold:
         released = _local(row.released_at, tz)
         until = released if until is None else min(until, released)
     return Hold(
-        kind=HoldKind(row.kind),
+        # A hand-off to an agency stops everything, as a dispute does (``syncd handoff``).
+        kind=HoldKind.DISPUTE if row.kind == "handoff" else HoldKind(row.kind),
         start=_local(row.created_at, tz),
         until=until,
         by=row.actor,

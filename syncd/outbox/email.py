@@ -19,6 +19,7 @@ from connectors.base import InvoiceRecord, PermanentError, TransientError
 
 from ..company import stored_company
 from ..config.models import EmailSettings
+from ..letters.mailing import attach_letter, keep_sent
 from ..mail import (
     Business,
     InvoiceLine,
@@ -226,6 +227,7 @@ class ReminderMailer:
             )
         except (ValueError, MailTemplateError) as exc:
             raise PermanentError(f"cannot build the reminder: {exc}") from None
+        attach_letter(self.store, message, row)
         return message, business, recipient
 
     def __call__(
@@ -236,11 +238,17 @@ class ReminderMailer:
     ) -> str:
         message, business, recipient = self.build(row, fresh)
         message_id = str(message["Message-ID"])
+
+        def handed(sent: EmailMessage) -> None:
+            # The message as it goes, kept for the case file, then the hand-off mark.
+            keep_sent(self.store, self.org_id, row, sent, self.now())
+            mark_handed(message_id)
+
         try:
             self.sender.send(
                 message,
                 envelope_to=envelope_recipients(business, recipient),
-                before_data_end=lambda: mark_handed(message_id),
+                before_data_end=lambda: handed(message),
             )
         except MailOutcomeUnknownError:
             return message_id  # may be delivered: at most once, never retried

@@ -187,11 +187,15 @@ class Adapter:
         """Fee settings the provider refuses with a validation error."""
         raise NotImplementedError
 
+    def credit_documents(self) -> list[dict[str, Any]]:
+        """Credit notes (Xero) or credit memos (QuickBooks) at the provider: ``{"id", "total"}``."""
+        raise NotImplementedError
+
 
 class QuickBooksAdapter(Adapter):
     provider = "quickbooks"
     now = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
-    fee_options = {"late_fee_item_id": "10"}
+    fee_options = {"late_fee_item_id": "10", "settlement_item_id": "1"}
     default_throttle_wait = 60.0
     missing_id = "999999"
     credential_keys = ("client_id", "client_secret", "refresh_token", "realm_id")
@@ -314,11 +318,14 @@ class QuickBooksAdapter(Adapter):
     def bad_fee_options(self) -> dict[str, str]:
         return {"late_fee_item_id": "999"}
 
+    def credit_documents(self) -> list[dict[str, Any]]:
+        return [{"id": m["id"], "total": m["total"]} for m in self.truth()["credit_memos"]]
+
 
 class XeroAdapter(Adapter):
     provider = "xero"
     now = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
-    fee_options = {"late_fee_account_code": "200"}
+    fee_options = {"late_fee_account_code": "200", "settlement_account_code": "200"}
     default_throttle_wait = 60.0
     missing_id = "00000000-0000-0000-0000-000000000000"
     credential_keys = ("client_id", "client_secret", "refresh_token", "tenant_id")
@@ -438,6 +445,11 @@ class XeroAdapter(Adapter):
 
     def bad_fee_options(self) -> dict[str, str]:
         return {"late_fee_account_code": "999"}
+
+    def credit_documents(self) -> list[dict[str, Any]]:
+        return [
+            {"id": n["credit_note_id"], "total": n["total"]} for n in self.truth()["credit_notes"]
+        ]
 
 
 ADAPTERS: dict[str, type[Adapter]] = {"quickbooks": QuickBooksAdapter, "xero": XeroAdapter}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from . import faults
+from . import autocredit, faults
 from .company import ENTITIES, PATH_TO_ENTITY, Company
 from .lists import PATH_TO_LIST
 from .query import parse
@@ -87,6 +87,11 @@ class QboApi:
             return self._cdc(req)
         if head == "batch" and len(parts) == 1 and req.method == "POST":
             return self._batch(_json_body(req.body))
+        if head == "preferences" and len(parts) == 1 and req.method == "GET":
+            return {
+                "Preferences": autocredit.preferences(self.company),
+                "time": self.company.time(),
+            }
         listed = PATH_TO_LIST.get(head)
         if listed is not None and len(parts) == 2 and req.method == "GET":
             # CompanyInfo is read as companyinfo/{realmId}; its payload's Id is "1".
@@ -152,7 +157,7 @@ class QboApi:
             if entity == "Payment":
                 return company.create_payment(body)
             if entity == "CreditMemo":
-                return company.create_credit_memo(body)
+                return autocredit.auto_apply(company, company.create_credit_memo(body))
             return company.create_customer(body)
         if entity == "Invoice":
             return company.update_invoice(body, sparse=sparse)

@@ -306,6 +306,8 @@ class Company:
         self.last_tax_detail: JSON = {"TotalTax": ZERO}
         #: Books closed up to and including this date (Settings > Advanced > Accounting).
         self.closing_date: date | None = None
+        #: Account and settings > Advanced > Automatically apply credits (on for new companies).
+        self.auto_apply_credit = True
         #: Undocumented behaviours and which way they go (see unkind.py).
         self.unkind = Unkindness()
         self.clock = clock

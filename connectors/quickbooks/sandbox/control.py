@@ -122,6 +122,8 @@ def _route(app: SandboxApp, req: HttpRequest) -> Response:
         if "closing_date" in body:
             closing = body.pop("closing_date")
             app.company.closing_date = None if closing is None else date.fromisoformat(closing)
+        if "auto_apply_credit" in body:
+            app.company.auto_apply_credit = bool(body.pop("auto_apply_credit"))
         if body.pop("strict", False):
             body = {**app.company.unkind.strict().as_json(), **body}
             body.pop("bulk_import")
@@ -136,6 +138,7 @@ def _route(app: SandboxApp, req: HttpRequest) -> Response:
                 "closing_date": (
                     app.company.closing_date.isoformat() if app.company.closing_date else None
                 ),
+                "auto_apply_credit": app.company.auto_apply_credit,
                 **app.company.unkind.as_json(),
             }
         )

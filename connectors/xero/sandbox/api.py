@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from . import errors, prepaid, setup_api
+from . import credits, errors, prepaid, setup_api
 from .dates import DateParseError, parse_if_modified_since
 from .edits import InvoiceWriter, Outcome
 from .errors import Reply
@@ -128,6 +128,11 @@ class AccountingApi:
             return prepaid.list_prepaid(self.org, head, req.params, req.headers, self._now())
         elif head in setup_api.HEADS and m == "GET" and not rest:
             return self.setup(head, req)
+        elif head == "creditnotes" and m == "PUT":
+            if not rest:
+                return credits.create_credit_notes(self.org, req.body)
+            if len(rest) == 2 and rest[1] == "allocations":
+                return credits.create_allocation(self.org, req.segments[1], req.body)
         elif head == "creditnotes" and m == "GET":
             if not rest:
                 return self.list_credit_notes(req)

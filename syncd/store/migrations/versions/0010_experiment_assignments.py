@@ -1,8 +1,7 @@
 """A/B policy experiments: each customer's recorded arm.
 
-Revision ID: 0012
-Revises: 0007 (the brief's 0005; this branch carries ladderreg's 0007, so chained after it
-to keep a single head — the integrator re-chains)
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-26
 """
 
@@ -15,8 +14,8 @@ from alembic import op
 
 from syncd.store.types import UTCDateTime
 
-revision: str = "0012"
-down_revision: str | None = "0007"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,242 @@
+"""``syncd payment-plan create / show / list / cancel``.
+
+A bad input (unknown invoice or customer, a paid invoice, invoices of another customer or
+currency, amounts that do not add up) is one line on stderr, exit status 2, and nothing is
+written. ``--json`` prints the result on stdout; logs stay on stderr.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from syncd.connections import org_id_for
+from syncd.plans.agree import cancel_plan, create_plan, get_plan
+from syncd.plans.common import LadderError
+from syncd.store.models import Customer, OutboxAction, PaymentPlan
+
+from ..store.queries import round_money
+from .context import CliState, state_of
+
+app = typer.Typer(help="Agree, follow and cancel payment plans.", no_args_is_help=True)
+
+
+def check_org(state: CliState, org: str) -> None:
+    config = state.config()
+    if org not in {o.name for o in config.settings.orgs}:
+        typer.echo(f"syncd: no org named {org!r} in {config.path}", err=True)
+        raise typer.Exit(2)
+
+
+def parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a date like 2026-11-30, got {value!r}", param_hint=option
+        ) from None
+
+
+@contextmanager
+def org_session(state: CliState, org: str, *, write: bool) -> Iterator[tuple[Session, int]]:
+    """A session on the org's store; a :class:`LadderError` rolls back and exits 2."""
+    check_org(state, org)
+    with state.store() as store:
+        org_id = org_id_for(store, state.config(), org, state.clock)
+        try:
+            with store.sessions.begin() if write else store.sessions() as session:
+                yield session, org_id
+        except LadderError as exc:
+            typer.echo(f"syncd: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+
+def plan_json(session: Session, plan: PaymentPlan) -> dict[str, Any]:
+    name = session.scalar(
+        select(Customer.name).where(
+            Customer.org_id == plan.org_id, Customer.provider_id == plan.customer_provider_id
+        )
+    )
+    confirmation = session.scalar(
+        select(OutboxAction.status).where(
+            OutboxAction.org_id == plan.org_id,
+            OutboxAction.kind == "plan_confirmation",
+            OutboxAction.payload["plan_id"].as_integer() == plan.id,
+        )
+    )
+    return {
+        "id": plan.id,
+        "customer": plan.customer_provider_id,
+        "customer_name": name,
+        "status": plan.status,
+        "currency": plan.currency,
+        "amount": str(round_money(plan.amount, plan.currency)),
+        "every": plan.every,
+        "created_at": plan.created_at.isoformat(),
+        "by": plan.actor,
+        "ended_at": plan.ended_at.isoformat() if plan.ended_at else None,
+        "end_reason": plan.end_reason,
+        "on_break": plan.on_break,
+        "confirmation": confirmation,
+        "invoices": [
+            {
+                "id": i.invoice_provider_id,
+                "number": i.number,
+                "balance": str(round_money(i.balance, plan.currency)),
+            }
+            for i in plan.invoices
+        ],
+        "instalments": [
+            {
+                "number": i.number,
+                "due": i.due_date.isoformat(),
+                "amount": str(round_money(i.amount, plan.currency)),
+                "paid": str(round_money(i.paid, plan.currency)),
+                "met_on": i.met_on.isoformat() if i.met_on else None,
+            }
+            for i in plan.instalments
+        ],
+    }
+
+
+def _print_plan(data: dict[str, Any]) -> None:
+    console = Console(width=80)
+    console.print(
+        f"Payment plan {data['id']} for {data['customer_name'] or data['customer']}: "
+        f"{data['amount']} {data['currency']} every {data['every']}, {data['status']}"
+        + (f" ({data['end_reason']})" if data["end_reason"] else ""),
+        markup=False,
+        highlight=False,
+    )
+    invoices = ", ".join(str(i["number"] or i["id"]) for i in data["invoices"])
+    console.print(f"Invoices: {invoices}", markup=False, highlight=False)
+    table = Table("#", "due", "amount", "paid", "met on")
+    for i in data["instalments"]:
+        table.add_row(
+            "deposit" if i["number"] == 0 else str(i["number"]),
+            i["due"],
+            f"{i['amount']} {data['currency']}",
+            i["paid"],
+            i["met_on"] or "",
+        )
+    console.print(table)
+    if data["confirmation"]:
+        console.print(f"Confirmation email: {data['confirmation']}", highlight=False)
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    org: str = typer.Option(..., "--org"),
+    customer: str = typer.Option(..., "--customer", help="Customer id or exact name."),
+    invoice: list[str] = typer.Option(..., "--invoice", help="Invoice number or id; repeat."),
+    instalments: int = typer.Option(..., "--instalments", min=1, max=120),
+    every: str = typer.Option(..., "--every", help="month, week or Ndays (e.g. 14days)."),
+    first: str = typer.Option(..., "--first", help="Date of the first payment."),
+    deposit: str | None = typer.Option(None, "--deposit", help="Paid first, on --first."),
+    by: str | None = typer.Option(None, "--by", help="Who agreed it (default: your user)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """Agree a payment plan: no ordinary dunning while it is kept; confirmed in writing."""
+    state = state_of(ctx)
+    day = parse_day(first, "--first")
+    with org_session(state, org, write=True) as (session, org_id):
+        plan = create_plan(
+            session,
+            state.config(),
+            org,
+            org_id,
+            customer_ref=customer,
+            invoice_refs=[r.strip() for value in invoice for r in value.split(",") if r.strip()],
+            instalments=instalments,
+            every=every,
+            first=day,
+            deposit=deposit,
+            actor=by or getpass.getuser(),
+            now=state.clock.now(),
+        )
+        data = plan_json(session, plan)
+    _out(data, as_json)
+
+
+def _out(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        _print_plan(data)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    plan_id: int = typer.Argument(..., help="The plan's number."),
+    org: str = typer.Option(..., "--org"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """A plan, its schedule and what has been paid."""
+    with org_session(state_of(ctx), org, write=False) as (session, org_id):
+        data = plan_json(session, get_plan(session, org_id, plan_id))
+    _out(data, as_json)
+
+
+@app.command("list")
+def list_plans(
+    ctx: typer.Context,
+    org: str = typer.Option(..., "--org"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Every plan of the org, newest first."""
+    with org_session(state_of(ctx), org, write=False) as (session, org_id):
+        plans = session.scalars(
+            select(PaymentPlan).where(PaymentPlan.org_id == org_id).order_by(PaymentPlan.id.desc())
+        ).all()
+        rows = [plan_json(session, p) for p in plans]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("plan", "customer", "amount", "status", "next due")
+    for r in rows:
+        due = next((i["due"] for i in r["instalments"] if not i["met_on"]), "")
+        table.add_row(
+            str(r["id"]),
+            str(r["customer_name"] or r["customer"])[:28],
+            f"{r['amount']} {r['currency']}",
+            r["status"],
+            due if r["status"] == "active" else "",
+        )
+    Console(width=80).print(table)
+    typer.echo(f"{len(rows)} plan(s)")
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    plan_id: int = typer.Argument(...),
+    org: str = typer.Option(..., "--org"),
+    reason: str | None = typer.Option(None, "--reason"),
+    by: str | None = typer.Option(None, "--by"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """End a plan by hand: dunning resumes where it stood."""
+    state = state_of(ctx)
+    with org_session(state, org, write=True) as (session, org_id):
+        plan = cancel_plan(
+            session,
+            org_id,
+            plan_id,
+            reason=reason,
+            actor=by or getpass.getuser(),
+            now=state.clock.now(),
+        )
+        data = plan_json(session, plan)
+    _out(data, as_json)

@@ -1,0 +1,163 @@
+"""``syncd settle``: record an agreed reduced payment; ``settle list / show / cancel``.
+
+When payments reaching the agreed amount arrive by the date, the next cycle queues the
+credit note for the rest (held for approval unless the org exempts ``credit``); if the date
+passes first the offer lapses and dunning resumes.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from syncd.plans.common import local_day
+from syncd.plans.settlements import (
+    cancel_settlement,
+    create_settlement,
+    get_settlement,
+    list_settlements,
+)
+from syncd.store.models import Settlement
+
+from ..store.queries import round_money
+from .context import state_of
+from .plans_cmd import org_session, parse_day
+
+app = typer.Typer(
+    help="Settle an invoice for less: --org, --invoice, --amount, --pay-by [--note].",
+    invoke_without_command=True,
+)
+
+
+def settlement_json(s: Settlement) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "invoice": s.invoice_provider_id,
+        "customer": s.customer_provider_id,
+        "currency": s.currency,
+        "balance": str(round_money(s.balance, s.currency)),
+        "agreed": str(round_money(s.agreed_amount, s.currency)),
+        "write_off": str(round_money(s.balance - s.agreed_amount, s.currency)),
+        "pay_by": s.pay_by.isoformat(),
+        "note": s.note,
+        "status": s.status,
+        "met_on": s.met_on.isoformat() if s.met_on else None,
+        "credit_action": s.credit_key,
+        "created_at": s.created_at.isoformat(),
+        "by": s.actor,
+        "end_reason": s.end_reason,
+    }
+
+
+def _out(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    typer.echo(
+        f"Settlement {data['id']} on invoice {data['invoice']}: {data['agreed']} "
+        f"{data['currency']} by {data['pay_by']} (balance {data['balance']}, "
+        f"write-off {data['write_off']}), {data['status']}"
+        + (f": {data['end_reason']}" if data["end_reason"] else "")
+    )
+
+
+@app.callback()
+def settle(
+    ctx: typer.Context,
+    org: str | None = typer.Option(None, "--org"),
+    invoice: str | None = typer.Option(None, "--invoice", help="Invoice number or id."),
+    amount: str | None = typer.Option(None, "--amount", help="The agreed amount."),
+    pay_by: str | None = typer.Option(None, "--pay-by", help="Last day to pay it."),
+    note: str | None = typer.Option(None, "--note"),
+    by: str | None = typer.Option(None, "--by", help="Who agreed it (default: your user)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Record a settlement offer; the rest is credited once the agreed amount is paid."""
+    if ctx.invoked_subcommand is not None:
+        return
+    missing = [
+        name
+        for name, value in (("--org", org), ("--invoice", invoice), ("--amount", amount),
+                            ("--pay-by", pay_by))
+        if value is None
+    ]  # fmt: skip
+    if missing:
+        typer.echo(f"syncd: settle needs {', '.join(missing)}", err=True)
+        raise typer.Exit(2)
+    assert org is not None and invoice is not None and amount is not None and pay_by is not None
+    state = state_of(ctx)
+    day = parse_day(pay_by, "--pay-by")
+    now = state.clock.now()
+    with org_session(state, org, write=True) as (session, org_id):
+        found = create_settlement(
+            session,
+            org_id,
+            invoice_ref=invoice,
+            amount=amount,
+            pay_by=day,
+            note=note,
+            today=local_day(now, state.config().settings.org(org).timezone),
+            actor=by or getpass.getuser(),
+            now=now,
+        )
+        data = settlement_json(found)
+    _out(data, as_json)
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    org: str = typer.Option(..., "--org"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Every settlement of the org."""
+    with org_session(state_of(ctx), org, write=False) as (session, org_id):
+        rows = [settlement_json(s) for s in list_settlements(session, org_id)]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "invoice", "agreed", "pay by", "status")
+    for r in rows:
+        table.add_row(
+            str(r["id"]), r["invoice"][:20], f"{r['agreed']} {r['currency']}", r["pay_by"],
+            r["status"],
+        )  # fmt: skip
+    Console(width=80).print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    ident: int = typer.Argument(..., help="The settlement's number."),
+    org: str = typer.Option(..., "--org"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """One settlement."""
+    with org_session(state_of(ctx), org, write=False) as (session, org_id):
+        data = settlement_json(get_settlement(session, org_id, ident))
+    _out(data, as_json)
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    ident: int = typer.Argument(...),
+    org: str = typer.Option(..., "--org"),
+    reason: str | None = typer.Option(None, "--reason"),
+    by: str | None = typer.Option(None, "--by"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Withdraw a pending offer: dunning resumes where it stood."""
+    state = state_of(ctx)
+    with org_session(state, org, write=True) as (session, org_id):
+        found = cancel_settlement(
+            session, org_id, ident, reason=reason, actor=by or getpass.getuser(),
+            now=state.clock.now(),
+        )  # fmt: skip
+        data = settlement_json(found)
+    _out(data, as_json)

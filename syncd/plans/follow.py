@@ -1,0 +1,340 @@
+"""Following plans and settlements on every cycle, after the sync and before planning.
+
+For each active plan: payments synced from the provider are allocated to its instalments in
+date order (``policies.plans.allocate``); a plan whose instalment is unpaid past the grace
+days breaks and the policy's ``on_break`` decides what follows (``resume``: the holds are
+released and dunning picks up where it stood; ``escalate``: an escalation of each invoice
+is queued too); a plan paid in full completes; a kept plan gets each instalment's reminder.
+
+For each pending settlement: payments reaching the agreed amount by the date queue the credit
+note for the rest (exactly once, under the settlement's key); when the date passes first the
+offer lapses and dunning resumes. A met settlement closes once its credit action is done.
+
+Everything one cycle decides commits in one transaction with its audit entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from policies import DunningState
+from policies.plans import (
+    Instalment,
+    PlanVerdict,
+    SettlementVerdict,
+    allocate,
+    reminder_due,
+    settlement_verdict,
+    standing,
+)
+from policies.snapshot import InterestClaim
+
+from ..config.loader import LoadedConfig
+from ..store.models import DunningState as DunningStateRow
+from ..store.models import Invoice, OutboxAction, PaymentPlan, Settlement
+from ..store.queries import round_money
+from .agree import end_plan, plan_settings
+from .common import enqueue, local_day, payments_towards, review_reason
+from .settlements import end_settlement
+
+
+@dataclass
+class FollowReport:
+    plans_kept: int = 0
+    plans_broken: int = 0
+    plans_completed: int = 0
+    reminders: int = 0
+    settlements_met: int = 0
+    settlements_lapsed: int = 0
+    settlements_closed: int = 0
+
+
+def follow_up(
+    session: Session, config: LoadedConfig, org_name: str, org_id: int, now: datetime
+) -> FollowReport:
+    report = FollowReport()
+    today = local_day(now, config.settings.org(org_name).timezone)
+    plans = session.scalars(
+        select(PaymentPlan).where(PaymentPlan.org_id == org_id, PaymentPlan.status == "active")
+    ).all()
+    for plan in plans:
+        _follow_plan(session, config, org_name, plan, today, now, report)
+    pending = session.scalars(
+        select(Settlement).where(
+            Settlement.org_id == org_id, Settlement.status.in_(("pending", "met"))
+        )
+    ).all()
+    for settlement in pending:
+        _follow_settlement(session, config, org_name, settlement, today, now, report)
+    return report
+
+
+def _follow_plan(
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    plan: PaymentPlan,
+    today: date,
+    now: datetime,
+    report: FollowReport,
+) -> None:
+    settings = plan_settings(config, org_name)
+    tz = config.settings.org(org_name).timezone
+    invoice_ids = [i.invoice_provider_id for i in plan.invoices]
+    payments = payments_towards(session, plan.org_id, invoice_ids, plan.created_at, tz)
+    rows = {i.number: i for i in plan.instalments}
+    progress = allocate(
+        [
+            Instalment(i.number, i.due_date, round_money(i.amount, plan.currency))
+            for i in plan.instalments
+        ],
+        payments,
+    )
+    for p in progress:
+        row = rows[p.instalment.number]
+        row.paid, row.met_on = p.paid, p.met_on
+    verdict = standing(progress, today, settings.grace_days)
+    if verdict.verdict is PlanVerdict.COMPLETED:
+        end_plan(session, plan, "completed", verdict.reason, actor="syncd", now=now)
+        report.plans_completed += 1
+        return
+    if verdict.verdict is PlanVerdict.BROKEN:
+        _break(session, config, org_name, plan, verdict.reason, today, now)
+        report.plans_broken += 1
+        return
+    report.plans_kept += 1
+    if not _confirmed(session, org_name, plan):
+        return  # no reminder about a plan the customer has not had in writing yet
+    for p in progress:
+        kind = reminder_due(p, today, settings)
+        if kind is None:
+            continue
+        n = p.instalment.number
+        report.reminders += enqueue(
+            session,
+            org_id=plan.org_id,
+            key=f"{org_name}:plan/{plan.id}/{n}:{kind}",
+            kind="plan_reminder",
+            payload={
+                "plan_id": plan.id,
+                "instalment": n,
+                "reminder": kind,
+                "template": settings.reminder_template,
+                "grace_days": settings.grace_days,
+            },
+            now=now,
+            review=review_reason(
+                session,
+                config,
+                org_name,
+                "plan_reminder",
+                org_id=plan.org_id,
+                customer_id=plan.customer_provider_id,
+            ),
+            customer_id=plan.customer_provider_id,
+            reason=f"payment plan {plan.id}, instalment {n}: {kind} reminder",
+        )
+
+
+def _confirmed(session: Session, org_name: str, plan: PaymentPlan) -> bool:
+    status = session.scalar(
+        select(OutboxAction.status).where(
+            OutboxAction.org_id == plan.org_id,
+            OutboxAction.idempotency_key == f"{org_name}:plan/{plan.id}:confirmation",
+        )
+    )
+    return status == "done"
+
+
+def _break(
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    plan: PaymentPlan,
+    reason: str,
+    today: date,
+    now: datetime,
+) -> None:
+    settings = plan_settings(config, org_name)
+    end_plan(session, plan, "broken", reason, actor="syncd", now=now, on_break=settings.on_break)
+    for covered in plan.invoices:
+        invoice = session.scalar(
+            select(Invoice).where(
+                Invoice.org_id == plan.org_id,
+                Invoice.provider_id == covered.invoice_provider_id,
+            )
+        )
+        if invoice is None or invoice.status != "open" or invoice.balance <= 0:
+            continue
+        if not settings.interest_during_plan:
+            _waive_interest(session, invoice, plan, today, now)
+        enqueue(
+            session,
+            org_id=plan.org_id,
+            key=f"{org_name}:plan/{plan.id}:broken-note:{invoice.provider_id}",
+            kind="note",
+            payload={"text": f"Payment plan {plan.id} broken: {reason}", "reason": reason},
+            now=now,
+            review=review_reason(
+                session,
+                config,
+                org_name,
+                "note",
+                org_id=plan.org_id,
+                customer_id=plan.customer_provider_id,
+            ),
+            invoice_id=invoice.provider_id,
+            customer_id=plan.customer_provider_id,
+            reason=f"payment plan {plan.id} broken",
+        )
+        if settings.on_break == "escalate":
+            enqueue(
+                session,
+                org_id=plan.org_id,
+                key=f"{org_name}:plan/{plan.id}:escalate:{invoice.provider_id}",
+                kind="escalate",
+                payload={
+                    "level": "letter",
+                    "reason": f"payment plan {plan.id} broken: {reason}",
+                    "invoice": {"provider_id": invoice.provider_id, "number": invoice.number},
+                },
+                now=now,
+                review=review_reason(
+                    session,
+                    config,
+                    org_name,
+                    "escalate",
+                    org_id=plan.org_id,
+                    customer_id=plan.customer_provider_id,
+                ),
+                invoice_id=invoice.provider_id,
+                customer_id=plan.customer_provider_id,
+                reason=f"payment plan {plan.id} broken; the policy escalates",
+            )
+
+
+def _waive_interest(
+    session: Session, invoice: Invoice, plan: PaymentPlan, today: date, now: datetime
+) -> None:
+    """``interest_during_plan = false``: interest not yet claimed up to today is waived, by
+    recording a zero claim through today (the engine claims only days after it)."""
+    claim = InterestClaim(f"payment-plan-{plan.id}", today, Decimal(0), invoice.currency)
+    row = session.get(DunningStateRow, invoice.id)
+    if row is None:
+        row = DunningStateRow(invoice_id=invoice.id, state=DunningState().to_dict())
+        session.add(row)
+    state = DunningState.from_dict(row.state)
+    row.state = replace(state, interest=(*state.interest, claim)).to_dict()
+    row.updated_at = now
+
+
+def _follow_settlement(
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    settlement: Settlement,
+    today: date,
+    now: datetime,
+    report: FollowReport,
+) -> None:
+    if settlement.status == "met":
+        _close_if_credited(session, settlement, now, report)
+        return
+    tz = config.settings.org(org_name).timezone
+    payments = payments_towards(
+        session, settlement.org_id, [settlement.invoice_provider_id], settlement.created_at, tz
+    )
+    verdict, met_on = settlement_verdict(
+        settlement.agreed_amount, payments, settlement.pay_by, today
+    )
+    if verdict is SettlementVerdict.LAPSED:
+        reason = (
+            f"{round_money(settlement.agreed_amount, settlement.currency)} {settlement.currency} "
+            "was not paid by "
+            f"{settlement.pay_by.isoformat()}: the offer lapsed and dunning resumes"
+        )
+        end_settlement(session, settlement, "lapsed", reason, actor="syncd", now=now)
+        report.settlements_lapsed += 1
+        return
+    if verdict is SettlementVerdict.PENDING:
+        return
+    settlement.status, settlement.met_on = "met", met_on
+    settlement.credit_key = f"{org_name}:settlement/{settlement.id}:credit"
+    reference = (
+        f"Settlement {settlement.id}: {settlement.agreed_amount} {settlement.currency} "
+        f"accepted in full settlement"
+    )
+    enqueue(
+        session,
+        org_id=settlement.org_id,
+        key=settlement.credit_key,
+        kind="credit",
+        payload={
+            "settlement_id": settlement.id,
+            "reference": reference,
+            "agreed": str(settlement.agreed_amount),
+            "currency": settlement.currency,
+            "at_most": str(settlement.balance - settlement.agreed_amount),
+            "reason": f"settlement {settlement.id} paid by {met_on}: credit the rest",
+        },
+        now=now,
+        review=review_reason(
+            session,
+            config,
+            org_name,
+            "credit",
+            org_id=settlement.org_id,
+            customer_id=settlement.customer_provider_id,
+        ),
+        invoice_id=settlement.invoice_provider_id,
+        customer_id=settlement.customer_provider_id,
+        reason=f"settlement {settlement.id} met on {met_on}: credit the remainder",
+    )
+    report.settlements_met += 1
+
+
+def _close_if_credited(
+    session: Session, settlement: Settlement, now: datetime, report: FollowReport
+) -> None:
+    """Closed once the credit is done. A credit that failed or was skipped by a reviewer
+    leaves the invoice on hold: the customer paid what was agreed, and ordinary dunning of the
+    rest would not be what a careful bookkeeper sends; a human resumes it (``syncd resume``)
+    or credits it by hand."""
+    action = session.scalar(
+        select(OutboxAction).where(
+            OutboxAction.org_id == settlement.org_id,
+            OutboxAction.idempotency_key == settlement.credit_key,
+        )
+    )
+    if action is None or action.status not in ("done", "failed", "skipped"):
+        return
+    invoice = session.scalar(
+        select(Invoice).where(
+            Invoice.org_id == settlement.org_id,
+            Invoice.provider_id == settlement.invoice_provider_id,
+        )
+    )
+    if action.status == "done" or (invoice is not None and invoice.balance <= 0):
+        reason = (
+            f"credit note {action.remote_id} closed the remainder"
+            if action.status == "done"
+            else f"the invoice is {invoice.status if invoice else 'gone'} with nothing left"
+        )
+        end_settlement(session, settlement, "closed", reason, actor="syncd", now=now)
+        report.settlements_closed += 1
+        return
+    end_settlement(
+        session,
+        settlement,
+        "unclosed",
+        f"the credit action {action.status}: {action.last_error}; the invoice stays on hold "
+        f"until someone resumes it (syncd resume --invoice {settlement.invoice_provider_id})",
+        actor="syncd",
+        now=now,
+        release=False,
+    )

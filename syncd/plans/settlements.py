@@ -1,0 +1,162 @@
+"""Agreeing and cancelling settlements (``syncd settle``): a reduced amount accepted for one
+invoice if paid by a date. While the offer stands the invoice's ordinary dunning is held;
+:mod:`.follow` closes it (a credit note for the rest, through the outbox) or lets it lapse."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from policies.money import minor_unit
+
+from ..store.audit import record
+from ..store.models import Settlement
+from .common import (
+    LadderError,
+    find_invoice,
+    held_by_agreement,
+    hold_actor,
+    place_hold,
+    release_holds,
+)
+
+
+def _amount(text: str, currency: str) -> Decimal:
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        raise LadderError(f"--amount expects an amount such as 750.00, not {text!r}") from None
+    if not amount.is_finite() or amount <= 0:
+        raise LadderError(f"--amount must be a positive amount, not {text!r}")
+    if amount != amount.quantize(minor_unit(currency)):
+        raise LadderError(f"--amount {text} is not an amount in whole {currency} minor units")
+    return amount
+
+
+def create_settlement(
+    session: Session,
+    org_id: int,
+    *,
+    invoice_ref: str,
+    amount: str,
+    pay_by: date,
+    note: str | None,
+    today: date,
+    actor: str,
+    now: datetime,
+) -> Settlement:
+    inv = find_invoice(session, org_id, invoice_ref)
+    label = inv.number or inv.provider_id
+    if inv.status != "open" or inv.balance <= 0:
+        raise LadderError(f"invoice {label} is {inv.status} with nothing left to settle")
+    agreed = _amount(amount, inv.currency)
+    if agreed > inv.balance:
+        raise LadderError(
+            f"the settlement {agreed} {inv.currency} is above the invoice's balance "
+            f"{inv.balance} {inv.currency}"
+        )
+    if agreed == inv.balance:
+        raise LadderError(
+            f"the settlement equals the balance {inv.balance} {inv.currency}: nothing to "
+            "write off (use a pause for a promise to pay)"
+        )
+    if pay_by < today:
+        raise LadderError(f"--pay-by {pay_by.isoformat()} is in the past")
+    holder = held_by_agreement(session, org_id, inv.provider_id)
+    if holder:
+        raise LadderError(f"invoice {label} is already under {holder.removeprefix('syncd:')}")
+    settlement = Settlement(
+        org_id=org_id,
+        invoice_provider_id=inv.provider_id,
+        customer_provider_id=inv.customer_provider_id,
+        currency=inv.currency,
+        balance=inv.balance,
+        agreed_amount=agreed,
+        pay_by=pay_by,
+        note=note,
+        status="pending",
+        created_at=now,
+        actor=actor,
+    )
+    session.add(settlement)
+    session.flush()
+    place_hold(
+        session,
+        org_id,
+        inv,
+        hold_actor("settlement", settlement.id),
+        f"settlement {settlement.id}: {agreed} {inv.currency} by {pay_by.isoformat()}",
+        now,
+    )
+    record(
+        session,
+        at=now,
+        event="settlement.created",
+        actor=actor,
+        org_id=org_id,
+        subject_type="invoice",
+        subject_id=inv.provider_id,
+        settlement_id=settlement.id,
+        balance=inv.balance,
+        agreed=agreed,
+        currency=inv.currency,
+        pay_by=pay_by,
+        note=note,
+    )
+    return settlement
+
+
+def end_settlement(
+    session: Session,
+    settlement: Settlement,
+    status: str,
+    reason: str,
+    *,
+    actor: str,
+    now: datetime,
+    release: bool = True,
+) -> None:
+    settlement.status, settlement.end_reason, settlement.ended_at = status, reason, now
+    if release:
+        release_holds(
+            session, settlement.org_id, hold_actor("settlement", settlement.id), reason, now
+        )
+    record(
+        session,
+        at=now,
+        event=f"settlement.{status}",
+        actor=actor,
+        org_id=settlement.org_id,
+        subject_type="invoice",
+        subject_id=settlement.invoice_provider_id,
+        settlement_id=settlement.id,
+        reason=reason,
+    )
+
+
+def get_settlement(session: Session, org_id: int, ident: int) -> Settlement:
+    found = session.get(Settlement, ident)
+    if found is None or found.org_id != org_id:
+        raise LadderError(f"no settlement {ident} in this org")
+    return found
+
+
+def cancel_settlement(
+    session: Session, org_id: int, ident: int, *, reason: str | None, actor: str, now: datetime
+) -> Settlement:
+    found = get_settlement(session, org_id, ident)
+    if found.status != "pending":
+        raise LadderError(f"settlement {ident} is already {found.status}")
+    end_settlement(session, found, "cancelled", reason or "cancelled by hand", actor=actor, now=now)
+    return found
+
+
+def list_settlements(session: Session, org_id: int) -> list[Settlement]:
+    return list(
+        session.scalars(
+            select(Settlement).where(Settlement.org_id == org_id).order_by(Settlement.id)
+        )
+    )

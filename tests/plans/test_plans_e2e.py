@@ -1,0 +1,164 @@
+"""Payment plans end to end on both sandboxes, a real SMTP server and the CLI.
+
+A kept plan stops ordinary reminders and fees for its invoices, is confirmed in writing once
+approved (email with the schedule as a PDF, a note on the invoice at the provider), and
+payments synced from the provider are allocated to its instalments; a missed instalment
+breaks it and the policy decides what follows (resume dunning, or escalate).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from email.message import Message
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from syncd.config import load_config
+from syncd.store.models import DunningState, Hold, OutboxAction
+from tests.plans.conftest import LadderWorld, days_from
+
+ORDINARY = {"email", "provider_email", "late_fee", "interest", "compensation", "escalate"}
+
+
+def _about(row: OutboxAction, invoice_id: str) -> bool:
+    items = row.payload.get("invoices") or []
+    return row.invoice_provider_id == invoice_id or any(
+        i.get("provider_id") == invoice_id for i in items
+    )
+
+
+def _ordinary_since(ladder: LadderWorld, invoice_id: str, since: datetime) -> list[str]:
+    return [
+        f"{r.kind}:{r.idempotency_key}"
+        for r in ladder.outbox()
+        if r.kind in ORDINARY and r.created_at >= since and _about(r, invoice_id)
+    ]
+
+
+def _pdf_text(message: Message) -> str:
+    parts = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+    assert len(parts) == 1, "the confirmation carries the schedule as one PDF"
+    payload = parts[0].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(payload)).pages)
+
+
+def test_kept_plan_stops_dunning_allocates_payments_and_a_miss_breaks_it(
+    ladder: LadderWorld,
+) -> None:
+    customer, (invoice,) = ladder.debtor()
+    today = ladder.today()
+    created_at = ladder.w.now()
+    plan = ladder.cli_json(
+        "payment-plan", "create", "--org", ladder.org, "--customer", customer.provider_id,
+        "--invoice", str(invoice.number), "--instalments", "3", "--every", "month",
+        "--first", days_from(today, 3), "--by", "alice",
+    )  # fmt: skip
+    amounts = [Decimal(i["amount"]) for i in plan["instalments"]]
+    assert sum(amounts) == invoice.balance and len(amounts) == 3
+    assert amounts[0] == amounts[1] <= amounts[2]
+    assert plan["status"] == "active" and plan["confirmation"] == "awaiting_review"
+    assert invoice.provider_id not in ladder.planned_invoices()
+
+    # Nothing reaches the customer until a human approves the confirmation; the note does.
+    ladder.cli("run-once", ok=False)
+    rows = {
+        r.kind: r for r in ladder.outbox() if r.idempotency_key.startswith(f"{ladder.org}:plan/")
+    }
+    assert rows["plan_confirmation"].status == "awaiting_review"
+    assert "always waits for approval" in str(rows["plan_confirmation"].review_reason)
+    assert rows["note"].status == "done"
+    preview = ladder.cli("preview", str(rows["plan_confirmation"].id)).stdout
+    assert "Your payment plan" in preview and str(customer.email) in preview
+    assert all(customer.email not in m.rcpt_tos for m in ladder.w.inbox.messages
+               if "plan" in str(m.message["Subject"]).lower())  # fmt: skip
+    ladder.cli("review", "approve", "--kind", "plan_confirmation", "--by", "alice")
+    ladder.cli("run-once", ok=False)
+    confirmations = [
+        m for m in ladder.w.inbox.messages
+        if str(m.message["Subject"]).startswith("Your payment plan")
+    ]  # fmt: skip
+    assert len(confirmations) == 1 and str(customer.email) in confirmations[0].rcpt_tos
+    text = _pdf_text(confirmations[0].message)
+    assert f"Invoice {invoice.number}" in text
+    for row in plan["instalments"]:
+        assert row["amount"] in text and row["due"] in text
+
+    # Instalment 1 paid on its due date: allocated, the plan is kept.
+    ladder.advance_days(3)
+    ladder.pay(invoice.provider_id, amounts[0])
+    ladder.cli("run-once", ok=False)
+    shown = ladder.cli_json("payment-plan", "show", str(plan["id"]), "--org", ladder.org)
+    first = shown["instalments"][0]
+    assert shown["status"] == "active"
+    assert Decimal(first["paid"]) == amounts[0] and first["met_on"] is not None
+    assert Decimal(shown["instalments"][1]["paid"]) == 0
+    assert _ordinary_since(ladder, invoice.provider_id, created_at) == []
+
+    # Instalment 2 gets its own reminder before its due date, and no other email.
+    due2 = date.fromisoformat(shown["instalments"][1]["due"])
+    ladder.advance_days((due2 - ladder.today()).days - 2)
+    ladder.cli("run-once", ok=False)
+    reminders = [r for r in ladder.outbox() if r.kind == "plan_reminder"]
+    assert [(r.payload["instalment"], r.payload["reminder"], r.status) for r in reminders] == [
+        (2, "before", "done")
+    ]
+    coming = [
+        m for m in ladder.w.inbox.messages if str(m.message["Subject"]).startswith("Coming up")
+    ]
+    assert len(coming) == 1 and str(customer.email) in coming[0].rcpt_tos
+    assert _ordinary_since(ladder, invoice.provider_id, created_at) == []
+
+    # Instalment 2 missed past the grace days: broken, holds released, dunning resumes.
+    ladder.advance_days((due2 - ladder.today()).days + 6)
+    ladder.cli("run-once", ok=False)
+    shown = ladder.cli_json("payment-plan", "show", str(plan["id"]), "--org", ladder.org)
+    assert shown["status"] == "broken" and shown["on_break"] == "resume"
+    assert "instalment 2" in shown["end_reason"]
+    with ladder.w.store.sessions() as s:
+        holds = s.scalars(select(Hold).where(Hold.provider_id == invoice.provider_id)).all()
+    assert holds and all(h.released_at is not None for h in holds)
+    resumed = _ordinary_since(ladder, invoice.provider_id, created_at)
+    assert resumed or invoice.provider_id in ladder.planned_invoices()
+
+
+def test_a_broken_plan_escalates_when_the_policy_says_so(ladder: LadderWorld) -> None:
+    path = ladder.w.config.path
+    text = path.read_text(encoding="utf-8").replace('policy = "standard"\n', 'policy = "strict"\n')
+    text += (
+        '\n[policies.strict]\nextends = "standard"\n\n[policies.strict.payment_plan]\n'
+        'on_break = "escalate"\ngrace_days = 2\ninterest_during_plan = false\n'
+    )
+    path.write_text(text, encoding="utf-8")
+    ladder.w.config = load_config(path)
+    customer, (invoice,) = ladder.debtor()
+    today = ladder.today()
+    plan = ladder.cli_json(
+        "payment-plan", "create", "--org", ladder.org, "--customer", customer.provider_id,
+        "--invoice", invoice.provider_id, "--instalments", "2", "--every", "14days",
+        "--first", days_from(today, 1), "--deposit", "1.00",
+    )  # fmt: skip
+    assert [i["number"] for i in plan["instalments"]] == [0, 1, 2]
+    assert Decimal(plan["instalments"][0]["amount"]) == Decimal("1.00")
+    ladder.advance_days(4)  # the deposit was due yesterday-but-two: past 2 grace days
+    ladder.cli("run-once", ok=False)
+    shown = ladder.cli_json("payment-plan", "show", str(plan["id"]), "--org", ladder.org)
+    assert shown["status"] == "broken" and shown["on_break"] == "escalate"
+    escalations = [
+        r for r in ladder.outbox()
+        if r.kind == "escalate" and r.idempotency_key.startswith(f"{ladder.org}:plan/")
+    ]  # fmt: skip
+    assert [r.invoice_provider_id for r in escalations] == [invoice.provider_id]
+    assert "broken" in str(escalations[0].payload["reason"])
+    # Interest not claimed while the plan was kept is waived up to the break.
+    with ladder.w.store.sessions() as s:
+        state = s.get(DunningState, invoice.id)
+        assert state is not None
+        claims = [
+            c for c in state.state["interest"] if c["step_id"] == f"payment-plan-{plan['id']}"
+        ]
+    assert len(claims) == 1 and Decimal(claims[0]["amount"]) == 0
+    assert claims[0]["through"] == ladder.today().isoformat()
