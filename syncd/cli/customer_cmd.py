@@ -68,7 +68,7 @@ def note(
     ctx: typer.Context,
     customer: str = typer.Argument(..., help="The customer's provider id or name."),
     text: str = typer.Argument(..., help="The note, e.g. 'called, promised to pay Friday'."),
-    org: str | None = typer.Option(None, "--org"),
+    org: str | None = typer.Option(None, "--org", help="The org (needed if several)."),
     by: str | None = typer.Option(None, "--by", help="Who (default: your user name)."),
 ) -> None:
     """Add a note to the customer's record (syncd's own; nothing goes to the provider)."""

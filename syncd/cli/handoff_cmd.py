@@ -95,7 +95,7 @@ def handoff(
 @app.command("status")
 def status(
     ctx: typer.Context,
-    org: str | None = typer.Option(None, "--org"),
+    org: str | None = typer.Option(None, "--org", help="The org (needed if several)."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
 ) -> None:
     """Hand-offs in force and the payments that arrived since (tell the agency)."""

@@ -78,7 +78,7 @@ def letters(
 def mark_sent(
     ctx: typer.Context,
     letter_id: int = typer.Argument(..., help="The letter's id (see `syncd letters`)."),
-    org: str | None = typer.Option(None, "--org"),
+    org: str | None = typer.Option(None, "--org", help="The org (needed if several)."),
     on: str | None = typer.Option(None, "--on", help="The day it was posted (default: today)."),
     by: str | None = typer.Option(None, "--by", help="Who posted it (default: your user name)."),
 ) -> None:

@@ -137,10 +137,12 @@ def _print_plan(data: dict[str, Any]) -> None:
 @app.command("create")
 def create(
     ctx: typer.Context,
-    org: str = typer.Option(..., "--org"),
+    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
     customer: str = typer.Option(..., "--customer", help="Customer id or exact name."),
     invoice: list[str] = typer.Option(..., "--invoice", help="Invoice number or id; repeat."),
-    instalments: int = typer.Option(..., "--instalments", min=1, max=120),
+    instalments: int = typer.Option(
+        ..., "--instalments", min=1, max=120, help="How many instalments (1-120)."
+    ),
     every: str = typer.Option(..., "--every", help="month, week or Ndays (e.g. 14days)."),
     first: str = typer.Option(..., "--first", help="Date of the first payment."),
     deposit: str | None = typer.Option(None, "--deposit", help="Paid first, on --first."),
@@ -180,8 +182,8 @@ def _out(data: dict[str, Any], as_json: bool) -> None:
 def show(
     ctx: typer.Context,
     plan_id: int = typer.Argument(..., help="The plan's number."),
-    org: str = typer.Option(..., "--org"),
-    as_json: bool = typer.Option(False, "--json"),
+    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """A plan, its schedule and what has been paid."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
@@ -192,8 +194,8 @@ def show(
 @app.command("list")
 def list_plans(
     ctx: typer.Context,
-    org: str = typer.Option(..., "--org"),
-    as_json: bool = typer.Option(False, "--json"),
+    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Every plan of the org, newest first."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
@@ -222,10 +224,10 @@ def list_plans(
 def cancel(
     ctx: typer.Context,
     plan_id: int = typer.Argument(...),
-    org: str = typer.Option(..., "--org"),
-    reason: str | None = typer.Option(None, "--reason"),
-    by: str | None = typer.Option(None, "--by"),
-    as_json: bool = typer.Option(False, "--json"),
+    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
+    by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """End a plan by hand: dunning resumes where it stood."""
     state = state_of(ctx)

@@ -69,13 +69,13 @@ def _out(data: dict[str, Any], as_json: bool) -> None:
 @app.callback()
 def settle(
     ctx: typer.Context,
-    org: str | None = typer.Option(None, "--org"),
+    org: str | None = typer.Option(None, "--org", help="The org (needed if several)."),
     invoice: str | None = typer.Option(None, "--invoice", help="Invoice number or id."),
     amount: str | None = typer.Option(None, "--amount", help="The agreed amount."),
     pay_by: str | None = typer.Option(None, "--pay-by", help="Last day to pay it."),
-    note: str | None = typer.Option(None, "--note"),
+    note: str | None = typer.Option(None, "--note", help="Text kept with the settlement."),
     by: str | None = typer.Option(None, "--by", help="Who agreed it (default: your user)."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Record a settlement offer; the rest is credited once the agreed amount is paid."""
     if ctx.invoked_subcommand is not None:
@@ -112,8 +112,8 @@ def settle(
 @app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    org: str = typer.Option(..., "--org"),
-    as_json: bool = typer.Option(False, "--json"),
+    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Every settlement of the org."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
@@ -134,8 +134,8 @@ def list_cmd(
 def show(
     ctx: typer.Context,
     ident: int = typer.Argument(..., help="The settlement's number."),
-    org: str = typer.Option(..., "--org"),
-    as_json: bool = typer.Option(False, "--json"),
+    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """One settlement."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
@@ -147,10 +147,10 @@ def show(
 def cancel(
     ctx: typer.Context,
     ident: int = typer.Argument(...),
-    org: str = typer.Option(..., "--org"),
-    reason: str | None = typer.Option(None, "--reason"),
-    by: str | None = typer.Option(None, "--by"),
-    as_json: bool = typer.Option(False, "--json"),
+    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
+    by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Withdraw a pending offer: dunning resumes where it stood."""
     state = state_of(ctx)
