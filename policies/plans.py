@@ -148,7 +148,9 @@ class Progress:
 
     @property
     def short(self) -> Decimal:
-        return self.instalment.amount - self.paid
+        """In the instalment's own minor unit: stored payments carry six decimal places, and
+        this figure is written into the note on the customer's invoice."""
+        return (self.instalment.amount - self.paid).quantize(self.instalment.amount)
 
 
 def allocate(
