@@ -88,7 +88,10 @@ def _print(items: list[dict[str, Any]]) -> None:
         money = f"{d['amount']} {d['currency']}" if d["amount"] is not None else ""
         # Id, action and amount on one short line; the invoice list on its own (80 columns).
         console.print(f"  #{d['id']} {d['kind']} {money}".rstrip(), markup=False)
-        console.print(f"      step {d['step']}, invoice(s) {numbers}", markup=False)
+        where = [f"step {d['step']}"] if d["step"] else []  # plans and hand-offs have none
+        where += [f"invoice(s) {numbers}"] if numbers else []
+        if where:
+            console.print("      " + ", ".join(where), markup=False)
         if d["fee"]:
             console.print(f"      fee line: {d['fee']['description']} ({d['fee']['amount']})")
         if d["subject"]:

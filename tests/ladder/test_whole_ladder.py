@@ -126,7 +126,8 @@ def test_one_invoice_climbs_the_whole_ladder_and_another_is_settled(
     amounts = [Decimal(i["amount"]) for i in plan["instalments"]]
     assert sum(amounts) == total + fee and amounts == [Decimal("730.80")] * 2
     user("run-once")
-    user("review")
+    queue = user("review")
+    assert "plan_confirmation" in queue and "step None" not in queue
     user("review", "approve", "--kind", "plan_confirmation", "--by", "alice")
     user("run-once")
     confirmations = [r for r in outbox(w, works.id) if r.kind == "plan_confirmation"]
