@@ -81,6 +81,7 @@ class LogLevel(StrEnum):
     INFO = "INFO"
     WARNING = "WARNING"
     ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
 
 
 def _version(value: bool) -> None:

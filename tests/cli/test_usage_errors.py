@@ -71,6 +71,7 @@ def test_bad_log_level_and_format_name_the_option_and_choices(tmp_path: Path) ->
     assert "bogus" in out and "debug" in out.lower()
     refused(run("--config", path, "--log-format", "xml", "invoices"), "--log-format", "xml")
     assert run("--config", path, "--log-level", "debug", "invoices").exit_code == 0
+    assert run("--config", path, "--log-level", "critical", "invoices").exit_code == 0
 
 
 @pytest.mark.parametrize(

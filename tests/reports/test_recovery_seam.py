@@ -1,6 +1,5 @@
 """The effectiveness report's payment plans, settlements and hand-offs, read from the tables
-issue 17's branches create (0008, 0009), here made with just the columns the report reads.
-Before those tables exist the figures say "not recorded" (see test_reports_history)."""
+of migrations 0008 and 0009 (rows written here directly, with the columns the ladder fills)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, String, Table
 from typer.testing import CliRunner
 
 from syncd.cli.app import app
@@ -17,36 +15,9 @@ from syncd.clock import FixedClock
 from syncd.config import load_config
 from syncd.connections import org_id_for
 from syncd.store import open_store
-from syncd.store.types import Money, UTCDateTime
+from syncd.store.ladder import Handoff
+from syncd.store.models import Org, PaymentPlan, Settlement
 from tests.reports import history as h
-
-meta = MetaData()
-plans = Table(
-    "payment_plans",
-    meta,
-    Column("id", Integer, primary_key=True),
-    Column("org_id", Integer),
-    Column("status", String(16)),
-    Column("created_at", UTCDateTime()),
-)
-settlements = Table(
-    "settlements",
-    meta,
-    Column("id", Integer, primary_key=True),
-    Column("org_id", Integer),
-    Column("status", String(16)),
-    Column("currency", String(3)),
-    Column("balance", Money()),
-    Column("agreed_amount", Money()),
-    Column("created_at", UTCDateTime()),
-)
-handoffs = Table(
-    "handoffs",
-    meta,
-    Column("id", Integer, primary_key=True),
-    Column("org_id", Integer),
-    Column("created_at", UTCDateTime()),
-)
 
 
 def at(day: str) -> datetime:
@@ -75,29 +46,54 @@ def test_plans_settlements_and_handoffs_are_counted(tmp_path: Path, store_url: s
     store = open_store(load_config(path).store_url)
     try:
         org_id = org_id_for(store, load_config(path), h.ORG, FixedClock(at("2026-06-30")))
-        meta.create_all(store.engine)
-        with store.engine.begin() as conn:
-            conn.execute(
-                plans.insert(),
-                [{"org_id": org_id, "status": s, "created_at": at(d)} for s, d in PLANS]
-                + [{"org_id": org_id + 1, "status": "broken", "created_at": at("2026-03-03")}],
+        with store.sessions.begin() as session:
+            other = Org(name="another-org", connector="quickbooks", created_at=at("2026-01-01"))
+            session.add(other)
+            session.flush()
+
+            def plan(org: int, status: str, day: str) -> PaymentPlan:
+                return PaymentPlan(
+                    org_id=org,
+                    customer_provider_id="c1",
+                    currency="USD",
+                    every="month",
+                    amount=Decimal("100.00"),
+                    status=status,
+                    created_at=at(day),
+                    actor="test",
+                )
+
+            session.add_all([plan(org_id, s, d) for s, d in PLANS])
+            session.add(plan(other.id, "broken", "2026-03-03"))
+            session.add_all(
+                Settlement(
+                    org_id=org_id,
+                    invoice_provider_id=f"i{n}",
+                    customer_provider_id="c1",
+                    currency=c,
+                    balance=Decimal(b),
+                    agreed_amount=Decimal(a),
+                    status=s,
+                    pay_by=at(d).date(),
+                    created_at=at(d),
+                    actor="test",
+                )
+                for n, (s, c, b, a, d) in enumerate(SETTLEMENTS)
             )
-            conn.execute(
-                settlements.insert(),
-                [
-                    {
-                        "org_id": org_id,
-                        "status": s,
-                        "currency": c,
-                        "balance": Decimal(b),
-                        "agreed_amount": Decimal(a),
-                        "created_at": at(d),
-                    }
-                    for s, c, b, a, d in SETTLEMENTS
-                ],
-            )
-            conn.execute(
-                handoffs.insert(), [{"org_id": org_id, "created_at": at(d)} for d in HANDOFFS]
+            session.add_all(
+                Handoff(
+                    org_id=org_id,
+                    customer_provider_id="c1",
+                    agency="Agency",
+                    invoice_ids=[],
+                    currency="USD",
+                    balance=Decimal("1.00"),
+                    known_payments=[],
+                    archive_path="case.zip",
+                    actor="test",
+                    created_at=at(d),
+                )
+                for d in HANDOFFS
             )
     finally:
         store.close()
