@@ -82,6 +82,9 @@ class CustomerRecord:
     #: Billing address lines, most specific first (for letters and case files).
     address: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: The record's JSON text exactly as the provider sent it, when the connector kept it
+    #: (the fast read path): the store keeps these bytes instead of re-encoding ``raw``.
+    raw_json: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _require_utc("updated_at", self.updated_at)
@@ -118,6 +121,9 @@ class InvoiceRecord:
     lines: tuple[InvoiceLine, ...] = ()
     pay_url: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: The record's JSON text exactly as the provider sent it, when the connector kept it
+    #: (the fast read path): the store keeps these bytes instead of re-encoding ``raw``.
+    raw_json: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _require_utc("updated_at", self.updated_at)
@@ -147,6 +153,9 @@ class PaymentRecord:
     allocations: tuple[Allocation, ...] = ()
     deleted: bool = False
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: The record's JSON text exactly as the provider sent it, when the connector kept it
+    #: (the fast read path): the store keeps these bytes instead of re-encoding ``raw``.
+    raw_json: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _require_utc("updated_at", self.updated_at)
