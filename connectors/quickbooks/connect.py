@@ -9,42 +9,32 @@ discovery document advertises S256.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any, cast
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any
 
 import requests
-from pydantic import BaseModel
 
 from connectors.base import (
-    AuthError,
     OAuthEndpoints,
-    OAuthTokens,
     PermanentError,
     Tenant,
-    TokenStore,
     TransientError,
     require_secure,
 )
+from connectors.kit.oauth_app import TIMEOUT, OAuthAppKit, TokenFactory, origin
 
 from .auth import INTUIT_TOKEN_URL, quickbooks_tokens
-from .settings import QuickBooksCredentials, QuickBooksOptions
 
 INTUIT_AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
 INTUIT_REVOKE_URL = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
 DISCOVERY_PATH = "/.well-known/openid_configuration"
 SCOPE = "com.intuit.quickbooks.accounting"
-TIMEOUT = 30.0
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-class QuickBooksOAuthApp:
+class QuickBooksOAuthApp(OAuthAppKit):
+    provider = "Intuit"
     tenant_key = "realm_id"
+    revoke_as_json = True
 
     def endpoints(
         self, base_url: str | None, token_url: str | None, http: requests.Session
@@ -57,7 +47,7 @@ class QuickBooksOAuthApp:
                 scope=SCOPE,
                 pkce=False,
             )
-        doc = self._discovery(_origin(base_url) + DISCOVERY_PATH, http)
+        doc = self._discovery(origin(base_url) + DISCOVERY_PATH, http)
         try:
             found = OAuthEndpoints(
                 authorize_url=str(doc["authorization_endpoint"]),
@@ -87,35 +77,8 @@ class QuickBooksOAuthApp:
             raise PermanentError(f"{url} is not a JSON discovery document")
         return body
 
-    def client(self, credentials: BaseModel) -> tuple[str, str]:
-        creds = cast(QuickBooksCredentials, credentials)
-        return creds.client_id, creds.client_secret.get_secret_value()
-
-    def tenant_of(self, credentials: BaseModel) -> str | None:
-        return cast(QuickBooksCredentials, credentials).realm_id
-
-    def tokens(
-        self,
-        endpoints: OAuthEndpoints,
-        credentials: BaseModel,
-        options: BaseModel,
-        store: TokenStore,
-        now: Callable[[], datetime],
-    ) -> OAuthTokens:
-        creds = cast(QuickBooksCredentials, credentials)
-        opts = cast(QuickBooksOptions, options)
-        return quickbooks_tokens(
-            token_url=endpoints.token_url,
-            client_id=creds.client_id,
-            client_secret=creds.client_secret.get_secret_value(),
-            bootstrap_refresh_token=(
-                creds.refresh_token.get_secret_value() if creds.refresh_token else ""
-            ),
-            store=store,
-            now=now,
-            ca_bundle=opts.ca_bundle,
-            timeout=opts.timeout_seconds,
-        )
+    def token_factory(self) -> TokenFactory:
+        return quickbooks_tokens
 
     def tenants(
         self,
@@ -128,29 +91,6 @@ class QuickBooksOAuthApp:
         if not realm:
             raise PermanentError("Intuit's redirect named no company (realmId missing)")
         return [Tenant(id=realm, name=realm)]
-
-    def revoke(
-        self,
-        endpoints: OAuthEndpoints,
-        refresh_token: str,
-        client: tuple[str, str],
-        http: requests.Session,
-    ) -> None:
-        require_secure(endpoints.revocation_url)
-        try:
-            response = http.post(
-                endpoints.revocation_url,
-                json={"token": refresh_token},
-                auth=client,
-                headers={"Accept": "application/json"},
-                timeout=TIMEOUT,
-            )
-        except requests.RequestException as exc:
-            raise TransientError(f"revocation endpoint unreachable: {type(exc).__name__}") from None
-        if response.status_code in (400, 401):
-            raise AuthError(f"Intuit refused the revocation (HTTP {response.status_code})")
-        if response.status_code != 200:
-            raise TransientError(f"revocation endpoint answered HTTP {response.status_code}")
 
     def disconnect(
         self,

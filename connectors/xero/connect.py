@@ -7,41 +7,31 @@ so every authorization request carries an S256 challenge.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any, cast
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any
 
 import requests
-from pydantic import BaseModel
 
 from connectors.base import (
     AuthError,
     OAuthEndpoints,
-    OAuthTokens,
     PermanentError,
     Tenant,
-    TokenStore,
     TransientError,
     require_secure,
 )
+from connectors.kit.oauth_app import TIMEOUT, OAuthAppKit, TokenFactory, origin
 
 from .auth import XERO_TOKEN_URL, xero_tokens
-from .settings import XeroCredentials, XeroOptions
 
 XERO_AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
 XERO_REVOCATION_URL = "https://identity.xero.com/connect/revocation"
 XERO_CONNECTIONS_URL = "https://api.xero.com/connections"
 SCOPE = "offline_access accounting.transactions accounting.contacts accounting.settings"
-TIMEOUT = 30.0
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-class XeroOAuthApp:
+class XeroOAuthApp(OAuthAppKit):
+    provider = "Xero"
     tenant_key = "tenant_id"
 
     def endpoints(
@@ -56,45 +46,18 @@ class XeroOAuthApp:
                 pkce=True,
                 connections_url=XERO_CONNECTIONS_URL,
             )
-        origin = _origin(base_url)
+        root = origin(base_url)
         return OAuthEndpoints(
-            authorize_url=f"{origin}/identity/connect/authorize",
-            token_url=token_url or f"{origin}/connect/token",
-            revocation_url=f"{origin}/connect/revocation",
+            authorize_url=f"{root}/identity/connect/authorize",
+            token_url=token_url or f"{root}/connect/token",
+            revocation_url=f"{root}/connect/revocation",
             scope=SCOPE,
             pkce=True,
-            connections_url=f"{origin}/connections",
+            connections_url=f"{root}/connections",
         )
 
-    def client(self, credentials: BaseModel) -> tuple[str, str]:
-        creds = cast(XeroCredentials, credentials)
-        return creds.client_id, creds.client_secret.get_secret_value()
-
-    def tenant_of(self, credentials: BaseModel) -> str | None:
-        return cast(XeroCredentials, credentials).tenant_id
-
-    def tokens(
-        self,
-        endpoints: OAuthEndpoints,
-        credentials: BaseModel,
-        options: BaseModel,
-        store: TokenStore,
-        now: Callable[[], datetime],
-    ) -> OAuthTokens:
-        creds = cast(XeroCredentials, credentials)
-        opts = cast(XeroOptions, options)
-        return xero_tokens(
-            token_url=endpoints.token_url,
-            client_id=creds.client_id,
-            client_secret=creds.client_secret.get_secret_value(),
-            bootstrap_refresh_token=(
-                creds.refresh_token.get_secret_value() if creds.refresh_token else ""
-            ),
-            store=store,
-            now=now,
-            ca_bundle=opts.ca_bundle,
-            timeout=opts.timeout_seconds,
-        )
+    def token_factory(self) -> TokenFactory:
+        return xero_tokens
 
     def _call(
         self, http: requests.Session, method: str, url: str, access_token: str
@@ -143,28 +106,6 @@ class XeroOAuthApp:
             for c in self._connections(endpoints, access_token, http)
             if c.get("tenantType", "ORGANISATION") == "ORGANISATION" and c.get("tenantId")
         ]
-
-    def revoke(
-        self,
-        endpoints: OAuthEndpoints,
-        refresh_token: str,
-        client: tuple[str, str],
-        http: requests.Session,
-    ) -> None:
-        require_secure(endpoints.revocation_url)
-        try:
-            response = http.post(
-                endpoints.revocation_url,
-                data={"token": refresh_token},
-                auth=client,
-                timeout=TIMEOUT,
-            )
-        except requests.RequestException as exc:
-            raise TransientError(f"revocation endpoint unreachable: {type(exc).__name__}") from None
-        if response.status_code in (400, 401):
-            raise AuthError(f"Xero refused the revocation (HTTP {response.status_code})")
-        if response.status_code != 200:
-            raise TransientError(f"revocation endpoint answered HTTP {response.status_code}")
 
     def disconnect(
         self,
