@@ -19,6 +19,7 @@ from syncd.oauth.session import sign_in, store_tokens, target
 from syncd.tokens import SecretKeyError
 
 from .context import state_of
+from .output import JSON_OPTION
 
 DEFAULT_PORT = 8976
 
@@ -73,7 +74,7 @@ def connect(
     timeout: float = typer.Option(
         300, "--timeout", min=1, help="Seconds to wait for the browser to come back."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Sign in at the provider and store the org's tokens encrypted (OAuth 2.0 code flow)."""
     if redirect_uri and not (redirect_uri.startswith("https://") or is_loopback(redirect_uri)):
@@ -140,7 +141,7 @@ def _open_browser(url: str) -> None:
 def disconnect(
     ctx: typer.Context,
     org: str = typer.Option(..., "--org", help="The org's name in the config file."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Revoke the org's tokens at the provider and forget them."""
     state = state_of(ctx)

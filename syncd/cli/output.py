@@ -34,6 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 JSON_OPTION = typer.Option(False, "--json", help="Print the result as JSON on stdout.")
+ORG_OPTION = typer.Option(..., "--org", help="The org, as named in the config.")
 
 #: Exit status of a usage error (bad option value, unknown org or invoice).
 EXIT_USAGE = 2

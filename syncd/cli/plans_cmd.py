@@ -27,6 +27,7 @@ from syncd.store.models import Customer, OutboxAction, PaymentPlan
 
 from ..store.queries import round_money
 from .context import CliState, state_of
+from .output import JSON_OPTION, ORG_OPTION
 
 app = typer.Typer(help="Agree, follow and cancel payment plans.", no_args_is_help=True)
 
@@ -137,7 +138,7 @@ def _print_plan(data: dict[str, Any]) -> None:
 @app.command("create")
 def create(
     ctx: typer.Context,
-    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
+    org: str = ORG_OPTION,
     customer: str = typer.Option(..., "--customer", help="Customer id or exact name."),
     invoice: list[str] = typer.Option(..., "--invoice", help="Invoice number or id; repeat."),
     instalments: int = typer.Option(
@@ -182,8 +183,8 @@ def _out(data: dict[str, Any], as_json: bool) -> None:
 def show(
     ctx: typer.Context,
     plan_id: int = typer.Argument(..., help="The plan's number."),
-    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    org: str = ORG_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """A plan, its schedule and what has been paid."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
@@ -194,8 +195,8 @@ def show(
 @app.command("list")
 def list_plans(
     ctx: typer.Context,
-    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    org: str = ORG_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Every plan of the org, newest first."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
@@ -224,10 +225,10 @@ def list_plans(
 def cancel(
     ctx: typer.Context,
     plan_id: int = typer.Argument(...),
-    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
+    org: str = ORG_OPTION,
     reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
     by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """End a plan by hand: dunning resumes where it stood."""
     state = state_of(ctx)

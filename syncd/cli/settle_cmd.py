@@ -26,6 +26,7 @@ from syncd.store.models import Settlement
 
 from ..store.queries import round_money
 from .context import state_of
+from .output import JSON_OPTION, ORG_OPTION
 from .plans_cmd import org_session, parse_day
 
 app = typer.Typer(
@@ -75,7 +76,7 @@ def settle(
     pay_by: str | None = typer.Option(None, "--pay-by", help="Last day to pay it."),
     note: str | None = typer.Option(None, "--note", help="Text kept with the settlement."),
     by: str | None = typer.Option(None, "--by", help="Who agreed it (default: your user)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Record a settlement offer; the rest is credited once the agreed amount is paid."""
     if ctx.invoked_subcommand is not None:
@@ -112,8 +113,8 @@ def settle(
 @app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    org: str = ORG_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Every settlement of the org."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
@@ -134,8 +135,8 @@ def list_cmd(
 def show(
     ctx: typer.Context,
     ident: int = typer.Argument(..., help="The settlement's number."),
-    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    org: str = ORG_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """One settlement."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
@@ -147,10 +148,10 @@ def show(
 def cancel(
     ctx: typer.Context,
     ident: int = typer.Argument(...),
-    org: str = typer.Option(..., "--org", help="The org, as named in the config."),
+    org: str = ORG_OPTION,
     reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
     by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Withdraw a pending offer: dunning resumes where it stood."""
     state = state_of(ctx)
