@@ -244,7 +244,14 @@ class WriteResult:
 
 def _blank(value: Any) -> bool:
     """The SDK serialises unset fields as ``""``; QBO treats those as absent."""
-    return value is None or value == "" or value == {}
+    if value is None:
+        return True
+    kind = type(value)
+    if kind is str:
+        return value == ""
+    if kind is dict:
+        return not value
+    return value == "" or value == {}
 
 
 def _ref_value(value: Any, element: str) -> str:

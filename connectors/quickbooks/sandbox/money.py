@@ -22,9 +22,11 @@ class MoneyError(ValueError):
 
 def money(value: Any) -> Decimal:
     """Parse a wire value (int, float, str, Decimal) to a cent-quantised Decimal."""
-    if isinstance(value, bool):
+    if type(value) is Decimal:
+        dec = value
+    elif isinstance(value, bool):
         raise MoneyError(f"not an amount: {value!r}")
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         dec = value
     elif isinstance(value, int):
         dec = Decimal(value)
@@ -44,6 +46,8 @@ def money(value: Any) -> Decimal:
 
 def quantity(value: Any) -> Decimal:
     """Parse a quantity or unit price: QBO keeps more precision there than on amounts."""
+    if type(value) is Decimal:
+        return value  # what Decimal(str(value)) gives: str is exact
     if isinstance(value, bool):
         raise MoneyError(f"not a number: {value!r}")
     if isinstance(value, float):

@@ -81,9 +81,9 @@ class RowIndex:
 
     def mark(self, row_id: str) -> None:
         """The row was stored, replaced, removed or changed in place."""
-        if self._built:
+        if self._built:  # before the first read there is nothing to forget
             self._pending.add(row_id)
-        self._wire.pop(row_id, None)
+            self._wire.pop(row_id, None)
 
     def sync(self, rows: dict[str, JSON]) -> bool:
         """Catch up with ``rows``; whether every row is ordered (the index can answer)."""
@@ -151,6 +151,8 @@ class RowIndex:
         row_id = str(row.get("Id"))
         meta = row.get("MetaData")
         stamp = meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
+        if not self._built:  # rows are not followed yet: nothing may be cached
+            return dumps(row).encode("utf-8")
         cached = self._wire.get(row_id)
         if (
             cached is not None
