@@ -248,10 +248,10 @@ def _blank(value: Any) -> bool:
         return True
     kind = type(value)
     if kind is str:
-        return value == ""
+        return bool(value == "")
     if kind is dict:
         return not value
-    return value == "" or value == {}
+    return bool(value == "" or value == {})
 
 
 def _ref_value(value: Any, element: str) -> str:
