@@ -95,6 +95,15 @@ def answer(query: Query, rows: dict[str, JSON], index: RowIndex) -> Result | Non
     active_only = query.entity in NAME_LISTS and not query.explicit_active
     if query.count and not rest and not active_only:
         return Result([], len(positions))
+    begin = query.start_position - 1
+    if not query.count and not rest and not active_only:
+        # Every row in the range matches: the page is a slice of positions (no skipping).
+        ordered = positions[::-1] if descending else positions
+        window = ordered[begin : begin + query.max_results]
+        page = [rows[row_id] for row_id in index.ids(window)]
+        if query.projection is not None:
+            page = [project(row, query.projection) for row in page]
+        return Result(page, 0)
     selected = (rows[row_id] for row_id in index.ids(positions, descending=descending))
     if rest or active_only:
         tz = index.tz
@@ -106,7 +115,6 @@ def answer(query: Query, rows: dict[str, JSON], index: RowIndex) -> Result | Non
         )
     if query.count:
         return Result([], sum(1 for _ in selected))
-    begin = query.start_position - 1
     page = list(islice(selected, begin, begin + query.max_results))
     if query.projection is not None:
         page = [project(row, query.projection) for row in page]
