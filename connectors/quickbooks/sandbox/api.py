@@ -66,11 +66,13 @@ class QboApi:
         try:
             with company.lock:
                 payload = self._dispatch(req, force_stale=force_stale)
+                if isinstance(payload, Response):
+                    return payload  # already encoded (queries)
                 return json_response(200, payload)
         except faults.QBOFault as fault:
             return fault.response(company.now(), company.tz)
 
-    def _dispatch(self, req: ApiRequest, *, force_stale: bool) -> JSON:
+    def _dispatch(self, req: ApiRequest, *, force_stale: bool) -> JSON | Response:
         parts = [p for p in req.path.split("/") if p]
         if not parts:
             raise faults.unsupported_operation(f"{req.method} /")
@@ -82,7 +84,7 @@ class QboApi:
                 text = req.body.decode("utf-8", errors="replace")
             else:
                 raise faults.unsupported_operation(f"{req.method} query")
-            return self.company.run_query(parse(text, self.company.tz))
+            return Response(200, self.company.query_response(parse(text, self.company.tz)))
         if head == "cdc" and len(parts) == 1 and req.method == "GET":
             return self._cdc(req)
         if head == "batch" and len(parts) == 1 and req.method == "POST":

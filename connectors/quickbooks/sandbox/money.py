@@ -22,9 +22,11 @@ class MoneyError(ValueError):
 
 def money(value: Any) -> Decimal:
     """Parse a wire value (int, float, str, Decimal) to a cent-quantised Decimal."""
-    if isinstance(value, bool):
+    if type(value) is Decimal:
+        dec = value
+    elif isinstance(value, bool):
         raise MoneyError(f"not an amount: {value!r}")
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         dec = value
     elif isinstance(value, int):
         dec = Decimal(value)
@@ -44,6 +46,8 @@ def money(value: Any) -> Decimal:
 
 def quantity(value: Any) -> Decimal:
     """Parse a quantity or unit price: QBO keeps more precision there than on amounts."""
+    if type(value) is Decimal:
+        return value  # what Decimal(str(value)) gives: str is exact
     if isinstance(value, bool):
         raise MoneyError(f"not a number: {value!r}")
     if isinstance(value, float):
@@ -68,13 +72,20 @@ def _wire_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
+#: Payloads are trees, never cyclic: skipping the encoder's cycle check saves a tenth of the
+#: time of encoding a page.
+_ENCODER = json.JSONEncoder(
+    default=_wire_default, ensure_ascii=False, separators=(",", ":"), check_circular=False
+)
+
+
 def dumps(obj: Any) -> str:
     """Serialise a payload for the wire (Decimals become JSON numbers, key order preserved).
 
     The C encoder calls back only for the Decimals, so a page of 1,000 invoices is written
     without first rebuilding every dict in Python.
     """
-    return json.dumps(obj, default=_wire_default, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(obj)
 
 
 def decimal_string(value: Decimal) -> str:

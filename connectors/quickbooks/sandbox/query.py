@@ -553,11 +553,11 @@ def execute(
     begin = query.start_position - 1
     page = selected[begin : begin + query.max_results]
     if query.projection is not None:
-        page = [_project(row, query.projection) for row in page]
+        page = [project(row, query.projection) for row in page]
     return Result(page, total)
 
 
-def _project(row: JSON, projection: tuple[Field, ...]) -> JSON:
+def project(row: JSON, projection: tuple[Field, ...]) -> JSON:
     keep = {fld.path[0] for fld in projection} | {"Id"}
     out: JSON = {key: value for key, value in row.items() if key in keep}
     out["domain"] = row.get("domain", "QBO")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from . import realism
@@ -209,7 +210,9 @@ class _Planner:
         plans = self.make_invoices()
         self.make_payments(plans)
         self.make_unapplied_payments()
-        self.events.sort()
+        # (when, seq) is the dataclass order; seq is unique, so a key sort gives the same order
+        # without calling the generated __lt__ a few million times.
+        self.events.sort(key=lambda event: (event.when, event.seq))
         for event in self.events:
             self._when = event.when
             event.action()
@@ -324,9 +327,12 @@ class _Planner:
     def make_invoices(self) -> list[_InvoicePlan]:
         rng = self.rng
         customer_ids = list(self.customer_terms)
+        # What ``choices(weights=...)`` accumulates on every call (same draws, same results),
+        # computed once instead of once per invoice.
+        cumulative = list(accumulate(self.customer_weight))
         plans: list[_InvoicePlan] = []
         for index in range(self.invoice_count):
-            customer_id = rng.choices(customer_ids, weights=self.customer_weight, k=1)[0]
+            customer_id = rng.choices(customer_ids, cum_weights=cumulative, k=1)[0]
             age_days = rng.randrange(1, HISTORY_DAYS)
             created = _business_time(rng, self.now - timedelta(days=age_days))
             customer = self.company.entities["Customer"][customer_id]

@@ -32,9 +32,20 @@ def json_response(
     return Response(status, dumps(payload).encode("utf-8"), headers=headers)
 
 
+#: The last (moment, tz, text) formatted: one write stamps the same moment on several entities
+#: (the invoice, its payment, the customer), so most calls repeat the previous one.
+_last_entity_time: tuple[datetime, tzinfo, str] | None = None
+
+
 def entity_time(moment: datetime, tz: tzinfo) -> str:
     """MetaData timestamp: company-local, whole seconds, numeric offset."""
-    return moment.astimezone(tz).replace(microsecond=0).isoformat()
+    global _last_entity_time  # a one-entry cache; swapping the tuple is atomic
+    last = _last_entity_time
+    if last is not None and last[0] is moment and last[1] is tz:
+        return last[2]
+    text = moment.astimezone(tz).replace(microsecond=0).isoformat()
+    _last_entity_time = (moment, tz, text)
+    return text
 
 
 def envelope_time(moment: datetime, tz: tzinfo) -> str:
