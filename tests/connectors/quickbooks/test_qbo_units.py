@@ -7,10 +7,9 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import PermanentError, is_loopback, require_secure
-from connectors.quickbooks import privatenote
+from connectors.quickbooks import privatenote, shapes
 from connectors.quickbooks.auth import RateLimiter
 from connectors.quickbooks.client import request_id
-from connectors.quickbooks import shapes
 from connectors.quickbooks.mapping import invoice_lines, shape_of
 
 
