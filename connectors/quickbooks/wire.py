@@ -171,7 +171,10 @@ def change_data_capture(
     )
     by_entity: dict[str, list[Received]] = {}
     blocks = envelope.CDCResponse or []
-    responses = (_CDC_BLOCK.decode(blocks[0]).QueryResponse or []) if blocks else []
+    try:
+        responses = (_CDC_BLOCK.decode(blocks[0]).QueryResponse or []) if blocks else []
+    except msgspec.ValidationError as exc:  # as the SDK's unreadable answer: retried
+        raise QuickbooksException(f"Error reading json response: CDC {exc}", 10000) from None
     for block in responses:
         for name, value in block.items():
             if name in shapes.SHAPES:
