@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 
 from connectors.base import (
     OAuthTokens,
@@ -31,6 +32,8 @@ from connectors.kit import RateLimited, Unauthorized, log_rate_limit_wait, repor
 #: The name API calls are counted under (the connector's entry-point name).
 PROVIDER = "quickbooks"
 INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105
+#: Intuit allows 10 requests in flight per company; streams pulled in parallel share this.
+MAX_CONCURRENT = 10
 
 
 def quickbooks_tokens(
@@ -90,7 +93,11 @@ class RateLimiter:
 
 
 class ApiSession(requests.Session):
-    """The ``session`` python-quickbooks calls; it reads ``access_token`` for every request."""
+    """The ``session`` python-quickbooks calls; it reads ``access_token`` for every request.
+
+    One session serves every thread of a connector (backfill streams run in parallel): the
+    token store and the rate limiter lock, urllib3's pool is thread-safe and sized to the
+    cap, and a semaphore keeps at most ``MAX_CONCURRENT`` requests in flight."""
 
     def __init__(
         self, tokens: OAuthTokens, limiter: RateLimiter, *, timeout: float, ca_bundle: str | None
@@ -102,6 +109,11 @@ class ApiSession(requests.Session):
         if ca_bundle:
             self.verify = ca_bundle
         self.calls = 0
+        self._in_flight = threading.BoundedSemaphore(MAX_CONCURRENT)
+        self._count_lock = threading.Lock()
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=MAX_CONCURRENT)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
 
     @property
     def access_token(self) -> str:
@@ -114,9 +126,11 @@ class ApiSession(requests.Session):
         require_secure(text_url)
         kwargs.setdefault("timeout", self._timeout)
         self._limiter.acquire()
-        self.calls += 1
+        with self._count_lock:
+            self.calls += 1
         try:
-            response = super().request(method, url, *args, **kwargs)
+            with self._in_flight:
+                response = super().request(method, url, *args, **kwargs)
         except requests.Timeout:
             report_call(PROVIDER, None)
             raise TransientError(f"timed out: {method!s} {urlsplit(text_url).path}") from None

@@ -10,15 +10,15 @@ Nothing relies on which objects a capped answer happened to keep.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 
 from connectors.base import CursorExpiredError, Page
 
 from . import mapping
+from .wire import Received
 
 CDC_MAX_AGE = timedelta(days=30)
 CDC_CAP = 1000
@@ -30,25 +30,16 @@ CDC_LOOKBACK = timedelta(minutes=2)
 
 log = structlog.get_logger(__name__)
 
-Cdc = Callable[[str, str], Mapping[str, Any]]
-PageBuilder = Callable[[list[tuple[str, Mapping[str, Any]]], str | None], Page]
+#: (entities, changed since) -> rows by entity, and the answer's server time.
+Cdc = Callable[[str, str], tuple[dict[str, list[Received]], str | None]]
+PageBuilder = Callable[[list[Received], str | None], Page]
 
 
 def fmt(ts: datetime) -> str:
     return ts.isoformat(timespec="seconds")
 
 
-def _by_entity(result: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    by_entity: dict[str, list[dict[str, Any]]] = {}
-    for block in (result.get("CDCResponse") or [{}])[0].get("QueryResponse") or []:
-        for name, rows in block.items():
-            if isinstance(rows, list):
-                by_entity.setdefault(name, []).extend(rows)
-    return by_entity
-
-
-def _server_time(result: Mapping[str, Any], now: Callable[[], datetime]) -> datetime:
-    stamp = result.get("time")
+def _server_time(stamp: str | None, now: Callable[[], datetime]) -> datetime:
     return mapping.parse_time(stamp, "time") if stamp else now()
 
 
@@ -62,24 +53,21 @@ def changes(
         raise CursorExpiredError(f"unreadable QuickBooks change cursor {cursor[:80]!r}") from None
     if now() - since > CDC_MAX_AGE - timedelta(hours=1):
         raise CursorExpiredError(f"change cursor {cursor} is older than 30 days")
-    result = cdc(CDC_ENTITIES, fmt(since))
-    by_entity = _by_entity(result)
-    started = _server_time(result, now)
+    by_entity, stamp = cdc(CDC_ENTITIES, fmt(since))
+    started = _server_time(stamp, now)
     if sum(len(rows) for rows in by_entity.values()) >= cap:
         log.info("quickbooks.cdc_capped", since=cursor, cap=cap, retry="one entity at a time")
         by_entity = {}
         for index, entity in enumerate(CDC_ORDER):
-            single = cdc(entity, fmt(since))
+            single, stamp = cdc(entity, fmt(since))
             if index == 0:
-                started = _server_time(single, now)
-            rows = _by_entity(single).get(entity, [])
+                started = _server_time(stamp, now)
+            rows = single.get(entity, [])
             if len(rows) >= cap:
                 raise CursorExpiredError(
                     f"{len(rows)} or more {entity} changes since {cursor} (the change feed "
                     f"caps at {cap} and does not say which it keeps): full pull needed"
                 )
             by_entity[entity] = rows
-    rows_in_order: list[tuple[str, Mapping[str, Any]]] = [
-        (e, r) for e in CDC_ORDER for r in by_entity.get(e, [])
-    ]
+    rows_in_order = [r for e in CDC_ORDER for r in by_entity.get(e, [])]
     yield build_page(rows_in_order, fmt(started - CDC_LOOKBACK))

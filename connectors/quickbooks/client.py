@@ -56,6 +56,7 @@ from . import (
     privatenote,
     reads,
     reminders,
+    wire,
 )
 from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, quickbooks_tokens
 from .settings import QuickBooksCredentials, QuickBooksOptions
@@ -164,6 +165,10 @@ class QuickBooksConnector:
         result = self._call(lambda: self._qb.query(statement))
         return cast(dict[str, Any], result.get("QueryResponse") or {})
 
+    def _rows(self, statement: str, entity: str) -> list[wire.Received]:
+        """The fast read path (see wire.py) for the mapped entities."""
+        return self._call(lambda: wire.query(self._qb, statement, entity))
+
     def _read(self, entity: str, provider_id: str) -> dict[str, Any] | None:
         try:
             result = self._call(lambda: self._qb.get_single_object(entity, provider_id))
@@ -182,14 +187,14 @@ class QuickBooksConnector:
 
     # -- pulls -------------------------------------------------------------------------------
 
-    def _page(self, rows: list[tuple[str, Mapping[str, Any]]], cursor: str | None) -> Page:
+    def _page(self, rows: list[wire.Received], cursor: str | None) -> Page:
         return pages.build(rows, cursor, self.options.home_currency, self._customer_types.names_for)
 
     def backfill(self, entity: EntityKind, resume: str | None) -> Iterator[Page]:
         """Keyset pages that do not depend on how QBO orders rows tying on a timestamp."""
         size = self.options.page_size
-        for qbo_entity, rows, cursor in keyset.pull(self._query, _STREAMS[entity], resume, size):
-            yield self._page([(qbo_entity, r) for r in rows], cursor)
+        for _, rows, cursor in keyset.pull(self._rows, _STREAMS[entity], resume, size):
+            yield self._page(rows, cursor)
 
     def cursor_now(self) -> str:
         result = self._call(lambda: self._qb.query("SELECT COUNT(*) FROM Invoice"))
@@ -202,9 +207,10 @@ class QuickBooksConnector:
             self._cdc, self._page, cursor, now=self._now, cap=self.cdc_cap
         )
 
-    def _cdc(self, entities: str, changed_since: str) -> dict[str, Any]:
-        result = self._call(lambda: self._qb.change_data_capture(entities, changed_since))
-        return cast(dict[str, Any], result)
+    def _cdc(
+        self, entities: str, changed_since: str
+    ) -> tuple[dict[str, list[wire.Received]], str | None]:
+        return self._call(lambda: wire.change_data_capture(self._qb, entities, changed_since))
 
     def fetch_invoice(self, provider_id: str) -> InvoiceRecord | None:
         raw = self._read("Invoice", provider_id)
@@ -216,7 +222,7 @@ class QuickBooksConnector:
             raise PermanentError(f"invoice {provider_id}: {exc}") from None
 
     def fetch_records(self, entity: EntityKind, provider_ids: Sequence[str]) -> Page:
-        return reads.fetch_records(self._query, self._page, entity, provider_ids, self._now())
+        return reads.fetch_records(self._rows, self._page, entity, provider_ids, self._now())
 
     def company_info(self) -> CompanyInfo:
         raw = self._read("CompanyInfo", self._qb.company_id)

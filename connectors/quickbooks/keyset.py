@@ -23,14 +23,17 @@ already returned by the "after" page are read again: upserts make that harmless.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from connectors.kit import decode_cursor
 
-Rows = list[dict[str, Any]]
-Query = Callable[[str], Mapping[str, Any]]
+from .wire import Received
+
+Rows = list[Received]
+#: (statement, entity) -> that entity's rows.
+Query = Callable[[str, str], Rows]
 
 
 @dataclass(frozen=True)
@@ -68,12 +71,6 @@ class KeysetCursor:
         return decode_cursor(text, parse, provider="QuickBooks") or cls(streams[0])
 
 
-def _stamp(row: Mapping[str, Any]) -> str | None:
-    meta = row.get("MetaData")
-    value = meta.get("LastUpdatedTime") if isinstance(meta, Mapping) else None
-    return str(value) if value else None
-
-
 def statement(state: KeysetCursor, size: int) -> str:
     where = []
     if state.entity == "Customer":
@@ -98,11 +95,11 @@ def advance(state: KeysetCursor, rows: Rows, size: int) -> KeysetCursor | None:
     if state.at:
         if len(rows) < size:
             return KeysetCursor(state.entity, state.since)
-        return KeysetCursor(state.entity, state.since, True, str(rows[-1].get("Id")))
+        return KeysetCursor(state.entity, state.since, True, str(rows[-1].id))
     if len(rows) < size:
         return None
     # Rows come sorted by timestamp; a row without one (skipped by the mapper) sorts first.
-    stamps = [stamp for stamp in map(_stamp, rows) if stamp]
+    stamps = [row.stamp for row in rows if row.stamp]
     if not stamps:
         raise ValueError(f"a full page of {state.entity} rows without MetaData.LastUpdatedTime")
     last = stamps[-1]
@@ -124,7 +121,7 @@ def pull(
         entity = streams[index]
         current: KeysetCursor | None = state if entity == state.entity else KeysetCursor(entity)
         while current is not None:
-            rows: Rows = list(query(statement(current, size)).get(entity) or [])
+            rows = query(statement(current, size), entity)
             following = advance(current, rows, size)
             if following is not None:
                 persist = following

@@ -1,5 +1,8 @@
-"""QuickBooks Online JSON (as python-quickbooks returns it, parsed with ``use_decimal``) to
-normalised records.
+"""QuickBooks Online records to normalised records: one mapper, over ``shapes`` Structs.
+
+The read path decodes records straight into :mod:`shapes` (exact decimals, unused fields never
+parsed); dicts (python-quickbooks answers on the write path, parsed with ``use_decimal``) are
+converted to the same Structs first, so both go through the same field logic below.
 
 Every function raises :class:`MappingError` with a human reason when a record cannot be
 trusted; the connector turns that into a skipped record instead of stopping the sync.
@@ -12,9 +15,10 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, TypeVar
 
+import msgspec
 from babel.numbers import list_currencies
 
 from connectors.base import (
@@ -29,6 +33,8 @@ from connectors.base import (
     PaymentRecord,
 )
 from connectors.kit import TAG_RE, countries
+
+from . import shapes
 
 #: Marks a line syncd added, so a late fee is recognisable after a crash or a replay.
 FEE_TAG = TAG_RE
@@ -56,8 +62,7 @@ def parse_time(value: Any, field: str = "MetaData.LastUpdatedTime") -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _date(raw: Mapping[str, Any], field: str) -> date | None:
-    value = raw.get(field)
+def _date(value: str | None, field: str) -> date | None:
     if value in (None, ""):
         return None
     try:
@@ -66,26 +71,21 @@ def _date(raw: Mapping[str, Any], field: str) -> date | None:
         raise MappingError(f"{field} is not a date: {value!r}") from None
 
 
-def _money(raw: Mapping[str, Any], field: str, default: Decimal | None = None) -> Decimal:
-    value = raw.get(field)
+def _money(value: Decimal | None, field: str, default: Decimal | None = None) -> Decimal:
     if value is None:
         if default is not None:
             return default
         raise MappingError(f"{field} is missing")
-    if isinstance(value, float):
-        # python-quickbooks parses floats unless use_decimal is on; refuse rather than guess.
-        raise MappingError(f"{field} arrived as a float; the client must parse decimals")
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        raise MappingError(f"{field} is not a number: {value!r}") from None
-    if not amount.is_finite():
+    if not value.is_finite():
         raise MappingError(f"{field} is not a finite number: {value!r}")
-    if abs(amount) >= MAX_AMOUNT:
-        raise MappingError(f"{field} {amount} is beyond any real invoice (10^12 or more)")
-    if amount != amount.quantize(Decimal(1).scaleb(-MAX_DECIMALS), rounding=ROUND_DOWN):
-        raise MappingError(f"{field} {amount} has more than {MAX_DECIMALS} decimal places")
-    return amount
+    if abs(value) >= MAX_AMOUNT:
+        raise MappingError(f"{field} {value} is beyond any real invoice (10^12 or more)")
+    if value != value.quantize(_QUANTUM, rounding=ROUND_DOWN):
+        raise MappingError(f"{field} {value} has more than {MAX_DECIMALS} decimal places")
+    return value
+
+
+_QUANTUM = Decimal(1).scaleb(-MAX_DECIMALS)
 
 
 def _not_negative(amount: Decimal, field: str) -> Decimal:
@@ -103,18 +103,20 @@ def clean_text(value: Any) -> str:
     return "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) != "Cc").strip()
 
 
-def _ref(raw: Mapping[str, Any], field: str) -> str | None:
-    ref = raw.get(field)
-    if isinstance(ref, Mapping) and ref.get("value") not in (None, ""):
-        return str(ref["value"])
+def _ref(ref: shapes.Ref | None) -> str | None:
+    if ref is not None and ref.value not in (None, ""):
+        return str(ref.value)
     return None
 
 
-def _id(raw: Mapping[str, Any]) -> str:
-    value = raw.get("Id")
-    if value in (None, ""):
+def _id(rec: shapes.Record) -> str:
+    if rec.Id in (None, ""):
         raise MappingError("Id is missing")
-    return str(value)
+    return str(rec.Id)
+
+
+def _updated(rec: shapes.Record) -> datetime:
+    return parse_time(rec.MetaData.LastUpdatedTime if rec.MetaData else None)
 
 
 @functools.cache
@@ -122,22 +124,23 @@ def _iso_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
-def _currency(raw: Mapping[str, Any], home_currency: str) -> str:
-    code = _ref(raw, "CurrencyRef") or home_currency
+@functools.lru_cache(maxsize=256)
+def _checked_currency(code: str) -> str:
     if not _CURRENCY.match(code) or code not in _iso_currencies():
         raise MappingError(f"CurrencyRef is not an ISO 4217 currency code: {code!r}")
     return code
 
 
-def is_deleted(raw: Mapping[str, Any]) -> bool:
-    return str(raw.get("status", "")).lower() == "deleted"
+def _currency(rec: shapes.Record, home_currency: str) -> str:
+    return _checked_currency(_ref(rec.CurrencyRef) or home_currency)
 
 
-def deletion(
-    entity: EntityKind, raw: Mapping[str, Any], kind: PaymentKind | None = None
-) -> Deletion:
-    meta = raw.get("MetaData") or {}
-    return Deletion(entity, _id(raw), parse_time(meta.get("LastUpdatedTime")), kind)
+def is_deleted(rec: shapes.Record) -> bool:
+    return str(rec.status or "").lower() == "deleted"
+
+
+def deletion(entity: EntityKind, rec: shapes.Record, kind: PaymentKind | None = None) -> Deletion:
+    return Deletion(entity, _id(rec), _updated(rec), kind)
 
 
 def sub(raw: Mapping[str, Any], field: str) -> Mapping[str, Any]:
@@ -146,102 +149,120 @@ def sub(raw: Mapping[str, Any], field: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def address_lines(addr: Mapping[str, Any]) -> tuple[str, ...]:
-    """Billing address lines, most specific first: street lines, then city, region, postcode."""
-    lines = [
-        str(addr[k]).strip() for k in ("Line1", "Line2", "Line3", "Line4", "Line5") if addr.get(k)
-    ]
-    locality = " ".join(
-        str(addr[k]).strip()
-        for k in ("City", "CountrySubDivisionCode", "PostalCode")
-        if addr.get(k)
-    )
+_ADDRESS_FIELDS = tuple(shapes.Address.__struct_fields__)
+
+
+def address_lines(addr: shapes.Address | Mapping[str, Any]) -> tuple[str, ...]:
+    """Billing address lines, most specific first: street lines, then city, region, postcode.
+    (A dict for CompanyInfo's addresses, a Struct for customers'.)"""
+    if isinstance(addr, Mapping):
+        values = [str(addr[k]) if addr.get(k) else None for k in _ADDRESS_FIELDS]
+    else:
+        values = [getattr(addr, k) for k in _ADDRESS_FIELDS]
+    line1, line2, line3, line4, line5, city, region, postcode, country = values
+    lines = [v.strip() for v in (line1, line2, line3, line4, line5) if v]
+    locality = " ".join(v.strip() for v in (city, region, postcode) if v)
     if locality:
         lines.append(locality)
-    if addr.get("Country"):
-        lines.append(str(addr["Country"]).strip())
+    if country:
+        lines.append(country.strip())
     return tuple(line for line in lines if line)
 
 
-def _groups(raw: Mapping[str, Any], types: Mapping[str, str]) -> tuple[str, ...]:
+def _groups(ref: shapes.Ref | None, types: Mapping[str, str]) -> tuple[str, ...]:
     """The customer's type by name (QBO sends ``CustomerTypeRef`` with an id only)."""
-    ref = raw.get("CustomerTypeRef")
-    if not isinstance(ref, Mapping) or ref.get("value") in (None, ""):
+    type_id = _ref(ref)
+    if ref is None or type_id is None:
         return ()
-    name = types.get(str(ref["value"])) or ref.get("name")
+    name = types.get(type_id) or ref.name
     return (str(name),) if name else ()
 
 
-def is_business(raw: Mapping[str, Any]) -> bool | None:
+def type_id(rec: shapes.Customer) -> str | None:
+    """The customer's ``CustomerTypeRef`` id, if it has one."""
+    return _ref(rec.CustomerTypeRef)
+
+
+def is_business(raw: Mapping[str, Any] | shapes.Customer) -> bool | None:
     """QBO has no business/consumer flag. A non-blank ``CompanyName`` is the business signal;
     its absence proves nothing (many bookkeepers type only a display name), so: None."""
-    company = raw.get("CompanyName")
+    company = raw.get("CompanyName") if isinstance(raw, Mapping) else raw.CompanyName
     return True if isinstance(company, str) and company.strip() else None
 
 
-def customer(
-    raw: Mapping[str, Any], home_currency: str, types: Mapping[str, str] | None = None
+_NO_ADDRESS = shapes.Address()
+
+
+def customer_of(
+    rec: shapes.Customer,
+    home_currency: str,
+    types: Mapping[str, str],
+    raw: Mapping[str, Any],
+    raw_json: str | None = None,
 ) -> CustomerRecord:
-    name = raw.get("DisplayName") or raw.get("CompanyName") or raw.get("FullyQualifiedName")
+    name = rec.DisplayName or rec.CompanyName or rec.FullyQualifiedName
     if not name or not clean_text(name):
         raise MappingError("customer has no DisplayName")
-    email = (raw.get("PrimaryEmailAddr") or {}).get("Address") or None
-    addr = sub(raw, "BillAddr")
-    phone = (raw.get("PrimaryPhone") or {}).get("FreeFormNumber") or None
+    email = rec.PrimaryEmailAddr.Address if rec.PrimaryEmailAddr else None
+    addr = rec.BillAddr or _NO_ADDRESS
+    phone = rec.PrimaryPhone.FreeFormNumber if rec.PrimaryPhone else None
     return CustomerRecord(
-        provider_id=_id(raw),
+        provider_id=_id(rec),
         name=clean_text(name),
-        email=str(email).strip() if email else None,
-        currency=_currency(raw, home_currency),
-        updated_at=parse_time((raw.get("MetaData") or {}).get("LastUpdatedTime")),
-        active=bool(raw.get("Active", True)),
-        groups=_groups(raw, types or {}),
-        country=countries.to_alpha2(addr.get("Country")),
-        is_business=is_business(raw),
-        phone=str(phone).strip() or None if phone else None,
+        email=email.strip() if email else None,
+        currency=_currency(rec, home_currency),
+        updated_at=_updated(rec),
+        active=bool(rec.Active),
+        groups=_groups(rec.CustomerTypeRef, types),
+        country=countries.to_alpha2(addr.Country),
+        is_business=is_business(rec),
+        phone=phone.strip() or None if phone else None,
         address=address_lines(addr),
         raw=raw,
+        raw_json=raw_json,
     )
 
 
-def _is_voided(raw: Mapping[str, Any], total: Decimal, balance: Decimal) -> bool:
+def _is_voided(rec: shapes.Invoice, total: Decimal, balance: Decimal) -> bool:
     # QuickBooks keeps a voided invoice with zeroed amounts and "Voided" in its private note;
     # CDC may also flag it with a status.
-    if str(raw.get("status", "")).lower() == "voided":
+    if str(rec.status or "").lower() == "voided":
         return True
-    note = str(raw.get("PrivateNote") or "")
+    note = rec.PrivateNote or ""
     return total == 0 and balance == 0 and note.lstrip().lower().startswith("voided")
 
 
-def _line_amount(line: Mapping[str, Any]) -> Decimal:
+def _line_amount(line: shapes.InvoiceLine) -> Decimal:
     """What a line contributes. Description-only lines carry no Amount; discounts reduce the
     total; a group (bundle) line may carry no Amount of its own, only its inner lines."""
-    kind = line.get("DetailType")
+    kind = line.DetailType
     if kind == "DiscountLineDetail":
-        return -_money(line, "Amount", Decimal(0))
-    if kind == "GroupLineDetail" and line.get("Amount") is None:
-        inner = sub(line, "GroupLineDetail").get("Line") or []
-        return sum(
-            (_money(x, "Amount", Decimal(0)) for x in inner if isinstance(x, Mapping)), Decimal(0)
-        )
+        return -_money(line.Amount, "Amount", _ZERO)
+    if kind == "GroupLineDetail" and line.Amount is None:
+        group = line.GroupLineDetail
+        inner = (group.lines if group else None) or []
+        return sum((_money(x.Amount, "Amount", _ZERO) for x in inner), _ZERO)
     if kind == "SalesItemLineDetail":
-        return _money(line, "Amount")
-    return _money(line, "Amount", Decimal(0))
+        return _money(line.Amount, "Amount")
+    return _money(line.Amount, "Amount", _ZERO)
 
 
-def invoice_lines(raw: Mapping[str, Any]) -> tuple[InvoiceLine, ...]:
+_ZERO = Decimal(0)
+
+
+def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
-    for line in raw.get("Line") or []:
-        if not isinstance(line, Mapping) or line.get("DetailType") == "SubTotalLineDetail":
+    for line in rec.lines or ():
+        if line.DetailType == "SubTotalLineDetail":
             continue  # derived by QuickBooks, never sent back
-        description = line.get("Description")
-        tag = FEE_TAG.search(description or "")
-        item = _ref(sub(line, "SalesItemLineDetail"), "ItemRef") or _ref(
-            sub(line, "GroupLineDetail"), "GroupItemRef"
+        description = line.Description
+        tag = FEE_TAG.search(description) if description else None
+        item = _ref(line.SalesItemLineDetail.ItemRef if line.SalesItemLineDetail else None) or (
+            _ref(line.GroupLineDetail.GroupItemRef if line.GroupLineDetail else None)
         )
         lines.append(
             InvoiceLine(
-                provider_line_id=str(line["Id"]) if line.get("Id") is not None else None,
+                provider_line_id=str(line.Id) if line.Id is not None else None,
                 description=clean_text(description) if description is not None else None,
                 amount=_line_amount(line),
                 item_ref=item,
@@ -251,76 +272,136 @@ def invoice_lines(raw: Mapping[str, Any]) -> tuple[InvoiceLine, ...]:
     return tuple(lines)
 
 
-def invoice(raw: Mapping[str, Any], home_currency: str) -> InvoiceRecord:
-    total = _not_negative(_money(raw, "TotalAmt"), "TotalAmt")
-    balance = _not_negative(_money(raw, "Balance"), "Balance")
+def invoice_of(
+    rec: shapes.Invoice, home_currency: str, raw: Mapping[str, Any], raw_json: str | None = None
+) -> InvoiceRecord:
+    total = _not_negative(_money(rec.TotalAmt, "TotalAmt"), "TotalAmt")
+    balance = _not_negative(_money(rec.Balance, "Balance"), "Balance")
     if balance > total:
         raise MappingError(f"Balance {balance} exceeds TotalAmt {total}")
-    customer_id = _ref(raw, "CustomerRef")
+    customer_id = _ref(rec.CustomerRef)
     if customer_id is None:
         raise MappingError("CustomerRef is missing: the invoice belongs to no customer")
-    if _is_voided(raw, total, balance):
+    if _is_voided(rec, total, balance):
         status = InvoiceStatus.VOIDED
     elif balance > 0:
         status = InvoiceStatus.OPEN
     else:
         status = InvoiceStatus.PAID
-    issue = _date(raw, "TxnDate")
-    due = _date(raw, "DueDate") or issue  # no DueDate: due on receipt, as QBO's default term
+    issue = _date(rec.TxnDate, "TxnDate")
+    due = _date(rec.DueDate, "DueDate") or issue  # no DueDate: due on receipt, QBO's default
     if due is None and status is InvoiceStatus.OPEN:
         raise MappingError("neither DueDate nor TxnDate: nobody can say when it falls due")
     return InvoiceRecord(
-        provider_id=_id(raw),
-        number=clean_text(raw["DocNumber"]) or None if raw.get("DocNumber") else None,
+        provider_id=_id(rec),
+        number=clean_text(rec.DocNumber) or None if rec.DocNumber else None,
         customer_provider_id=customer_id,
         issue_date=issue,
         due_date=due,
-        currency=_currency(raw, home_currency),
+        currency=_currency(rec, home_currency),
         total=total,
         balance=balance,
         status=status,
-        updated_at=parse_time((raw.get("MetaData") or {}).get("LastUpdatedTime")),
-        version=str(raw.get("SyncToken")) if raw.get("SyncToken") is not None else None,
-        lines=invoice_lines(raw),
-        pay_url=raw.get("InvoiceLink") or None,
+        updated_at=_updated(rec),
+        version=str(rec.SyncToken) if rec.SyncToken is not None else None,
+        lines=invoice_lines(rec),
+        pay_url=rec.InvoiceLink or None,
         raw=raw,
+        raw_json=raw_json,
     )
+
+
+def payment_of(
+    rec: shapes.Payment, home_currency: str, raw: Mapping[str, Any], raw_json: str | None = None
+) -> PaymentRecord:
+    allocations: list[Allocation] = []
+    for line in rec.lines or ():
+        amount = _money(line.Amount, "Amount", _ZERO)
+        for linked in line.LinkedTxn or ():
+            # A payment line can also consume a credit memo; only invoice links reduce balances.
+            if linked.TxnType == "Invoice" and linked.TxnId:
+                allocations.append(Allocation(str(linked.TxnId), amount))
+    total = _not_negative(_money(rec.TotalAmt, "TotalAmt"), "TotalAmt")
+    return PaymentRecord(
+        provider_id=_id(rec),
+        kind=PaymentKind.PAYMENT,
+        customer_provider_id=_ref(rec.CustomerRef),
+        date=_date(rec.TxnDate, "TxnDate"),
+        currency=_currency(rec, home_currency),
+        amount=total,
+        unapplied=_not_negative(_money(rec.UnappliedAmt, "UnappliedAmt", _ZERO), "UnappliedAmt"),
+        updated_at=_updated(rec),
+        allocations=tuple(allocations),
+        raw=raw,
+        raw_json=raw_json,
+    )
+
+
+def credit_memo_of(
+    rec: shapes.CreditMemo, home_currency: str, raw: Mapping[str, Any], raw_json: str | None = None
+) -> PaymentRecord:
+    """A credit memo's remaining credit is its ``Balance``; it reaches invoices through payments."""
+    total = _money(rec.TotalAmt, "TotalAmt")
+    return PaymentRecord(
+        provider_id=_id(rec),
+        kind=PaymentKind.CREDIT_NOTE,
+        customer_provider_id=_ref(rec.CustomerRef),
+        date=_date(rec.TxnDate, "TxnDate"),
+        currency=_currency(rec, home_currency),
+        amount=total,
+        unapplied=_money(rec.Balance, "Balance", total),
+        updated_at=_updated(rec),
+        raw=raw,
+        raw_json=raw_json,
+    )
+
+
+# -- dicts (python-quickbooks answers) through the same mapper --------------------------------
+
+_S = TypeVar("_S", bound=shapes.Record)
+
+
+def _first_float(value: Any, path: str) -> str | None:
+    if isinstance(value, float):
+        return path
+    if isinstance(value, Mapping):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_float(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def shape_of(raw: Mapping[str, Any], shape: type[_S]) -> _S:
+    """A dict as the Struct the mapper reads, or why it cannot be one."""
+    where = _first_float(raw, "")
+    if where is not None:
+        # python-quickbooks parses floats unless use_decimal is on; refuse rather than guess.
+        raise MappingError(f"{where} arrived as a float; the client must parse decimals")
+    try:
+        return msgspec.convert(raw, shape)
+    except msgspec.ValidationError as exc:
+        raise MappingError(f"unexpected shape ({exc})") from None
+
+
+def customer(
+    raw: Mapping[str, Any], home_currency: str, types: Mapping[str, str] | None = None
+) -> CustomerRecord:
+    return customer_of(shape_of(raw, shapes.Customer), home_currency, types or {}, raw)
+
+
+def invoice(raw: Mapping[str, Any], home_currency: str) -> InvoiceRecord:
+    return invoice_of(shape_of(raw, shapes.Invoice), home_currency, raw)
 
 
 def payment(raw: Mapping[str, Any], home_currency: str) -> PaymentRecord:
-    allocations: list[Allocation] = []
-    for line in raw.get("Line") or []:
-        amount = _money(line, "Amount", Decimal(0))
-        for linked in line.get("LinkedTxn") or []:
-            # A payment line can also consume a credit memo; only invoice links reduce balances.
-            if linked.get("TxnType") == "Invoice" and linked.get("TxnId"):
-                allocations.append(Allocation(str(linked["TxnId"]), amount))
-    total = _not_negative(_money(raw, "TotalAmt"), "TotalAmt")
-    return PaymentRecord(
-        provider_id=_id(raw),
-        kind=PaymentKind.PAYMENT,
-        customer_provider_id=_ref(raw, "CustomerRef"),
-        date=_date(raw, "TxnDate"),
-        currency=_currency(raw, home_currency),
-        amount=total,
-        unapplied=_not_negative(_money(raw, "UnappliedAmt", Decimal(0)), "UnappliedAmt"),
-        updated_at=parse_time((raw.get("MetaData") or {}).get("LastUpdatedTime")),
-        allocations=tuple(allocations),
-        raw=raw,
-    )
+    return payment_of(shape_of(raw, shapes.Payment), home_currency, raw)
 
 
 def credit_memo(raw: Mapping[str, Any], home_currency: str) -> PaymentRecord:
-    """A credit memo's remaining credit is its ``Balance``; it reaches invoices through payments."""
-    total = _money(raw, "TotalAmt")
-    return PaymentRecord(
-        provider_id=_id(raw),
-        kind=PaymentKind.CREDIT_NOTE,
-        customer_provider_id=_ref(raw, "CustomerRef"),
-        date=_date(raw, "TxnDate"),
-        currency=_currency(raw, home_currency),
-        amount=total,
-        unapplied=_money(raw, "Balance", total),
-        updated_at=parse_time((raw.get("MetaData") or {}).get("LastUpdatedTime")),
-        raw=raw,
-    )
+    return credit_memo_of(shape_of(raw, shapes.CreditMemo), home_currency, raw)

@@ -8,7 +8,6 @@ and why; the rest of the page is committed as usual. Nothing a provider sends ma
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import InvalidOperation
 from typing import Any
 
 from connectors.base import (
@@ -22,7 +21,8 @@ from connectors.base import (
     SkippedRecord,
 )
 
-from . import mapping
+from . import mapping, shapes
+from .wire import Received
 
 ENTITY_KIND = {
     "Customer": EntityKind.CUSTOMERS,
@@ -30,35 +30,32 @@ ENTITY_KIND = {
     "Payment": EntityKind.PAYMENTS,
     "CreditMemo": EntityKind.PAYMENTS,
 }
-TypeNames = Callable[[Mapping[str, Any]], Mapping[str, str]]
+TypeNames = Callable[[str | None], Mapping[str, str]]
 Record = CustomerRecord | InvoiceRecord | PaymentRecord | Deletion
+_KIND = {"CreditMemo": PaymentKind.CREDIT_NOTE, "Payment": PaymentKind.PAYMENT}
 
 
-def _map(entity: str, raw: Mapping[str, Any], home: str, type_names: TypeNames) -> Record:
-    kind = ENTITY_KIND[entity]
-    if mapping.is_deleted(raw):
-        pk = {"CreditMemo": PaymentKind.CREDIT_NOTE, "Payment": PaymentKind.PAYMENT}.get(entity)
-        return mapping.deletion(kind, raw, pk)
-    if entity == "Customer":
-        return mapping.customer(raw, home, type_names(raw))
-    if entity == "Invoice":
-        return mapping.invoice(raw, home)
-    if entity == "Payment":
-        return mapping.payment(raw, home)
-    return mapping.credit_memo(raw, home)
-
-
-def _skip(entity: str, raw: Any, reason: str) -> SkippedRecord:
-    raw_id = raw.get("Id") if isinstance(raw, Mapping) else None
-    kept = raw if isinstance(raw, Mapping) else {"unreadable": repr(raw)[:500]}
-    return SkippedRecord(ENTITY_KIND[entity], str(raw_id) if raw_id else None, reason, kept)
+def _map(row: Received, home: str, type_names: TypeNames) -> Record:
+    rec, entity = row.shape, row.entity
+    if rec is None:
+        raise mapping.MappingError(f"unexpected shape ({row.error})")
+    if mapping.is_deleted(rec):
+        return mapping.deletion(ENTITY_KIND[entity], rec, _KIND.get(entity))
+    raw = row.raw()
+    if isinstance(rec, shapes.Customer):
+        types = type_names(mapping.type_id(rec))
+        return mapping.customer_of(rec, home, types, raw, row.text)
+    if isinstance(rec, shapes.Invoice):
+        return mapping.invoice_of(rec, home, raw, row.text)
+    if isinstance(rec, shapes.Payment):
+        return mapping.payment_of(rec, home, raw, row.text)
+    if isinstance(rec, shapes.CreditMemo):
+        return mapping.credit_memo_of(rec, home, raw, row.text)
+    raise mapping.MappingError(f"no mapping for {entity}")  # pragma: no cover - SHAPES
 
 
 def build(
-    rows: list[tuple[str, Mapping[str, Any]]],
-    cursor: str | None,
-    home_currency: str,
-    type_names: TypeNames,
+    rows: list[Received], cursor: str | None, home_currency: str, type_names: TypeNames
 ) -> Page:
     found: dict[type, list[Any]] = {
         CustomerRecord: [],
@@ -67,18 +64,25 @@ def build(
         Deletion: [],
     }
     skipped: list[SkippedRecord] = []
-    for entity, raw in rows:
+    for row in rows:
         try:
-            if not isinstance(raw, Mapping):
-                raise mapping.MappingError("the record is not a JSON object")
-            record = _map(entity, raw, home_currency, type_names)
-        except mapping.MappingError as exc:
-            skipped.append(_skip(entity, raw, f"{entity}: {exc}"))
-            continue
-        except (TypeError, ValueError, AttributeError, KeyError, InvalidOperation) as exc:
-            # A shape the mapper does not know (a string where an object belongs, ...).
-            reason = f"{entity}: unreadable record ({type(exc).__name__}: {str(exc)[:200]})"
-            skipped.append(_skip(entity, raw, reason))
+            record = _map(row, home_currency, type_names)
+        except (
+            mapping.MappingError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            KeyError,
+            ArithmeticError,
+        ) as exc:
+            reason = (
+                str(exc)
+                if isinstance(exc, mapping.MappingError)
+                else (f"unreadable record ({type(exc).__name__}: {str(exc)[:200]})")
+            )
+            skipped.append(
+                SkippedRecord(ENTITY_KIND[row.entity], row.id, f"{row.entity}: {reason}", row.raw())
+            )
             continue
         found[type(record)].append(record)
     return Page(

@@ -15,6 +15,8 @@ from typing import Any, cast
 
 from connectors.base import Deletion, EntityKind, Page, SkippedRecord
 
+from .wire import Received
+
 #: Ids per IN list: well under QBO's statement-length limits, one query per chunk.
 CHUNK = 100
 _ID = re.compile(r"^[0-9A-Za-z-]{1,40}$")
@@ -25,7 +27,9 @@ _STREAMS: dict[EntityKind, tuple[str, ...]] = {
 }
 
 Query = Callable[[str], Mapping[str, Any]]
-PageBuilder = Callable[[list[tuple[str, Mapping[str, Any]]], str | None], Page]
+#: (statement, entity) -> that entity's rows, through the fast read path.
+RowQuery = Callable[[str, str], list[Received]]
+PageBuilder = Callable[[list[Received], str | None], Page]
 
 
 def _statement(entity: str, ids: Sequence[str]) -> str:
@@ -37,7 +41,7 @@ def _statement(entity: str, ids: Sequence[str]) -> str:
 
 
 def fetch_records(
-    query: Query,
+    query: RowQuery,
     build_page: PageBuilder,
     entity: EntityKind,
     provider_ids: Sequence[str],
@@ -46,15 +50,14 @@ def fetch_records(
     wanted = list(dict.fromkeys(str(i) for i in provider_ids))
     bad = [i for i in wanted if not _ID.match(i)]
     remaining = [i for i in wanted if _ID.match(i)]
-    rows: list[tuple[str, Mapping[str, Any]]] = []
+    rows: list[Received] = []
     for qbo_entity in _STREAMS[entity]:
         found: set[str] = set()
         for start in range(0, len(remaining), CHUNK):
             chunk = remaining[start : start + CHUNK]
-            result = query(_statement(qbo_entity, chunk))
-            for raw in result.get(qbo_entity) or []:
-                found.add(str(raw.get("Id")))
-                rows.append((qbo_entity, raw))
+            for row in query(_statement(qbo_entity, chunk), qbo_entity):
+                found.add(str(row.id))
+                rows.append(row)
         remaining = [i for i in remaining if i not in found]
     page = build_page(rows, None)
     # A payment id found in neither stream may have been a payment or a credit memo (they
@@ -91,11 +94,9 @@ class CustomerTypes:
             if row.get("Id") is not None
         }
 
-    def names_for(self, raw: Mapping[str, Any]) -> Mapping[str, str]:
-        ref = raw.get("CustomerTypeRef")
-        if not isinstance(ref, Mapping) or ref.get("value") in (None, ""):
+    def names_for(self, type_id: str | None) -> Mapping[str, str]:
+        if type_id is None:
             return self._names or {}
-        type_id = str(ref["value"])
         if self._names is None or (type_id not in self._names and type_id not in self._misses):
             self._names = self._load()
             if type_id not in self._names:

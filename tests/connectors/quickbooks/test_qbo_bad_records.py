@@ -80,7 +80,7 @@ INVOICE_CASES: list[tuple[str, Callable[[JSON], None], str, str]] = [
         "skipped",
         "decimal places",
     ),
-    ("lines not a list", lambda i: i.update(Line=42), "skipped", "unreadable record"),
+    ("lines not a list", lambda i: i.update(Line=42), "skipped", "unexpected shape"),
     (
         "HTML and Unicode in the number",
         lambda i: i.update(DocNumber="<script>x</script>Ω\x00"),

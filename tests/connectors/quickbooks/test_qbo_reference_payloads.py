@@ -17,7 +17,15 @@ from connectors.quickbooks import mapping
 from syncd.store import Store, apply_page, ensure_org
 from syncd.store.models import Customer, Invoice, Payment
 
-REFERENCE = Path(__file__).resolve().parents[4] / "shared" / "reference" / "quickbooks"
+# The repository's sibling ``shared`` directory (a worktree sits one level deeper).
+REFERENCE = next(
+    (
+        parent / "shared" / "reference" / "quickbooks"
+        for parent in Path(__file__).resolve().parents
+        if (parent / "shared" / "reference").is_dir()
+    ),
+    Path(__file__).resolve().parents[4] / "shared" / "reference" / "quickbooks",
+)
 RECORDED = REFERENCE / "nango-recorded"
 pytestmark = pytest.mark.skipif(
     not RECORDED.is_dir(), reason=f"reference payloads not present at {RECORDED}"
