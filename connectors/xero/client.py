@@ -21,7 +21,6 @@ recognisable even after Xero stops replaying the key.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +39,6 @@ from connectors.base import (
     CompanyInfo,
     ConnectorError,
     Credit,
-    CursorExpiredError,
     CustomerRecord,
     Deletion,
     EntityKind,
@@ -55,7 +53,19 @@ from connectors.base import (
 )
 from connectors.kit import call_with_retries, decode_cursor, encode_cursor
 
-from . import company, credits, mapping, once, paging, preflight, prepaid, reads, reminders, wire
+from . import (
+    company,
+    credits,
+    incremental,
+    mapping,
+    once,
+    paging,
+    preflight,
+    prepaid,
+    reads,
+    reminders,
+    wire,
+)
 from .auth import XERO_TOKEN_URL, require_secure, xero_tokens
 from .limits import MAX_CONCURRENT, DayLimitReached, RateGovernor
 from .settings import XeroCredentials, XeroOptions
@@ -417,51 +427,12 @@ class XeroConnector:
         )
         now = _server_time(body) or self._now()
         mark = _second(now) - OVERLAP
-        return json.dumps({s: _fmt(mark) for s in STREAMS})
+        # Everything was just read in full: the slower streams are not due for a while.
+        fresh = {incremental.SECONDARY_KEY: self._now()}
+        return incremental.dump({**dict.fromkeys(STREAMS, mark), **fresh})
 
     def changes(self, cursor: str) -> Iterator[Page]:
-        try:
-            data = json.loads(cursor)
-            # Cursors from before prepayments were pulled resume those from the payments mark.
-            state = {s: _parse_cursor_time(data.get(s, data["payments"])) for s in STREAMS}
-        except (ValueError, KeyError, TypeError):
-            raise CursorExpiredError(f"unreadable Xero change cursor {cursor[:80]!r}") from None
-        for stream in STREAMS:
-            start = state[stream]
-            assert start is not None
-            pos = Position(stream, start, 1)
-            started: datetime | None = None
-            newest: datetime | None = None
-            while True:
-                listing = paging.listing(self, stream, pos)
-                started = started or listing.server_time or self._now()
-                seen = _newest(listing.rows)
-                if seen is not None:
-                    newest = max(newest, seen) if newest else seen
-                following = (
-                    paging.after(pos, listing.rows)
-                    if listing.rows or pos.page == paging.WINDOW
-                    else pos
-                )
-                current = state[stream]
-                assert current is not None
-                if listing.last_page:
-                    mark = current
-                    if newest is not None:
-                        mark = max(current, _second(min(newest, started)) - OVERLAP)
-                else:
-                    mark = max(current, following.since or current)
-                state[stream] = mark
-                if listing.rows or mark != current:
-                    yield self._page(
-                        stream,
-                        listing.rows,
-                        json.dumps({s: _fmt(t) for s, t in state.items() if t is not None}),
-                        listing.texts,
-                    )
-                if listing.last_page:
-                    break
-                pos = following
+        return incremental.changes(self, cursor)
 
     def _invoice_raw(self, invoice_id: str) -> dict[str, Any] | None:
         tenant = self.tenant_id
