@@ -88,7 +88,7 @@ def test_threads_share_one_window() -> None:
 
     def sleep(seconds: float) -> None:
         with clock_lock:
-            now[0] += seconds / 4  # four threads sleep "at once"
+            now[0] += seconds
 
     governor = RateGovernor(10, 10_000, monotonic=monotonic, sleep=sleep)
 
