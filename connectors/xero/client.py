@@ -9,9 +9,13 @@ do), rows at the boundary second are read twice and de-duplicated by the store's
 fingerprint, and when a whole page shares one second the pull reads that second in one
 unpaged window (:mod:`.paging`): tied rows may come back in any order.
 
-Incremental pulls use the same loop per stream (contacts, invoices, payments, credit notes)
-from a per-stream cursor: the newest ``UpdatedDateUTC`` seen, minus :data:`OVERLAP`, and never
-later than the moment the pull of that stream started by Xero's clock.
+Incremental pulls (:mod:`.incremental`) use the same loop per stream from a per-stream
+cursor: the newest ``UpdatedDateUTC`` seen, minus :data:`OVERLAP`, and never later than the
+moment the pull of that stream started by Xero's clock. Contacts, invoices and payments are
+read every pass; credit notes, prepayments and overpayments when an invoice names a new one,
+or every few minutes. List bodies are parsed once (:mod:`.wire`) and each record keeps its
+text as received (``raw_json``). ``backfill()`` iterators may run in parallel threads: the
+rate governor, the HTTP pool and the token refresh are shared and thread-safe.
 
 Writes carry an ``Idempotency-Key`` and a ``[syncd:KEY]`` tag (in a history note, a fee line's
 description, a fee invoice's reference) that is looked for before writing, so a write is
