@@ -189,3 +189,19 @@ def test_a_body_cut_short_is_transient_on_the_fast_path() -> None:
     with pytest.raises(TransientError):
         wire.decode(b'{"Invoices": [{"InvoiceID": "a", "Total": 1.', "Invoices")
     assert wire.decode(b"", "Invoices").rows == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ('{"a":1,"Balances":{"x":1.50},"b":2}', '{"a":1,"b":2}'),
+        ('{"Balances":{"x":1},"b":2}', '{"b":2}'),
+        ('{"b":2,"Balances":{}}', '{"b":2}'),
+        ('{"Balances":{}}', "{}"),
+        ('{"b": 2.10, "Balances": {"x": 1}}', '{"b":2.10}'),
+        ('{"n":"\\"Balances\\":{}","Balances":{}}', '{"n":"\\"Balances\\":{}"}'),
+        ('{"b":1}', '{"b":1}'),
+    ],
+)
+def test_a_contacts_text_loses_only_its_balances(text: str, kept: str) -> None:
+    assert wire.without(text, ("Balances",)) == kept
