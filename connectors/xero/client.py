@@ -9,9 +9,13 @@ do), rows at the boundary second are read twice and de-duplicated by the store's
 fingerprint, and when a whole page shares one second the pull reads that second in one
 unpaged window (:mod:`.paging`): tied rows may come back in any order.
 
-Incremental pulls use the same loop per stream (contacts, invoices, payments, credit notes)
-from a per-stream cursor: the newest ``UpdatedDateUTC`` seen, minus :data:`OVERLAP`, and never
-later than the moment the pull of that stream started by Xero's clock.
+Incremental pulls (:mod:`.incremental`) use the same loop per stream from a per-stream
+cursor: the newest ``UpdatedDateUTC`` seen, minus :data:`OVERLAP`, and never later than the
+moment the pull of that stream started by Xero's clock. Contacts, invoices and payments are
+read every pass; credit notes, prepayments and overpayments when an invoice names a new one,
+or every few minutes. List bodies are parsed once (:mod:`.wire`) and each record keeps its
+text as received (``raw_json``). ``backfill()`` iterators may run in parallel threads: the
+rate governor, the HTTP pool and the token refresh are shared and thread-safe.
 
 Writes carry an ``Idempotency-Key`` and a ``[syncd:KEY]`` tag (in a history note, a fee line's
 description, a fee invoice's reference) that is looked for before writing, so a write is
@@ -21,7 +25,6 @@ recognisable even after Xero stops replaying the key.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +43,6 @@ from connectors.base import (
     CompanyInfo,
     ConnectorError,
     Credit,
-    CursorExpiredError,
     CustomerRecord,
     Deletion,
     EntityKind,
@@ -55,7 +57,19 @@ from connectors.base import (
 )
 from connectors.kit import call_with_retries, decode_cursor, encode_cursor
 
-from . import company, credits, mapping, once, paging, preflight, prepaid, reads, reminders
+from . import (
+    company,
+    credits,
+    incremental,
+    mapping,
+    once,
+    paging,
+    preflight,
+    prepaid,
+    reads,
+    reminders,
+    wire,
+)
 from .auth import XERO_TOKEN_URL, require_secure, xero_tokens
 from .limits import MAX_CONCURRENT, DayLimitReached, RateGovernor
 from .settings import XeroCredentials, XeroOptions
@@ -191,6 +205,8 @@ class Listing:
     rows: list[dict[str, Any]]
     last_page: bool
     server_time: datetime | None
+    #: Each row's JSON text as received (``texts[i]`` is ``rows[i]``), when it was kept.
+    texts: Sequence[str] | None = None
 
 
 class XeroConnector:
@@ -296,6 +312,10 @@ class XeroConnector:
 
         return self._call(call)
 
+    def _body(self, fn: Callable[[], Any], collection: str) -> wire.Body:
+        """A list call read once (:mod:`.wire`), parsed inside the retry like :meth:`_json`."""
+        return self._call(lambda: wire.decode(_raw(fn()).data, collection))
+
     def _send(self, fn: Callable[[], Any]) -> None:
         self._call(lambda: _raw(fn()))
 
@@ -315,48 +335,50 @@ class XeroConnector:
         tenant = self.tenant_id
         if stream == "contacts":
             kwargs["include_archived"] = True
-            body = self._json(lambda: self.api.get_contacts(tenant, **kwargs))
+            fetch: Callable[..., Any] = self.api.get_contacts
         elif stream == "invoices":
             kwargs["where"] = 'Type=="ACCREC"'
             # Explicit, so that voided and deleted invoices come back and leave the open set.
             kwargs["statuses"] = INVOICE_STATUSES
-            body = self._json(lambda: self.api.get_invoices(tenant, **kwargs))
+            fetch = self.api.get_invoices
         elif stream == "payments":
             kwargs["where"] = 'PaymentType=="ACCRECPAYMENT"'
-            body = self._json(lambda: self.api.get_payments(tenant, **kwargs))
+            fetch = self.api.get_payments
         else:
             kwargs["where"] = 'Type=="ACCRECCREDIT"'
-            body = self._json(lambda: self.api.get_credit_notes(tenant, **kwargs))
-        rows = [r for r in body.get(_COLLECTION[stream]) or [] if isinstance(r, dict)]
-        pagination = body.get("pagination")
-        if isinstance(pagination, dict) and pagination.get("pageCount") is not None:
-            last = int(pagination.get("page", page)) >= int(pagination["pageCount"])
-        else:
-            last = len(rows) < self.options.page_size
-        return Listing(rows, last or not rows, _server_time(body))
+            fetch = self.api.get_credit_notes
+        body = self._body(lambda: fetch(tenant, **kwargs), _COLLECTION[stream])
+        return listing_of(body, page, self.options.page_size)
 
-    def _page(self, stream: str, rows: list[dict[str, Any]], cursor: str | None) -> Page:
+    def _page(
+        self,
+        stream: str,
+        rows: list[dict[str, Any]],
+        cursor: str | None,
+        texts: Sequence[str] | None = None,
+    ) -> Page:
         customers: list[CustomerRecord] = []
         invoices: list[InvoiceRecord] = []
         payments: list[PaymentRecord] = []
         deletions: list[Deletion] = []
         skipped: list[SkippedRecord] = []
         home = self.options.home_currency
-        for raw in rows:
+        for index, raw in enumerate(rows):
+            text = texts[index] if texts is not None else None
             try:
                 if stream == "contacts":
-                    customers.append(mapping.customer(raw))
+                    customers.append(mapping.customer(raw, text))
                     continue
                 if stream == "invoices":
                     if mapping.is_sales_invoice(raw):
-                        invoices.append(mapping.invoice(raw, home))
+                        invoices.append(mapping.invoice(raw, home, text))
                     continue
                 if stream in prepaid.MAPPERS:
-                    record = prepaid.MAPPERS[stream](raw, home)
+                    record = prepaid.MAPPERS[stream](raw, home, text)
                 elif stream == "payments":
-                    record = mapping.payment(raw, home)
+                    record = mapping.payment(raw, home, text)
                 else:
-                    record = mapping.credit_note(raw, home)
+                    record = mapping.credit_note(raw, home, text)
             except mapping.MappingError as exc:
                 raw_id = raw.get(_ID_FIELD[stream])
                 skipped.append(
@@ -389,7 +411,7 @@ class XeroConnector:
                 if not listing.rows and pos.page != paging.WINDOW:
                     break
                 following = paging.after(pos, listing.rows)
-                yield self._page(stream, listing.rows, following.dump())
+                yield self._page(stream, listing.rows, following.dump(), listing.texts)
                 if listing.last_page:
                     break
                 pos = following
@@ -409,50 +431,12 @@ class XeroConnector:
         )
         now = _server_time(body) or self._now()
         mark = _second(now) - OVERLAP
-        return json.dumps({s: _fmt(mark) for s in STREAMS})
+        # Everything was just read in full: the slower streams are not due for a while.
+        fresh = {incremental.SECONDARY_KEY: self._now()}
+        return incremental.dump({**dict.fromkeys(STREAMS, mark), **fresh})
 
     def changes(self, cursor: str) -> Iterator[Page]:
-        try:
-            data = json.loads(cursor)
-            # Cursors from before prepayments were pulled resume those from the payments mark.
-            state = {s: _parse_cursor_time(data.get(s, data["payments"])) for s in STREAMS}
-        except (ValueError, KeyError, TypeError):
-            raise CursorExpiredError(f"unreadable Xero change cursor {cursor[:80]!r}") from None
-        for stream in STREAMS:
-            start = state[stream]
-            assert start is not None
-            pos = Position(stream, start, 1)
-            started: datetime | None = None
-            newest: datetime | None = None
-            while True:
-                listing = paging.listing(self, stream, pos)
-                started = started or listing.server_time or self._now()
-                seen = _newest(listing.rows)
-                if seen is not None:
-                    newest = max(newest, seen) if newest else seen
-                following = (
-                    paging.after(pos, listing.rows)
-                    if listing.rows or pos.page == paging.WINDOW
-                    else pos
-                )
-                current = state[stream]
-                assert current is not None
-                if listing.last_page:
-                    mark = current
-                    if newest is not None:
-                        mark = max(current, _second(min(newest, started)) - OVERLAP)
-                else:
-                    mark = max(current, following.since or current)
-                state[stream] = mark
-                if listing.rows or mark != current:
-                    yield self._page(
-                        stream,
-                        listing.rows,
-                        json.dumps({s: _fmt(t) for s, t in state.items() if t is not None}),
-                    )
-                if listing.last_page:
-                    break
-                pos = following
+        return incremental.changes(self, cursor)
 
     def _invoice_raw(self, invoice_id: str) -> dict[str, Any] | None:
         tenant = self.tenant_id
@@ -706,6 +690,17 @@ def _raw(result: Any) -> RawResponse:
     if not isinstance(result, RawResponse):
         raise ConnectorError(f"unexpected xero-python result {type(result).__name__}")
     return result
+
+
+def listing_of(body: wire.Body, page: int, page_size: int) -> Listing:
+    """A paged list response: last when Xero's ``pagination`` says so (else a short page)."""
+    pagination = body.pagination
+    if pagination is not None and pagination.get("pageCount") is not None:
+        last = int(pagination.get("page", page)) >= int(pagination["pageCount"])
+    else:
+        last = len(body.rows) < page_size
+    server_time = _server_time({"DateTimeUTC": body.server_time})
+    return Listing(body.rows, last or not body.rows, server_time, body.texts)
 
 
 def _server_time(body: Mapping[str, Any]) -> datetime | None:

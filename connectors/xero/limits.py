@@ -10,6 +10,8 @@ day is spent, so that the org stops with a clear message instead of sleeping for
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
 import time
 from collections import deque
@@ -53,7 +55,11 @@ class RateGovernor:
     ) -> None:
         self.minute_limit, self.day_limit = minute_limit, day_limit
         self.monotonic, self.sleep = monotonic, sleep
-        self._minute: deque[float] = deque()
+        #: When our calls in the last minute count at Xero (sorted): the moment a call was let
+        #: through, moved to when its answer arrived (see :meth:`done`).
+        self._minute: list[float] = []
+        self._open: dict[int, float] = {}
+        self._tickets = itertools.count(1)
         self._day: deque[float] = deque()
         self._pause_until = 0.0
         self._day_blocked_until = 0.0
@@ -63,47 +69,74 @@ class RateGovernor:
         self.minute_remaining: int | None = None
         self.day_remaining: int | None = None
 
-    def acquire(self) -> None:
-        """Wait for a slot in the minute; raise :class:`DayLimitReached` rather than wait hours."""
-        with self._lock:
-            while True:
+    def acquire(self) -> int:
+        """Wait for a slot in the minute; raise :class:`DayLimitReached` rather than wait hours.
+
+        Safe from several threads (one per stream): the window is shared and a waiting thread
+        sleeps without holding the lock, so others can record answers meanwhile. Returns a
+        ticket for :meth:`done`.
+        """
+        while True:
+            with self._lock:
                 now = self.monotonic()
-                self._trim(now)
-                if self._day_blocked_until > now:
-                    raise DayLimitReached(
-                        "Xero's daily call limit for this organisation is used up "
-                        f"({self.day_remaining} left); syncing resumes later",
-                        retry_after=self._day_blocked_until - now,
-                    )
-                if len(self._day) >= self.day_limit:
-                    raise DayLimitReached(
-                        f"syncd made {self.day_limit} calls to this organisation in 24 hours "
-                        "(the configured day_limit); syncing resumes later",
-                        retry_after=DAY - (now - self._day[0]),
-                    )
-                wait, reason = 0.0, ""
-                if self._pause_until > now:
-                    wait, reason = self._pause_until - now, "Xero's minute allowance nearly spent"
-                elif len(self._minute) >= self.minute_limit:
-                    wait = MINUTE - (now - self._minute[0])
-                    reason = f"{self.minute_limit} calls a minute reached"
+                wait, reason = self._wait(now)
                 if wait <= 0:
-                    self._minute.append(now)
+                    ticket = next(self._tickets)
+                    bisect.insort(self._minute, now)
+                    self._open[ticket] = now
                     self._day.append(now)
                     self.calls += 1
-                    return
-                log_rate_limit_wait("Xero", reason, wait)
-                self.sleep(wait)
+                    return ticket
+            log_rate_limit_wait("Xero", reason, wait)
+            self.sleep(wait)
+
+    def _wait(self, now: float) -> tuple[float, str]:
+        """How long until the next call may go (<= 0: now), and why; under the lock."""
+        self._trim(now)
+        if self._day_blocked_until > now:
+            raise DayLimitReached(
+                "Xero's daily call limit for this organisation is used up "
+                f"({self.day_remaining} left); syncing resumes later",
+                retry_after=self._day_blocked_until - now,
+            )
+        if len(self._day) >= self.day_limit:
+            raise DayLimitReached(
+                f"syncd made {self.day_limit} calls to this organisation in 24 hours "
+                "(the configured day_limit); syncing resumes later",
+                retry_after=DAY - (now - self._day[0]),
+            )
+        if self._pause_until > now:
+            return self._pause_until - now, "Xero's minute allowance nearly spent"
+        if len(self._minute) >= self.minute_limit:
+            return MINUTE - (now - self._minute[0]), f"{self.minute_limit} calls a minute reached"
+        return 0.0, ""
+
+    def done(self, ticket: int) -> None:
+        """The call's answer arrived: it counts in the minute from now on.
+
+        Xero starts a call's minute when the request reaches it, which is after the moment
+        it was let through here and before its answer arrived; counting from the answer
+        keeps our window at least as full as Xero's, so the 61st call never arrives early.
+        """
+        with self._lock:
+            stamp = self._open.pop(ticket, None)
+            if stamp is None:
+                return
+            index = bisect.bisect_left(self._minute, stamp)
+            if index < len(self._minute) and self._minute[index] == stamp:
+                del self._minute[index]
+            bisect.insort(self._minute, self.monotonic())
 
     def _trim(self, now: float) -> None:
-        while self._minute and now - self._minute[0] >= MINUTE:
-            self._minute.popleft()
+        expired = bisect.bisect_right(self._minute, now - MINUTE)
+        if expired:
+            del self._minute[:expired]
         while self._day and now - self._day[0] >= DAY:
             self._day.popleft()
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """At most five calls in flight per tenant (syncd is sequential per org anyway)."""
+        """At most five calls in flight per tenant, whichever threads make them."""
         with self._slots:
             yield
 
@@ -116,7 +149,11 @@ class RateGovernor:
             self._trim(now)
             if minute_left is not None:
                 self.minute_remaining = minute_left
-                if minute_left <= MINUTE_RESERVE:
+                # Only when Xero counts more calls than we made: someone else shares the
+                # tenant's allowance. Our own calls are paced by the window already.
+                if minute_left <= MINUTE_RESERVE and minute_left < (
+                    self.minute_limit - len(self._minute)
+                ):
                     # Xero's window slides: our oldest call in it leaves first. Without one,
                     # someone else spent the allowance and only a whole window is safe.
                     pause = MINUTE - (now - self._minute[0]) if self._minute else MINUTE

@@ -13,6 +13,7 @@ trusted; the connector turns that into a skipped record instead of stopping the 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -37,7 +38,7 @@ from connectors.kit import find_tag as tag_of
 from connectors.kit import tag as tag
 from connectors.kit import tag_key as tag_key
 
-from . import contacts
+from . import contacts, wire
 
 #: Marks what syncd wrote (a fee line, a history note, a fee invoice), so that it is
 #: recognisable after a crash or once Xero no longer replays the idempotency key.
@@ -88,15 +89,27 @@ def parse_datetime(value: Any, field: str = "UpdatedDateUTC") -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value:
-        match = _MS_DATE.match(value.strip())
-        if match:
-            return _ms(match)[0]
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise MappingError(f"{field} is not a Xero timestamp: {value!r}") from None
+        found = _timestamp_text(value)
+        if found is None:
+            raise MappingError(f"{field} is not a Xero timestamp: {value!r}")
+        return found
     else:
         raise MappingError(f"{field} is missing")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _timestamp_text(value: str) -> datetime | None:
+    """A timestamp's text to UTC, or None; cached: a page repeats the same dates often."""
+    match = _MS_DATE.match(value.strip())
+    if match:
+        return _ms(match)[0]
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -111,15 +124,22 @@ def parse_date(value: Any, field: str) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        match = _MS_DATE.match(value.strip())
-        if match:
-            instant, offset = _ms(match)
-            return (instant + offset).date()
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
+        found = _date_text(value)
+        if found is not None:
+            return found
     raise MappingError(f"{field} is not a date: {value!r}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: str) -> date | None:
+    match = _MS_DATE.match(value.strip())
+    if match:
+        instant, offset = _ms(match)
+        return (instant + offset).date()
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
 
 
 def money(raw: Mapping[str, Any], field: str, default: Decimal | None = None) -> Decimal:
@@ -199,7 +219,7 @@ def email_recipients(raw: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def customer(raw: Mapping[str, Any]) -> CustomerRecord:
+def customer(raw: Mapping[str, Any], raw_json: str | None = None) -> CustomerRecord:
     name = _text(raw.get("Name"))
     if name is None:
         joined = " ".join(p for p in (_text(raw.get("FirstName")), _text(raw.get("LastName"))) if p)
@@ -221,7 +241,15 @@ def customer(raw: Mapping[str, Any]) -> CustomerRecord:
         deleted=status == "GDPRREQUEST",
         **contacts.details(raw),
         raw={k: v for k, v in raw.items() if k not in _VOLATILE_CONTACT_KEYS},
+        raw_json=_stable_text(raw, raw_json),
     )
+
+
+def _stable_text(raw: Mapping[str, Any], raw_json: str | None) -> str | None:
+    """The contact's text without its volatile members (see ``_VOLATILE_CONTACT_KEYS``)."""
+    if raw_json is None or not any(k in raw for k in _VOLATILE_CONTACT_KEYS):
+        return raw_json
+    return wire.without(raw_json, _VOLATILE_CONTACT_KEYS)
 
 
 # -- invoices --------------------------------------------------------------------------------
@@ -258,7 +286,9 @@ def _brief_contact(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def invoice(raw: Mapping[str, Any], home_currency: str | None) -> InvoiceRecord:
+def invoice(
+    raw: Mapping[str, Any], home_currency: str | None, raw_json: str | None = None
+) -> InvoiceRecord:
     xero_status = str(raw.get("Status") or "").upper()
     if xero_status not in _STATUS:
         raise MappingError(f"unknown invoice Status {raw.get('Status')!r}")
@@ -293,13 +323,16 @@ def invoice(raw: Mapping[str, Any], home_currency: str | None) -> InvoiceRecord:
         lines=invoice_lines(raw),
         pay_url=_text(raw.get("OnlineInvoiceUrl")),
         raw=_brief_contact(raw),
+        raw_json=raw_json,
     )
 
 
 # -- payments and credit notes ---------------------------------------------------------------
 
 
-def payment(raw: Mapping[str, Any], home_currency: str | None) -> PaymentRecord | Deletion | None:
+def payment(
+    raw: Mapping[str, Any], home_currency: str | None, raw_json: str | None = None
+) -> PaymentRecord | Deletion | None:
     """A customer payment; ``None`` for payments that are not against a sales invoice."""
     kind = _text(raw.get("PaymentType"))
     if kind is not None and kind != SALES_PAYMENT:
@@ -327,11 +360,12 @@ def payment(raw: Mapping[str, Any], home_currency: str | None) -> PaymentRecord 
         updated_at=updated,
         allocations=(Allocation(invoice_id, amount),),
         raw=raw,
+        raw_json=raw_json,
     )
 
 
 def credit_note(
-    raw: Mapping[str, Any], home_currency: str | None
+    raw: Mapping[str, Any], home_currency: str | None, raw_json: str | None = None
 ) -> PaymentRecord | Deletion | None:
     """An approved sales credit note and the invoices it is allocated to.
 
@@ -367,4 +401,5 @@ def credit_note(
         updated_at=updated,
         allocations=tuple(allocations),
         raw=raw,
+        raw_json=raw_json,
     )

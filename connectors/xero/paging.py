@@ -16,7 +16,8 @@ carry no line items). After the window the cursor moves past it, to the millisec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -87,27 +88,28 @@ def _window(connector: XeroConnector, stream: str, since: datetime) -> Listing:
     before = second(since) + timedelta(seconds=2)
     where = " AND ".join(w for w in (_BASE_WHERE[stream], _where_before(before)) if w)
     kwargs: dict[str, Any] = {"if_modified_since": since, "where": where, "_preload_content": False}
+    fetch: Callable[..., Any]
     if stream == "contacts":
-        body = connector._json(lambda: api.get_contacts(tenant, include_archived=True, **kwargs))
+        fetch = functools.partial(api.get_contacts, include_archived=True)
     elif stream == "invoices":
-        statuses = reads.INVOICE_STATUSES
-        body = connector._json(lambda: api.get_invoices(tenant, statuses=statuses, **kwargs))
+        fetch = functools.partial(api.get_invoices, statuses=reads.INVOICE_STATUSES)
     elif stream == "payments":
-        body = connector._json(lambda: api.get_payments(tenant, **kwargs))
+        fetch = api.get_payments
     elif stream == "credit_notes":
-        body = connector._json(lambda: api.get_credit_notes(tenant, **kwargs))
+        fetch = api.get_credit_notes
     else:
         fetch = prepaid.getter(connector, stream)
-        body = connector._json(lambda: fetch(tenant, **kwargs))
-    rows = [r for r in body.get(reads.COLLECTION[stream]) or [] if isinstance(r, dict)]
+    body = connector._body(lambda: fetch(tenant, **kwargs), reads.COLLECTION[stream])
+    rows, texts = body.rows, body.texts
     if stream == "invoices" and rows:
         # Unpaged invoice lists carry no line items: read the same invoices in full, by id.
         ids = [str(r.get("InvoiceID") or "") for r in rows]
-        rows = [
-            row
+        full = [
+            pair
             for chunk in reads.chunks([i for i in ids if i], reads.ID_CHUNK)
-            for row in reads.query(connector, "invoices", chunk)
+            for pair in reads.query(connector, "invoices", chunk)
         ]
+        rows, texts = [row for row, _ in full], [text for _, text in full]
     from .client import Listing, _server_time  # the connector's own module: import late
 
-    return Listing(rows, False, _server_time(body))
+    return Listing(rows, False, _server_time({"DateTimeUTC": body.server_time}), texts)

@@ -31,8 +31,10 @@ _RECEIVED = {
 }
 
 
-def _record(stream: str) -> Callable[[Mapping[str, Any], str | None], Any]:
-    def convert(raw: Mapping[str, Any], home: str | None) -> PaymentRecord | Deletion | None:
+def _record(stream: str) -> Callable[[Mapping[str, Any], str | None, str | None], Any]:
+    def convert(
+        raw: Mapping[str, Any], home: str | None, raw_json: str | None = None
+    ) -> PaymentRecord | Deletion | None:
         kind = mapping._text(raw.get("Type"))
         if kind is not None and kind not in _RECEIVED[stream]:
             return None
@@ -60,6 +62,7 @@ def _record(stream: str) -> Callable[[Mapping[str, Any], str | None], Any]:
             updated_at=updated,
             allocations=tuple(allocations),
             raw=raw,
+            raw_json=raw_json,
         )
 
     return convert
@@ -78,7 +81,7 @@ def getter(connector: XeroConnector, stream: str) -> Callable[..., Any]:
 
 def list_rows(connector: XeroConnector, stream: str, since: datetime | None, page: int) -> Listing:
     """One page of a prepayment or overpayment stream, in UpdatedDateUTC order."""
-    from .client import ORDER, Listing, _server_time  # the connector's module, loaded by now
+    from .client import ORDER, listing_of  # the connector's module, loaded by now
 
     kwargs: dict[str, Any] = {
         "order": ORDER,
@@ -89,11 +92,5 @@ def list_rows(connector: XeroConnector, stream: str, since: datetime | None, pag
     if since is not None:
         kwargs["if_modified_since"] = since
     fetch, tenant = getter(connector, stream), connector.tenant_id
-    body = connector._json(lambda: fetch(tenant, **kwargs))
-    rows = [r for r in body.get(COLLECTION[stream]) or [] if isinstance(r, dict)]
-    pagination = body.get("pagination")
-    if isinstance(pagination, dict) and pagination.get("pageCount") is not None:
-        last = int(pagination.get("page", page)) >= int(pagination["pageCount"])
-    else:
-        last = len(rows) < connector.options.page_size
-    return Listing(rows, last or not rows, _server_time(body))
+    body = connector._body(lambda: fetch(tenant, **kwargs), COLLECTION[stream])
+    return listing_of(body, page, connector.options.page_size)

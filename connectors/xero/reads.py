@@ -69,7 +69,10 @@ def chunks(values: Sequence[str], size: int) -> list[list[str]]:
     return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
-def query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[dict[str, Any]]:
+def query(
+    connector: XeroConnector, stream: str, chunk: list[str]
+) -> list[tuple[dict[str, Any], str]]:
+    """The records named in ``chunk`` (one call), each with its JSON text as received."""
     api, tenant = connector.api, connector.tenant_id
     size = max(len(chunk), 1) + 1
     call: Callable[[], Any]
@@ -106,8 +109,8 @@ def query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[dict[
         def call() -> Any:
             return getter(tenant, where=where, page=1, page_size=size, _preload_content=False)
 
-    body = connector._json(call)
-    return [r for r in body.get(COLLECTION[stream]) or [] if isinstance(r, dict)]
+    body = connector._body(call, COLLECTION[stream])
+    return list(zip(body.rows, body.texts, strict=True))
 
 
 def fetch_records(
@@ -120,11 +123,15 @@ def fetch_records(
         remaining = [i for i in wanted if i not in found and _is_guid(i)]
         size = ID_CHUNK if stream in ("invoices", "contacts") else WHERE_CHUNK
         for chunk in chunks(remaining, size):
-            rows = query(connector, stream, chunk)
             asked = set(chunk)
-            rows = [r for r in rows if str(r.get(_ID_FIELD[stream]) or "").lower() in asked]
+            named = [
+                (row, text)
+                for row, text in query(connector, stream, chunk)
+                if str(row.get(_ID_FIELD[stream]) or "").lower() in asked
+            ]
+            rows = [row for row, _ in named]
             found.update(str(r[_ID_FIELD[stream]]).lower() for r in rows)
-            pages.append(connector._page(stream, rows, None))
+            pages.append(connector._page(stream, rows, None, [text for _, text in named]))
     now = connector._now()
     # A missing payment id may have been a payment or a credit note: kind None covers both.
     missing = tuple(Deletion(entity, ident, now) for ident in wanted if ident not in found)

@@ -14,6 +14,7 @@ off here: retrying is the connector's job (tenacity), where minute and day limit
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -115,7 +116,18 @@ class XeroTransport:
         self._governor = governor
         self._timeout = timeout
         inner.pool_manager.connection_pool_kw["retries"] = Retry(total=False, redirect=False)
-        self.last_token: str | None = None
+        self._local = threading.local()
+
+    @property
+    def last_token(self) -> str | None:
+        """The access token this thread last sent (streams run in threads: a 401 must name
+        the token of the call that got it, not another thread's)."""
+        token: str | None = getattr(self._local, "token", None)
+        return token
+
+    @last_token.setter
+    def last_token(self, value: str | None) -> None:
+        self._local.token = value
 
     @property
     def pool_manager(self) -> Any:
@@ -136,8 +148,8 @@ class XeroTransport:
         headers = dict(headers or {})
         auth = headers.get("Authorization", "")
         self.last_token = auth.split(" ", 1)[1] if " " in auth else None
-        self._governor.acquire()
         with self._governor.slot():
+            ticket = self._governor.acquire()
             try:
                 reply = self._inner.request(
                     method,
@@ -163,6 +175,8 @@ class XeroTransport:
                 raise TransientError(
                     f"connection to Xero failed: {type(exc).__name__} on {method} {_path(url)}"
                 ) from None
+            finally:
+                self._governor.done(ticket)
         response = RawResponse(
             status=int(reply.status),
             headers={str(k): str(v) for k, v in dict(reply.getheaders()).items()},

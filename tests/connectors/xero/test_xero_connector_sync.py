@@ -35,7 +35,7 @@ def test_a_record_changed_mid_backfill_does_not_push_another_off_a_page(bench: B
     connector = bench.connector()
     real_page = connector._page
 
-    def spy(stream: str, rows: list[dict[str, Any]], cursor: str | None) -> Page:
+    def spy(stream: str, rows: list[dict[str, Any]], cursor: str | None, texts: Any = None) -> Page:
         if stream == "invoices" and not first_page:
             first_page.extend(r["InvoiceID"] for r in rows)
             # Changed at Xero between our first and second page: it moves to the end.
@@ -45,7 +45,7 @@ def test_a_record_changed_mid_backfill_does_not_push_another_off_a_page(bench: B
                 if t["invoice_id"] in first_page
             ]
             bench.control.edit_invoice(editable[0], due_date="2026-12-31")
-        return real_page(stream, rows, cursor)
+        return real_page(stream, rows, cursor, texts)
 
     connector._page = spy  # type: ignore[method-assign]
     bench.syncer(connector).backfill()
