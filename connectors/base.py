@@ -407,11 +407,20 @@ class WritesFromRead(Protocol):
         ...
 
     def add_note_seen(
-        self, seen: InvoiceRecord, text: str, *, idempotency_key: str
-    ) -> ActionResult: ...
+        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, first_attempt: bool = False
+    ) -> ActionResult:
+        """``first_attempt`` (here and for charges): no earlier attempt under this key can have
+        written anything, so a connector need not look for its tag in what ``seen`` does not
+        show (Xero's history notes, a separate fee invoice) before writing."""
+        ...
 
     def add_charge_seen(
-        self, seen: InvoiceRecord, charge: Charge, *, idempotency_key: str
+        self,
+        seen: InvoiceRecord,
+        charge: Charge,
+        *,
+        idempotency_key: str,
+        first_attempt: bool = False,
     ) -> ActionResult: ...
 
 

@@ -300,7 +300,7 @@ class QuickBooksConnector:
         )
 
     def add_note_seen(
-        self, seen: InvoiceRecord, text: str, *, idempotency_key: str
+        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, first_attempt: bool = False
     ) -> ActionResult:
         key = idempotency_key
         return writes.write_seen(
@@ -308,7 +308,12 @@ class QuickBooksConnector:
         )
 
     def add_charge_seen(
-        self, seen: InvoiceRecord, charge: Charge, *, idempotency_key: str
+        self,
+        seen: InvoiceRecord,
+        charge: Charge,
+        *,
+        idempotency_key: str,
+        first_attempt: bool = False,
     ) -> ActionResult:
         key, home = idempotency_key, self.options.home_currency
         line = self._fee_line(charge, key)

@@ -27,6 +27,7 @@ from connectors.base import (
     PermanentError,
     StaleWriteError,
     TransientError,
+    WritesFromRead,
 )
 
 from ...crashpoints import crashpoint
@@ -169,7 +170,7 @@ class ProviderWrite(Handler):
         raise NotImplementedError
 
     def write_seen(self, ex: ExecContext, row: OutboxAction, seen: InvoiceRecord) -> ActionResult:
-        """The version-checked write (only called when the connector offers it)."""
+        """The write built from ``seen`` (when the connector offers ``WritesFromRead``)."""
         raise NotImplementedError
 
     def execute(self, ex: ExecContext, row: OutboxAction) -> dict[str, Any]:
@@ -181,7 +182,10 @@ class ProviderWrite(Handler):
         else:
             fresh = ex.fresh(invoice_id)
             crashpoint("executor.before_provider")
-            result = self.write(ex, row, fresh)
+            if self.capability is not None and isinstance(ex.connector, WritesFromRead):
+                result = self.write_seen(ex, row, fresh)  # fresh: confirmed moments ago
+            else:
+                result = self.write(ex, row, fresh)
         crashpoint("executor.after_provider")
         if result.invoice is not None:
             ex.apply_invoice(result.invoice)

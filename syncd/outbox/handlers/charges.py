@@ -29,7 +29,9 @@ class ChargeHandler(ProviderWrite):
         line = fee_line(row.kind, row.payload)
         if line.currency != seen.currency:
             raise PermanentError(f"{row.kind} in {line.currency} on an invoice in {seen.currency}")
-        return ex.connector.add_charge_seen(seen, line, idempotency_key=row.idempotency_key)
+        return ex.connector.add_charge_seen(
+            seen, line, idempotency_key=row.idempotency_key, first_attempt=row.attempts == 1
+        )
 
     def preview(self, pv: PreviewContext, row: OutboxAction, out: Rendered) -> None:
         out.fee = fee_line(row.kind, row.payload)

@@ -24,7 +24,9 @@ class NoteHandler(ProviderWrite):
     def write_seen(self, ex: ExecContext, row: OutboxAction, seen: InvoiceRecord) -> ActionResult:
         assert isinstance(ex.connector, WritesFromRead)
         text = note_text(row.payload)
-        return ex.connector.add_note_seen(seen, text, idempotency_key=row.idempotency_key)
+        return ex.connector.add_note_seen(
+            seen, text, idempotency_key=row.idempotency_key, first_attempt=row.attempts == 1
+        )
 
     def preview(self, pv: PreviewContext, row: OutboxAction, out: Rendered) -> None:
         out.note = note_text(row.payload)
