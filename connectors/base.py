@@ -407,11 +407,12 @@ class WritesFromRead(Protocol):
         ...
 
     def add_note_seen(
-        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, first_attempt: bool = False
+        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, attempt: int = 0
     ) -> ActionResult:
-        """``first_attempt`` (here and for charges): no earlier attempt under this key can have
-        written anything, so a connector need not look for its tag in what ``seen`` does not
-        show (Xero's history notes, a separate fee invoice) before writing."""
+        """``attempt``: the caller's attempt number for this key (0: unknown). On attempt 1 no
+        earlier attempt can have written anything, so a connector need not look for its tag in
+        what ``seen`` does not show (Xero's history notes, a fee invoice) before writing; a
+        later attempt is a new request (a provider may replay a refusal under an old id)."""
         ...
 
     def add_charge_seen(
@@ -420,7 +421,7 @@ class WritesFromRead(Protocol):
         charge: Charge,
         *,
         idempotency_key: str,
-        first_attempt: bool = False,
+        attempt: int = 0,
     ) -> ActionResult: ...
 
 

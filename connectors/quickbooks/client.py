@@ -143,6 +143,7 @@ class QuickBooksConnector:
         qb.api_url_v3 = api
         self._qb = qb
         self._customer_types = reads.CustomerTypes(self._query)
+        self._stale = writes.StaleCount()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -300,11 +301,16 @@ class QuickBooksConnector:
         )
 
     def add_note_seen(
-        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, first_attempt: bool = False
+        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, attempt: int = 0
     ) -> ActionResult:
         key = idempotency_key
         return writes.write_seen(
-            self._post, self._record, seen, key, lambda raw: writes.note_body(raw, text, key)
+            self._post,
+            self._record,
+            seen,
+            (key, self._stale.request_suffix(key, attempt)),
+            lambda raw: writes.note_body(raw, text, key),
+            self._stale,
         )
 
     def add_charge_seen(
@@ -313,7 +319,7 @@ class QuickBooksConnector:
         charge: Charge,
         *,
         idempotency_key: str,
-        first_attempt: bool = False,
+        attempt: int = 0,
     ) -> ActionResult:
         key, home = idempotency_key, self.options.home_currency
         line = self._fee_line(charge, key)
@@ -322,8 +328,9 @@ class QuickBooksConnector:
                 self._post,
                 self._record,
                 seen,
-                key,
+                (key, self._stale.request_suffix(key, attempt)),
                 lambda raw: writes.charge_body(raw, line, charge, key, home),
+                self._stale,
             )
         except PermanentError as exc:
             if isinstance(exc, StaleWriteError) or "closing date" not in str(exc).lower():

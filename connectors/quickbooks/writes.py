@@ -7,9 +7,11 @@ proves the invoice was not paid after the batch read, and needs no read of its o
 write raises :class:`StaleWriteError`; retrying it with a fresh token is the caller's decision,
 made after it has looked at the fresh invoice (never here, blindly).
 
-The request id is the key plus the token the body was built on: a replay of the same write
-(same token) gets QuickBooks' stored answer, while a write re-decided on a newer token is a new
-request (QuickBooks would otherwise replay the stale refusal forever).
+The request id is the key plus the token the body was built on, the caller's attempt number
+and how many refusals this connector has seen for the key: a retry of the same request (a lost
+answer) gets QuickBooks' stored answer, while a write re-decided after a refusal, or in a later
+attempt, is a new request - QuickBooks replays a stored refusal forever under its old id. A
+write that did land under an older id is found by its ``[syncd:KEY]`` tag in the next read.
 """
 
 from __future__ import annotations
@@ -86,19 +88,41 @@ def error_code(exc: BaseException) -> int | None:
         return None
 
 
+class StaleCount:
+    """Refusals seen per key by this connector, so that each re-decided write is a new request."""
+
+    def __init__(self) -> None:
+        self._refused: dict[str, int] = {}
+
+    def request_suffix(self, key: str, attempt: int) -> str:
+        return f"{attempt}.{self._refused.get(key, 0)}"
+
+    def refused(self, key: str) -> None:
+        self._refused[key] = self._refused.get(key, 0) + 1
+
+
 def write_seen(
-    post: Post, to_record: ToRecord, seen: InvoiceRecord, key: str, build: Build
+    post: Post,
+    to_record: ToRecord,
+    seen: InvoiceRecord,
+    request: tuple[str, str],
+    build: Build,
+    stale: StaleCount | None = None,
 ) -> ActionResult:
-    """Build the update from ``seen`` and post it under ``seen``'s SyncToken."""
+    """Build the update from ``seen`` and post it under ``seen``'s SyncToken; ``request`` is
+    the key and the suffix that makes this attempt's request id."""
     raw = seen_raw(seen)
     body = build(raw)
     if body is None:
         return ActionResult(detail="already applied", invoice=seen)
     token = str(raw.get("SyncToken"))
+    key, suffix = request
     try:
-        updated = post("Invoice", body, f"{key}@{token}")
+        updated = post("Invoice", body, f"{key}@{token}/{suffix}")
     except ConnectorError as exc:
         if error_code(exc) == STALE_OBJECT:
+            if stale is not None:
+                stale.refused(key)
             raise StaleWriteError(
                 f"invoice {seen.provider_id} changed since it was read (SyncToken {token})"
             ) from None

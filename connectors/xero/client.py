@@ -534,9 +534,9 @@ class XeroConnector:
         return False  # Xero has no optimistic lock: the caller confirms just before
 
     def add_note_seen(
-        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, first_attempt: bool = False
+        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, attempt: int = 0
     ) -> ActionResult:
-        if not first_attempt:  # an earlier attempt may have written it: look for the tag
+        if attempt != 1:  # an earlier attempt may have written it: look for the tag
             return self.add_note(seen.provider_id, text, idempotency_key=idempotency_key)
         details = fit_note(mapping.tag(idempotency_key), text)
         self._write_note(seen.provider_id, details, idempotency_key)
@@ -548,12 +548,12 @@ class XeroConnector:
         charge: Charge,
         *,
         idempotency_key: str,
-        first_attempt: bool = False,
+        attempt: int = 0,
     ) -> ActionResult:
         raw = writes.seen_raw(seen)
         if not mapping.is_sales_invoice(raw):
             raise PermanentError(f"sales invoice {seen.provider_id} does not exist at Xero")
-        return self._charge_on(raw, charge, idempotency_key, first_attempt)
+        return self._charge_on(raw, charge, idempotency_key, attempt == 1)
 
     def send_provider_email(
         self, invoice_id: str, *, to: str | None, idempotency_key: str

@@ -30,7 +30,7 @@ class ChargeHandler(ProviderWrite):
         if line.currency != seen.currency:
             raise PermanentError(f"{row.kind} in {line.currency} on an invoice in {seen.currency}")
         return ex.connector.add_charge_seen(
-            seen, line, idempotency_key=row.idempotency_key, first_attempt=row.attempts == 1
+            seen, line, idempotency_key=row.idempotency_key, attempt=row.attempts
         )
 
     def preview(self, pv: PreviewContext, row: OutboxAction, out: Rendered) -> None:

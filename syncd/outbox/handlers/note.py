@@ -25,7 +25,7 @@ class NoteHandler(ProviderWrite):
         assert isinstance(ex.connector, WritesFromRead)
         text = note_text(row.payload)
         return ex.connector.add_note_seen(
-            seen, text, idempotency_key=row.idempotency_key, first_attempt=row.attempts == 1
+            seen, text, idempotency_key=row.idempotency_key, attempt=row.attempts
         )
 
     def preview(self, pv: PreviewContext, row: OutboxAction, out: Rendered) -> None:
