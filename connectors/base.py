@@ -299,6 +299,12 @@ class CursorExpiredError(ConnectorError):
     """The change cursor is older than the provider can answer for; do a full pull instead."""
 
 
+class StaleWriteError(PermanentError):
+    """The invoice changed at the provider since the version the write was based on, and the
+    provider refused the write (nothing was written). The caller reads the invoice again and
+    decides again: retrying blindly with the new version would act on an unread change."""
+
+
 @dataclass(slots=True)
 class TokenState:
     access_token: str | None = None
@@ -385,6 +391,38 @@ class Connector(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class WritesFromRead(Protocol):
+    """Optional: writes built from an invoice the caller already read (``seen``, from a
+    batched read) instead of a read of their own. Where the provider can tell (QuickBooks'
+    SyncToken), a write is refused with :class:`StaleWriteError` if the invoice changed since
+    ``seen`` was read: a payment changes the version, so the write itself proves the invoice
+    was not paid after the read. Idempotent under the key, as the plain capabilities are."""
+
+    def writes_versioned(self, capability: str) -> bool:
+        """Whether ``capability`` ("note", "charge") is version-checked with this org's
+        options; if not, ``seen`` must have been read just before (the caller's job)."""
+        ...
+
+    def add_note_seen(
+        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, attempt: int = 0
+    ) -> ActionResult:
+        """``attempt``: the caller's attempt number for this key (0: unknown). On attempt 1 no
+        earlier attempt can have written anything, so a connector need not look for its tag in
+        what ``seen`` does not show (Xero's history notes, a fee invoice) before writing; a
+        later attempt is a new request (a provider may replay a refusal under an old id)."""
+        ...
+
+    def add_charge_seen(
+        self,
+        seen: InvoiceRecord,
+        charge: Charge,
+        *,
+        idempotency_key: str,
+        attempt: int = 0,
+    ) -> ActionResult: ...
 
 
 @dataclass(frozen=True, slots=True)

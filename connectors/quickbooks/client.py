@@ -35,6 +35,7 @@ from connectors.base import (
     Page,
     PermanentError,
     PreflightFinding,
+    StaleWriteError,
     TransientError,
 )
 from connectors.kit import (
@@ -42,7 +43,6 @@ from connectors.kit import (
     call_with_retries,
     countries,
     tag,
-    tag_key,
 )
 
 from . import (
@@ -57,6 +57,7 @@ from . import (
     reads,
     reminders,
     wire,
+    writes,
 )
 from .auth import INTUIT_TOKEN_URL, ApiSession, RateLimiter, quickbooks_tokens
 from .settings import QuickBooksCredentials, QuickBooksOptions
@@ -143,6 +144,7 @@ class QuickBooksConnector:
         qb.api_url_v3 = api
         self._qb = qb
         self._customer_types = reads.CustomerTypes(self._query)
+        self._stale = writes.StaleCount()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -293,17 +295,54 @@ class QuickBooksConnector:
 
     def add_note(self, invoice_id: str, text: str, *, idempotency_key: str) -> ActionResult:
         def build(raw: dict[str, Any]) -> dict[str, Any] | None:
-            note = raw.get("PrivateNote")
-            if privatenote.has_entry(note, idempotency_key):
-                return None
-            return {
-                "Id": raw["Id"],
-                "SyncToken": raw["SyncToken"],
-                "sparse": True,
-                "PrivateNote": privatenote.append(note, idempotency_key, text),
-            }
+            return writes.note_body(raw, text, idempotency_key)
 
         return self._with_fresh_invoice(invoice_id, idempotency_key, build)
+
+    # -- writes based on a batched read (connectors.base.WritesFromRead; writes.py) ---
+
+    def writes_versioned(self, capability: str) -> bool:
+        return capability == "note" or (
+            capability == "charge" and self.options.late_fee_mode != "invoice"
+        )
+
+    def add_note_seen(
+        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, attempt: int = 0
+    ) -> ActionResult:
+        key = idempotency_key
+        return writes.write_seen(
+            self._post,
+            self._record,
+            seen,
+            (key, self._stale.request_suffix(key, attempt)),
+            lambda raw: writes.note_body(raw, text, key),
+            self._stale,
+        )
+
+    def add_charge_seen(
+        self,
+        seen: InvoiceRecord,
+        charge: Charge,
+        *,
+        idempotency_key: str,
+        attempt: int = 0,
+    ) -> ActionResult:
+        key, home = idempotency_key, self.options.home_currency
+        line = self._fee_line(charge, key)
+        try:
+            return writes.write_seen(
+                self._post,
+                self._record,
+                seen,
+                (key, self._stale.request_suffix(key, attempt)),
+                lambda raw: writes.charge_body(raw, line, charge, key, home),
+                self._stale,
+            )
+        except PermanentError as exc:
+            if isinstance(exc, StaleWriteError) or "closing date" not in str(exc).lower():
+                raise
+            log.info("quickbooks.fee_after_closing_date", invoice=seen.provider_id)
+            return self._fee_invoice(seen.provider_id, charge, line, key, request_key=f"{key}:inv")
 
     def send_provider_email(
         self, invoice_id: str, *, to: str | None, idempotency_key: str
@@ -375,22 +414,8 @@ class QuickBooksConnector:
             return self._fee_invoice(invoice_id, charge, line, idempotency_key)
 
         def build(raw: dict[str, Any]) -> dict[str, Any] | None:
-            record = mapping.invoice(raw, self.options.home_currency)
-            if any(ln.fee_key == tag_key(idempotency_key) for ln in record.lines):
-                return None
-            if record.currency != charge.currency:
-                raise PermanentError(
-                    f"fee in {charge.currency} cannot go on an invoice in {record.currency}"
-                )
-            kept = [
-                ln for ln in raw.get("Line") or [] if ln.get("DetailType") != "SubTotalLineDetail"
-            ]
-            return {
-                "Id": raw["Id"],
-                "SyncToken": raw["SyncToken"],
-                "sparse": True,
-                "Line": [*kept, line],
-            }
+            home = self.options.home_currency
+            return writes.charge_body(raw, line, charge, idempotency_key, home)
 
         try:
             return self._with_fresh_invoice(invoice_id, idempotency_key, build)

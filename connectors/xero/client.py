@@ -69,6 +69,7 @@ from . import (
     reads,
     reminders,
     wire,
+    writes,
 )
 from .auth import XERO_TOKEN_URL, require_secure, xero_tokens
 from .limits import MAX_CONCURRENT, DayLimitReached, RateGovernor
@@ -512,6 +513,33 @@ class XeroConnector:
         self._write_note(invoice_id, details, idempotency_key)
         return ActionResult(remote_id=invoice_id, detail=details)
 
+    # -- writes from the executor's confirming read (connectors.base.WritesFromRead) -------
+
+    def writes_versioned(self, capability: str) -> bool:
+        return False  # Xero has no optimistic lock: the caller confirms just before
+
+    def add_note_seen(
+        self, seen: InvoiceRecord, text: str, *, idempotency_key: str, attempt: int = 0
+    ) -> ActionResult:
+        if attempt != 1:  # an earlier attempt may have written it: look for the tag
+            return self.add_note(seen.provider_id, text, idempotency_key=idempotency_key)
+        details = fit_note(mapping.tag(idempotency_key), text)
+        self._write_note(seen.provider_id, details, idempotency_key)
+        return ActionResult(remote_id=seen.provider_id, detail=details)
+
+    def add_charge_seen(
+        self,
+        seen: InvoiceRecord,
+        charge: Charge,
+        *,
+        idempotency_key: str,
+        attempt: int = 0,
+    ) -> ActionResult:
+        raw = writes.seen_raw(seen)
+        if not mapping.is_sales_invoice(raw):
+            raise PermanentError(f"sales invoice {seen.provider_id} does not exist at Xero")
+        return self._charge_on(raw, charge, idempotency_key, attempt == 1)
+
     def send_provider_email(
         self, invoice_id: str, *, to: str | None, idempotency_key: str
     ) -> ActionResult:
@@ -541,8 +569,14 @@ class XeroConnector:
         raw = self._invoice_raw(invoice_id)
         if raw is None or not mapping.is_sales_invoice(raw):
             raise PermanentError(f"sales invoice {invoice_id} does not exist at Xero")
+        return self._charge_on(raw, charge, idempotency_key)
+
+    def _charge_on(
+        self, raw: dict[str, Any], charge: Charge, idempotency_key: str, first: bool = False
+    ) -> ActionResult:
+        invoice_id = str(raw["InvoiceID"])
         if self.options.late_fee_mode == "invoice":
-            return self._fee_invoice(raw, charge, idempotency_key)
+            return self._fee_invoice(raw, charge, idempotency_key, first=first)
         record = self._record(raw)
         key_tag = mapping.tag_key(idempotency_key)
         applied = next((ln for ln in record.lines if ln.fee_key == key_tag), None)
@@ -556,7 +590,7 @@ class XeroConnector:
             )
         reason = not_editable(raw)
         if reason is not None:
-            return self._fee_invoice(raw, charge, idempotency_key, because=reason)
+            return self._fee_invoice(raw, charge, idempotency_key, because=reason, first=first)
         kept = [
             {k: line[k] for k in KEPT_LINE_FIELDS if line.get(k) is not None}
             for line in raw.get("LineItems") or []
@@ -589,7 +623,9 @@ class XeroConnector:
             refused = " ".join(exc.messages).lower()
             if any(phrase in refused for phrase in REFUSED_EDIT):
                 # A payment arrived between our read and our write: Xero no longer allows it.
-                return self._fee_invoice(raw, charge, idempotency_key, because=str(exc))
+                return self._fee_invoice(
+                    raw, charge, idempotency_key, because=str(exc), first=first
+                )
             raise
         if updated is None:  # the answer was lost, but the fee line is there
             updated = {"Invoices": [self._invoice_raw(invoice_id) or {}]}
@@ -600,14 +636,21 @@ class XeroConnector:
         return ActionResult(remote_id=line.provider_line_id, detail="fee line", invoice=invoice)
 
     def _fee_invoice(
-        self, original: Mapping[str, Any], fee: Charge, key: str, because: str | None = None
+        self,
+        original: Mapping[str, Any],
+        fee: Charge,
+        key: str,
+        because: str | None = None,
+        *,
+        first: bool = False,
     ) -> ActionResult:
         contact_id = (original.get("Contact") or {}).get("ContactID")
         if not contact_id:
             raise PermanentError("the invoice has no contact to charge a fee invoice to")
         number = str(original.get("InvoiceNumber") or original.get("InvoiceID")).replace('"', "'")
         reference = f"Late fee {number} {mapping.tag(key)}"
-        found = self._find_fee_invoice(str(contact_id), reference)
+        # On a first attempt nothing can exist yet (a repeat is the Idempotency-Key's job).
+        found = None if first else self._find_fee_invoice(str(contact_id), reference)
         if found is not None:
             return ActionResult(
                 remote_id=found.provider_id, detail="already applied", invoice=found

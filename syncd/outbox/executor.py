@@ -15,8 +15,9 @@ first proves, in its own transaction, that the lease is still ours, and records 
 and the lease generation on the row. ``in_flight`` rows of an older generation belong to a
 holder that is gone and are recovered; those of the current holder are never touched.
 
-Before acting, the invoice is read fresh from the provider: a paid, voided or deleted invoice
-is skipped with the reason, never dunned.
+Before acting, the invoice is known fresh: a paid, voided or deleted invoice is skipped with the
+reason, never dunned. The run reads its invoices in batches and keeps them fresh with
+version-checked writes or confirming re-reads made just before (:mod:`.freshness`).
 
 What an action does is its kind's registered handler (``syncd.outbox.handlers``, one module
 per kind); this module owns only the exactly-once machinery around it.
@@ -41,6 +42,7 @@ from connectors.base import (
     Page,
     PermanentError,
     TransientError,
+    WritesFromRead,
 )
 
 from ..crashpoints import crashpoint
@@ -49,7 +51,7 @@ from ..store import Store, apply_page
 from ..store.audit import record
 from ..store.leases import OrgLease
 from ..store.models import OutboxAction, OutboxStatus
-from .freshness import UNKNOWN, FreshInvoices, _Unknown
+from .freshness import CHUNK, GROUP_ACTIONS, UNKNOWN, FreshInvoices, _Unknown
 from .handlers.base import EmailSender as EmailSender
 from .handlers.base import Skip as Skip
 from .handlers.registry import handler as registered_handler
@@ -104,6 +106,8 @@ class Executor:
         self.stopping = False
         #: This run's batched fresh reads (see :mod:`.freshness`).
         self.fresh_reads: FreshInvoices | None = None
+        self._needs: list[list[str]] = []
+        self._position = 0
 
     # -- selection -------------------------------------------------------------------------
 
@@ -152,14 +156,35 @@ class Executor:
         report = ExecutionReport()
         with self.store.sessions() as session:
             due = self._due(session)
-            invoice_ids = [] if self.dry_run else _invoices_named(session, due)
+            named = {} if self.dry_run else _invoices_named(session, due)
         self.fresh_reads = FreshInvoices(self.store, self.org_id, self.connector, self.now)
-        self.fresh_reads.load(invoice_ids)
-        for action_id in due:
+        self.fresh_reads.load([i for _, ids in named.values() for i in ids])
+        #: per due action, in order: the invoices it will need confirmed just before acting
+        self._needs = [self._needs_confirming(*named.get(a, ("", []))) for a in due]
+        for position, action_id in enumerate(due):
             if self.stopping:
                 break
+            self._position = position
             self._one(action_id, report)
         return report
+
+    def _needs_confirming(self, kind: str, invoice_ids: list[str]) -> list[str]:
+        """All the invoices an action names, unless its write is version-checked."""
+        capability = getattr(registered_handler(kind), "capability", None)
+        return [] if capability and self.writes_versioned(capability) else invoice_ids
+
+    def _confirm_group(self, wanted: list[str]) -> None:
+        """One batched re-read: ``wanted`` plus the invoices the next few actions will need."""
+        assert self.fresh_reads is not None
+        ids, actions = list(wanted), 1
+        for needs in self._needs[self._position + 1 :]:
+            if actions >= GROUP_ACTIONS or len(set(ids) | set(needs)) > CHUNK:
+                break
+            if needs:
+                ids += needs
+                actions += 1
+        reads = self.fresh_reads
+        reads.confirm([i for i in ids if isinstance(reads.confirmed(i), _Unknown)])
 
     # -- transitions -----------------------------------------------------------------------
 
@@ -308,17 +333,40 @@ class Executor:
     ) -> InvoiceRecord:
         """The invoice as the provider has it now (stored as seen); skip if it closed.
 
-        ``known`` is a read made for this action already (one batched call for a reminder's
-        invoices); an invoice this run's batch saw closed needs no read at all.
+        ``known`` is a read made for this action already; otherwise an invoice this run's
+        batch saw closed needs no read at all, and an open one is confirmed by a re-read
+        made moments before (with the next few actions' invoices, see :mod:`.freshness`).
         """
-        if isinstance(known, _Unknown) and self.fresh_reads is not None:
-            known = self.fresh_reads.closed(invoice_id)
+        reads = self.fresh_reads
+        if isinstance(known, _Unknown) and reads is not None:
+            known = reads.closed(invoice_id)
+            if isinstance(known, _Unknown):
+                known = reads.confirmed(invoice_id)
+            if isinstance(known, _Unknown):
+                self._confirm_group([invoice_id])
+                known = reads.confirmed(invoice_id)
+        return self._decide(invoice_id, known)
+
+    def seen(self, invoice_id: str) -> InvoiceRecord:
+        """What this run last read of the invoice, for a write the provider refuses if the
+        invoice changed since (skip if that read saw it closed)."""
+        known = self.fresh_reads.seen(invoice_id) if self.fresh_reads is not None else UNKNOWN
+        return self._decide(invoice_id, known)
+
+    def reread(self, invoice_id: str) -> InvoiceRecord:
+        """Read the invoice on its own now (after a refused stale write) and decide again."""
+        return self._decide(invoice_id, UNKNOWN)
+
+    def writes_versioned(self, capability: str) -> bool:
+        connector = self.connector
+        return isinstance(connector, WritesFromRead) and connector.writes_versioned(capability)
+
+    def _decide(self, invoice_id: str, known: InvoiceRecord | _Unknown | None) -> InvoiceRecord:
         if isinstance(known, _Unknown):
             fresh = self.connector.fetch_invoice(invoice_id)
             crashpoint("executor.after_fresh_read")
-            with self.store.sessions.begin() as session:
-                if fresh is not None:
-                    apply_page(session, self.org_id, Page(invoices=(fresh,)), now=self.now())
+            if fresh is not None:
+                self.apply_invoice(fresh)
         else:
             fresh = known
             crashpoint("executor.after_fresh_read")
@@ -331,6 +379,8 @@ class Executor:
         return fresh
 
     def apply_invoice(self, record: InvoiceRecord) -> None:
+        if self.fresh_reads is not None:
+            self.fresh_reads.remember(record)
         with self.store.sessions.begin() as session:
             apply_page(session, self.org_id, Page(invoices=(record,)), now=self.now())
 
@@ -342,33 +392,42 @@ class Executor:
         return handler.execute(self, row)
 
     def fresh_many(self, invoice_ids: list[str]) -> dict[str, InvoiceRecord]:
-        """Several invoices read fresh in one batched call; the closed ones left out."""
-        reread = (
-            self.fresh_reads.reread(invoice_ids)
-            if self.fresh_reads is not None and len(invoice_ids) > 1
-            else {}
-        )
+        """:meth:`fresh` for several invoices (one confirming re-read); closed ones left out."""
+        reads = self.fresh_reads
+        if reads is not None:
+            unconfirmed = [
+                i
+                for i in invoice_ids
+                if isinstance(reads.closed(i), _Unknown)
+                and isinstance(reads.confirmed(i), _Unknown)
+            ]
+            if unconfirmed:
+                self._confirm_group(unconfirmed)
         out: dict[str, InvoiceRecord] = {}
         for pid in invoice_ids:
             try:
-                out[pid] = self.fresh(pid, reread.get(pid, UNKNOWN))
+                out[pid] = self.fresh(pid)
             except Skip:
                 continue  # paid since planning
         return out
 
 
-def _invoices_named(session: Session, action_ids: list[int]) -> list[str]:
-    """The provider invoice ids the given actions rely on (a reminder email names several)."""
-    named: list[str] = []
+def _invoices_named(session: Session, action_ids: list[int]) -> dict[int, tuple[str, list[str]]]:
+    """Each action's kind and the provider invoice ids it relies on (an email names several)."""
+    named: dict[int, tuple[str, list[str]]] = {}
     for start in range(0, len(action_ids), 500):
         rows = session.execute(
-            select(OutboxAction.kind, OutboxAction.invoice_provider_id, OutboxAction.payload).where(
-                OutboxAction.id.in_(action_ids[start : start + 500])
-            )
+            select(
+                OutboxAction.id,
+                OutboxAction.kind,
+                OutboxAction.invoice_provider_id,
+                OutboxAction.payload,
+            ).where(OutboxAction.id.in_(action_ids[start : start + 500]))
         )
-        for kind, invoice_id, payload in rows:
+        for action_id, kind, invoice_id, payload in rows:
             if kind == "email":
-                named += [str(i["provider_id"]) for i in (payload or {}).get("invoices") or []]
-            elif invoice_id is not None:
-                named.append(invoice_id)
+                ids = [str(i["provider_id"]) for i in (payload or {}).get("invoices") or []]
+            else:
+                ids = [invoice_id] if invoice_id is not None else []
+            named[action_id] = (kind, ids)
     return named

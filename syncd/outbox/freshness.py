@@ -1,19 +1,32 @@
-"""Fresh reads for a whole executor run: one batched read up front, exact re-reads to act.
+"""Fresh reads for a whole executor run: one batched read up front, small confirmed groups.
 
-Reading every due invoice with its own GET spends a call per action even when the invoice was
-paid since planning and nothing will be written. The run therefore reads all the invoices its
-due actions name up front, in the provider's batches (QuickBooks ``Id IN (...)``, Xero
-``IDs=``): an invoice the batch sees closed or gone is skipped with no further call.
+Reading every due invoice with its own GET spends a call per action. The run therefore reads
+all the invoices its due actions name up front, in the provider's batches (QuickBooks
+``Id IN (...)``, Xero ``IDs=``): an invoice the batch sees closed or gone is skipped with no
+further call.
 
-The freshness guarantee does not loosen: an invoice the batch saw open may be paid a moment
-later, so an action that is about to rely on it reads it again (all the invoices of one
-reminder email in one batched call). Reaching one read per batch plus one write per action
-would need the write itself to carry the batch's version (QuickBooks' SyncToken) so that the
-provider refuses a write to an invoice that changed - a connector capability, not done here.
+The freshness guarantee does not loosen - an invoice paid after the batch read is never acted
+on - and is kept in one of two ways:
+
+* **The write proves it.** Where the provider version-checks a write (QuickBooks' SyncToken,
+  which a payment changes), the write carries the batch's version and is refused if the
+  invoice changed since; the executor then reads that one invoice and decides again
+  (``connectors.base.WritesFromRead``, ``StaleWriteError``). No extra call when nothing changed.
+* **A confirming re-read just before.** Actions nothing can version-check (SMTP emails,
+  QuickBooks' own invoice send, every Xero write) rely on a re-read made at most
+  :data:`GROUP_SECONDS` before they act. One batched call re-reads the invoices of the next
+  :data:`GROUP_ACTIONS` such actions (at most :data:`CHUNK` invoices), so the cost is one call
+  per group, not per action. An invoice whose confirmation is older than the window is
+  re-read again (with the next group) before anything relies on it.
+
+The window between the confirming read and the action is the same kind of gap a per-action
+read always had (read, then write), bounded by seconds instead of one request's latency; a
+payment inside it is the race no client-side check can close for writes without a lock.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final
@@ -34,6 +47,10 @@ log = get_logger(__name__)
 
 #: Ids per batched read (QuickBooks' IN list and Xero's IDs= both take this many comfortably).
 CHUNK: Final = 100
+#: Actions whose invoices one confirming re-read covers.
+GROUP_ACTIONS: Final = 25
+#: How long a confirming re-read licenses acting on what it saw (real seconds).
+GROUP_SECONDS: Final = 5.0
 
 
 class _Unknown:
@@ -43,13 +60,26 @@ class _Unknown:
 UNKNOWN: Final = _Unknown()
 
 
+def is_closed(record: InvoiceRecord | None) -> bool:
+    return record is None or record.status is not InvoiceStatus.OPEN or record.balance <= 0
+
+
 class FreshInvoices:
     def __init__(
-        self, store: Store, org_id: int, connector: Connector, now: Callable[[], datetime]
+        self,
+        store: Store,
+        org_id: int,
+        connector: Connector,
+        now: Callable[[], datetime],
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store, self.org_id, self.connector, self.now = store, org_id, connector, now
+        self.monotonic = monotonic
         self._records: dict[str, InvoiceRecord | None] = {}
-        #: Provider calls made for batched reads (the benchmark counts them).
+        #: invoice id -> when (monotonic) its last confirming re-read started
+        self._confirmed: dict[str, float] = {}
+        #: Provider calls made for batched and confirming reads (the benchmark counts them).
         self.calls = 0
 
     def load(self, invoice_ids: Sequence[str]) -> bool:
@@ -67,46 +97,51 @@ class FreshInvoices:
         return True
 
     def closed(self, invoice_id: str) -> InvoiceRecord | _Unknown | None:
-        """What the batch saw if the invoice was closed (``None``: gone); else :data:`UNKNOWN`.
-
-        Only "closed" is trusted from the batch: acting needs a read made just before.
-        """
+        """What the batch saw if the invoice was closed (``None``: gone); else :data:`UNKNOWN`."""
         if invoice_id not in self._records:
             return UNKNOWN
         record = self._records[invoice_id]
-        if record is None or record.status is not InvoiceStatus.OPEN or record.balance <= 0:
-            return record
-        return UNKNOWN
+        return record if is_closed(record) else UNKNOWN
 
-    def reread(self, invoice_ids: Sequence[str]) -> dict[str, InvoiceRecord | None]:
-        """The named invoices read fresh now, in as few calls as the provider allows.
+    def seen(self, invoice_id: str) -> InvoiceRecord | _Unknown | None:
+        """The latest read of the invoice this run made, however old (for version-checked
+        writes, which the provider refuses if the invoice changed since)."""
+        return self._records.get(invoice_id, UNKNOWN)
 
-        An id the answer neither returns nor reports deleted (a record the mapper skipped) is
-        left out: the caller reads it on its own and gets the connector's error.
-        """
-        wanted = list(dict.fromkeys(invoice_ids))
-        found: dict[str, InvoiceRecord | None] = {}
+    def confirmed(self, invoice_id: str) -> InvoiceRecord | _Unknown | None:
+        """The invoice as re-read within the last :data:`GROUP_SECONDS`; else :data:`UNKNOWN`."""
+        stamp = self._confirmed.get(invoice_id)
+        if stamp is None or self.monotonic() - stamp > GROUP_SECONDS:
+            return UNKNOWN
+        return self._records.get(invoice_id, UNKNOWN)
+
+    def remember(self, record: InvoiceRecord) -> None:
+        """A read or a write's answer made for one action: the newest version known."""
+        self._records[record.provider_id] = record
+
+    def confirm(self, invoice_ids: Sequence[str]) -> None:
+        """Re-read the named invoices now (one call per :data:`CHUNK`); the window of each
+        starts when its call was sent. Invoices already known closed are not asked for."""
+        wanted = [i for i in dict.fromkeys(invoice_ids) if isinstance(self.closed(i), _Unknown)]
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
+            stamp = self.monotonic()
             page = self.connector.fetch_records(EntityKind.INVOICES, chunk)
             self.calls += 1
-            self.absorb(page, chunk)
-            found.update({i.provider_id: i for i in page.invoices if i.provider_id in chunk})
-            found.update(
-                {
-                    d.provider_id: None
-                    for d in page.deletions
-                    if d.entity is EntityKind.INVOICES and d.provider_id in chunk
-                }
-            )
-        return found
+            for invoice_id in self.absorb(page, chunk):
+                self._confirmed[invoice_id] = stamp
 
-    def absorb(self, page: Page, asked: Sequence[str]) -> None:
+    def absorb(self, page: Page, asked: Sequence[str]) -> set[str]:
+        """Keep and store what a read returned; the ids it answered for."""
+        answered: set[str] = set()
         for invoice in page.invoices:
             if invoice.provider_id in asked:
                 self._records[invoice.provider_id] = invoice
+                answered.add(invoice.provider_id)
         for gone in page.deletions:
             if gone.entity is EntityKind.INVOICES and gone.provider_id in asked:
                 self._records[gone.provider_id] = None
+                answered.add(gone.provider_id)
         with self.store.sessions.begin() as session:
             apply_page(session, self.org_id, page, now=self.now())
+        return answered

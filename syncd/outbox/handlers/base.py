@@ -25,6 +25,9 @@ from connectors.base import (
     Connector,
     InvoiceRecord,
     PermanentError,
+    StaleWriteError,
+    TransientError,
+    WritesFromRead,
 )
 
 from ...crashpoints import crashpoint
@@ -35,6 +38,10 @@ if TYPE_CHECKING:
     from ...clock import Clock
     from ...config.loader import LoadedConfig
     from ...store import Store
+
+
+#: Times a version-checked write is decided again on a fresh read after a refusal.
+STALE_REDECIDE = 2
 
 
 class Skip(Exception):
@@ -63,6 +70,19 @@ class ExecContext(Protocol):
 
     def fresh_many(self, invoice_ids: list[str]) -> dict[str, InvoiceRecord]:
         """:meth:`fresh` for several invoices in one batched read; closed ones left out."""
+        ...
+
+    def seen(self, invoice_id: str) -> InvoiceRecord:
+        """What the run last read of the invoice, for a version-checked write; raises
+        :class:`Skip` if that read saw it closed."""
+        ...
+
+    def reread(self, invoice_id: str) -> InvoiceRecord:
+        """Read the invoice on its own now and decide again (after a stale write)."""
+        ...
+
+    def writes_versioned(self, capability: str) -> bool:
+        """Whether the connector version-checks writes of ``capability`` for this org."""
         ...
 
     def apply_invoice(self, record: InvoiceRecord) -> None:
@@ -134,23 +154,55 @@ class Handler:
 
 class ProviderWrite(Handler):
     """A write to the invoice in the accounting system, through one of the connector's
-    generic write capabilities: read the invoice fresh (skip it if closed), write with the
+    generic write capabilities: know the invoice fresh (skip it if closed), write with the
     row's idempotency key, store what the provider returned. A crash anywhere re-runs it
-    with the same key, which the provider (and the connector's tag) answers once."""
+    with the same key, which the provider (and the connector's tag) answers once.
+
+    Where the connector version-checks the kind's ``capability`` (``WritesFromRead``), the
+    write is built from the run's batched read and the provider refuses it if the invoice
+    changed since: then the invoice is read on its own and the action decided again (a paid
+    invoice is skipped). Otherwise the invoice is confirmed by a re-read made just before."""
+
+    #: The ``connectors.base.WritesFromRead`` capability this kind writes through, if any.
+    capability: ClassVar[str | None] = None
 
     def write(self, ex: ExecContext, row: OutboxAction, fresh: InvoiceRecord) -> ActionResult:
         raise NotImplementedError
 
+    def write_seen(self, ex: ExecContext, row: OutboxAction, seen: InvoiceRecord) -> ActionResult:
+        """The write built from ``seen`` (when the connector offers ``WritesFromRead``)."""
+        raise NotImplementedError
+
     def execute(self, ex: ExecContext, row: OutboxAction) -> dict[str, Any]:
-        if row.invoice_provider_id is None:
+        invoice_id = row.invoice_provider_id
+        if invoice_id is None:
             raise PermanentError(f"{row.kind} action without an invoice")
-        fresh = ex.fresh(row.invoice_provider_id)
-        crashpoint("executor.before_provider")
-        result = self.write(ex, row, fresh)
+        if self.capability is not None and ex.writes_versioned(self.capability):
+            result = self._versioned(ex, row, invoice_id)
+        else:
+            fresh = ex.fresh(invoice_id)
+            crashpoint("executor.before_provider")
+            if self.capability is not None and isinstance(ex.connector, WritesFromRead):
+                result = self.write_seen(ex, row, fresh)  # fresh: confirmed moments ago
+            else:
+                result = self.write(ex, row, fresh)
         crashpoint("executor.after_provider")
         if result.invoice is not None:
             ex.apply_invoice(result.invoice)
         return {"remote_id": result.remote_id, "result": {"detail": result.detail}}
+
+    def _versioned(self, ex: ExecContext, row: OutboxAction, invoice_id: str) -> ActionResult:
+        seen = ex.seen(invoice_id)
+        crashpoint("executor.before_provider")
+        for _ in range(STALE_REDECIDE):
+            try:
+                return self.write_seen(ex, row, seen)
+            except StaleWriteError:
+                seen = ex.reread(invoice_id)  # Skip if it was paid meanwhile
+        try:
+            return self.write_seen(ex, row, seen)
+        except StaleWriteError as exc:
+            raise TransientError(f"{exc} (again, after reading it fresh)") from None
 
 
 class LocalHandler(Handler):

@@ -4,7 +4,7 @@ line differs (``syncd.outbox.writes.FEE_LABELS``)."""
 
 from __future__ import annotations
 
-from connectors.base import ActionResult, InvoiceRecord, PermanentError
+from connectors.base import ActionResult, InvoiceRecord, PermanentError, WritesFromRead
 
 from ...store.models import OutboxAction
 from ..writes import fee_line
@@ -13,6 +13,8 @@ from .registry import register
 
 
 class ChargeHandler(ProviderWrite):
+    capability = "charge"
+
     def write(self, ex: ExecContext, row: OutboxAction, fresh: InvoiceRecord) -> ActionResult:
         assert row.invoice_provider_id is not None
         line = fee_line(row.kind, row.payload)
@@ -20,6 +22,15 @@ class ChargeHandler(ProviderWrite):
             raise PermanentError(f"{row.kind} in {line.currency} on an invoice in {fresh.currency}")
         return ex.connector.add_charge(
             row.invoice_provider_id, line, idempotency_key=row.idempotency_key
+        )
+
+    def write_seen(self, ex: ExecContext, row: OutboxAction, seen: InvoiceRecord) -> ActionResult:
+        assert isinstance(ex.connector, WritesFromRead)
+        line = fee_line(row.kind, row.payload)
+        if line.currency != seen.currency:
+            raise PermanentError(f"{row.kind} in {line.currency} on an invoice in {seen.currency}")
+        return ex.connector.add_charge_seen(
+            seen, line, idempotency_key=row.idempotency_key, attempt=row.attempts
         )
 
     def preview(self, pv: PreviewContext, row: OutboxAction, out: Rendered) -> None:
