@@ -125,7 +125,7 @@ class _Staged:
 
 def _raw_text(rec: CustomerRecord | InvoiceRecord | PaymentRecord) -> str:
     """The payload's text as received when the connector kept it; else encoded once."""
-    return rec.raw_json if rec.raw_json is not None else bulk.dump(dict(rec.raw))
+    return rec.raw_json if rec.raw_json is not None else bulk.dump_raw(rec.raw)
 
 
 _CUSTOMER_COLUMNS = (
