@@ -32,6 +32,11 @@ class Binder:
         self.json_mark = "?" if self.sqlite else "CAST(%s AS JSON)"
 
     def money(self, value: Decimal) -> int | Decimal:
+        if value.__class__ is Decimal:  # the common case, checked without the general path
+            scaled = value.scaleb(MONEY_SCALE)
+            whole = int(scaled)
+            if whole == scaled:
+                return whole if self.sqlite else value
         if isinstance(value, bool) or not isinstance(value, Decimal | int):
             raise TypeError(f"money must be Decimal, got {type(value).__name__}")
         scaled = Decimal(value).scaleb(MONEY_SCALE)
@@ -50,6 +55,8 @@ class Binder:
     def day(self, value: date | None) -> str | date | None:
         if value is None or not self.sqlite:
             return value
+        if value.__class__ is date:  # YYYY-MM-DD, zero-padded: what SQLite's DATE type writes
+            return value.isoformat()
         return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
 
     @staticmethod
