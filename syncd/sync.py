@@ -4,6 +4,10 @@ Each page is committed together with the cursor that follows it (one transaction
 so a crash at any point resumes after the last committed page and loses nothing. Before a
 backfill starts, the connector's notion of "now" is saved as the incremental cursor: whatever
 changes while the backfill runs is picked up by the next incremental pass.
+
+A backfill reads its streams (customers, invoices, payments) concurrently, one reader thread
+each a few pages ahead, while this thread alone writes: the network waits overlap each other
+and the store's work, and every page still commits with its own stream's cursor.
 """
 
 from __future__ import annotations
