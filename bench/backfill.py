@@ -99,18 +99,46 @@ def summarise(
         "invoices": invoices,
         "sandbox_start_seconds": round(started_in, 1),
         "syncd_runs_seconds": [round(r["seconds"], 2) for r in runs if r["mode"] == "syncd"],
-        "syncd": _figures(syncd, invoices),
+        "syncd": _figures(syncd, invoices, provider),
         "store_equals_truth": all(r["mismatches"] == 0 for r in runs),
     }
     if naive is not None:
         out["naive_runs_seconds"] = [round(r["seconds"], 2) for r in runs if r["mode"] == "naive"]
-        out["naive"] = _figures(naive, invoices)
+        out["naive"] = _figures(naive, invoices, provider)
         out["speedup_wall"] = round(naive["seconds"] / syncd["seconds"], 2)
         out["speedup_cpu"] = round(naive["cpu_seconds"] / syncd["cpu_seconds"], 2)
+        print(
+            f"{provider} {invoices} invoices: syncd {syncd['seconds']:.1f} s, naive "
+            f"{naive['seconds']:.1f} s, syncd is {out['speedup_wall']}x faster (wall)",
+            file=sys.stderr,
+        )
     return out
 
 
-def _figures(result: dict[str, Any], invoices: int) -> dict[str, Any]:
+#: Xero's sandbox counts calls in a sliding 60-second window (connectors/xero/sandbox/limits.py):
+#: a call is refused while 60 calls fall in the last minute, and a refused call costs nothing.
+XERO_MINUTE_LIMIT = 60
+
+
+def limit_floor_seconds(api_calls: int, per_minute: int = XERO_MINUTE_LIMIT) -> float:
+    """The least wall time the minute limit allows for ``api_calls`` calls.
+
+    Calls 1..60 may start at once; call k can start no earlier than 60 s after call k-60,
+    so the last call starts at 60 x floor((calls - 1) / 60) seconds at the earliest.
+    """
+    return 60.0 * ((api_calls - 1) // per_minute) if api_calls > 0 else 0.0
+
+
+def _figures(result: dict[str, Any], invoices: int, provider: str) -> dict[str, Any]:
+    out = _common(result, invoices)
+    if provider == "xero":
+        floor = limit_floor_seconds(int(result["api_calls"]))
+        out["limit_floor_seconds"] = floor
+        out["ratio_to_limit_floor"] = round(result["seconds"] / floor, 2) if floor else None
+    return out
+
+
+def _common(result: dict[str, Any], invoices: int) -> dict[str, Any]:
     return {
         "seconds": round(result["seconds"], 2),
         "cpu_seconds": round(result["cpu_seconds"], 2),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TypeVar, cast
 
 _T = TypeVar("_T")
@@ -60,3 +60,56 @@ def prefetch(source: Iterator[_T], depth: int = 2) -> Iterator[_T]:
     finally:
         stop.set()
         worker.join(timeout=60)
+
+
+def interleave(
+    sources: Mapping[str, Iterator[_T]], depth: int = 2
+) -> Iterator[tuple[str, _T | None]]:
+    """Yield ``(name, item)`` from every source as items arrive, each source read by its own
+    thread at most ``depth`` items ahead, and ``(name, None)`` once a source is exhausted
+    (after all of its items).
+
+    One consumer sees every item, so a single writer commits them in arrival order while the
+    providers are read concurrently. Each source's own order is kept. An exception in any
+    source stops the others (they notice at their next item) and is raised here.
+    """
+    arrivals: queue.Queue[tuple[str, object]] = queue.Queue()
+    room = {name: threading.Semaphore(depth) for name in sources}
+    stop = threading.Event()
+
+    def produce(name: str, source: Iterator[_T]) -> None:
+        try:
+            for item in source:
+                while not room[name].acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                arrivals.put((name, item))
+        except BaseException as exc:
+            arrivals.put((name, _Failure(exc)))
+            return
+        arrivals.put((name, _DONE))
+
+    workers = [
+        threading.Thread(target=produce, args=(name, source), name=f"read-{name}", daemon=True)
+        for name, source in sources.items()
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        running = len(workers)
+        while running:
+            name, item = arrivals.get()
+            if item is _DONE:
+                running -= 1
+                yield name, None
+            elif isinstance(item, _Failure):
+                raise item.error
+            else:
+                room[name].release()
+                yield name, cast(_T, item)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=60)

@@ -77,40 +77,75 @@ def ensure_org(session: Session, name: str, connector: str, now: datetime) -> Or
 
 
 def _decide(
-    known: tuple[int, str, datetime] | None,
-    updated_at: datetime,
-    print_: str,
-    result: PageResult,
+    known: tuple[int, str, Any] | None, stamp: Any, print_: str, result: PageResult
 ) -> bool:
-    """True if the row must be written."""
+    """True if the row must be written (``stamp``: the driver value of provider_updated_at)."""
     if known is None:
         result.inserted += 1
         return True
     if known[1] == print_:
         result.unchanged += 1
         return False
-    if known[2] > updated_at:
+    if known[2] > stamp:
         result.stale += 1
         return False
     result.updated += 1
     return True
 
 
-def _stage(
-    known: bulk.Known,
-    writes: dict[str, dict[str, Any]],
-    key: str,
-    row: dict[str, Any],
-    result: PageResult,
-) -> bool:
-    """Decide one record against the stored copy (or an earlier copy in the same page)."""
-    if not _decide(known.get(key), row["provider_updated_at"], row["fingerprint"], result):
-        return False
-    previous = known.get(key)
-    # A second copy in the same page is decided against the first, as if it were stored.
-    known[key] = (previous[0] if previous else 0, row["fingerprint"], row["provider_updated_at"])
-    writes[key] = row
-    return True
+class _Staged:
+    """The rows of one page that must be written, decided against the stored copies."""
+
+    def __init__(self, known: bulk.Known) -> None:
+        self.known = known
+        #: Row ids stored before this page, for the keys that had a row.
+        self.stored = {key: k[0] for key, k in known.items()}
+        self.rows: dict[str, tuple[Any, ...]] = {}
+
+    def offer(
+        self, key: str, print_: str, stamp: Any, row: tuple[Any, ...], result: PageResult
+    ) -> bool:
+        if not _decide(self.known.get(key), stamp, print_, result):
+            return False
+        # A second copy in the same page is decided against the first, as if it were stored.
+        self.known[key] = (self.stored.get(key, 0), print_, stamp)
+        self.rows[key] = row
+        return True
+
+    def ids(
+        self, session: Session, table: Any, org_id: int, *, kind: bool = False
+    ) -> dict[str, int]:
+        """Ids of the written rows: known for the stored ones, one SELECT for the new ones."""
+        ids = {key: self.stored[key] for key in self.rows if key in self.stored}
+        new = [key for key in self.rows if key not in self.stored]
+        if new:
+            ids.update(bulk.ids_for(session, table, org_id, new, kind=kind))
+        return ids
+
+
+def _raw_text(rec: CustomerRecord | InvoiceRecord | PaymentRecord) -> str:
+    """The payload's text as received when the connector kept it; else encoded once."""
+    return rec.raw_json if rec.raw_json is not None else bulk.dump_raw(rec.raw)
+
+
+_CUSTOMER_COLUMNS = (
+    "org_id", "provider_id", "name", "email", "currency", "locale", "groups", "country",
+    "is_business", "phone", "address", "active", "deleted", "provider_updated_at",
+    "fingerprint", "raw", "synced_at",
+)  # fmt: skip
+_INVOICE_COLUMNS = (
+    "org_id", "provider_id", "number", "customer_provider_id", "issue_date", "due_date",
+    "currency", "total", "balance", "status", "provider_version", "provider_updated_at",
+    "pay_url", "fingerprint", "raw", "synced_at",
+)  # fmt: skip
+_LINE_COLUMNS = (
+    "invoice_id", "position", "provider_line_id", "description", "amount", "item_ref", "fee_key",
+)  # fmt: skip
+_PAYMENT_COLUMNS = (
+    "org_id", "kind", "provider_id", "customer_provider_id", "date", "currency", "amount",
+    "unapplied", "deleted", "provider_updated_at", "fingerprint", "raw", "synced_at",
+)  # fmt: skip
+_ALLOCATION_COLUMNS = ("payment_id", "invoice_provider_id", "amount")
 
 
 def _customers(
@@ -118,34 +153,31 @@ def _customers(
 ) -> PageResult:
     result = PageResult()
     batch = list(records)
+    if not batch:
+        return result
+    bind = bulk.binder(session)
     table = bulk.table_of(Customer)
-    known = bulk.existing(session, table, org_id, [r.provider_id for r in batch])
-    writes: dict[str, dict[str, Any]] = {}
+    staged = _Staged(bulk.existing(session, table, org_id, [r.provider_id for r in batch]))
+    synced = bind.stamp(now)
+    dump = bind.json
     for rec in batch:
-        fields: dict[str, Any] = {
-            "name": rec.name,
-            "email": rec.email,
-            "currency": rec.currency,
-            "locale": rec.locale,
-            "groups": list(rec.groups),
-            "country": rec.country,
-            "is_business": rec.is_business,
-            "phone": rec.phone,
-            "address": list(rec.address),
-            "active": rec.active,
-            "deleted": rec.deleted,
-            "provider_updated_at": rec.updated_at,
-        }
-        raw_text = bulk.dump(dict(rec.raw))
-        row = fields | {
-            "org_id": org_id,
-            "provider_id": rec.provider_id,
-            "fingerprint": bulk.record_fingerprint(fields, raw_text),
-            "raw_text": raw_text,
-            "synced_at": now,
-        }
-        _stage(known, writes, rec.provider_id, row, result)
-    bulk.upsert(session, table, ("org_id", "provider_id"), list(writes.values()))
+        stamp = bind.stamp(rec.updated_at)
+        fields = (
+            rec.name, rec.email, rec.currency, rec.locale, tuple(rec.groups), rec.country,
+            rec.is_business, rec.phone, tuple(rec.address), rec.active, rec.deleted, stamp,
+        )  # fmt: skip
+        raw_text = _raw_text(rec)
+        print_ = bulk.record_fingerprint(fields, raw_text)
+        row = (
+            org_id, rec.provider_id, rec.name, rec.email, rec.currency, rec.locale,
+            dump(list(rec.groups)), rec.country, rec.is_business, rec.phone,
+            dump(list(rec.address)), rec.active, rec.deleted, stamp, print_, raw_text, synced,
+        )  # fmt: skip
+        staged.offer(rec.provider_id, print_, stamp, row, result)
+    bulk.upsert(
+        session, table, ("org_id", "provider_id"), _CUSTOMER_COLUMNS, list(staged.rows.values()),
+        json_columns=frozenset({"groups", "address", "raw"}),
+    )  # fmt: skip
     return result
 
 
@@ -154,55 +186,47 @@ def _invoices(
 ) -> PageResult:
     result = PageResult()
     batch = list(records)
+    if not batch:
+        return result
+    bind = bulk.binder(session)
     table = bulk.table_of(Invoice)
-    known = bulk.existing(session, table, org_id, [r.provider_id for r in batch])
-    writes: dict[str, dict[str, Any]] = {}
-    lines: dict[str, list[dict[str, Any]]] = {}
+    staged = _Staged(bulk.existing(session, table, org_id, [r.provider_id for r in batch]))
+    synced = bind.stamp(now)
+    lines: dict[str, list[tuple[Any, ...]]] = {}
     for rec in batch:
-        fields: dict[str, Any] = {
-            "number": rec.number,
-            "customer_provider_id": rec.customer_provider_id,
-            "issue_date": rec.issue_date,
-            "due_date": rec.due_date,
-            "currency": rec.currency,
-            "total": rec.total,
-            "balance": rec.balance,
-            "status": rec.status.value,
-            "provider_version": rec.version,
-            "provider_updated_at": rec.updated_at,
-            "pay_url": rec.pay_url,
-        }
-        line_keys = [
+        stamp = bind.stamp(rec.updated_at)
+        line_keys = tuple(
             (ln.provider_line_id, ln.description, ln.amount, ln.item_ref, ln.fee_key)
             for ln in rec.lines
-        ]
-        raw_text = bulk.dump(dict(rec.raw))
-        row = fields | {
-            "org_id": org_id,
-            "provider_id": rec.provider_id,
-            "fingerprint": bulk.record_fingerprint([fields, line_keys], raw_text),
-            "raw_text": raw_text,
-            "synced_at": now,
-        }
-        if _stage(known, writes, rec.provider_id, row, result):
-            lines[rec.provider_id] = [
-                {
-                    "position": pos,
-                    "provider_line_id": ln.provider_line_id,
-                    "description": ln.description,
-                    "amount": ln.amount,
-                    "item_ref": ln.item_ref,
-                    "fee_key": ln.fee_key,
-                }
-                for pos, ln in enumerate(rec.lines)
-            ]
-    if writes:
-        bulk.upsert(session, table, ("org_id", "provider_id"), list(writes.values()))
-        ids = bulk.ids_for(session, table, org_id, writes)
-        children = [child | {"invoice_id": ids[pid]} for pid in writes for child in lines[pid]]
-        bulk.replace_children(
-            session, bulk.table_of(InvoiceLine), "invoice_id", [ids[p] for p in writes], children
         )
+        fields = (
+            rec.number, rec.customer_provider_id, rec.issue_date, rec.due_date, rec.currency,
+            rec.total, rec.balance, rec.status.value, rec.version, stamp, rec.pay_url, line_keys,
+        )  # fmt: skip
+        raw_text = _raw_text(rec)
+        print_ = bulk.record_fingerprint(fields, raw_text)
+        row = (
+            org_id, rec.provider_id, rec.number, rec.customer_provider_id,
+            bind.day(rec.issue_date), bind.day(rec.due_date), rec.currency,
+            bind.money(rec.total), bind.money(rec.balance), rec.status.value, rec.version,
+            stamp, rec.pay_url, print_, raw_text, synced,
+        )  # fmt: skip
+        if staged.offer(rec.provider_id, print_, stamp, row, result):
+            lines[rec.provider_id] = [
+                (pos, ln[0], ln[1], bind.money(ln[2]), ln[3], ln[4])
+                for pos, ln in enumerate(line_keys)
+            ]
+    if staged.rows:
+        conflict = ("org_id", "provider_id")
+        bulk.upsert(
+            session, table, conflict, _INVOICE_COLUMNS, list(staged.rows.values()),
+            json_columns=frozenset({"raw"}),
+        )  # fmt: skip
+        ids = staged.ids(session, table, org_id)
+        children = [(ids[pid], *child) for pid in staged.rows for child in lines[pid]]
+        stored = [ids[pid] for pid in staged.rows if pid in staged.stored]
+        line_table = bulk.table_of(InvoiceLine)
+        bulk.replace_children(session, line_table, "invoice_id", stored, _LINE_COLUMNS, children)
     return result
 
 
@@ -211,53 +235,50 @@ def _payments(
 ) -> PageResult:
     result = PageResult()
     batch = list(records)
+    if not batch:
+        return result
+    bind = bulk.binder(session)
     table = bulk.table_of(Payment)
-    known = bulk.existing(session, table, org_id, [r.provider_id for r in batch], kind=True)
-    writes: dict[str, dict[str, Any]] = {}
+    keys = [f"{r.kind.value}:{r.provider_id}" for r in batch]
+    staged = _Staged(bulk.existing(session, table, org_id, keys, kind=True))
+    synced = bind.stamp(now)
     merged_by_key: dict[str, dict[str, Decimal]] = {}
-    for rec in batch:
-        fields: dict[str, Any] = {
-            "customer_provider_id": rec.customer_provider_id,
-            "date": rec.date,
-            "currency": rec.currency,
-            "amount": rec.amount,
-            "unapplied": rec.unapplied,
-            "deleted": rec.deleted,
-            "provider_updated_at": rec.updated_at,
-        }
-        allocations = sorted((a.invoice_provider_id, a.amount) for a in rec.allocations)
-        raw_text = bulk.dump(dict(rec.raw))
-        key = f"{rec.kind.value}:{rec.provider_id}"
-        row = fields | {
-            "org_id": org_id,
-            "kind": rec.kind.value,
-            "provider_id": rec.provider_id,
-            "fingerprint": bulk.record_fingerprint([fields, allocations], raw_text),
-            "raw_text": raw_text,
-            "synced_at": now,
-        }
-        if _stage(known, writes, key, row, result):
+    for key, rec in zip(keys, batch, strict=True):
+        stamp = bind.stamp(rec.updated_at)
+        allocations = tuple(sorted((a.invoice_provider_id, a.amount) for a in rec.allocations))
+        fields = (
+            rec.customer_provider_id, rec.date, rec.currency, rec.amount, rec.unapplied,
+            rec.deleted, stamp, allocations,
+        )  # fmt: skip
+        raw_text = _raw_text(rec)
+        print_ = bulk.record_fingerprint(fields, raw_text)
+        row = (
+            org_id, rec.kind.value, rec.provider_id, rec.customer_provider_id,
+            bind.day(rec.date), rec.currency, bind.money(rec.amount), bind.money(rec.unapplied),
+            rec.deleted, stamp, print_, raw_text, synced,
+        )  # fmt: skip
+        if staged.offer(key, print_, stamp, row, result):
             merged: dict[str, Decimal] = {}
             for invoice_id, amount in allocations:
                 merged[invoice_id] = merged.get(invoice_id, Decimal(0)) + amount
             merged_by_key[key] = merged
-    if writes:
-        bulk.upsert(session, table, ("org_id", "kind", "provider_id"), list(writes.values()))
-        ids = bulk.ids_for(
-            session, table, org_id, [w["provider_id"] for w in writes.values()], kind=True
-        )
+    if staged.rows:
+        conflict = ("org_id", "kind", "provider_id")
+        bulk.upsert(
+            session, table, conflict, _PAYMENT_COLUMNS, list(staged.rows.values()),
+            json_columns=frozenset({"raw"}),
+        )  # fmt: skip
+        ids = staged.ids(session, table, org_id, kind=True)
         children = [
-            {"payment_id": ids[key], "invoice_provider_id": invoice_id, "amount": amount}
-            for key in writes
+            (ids[key], invoice_id, bind.money(amount))
+            for key in staged.rows
             for invoice_id, amount in merged_by_key[key].items()
         ]
+        stored = [ids[key] for key in staged.rows if key in staged.stored]
         bulk.replace_children(
-            session,
-            bulk.table_of(PaymentAllocation),
-            "payment_id",
-            [ids[k] for k in writes],
-            children,
-        )
+            session, bulk.table_of(PaymentAllocation), "payment_id", stored,
+            _ALLOCATION_COLUMNS, children,
+        )  # fmt: skip
     return result
 
 
