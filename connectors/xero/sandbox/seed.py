@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from .clock import SandboxClock
-from .fastrand import FastRandom
+from .fastrand import FastRandom, no_cyclic_gc
 from .models import Contact, ContactPerson, CreditNote, HistoryRecord, Invoice, LineItem, Payment
 from .money import cents, text
 from .organisation import Organisation
@@ -528,6 +528,15 @@ def build_organisation(
     """Build the seeded organisation as it stands at ``now``."""
     if invoices < 0:
         raise ValueError("invoices must be >= 0")
+    with no_cyclic_gc():
+        return _build(seed=seed, invoices=invoices, now=now, clock=clock, tenant_id=tenant_id,
+                      region=region)  # fmt: skip
+
+
+def _build(
+    *, seed: int, invoices: int, now: datetime, clock: SandboxClock, tenant_id: str | None,
+    region: str,
+) -> Organisation:  # fmt: skip
     rng = _rng(f"xero-sandbox:{seed}")
     edition = region_named(region)
     name = "Kowhai Sandbox Trading Ltd" if edition is NZ else edition.org_name
