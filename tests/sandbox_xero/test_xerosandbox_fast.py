@@ -6,6 +6,7 @@ depends on it), and the cached default order must follow every change to a recor
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 def test_fastrandom_draws_what_random_draws() -> None:
-    plain, fast = random.Random("xero-sandbox:7"), FastRandom("xero-sandbox:7")  # noqa: S311
+    plain, fast = random.Random("xero-sandbox:7"), FastRandom("xero-sandbox:7")
     for i in range(20_000):
         n = 1 + i % 997
         assert plain.randint(-3, n) == fast.randint(-3, n)
@@ -33,7 +34,6 @@ def test_fastrandom_draws_what_random_draws() -> None:
 
 
 def _ids(api: AccountingApi, params: dict[str, str], headers: dict[str, str]) -> list[str]:
-    import json
 
     reply = api.handle(ApiRequest("GET", ["Invoices"], params, headers, b""))
     assert reply.status == 200
