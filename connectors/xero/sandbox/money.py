@@ -39,7 +39,8 @@ PURCHASE_TAX_TYPES = frozenset({"INPUT2", "NONE", "EXEMPTINPUT"})
 
 
 def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    # Positional arguments: called hundreds of thousands of times while seeding.
+    return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def json_number(value: Decimal) -> int | float:

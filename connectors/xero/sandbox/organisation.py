@@ -19,6 +19,7 @@ from .dates import to_ms
 from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, Payment, Prepaid
 from .modes import Modes
 from .money import ZERO, cents, text
+from .ordercache import OrderCache
 from .regions import NZ, Region
 
 API_USER = "System Generated"
@@ -114,6 +115,8 @@ class Organisation:
         #: Fields forced into an invoice's JSON (``POST /_sandbox/raw/invoices/{id}``): hostile
         #: or future provider data for client tests. None removes the field.
         self.overrides: dict[str, dict[str, Any]] = {}
+        #: Default list order per record type, reused while no record or timestamp changed.
+        self.order_cache = OrderCache()
 
     # ----------------------------------------------------------------- helpers
     @staticmethod

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from .models import Contact, Invoice, Payment
 from .modes import shuffle_ties
+from .ordercache import OrderCache
 from .organisation import Organisation
 from .where import Field, WhereError, compile_where, parse_order
 
@@ -188,26 +189,40 @@ def select(
     ident: Callable[[T], str],
     extra: Callable[[T], bool] | None = None,
     shuffle: bool = False,
+    cache: OrderCache | None = None,
 ) -> list[T]:
     """Filter and order; raises QueryError on a bad where/order.
 
     ``shuffle`` (an unkind mode): rows that tie on the sort field come back shuffled.
+    ``cache`` keeps the default order between calls (see :mod:`.ordercache`).
     """
     try:
         predicate = compile_where(where, fields, type_name) if where and where.strip() else None
         ordering = parse_order(order, fields, type_name) if order and order.strip() else None
     except WhereError as exc:
         raise QueryError(str(exc)) from exc
-    chosen = [
-        r
-        for r in records
-        if (modified_since is None or updated(r) > modified_since)
-        and (extra is None or extra(r))
-        and (predicate is None or predicate(r))
-    ]
-    chosen.sort(key=ident)
+    # Selective filters (IDs, statuses...) leave few rows to sort: no need for the cache.
+    cached = ordering is None and cache is not None and extra is None
+    if cached:
+        # Filtering the already-ordered rows keeps their order: same list, no sort.
+        assert cache is not None
+        records = cache.ordered(type_name, list(records), updated, ident, modified_since)
+        modified_since = None  # applied by the cache
+    if modified_since is None and extra is None and predicate is None:
+        chosen = list(records)
+    else:
+        chosen = [
+            r
+            for r in records
+            if (modified_since is None or updated(r) > modified_since)
+            and (extra is None or extra(r))
+            and (predicate is None or predicate(r))
+        ]
+    if not cached:
+        chosen.sort(key=ident)
     if ordering is None:
-        chosen.sort(key=updated)
+        if not cached:
+            chosen.sort(key=updated)
     else:
         for fld, descending in reversed(ordering):
             chosen.sort(key=_key_for(fld), reverse=descending)
@@ -273,6 +288,7 @@ def list_invoices(
             and (not search or search in inv.number.lower() or search in inv.reference.lower())
         )
 
+    filtered = ids or numbers or contacts or statuses or mine or search
     chosen = select(
         org.invoices.values(),
         invoice_fields(org),
@@ -282,8 +298,9 @@ def list_invoices(
         modified_since=modified_since,
         updated=lambda i: i.updated,
         ident=lambda i: i.invoice_id,
-        extra=extra,
+        extra=extra if filtered else None,
         shuffle=org.modes.shuffle_ties,
+        cache=org.order_cache,
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))
 
@@ -318,6 +335,7 @@ def list_contacts(
         ident=lambda c: c.contact_id,
         extra=extra,
         shuffle=org.modes.shuffle_ties,
+        cache=org.order_cache,
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))
 
@@ -335,6 +353,7 @@ def list_payments(
         updated=lambda p: p.updated,
         ident=lambda p: p.payment_id,
         shuffle=org.modes.shuffle_ties,
+        cache=org.order_cache,
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))
 
@@ -352,5 +371,6 @@ def list_credit_notes(
         updated=lambda n: n.updated,
         ident=lambda n: n.credit_note_id,
         shuffle=org.modes.shuffle_ties,
+        cache=org.order_cache,
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))

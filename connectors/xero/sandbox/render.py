@@ -8,6 +8,7 @@ appears in lists when true.  The ``mode`` argument selects between those.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -27,10 +28,13 @@ _NS = uuid.UUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
 BANK_ACCOUNT_CODE = "090"
 
 
+# A handful of codes, rendered on every line of every page: hash each once.
+@functools.lru_cache(maxsize=4096)
 def account_id(code: str) -> str:
     return str(uuid.uuid5(_NS, f"account:{code}"))
 
 
+@functools.lru_cache(maxsize=4096)
 def item_id(code: str) -> str:
     return str(uuid.uuid5(_NS, f"item:{code}"))
 

@@ -1,0 +1,69 @@
+"""The default list order (``UpdatedDateUTC``, then id), kept between requests.
+
+Paging through 100,000 invoices used to sort every record twice on every page, which cost
+more CPU than the client spends parsing the page.  The order only depends on each record's
+id (fixed) and ``UpdatedDateUTC``, so it is reused while neither the set of records nor any
+``UpdatedDateUTC`` has changed.  Records are mutated in place from many places (payments,
+edits, the control API), so instead of trusting every writer to invalidate it, the cache
+checks itself: one pass comparing the records and their timestamps by identity, a few
+milliseconds at 100,000 rows against a few hundred for the sorts it saves.
+"""
+
+from __future__ import annotations
+
+import bisect
+import operator
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+_UPDATED = operator.attrgetter("updated")
+
+
+class _Entry:
+    __slots__ = ("order", "order_stamps", "records", "stamps")
+
+    def __init__(self, records: list[Any], stamps: list[datetime], order: list[Any]) -> None:
+        self.records = records
+        self.stamps = stamps
+        self.order = order
+        self.order_stamps: list[datetime] = list(map(_UPDATED, order))
+
+
+class OrderCache:
+    """Per record type: the records sorted by (updated, id), reused while still valid."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+
+    def ordered(
+        self,
+        kind: str,
+        records: Sequence[Any],
+        updated: Callable[[Any], datetime],
+        ident: Callable[[Any], str],
+        modified_since: datetime | None = None,
+    ) -> list[Any]:
+        """``records`` sorted by id then (stably) by ``updated``: what ``select`` did per call.
+
+        ``updated`` must read the records' ``.updated`` attribute (it is what the cache checks).
+        With ``modified_since``, only the records updated strictly after it (a fresh list).
+        """
+        current = list(records)
+        # Every record type keeps UpdatedDateUTC in ``.updated``; attrgetter runs in C.
+        stamps = list(map(_UPDATED, current))
+        entry = self._entries.get(kind)
+        # Same objects (not merely equal ones: the cached order hands them out), same stamps.
+        if not (
+            entry is not None
+            and len(entry.records) == len(current)
+            and all(map(operator.is_, entry.records, current))
+            and entry.stamps == stamps
+        ):
+            order = sorted(current, key=ident)
+            order.sort(key=updated)
+            entry = self._entries[kind] = _Entry(current, stamps, order)
+        if modified_since is None:
+            return list(entry.order)
+        # Ascending UpdatedDateUTC: "modified after" is a suffix, found by bisection.
+        return entry.order[bisect.bisect_right(entry.order_stamps, modified_since) :]
