@@ -273,7 +273,7 @@ class QuickBooksConnector:
             try:
                 updated = self._post("Invoice", body, attempt_key(key, attempt))
             except PermanentError as exc:
-                if _code(exc) == STALE_OBJECT and attempt < STALE_RETRIES:
+                if writes.error_code(exc) == STALE_OBJECT and attempt < STALE_RETRIES:
                     log.info(
                         "quickbooks.stale_synctoken",
                         invoice=invoice_id,
@@ -512,15 +512,6 @@ class QuickBooksConnector:
     def close(self) -> None:
         self.session.close()
         self.tokens.close()
-
-
-def _code(exc: Exception) -> int | None:
-    cause = exc.__cause__ or exc.__context__
-    code = getattr(cause, "error_code", None)
-    try:
-        return int(code) if code is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _classify(exc: QuickbooksException) -> Exception:
