@@ -110,6 +110,10 @@ class DaemonSettings(Strict):
     lease_seconds: float = Field(default=60, ge=1, le=3600)
     #: After SIGTERM, how long to wait for the action in flight before exiting anyway.
     stop_grace_seconds: float = Field(default=8, gt=0, le=300)
+    #: A job running longer than this is reported stuck by ``/healthz`` (503).
+    job_timeout_minutes: int = Field(default=60, ge=1, le=1440)
+    #: Tries of a failed dunning cycle later the same day (0: wait for the next day's).
+    cycle_retries: int = Field(default=3, ge=0, le=10)
 
 
 class EmailSettings(Strict):

@@ -7,8 +7,13 @@ first failure: by then the sync has been retried twice, so a blip has had its ch
 clear and what remains needs a look. A failure the provider's answer says no retry can fix
 (it refused the org's credentials: ``AuthError``) has no budget: a human must reconnect the
 organisation. The daily dunning cycle gets the same budget, but its next run is normally the
-next day, so a failed cycle then stays unhealthy until one succeeds: that day's reminders
-were not planned, which is what an operator must hear about.
+next day, so the daemon also retries a failed cycle later the same day
+(:mod:`syncd.daemon.cycleretry`); one that still fails stays unhealthy until one succeeds:
+that day's reminders were not planned, which is what an operator must hear about.
+
+A job that never ends is as bad as one that fails, and quieter: APScheduler runs one
+instance of a job at a time, so a sync stuck on a socket silently skips every later sync of
+that org. A job running longer than ``[daemon] job_timeout_minutes`` is reported as stuck.
 
 Times are the machine's real time, as the scheduler's are, whatever ``--now`` says.
 """
@@ -37,6 +42,8 @@ class JobState:
     consecutive_failures: int = 0
     last_error: str | None = None
     needs_human: bool = False
+    #: When the run in progress started (None: not running).
+    running_since: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +52,7 @@ class JobState:
             "failing_since": _iso(self.failing_since),
             "consecutive_failures": self.consecutive_failures,
             "last_error": self.last_error,
+            "running_since": _iso(self.running_since),
         }
 
 
@@ -80,10 +88,12 @@ class Health:
         orgs: list[str],
         budget: timedelta,
         *,
+        stuck_after: timedelta = timedelta(hours=1),
         scheduler_alive: Callable[[], bool] = lambda: True,
         now: Callable[[], datetime] = system_now,
     ) -> None:
         self.budget, self.scheduler_alive, self.now = budget, scheduler_alive, now
+        self.stuck_after = stuck_after
         self._jobs: dict[str, dict[str, JobState]] = {org: {} for org in orgs}
         self._lock = threading.Lock()
         self.stopping = False
@@ -91,10 +101,15 @@ class Health:
     def _state(self, org: str, job: str) -> JobState:
         return self._jobs.setdefault(org, {}).setdefault(job, JobState())
 
+    def started(self, org: str, job: str) -> None:
+        with self._lock:
+            self._state(org, job).running_since = self.now()
+
     def succeeded(self, org: str, job: str) -> None:
         with self._lock:
             state = self._state(org, job)
             state.runs += 1
+            state.running_since = None
             state.last_success, state.failing_since = self.now(), None
             state.consecutive_failures, state.needs_human = 0, False
 
@@ -102,6 +117,7 @@ class Health:
         with self._lock:
             state = self._state(org, job)
             state.runs += 1
+            state.running_since = None
             if state.failing_since is None:
                 state.failing_since = self.now()
             state.consecutive_failures += 1
@@ -119,24 +135,34 @@ class Health:
 
     def problems(self) -> list[Problem]:
         now = self.now()
-        found = []
         with self._lock:
-            for org, jobs in self._jobs.items():
-                for job, s in jobs.items():
-                    if s.failing_since is None or s.last_error is None:
-                        continue
-                    if s.needs_human:
-                        why = "the provider refused the credentials: reconnect the organisation"
-                    elif now - s.failing_since > self.budget:
-                        why = f"failing for longer than the retry budget ({self.budget})"
-                    else:
-                        continue
-                    found.append(
-                        Problem(
-                            org, job, s.last_error, s.failing_since, s.consecutive_failures, why
-                        )
-                    )
-        return found
+            return [
+                problem
+                for org, jobs in self._jobs.items()
+                for job, state in jobs.items()
+                for problem in (
+                    self._stuck(org, job, state, now),
+                    self._failing(org, job, state, now),
+                )
+                if problem is not None
+            ]
+
+    def _stuck(self, org: str, job: str, s: JobState, now: datetime) -> Problem | None:
+        if s.running_since is None or now - s.running_since <= self.stuck_after:
+            return None
+        why = f"running for longer than {self.stuck_after}: stuck? (later runs are skipped)"
+        return Problem(org, job, "still running", s.running_since, s.consecutive_failures, why)
+
+    def _failing(self, org: str, job: str, s: JobState, now: datetime) -> Problem | None:
+        if s.failing_since is None or s.last_error is None:
+            return None
+        if s.needs_human:
+            why = "the provider refused the credentials: reconnect the organisation"
+        elif now - s.failing_since > self.budget:
+            why = f"failing for longer than the retry budget ({self.budget})"
+        else:
+            return None
+        return Problem(org, job, s.last_error, s.failing_since, s.consecutive_failures, why)
 
     def report(self) -> tuple[bool, dict[str, Any]]:
         """(healthy, the JSON body that says why)."""

@@ -48,6 +48,7 @@ from ..store import Store
 from ..store.leases import OrgBusy, OrgLease
 from ..sync import Syncer
 from ..webhooks.receiver import WebhookReceiver, lock_guard
+from .cycleretry import CycleRetry
 from .health import Health
 from .nextrun import log_next_run, log_schedule
 from .probes import ProbeServer
@@ -105,7 +106,11 @@ class Service:
         self.health = Health(
             [o.name for o in config.settings.orgs],
             budget=timedelta(minutes=2 * daemon.sync_interval_minutes),
+            stuck_after=timedelta(minutes=daemon.job_timeout_minutes),
             scheduler_alive=lambda: bool(self.scheduler.running),
+        )
+        self.retry = CycleRetry(
+            self.scheduler, timedelta(minutes=daemon.sync_interval_minutes), daemon.cycle_retries
         )
         self.metrics = Metrics()
         self.metrics.add(
@@ -124,24 +129,37 @@ class Service:
             org_id = org_id_for(self.store, self.config, org, self.clock)
             lease = take_lease(self.store, self.config, org, org_id)
             self.leases[org] = lease
+            self.health.started(org, job)
             fn()
             self.health.succeeded(org, job)
+            if job == "cycle":
+                self.retry.succeeded(org)
         except OrgBusy as exc:
             log.info("skipped: org busy in another process", org=org, job=job, holder=str(exc))
         except JobFailed as exc:  # logged where it happened
-            self.health.failed(org, job, str(exc), needs_human=isinstance(exc.cause, AuthError))
+            self._failed(org, job, str(exc), needs_human=isinstance(exc.cause, AuthError))
         except ConnectorError as exc:  # the provider's answer says it all: no traceback
             log.error("job failed", org=org, job=job, error=str(exc))
-            self.health.failed(org, job, str(exc), needs_human=isinstance(exc, AuthError))
+            self._failed(org, job, str(exc), needs_human=isinstance(exc, AuthError))
         except Exception as exc:  # logged and retried at the next run; other orgs are unaffected
             log.exception("job failed", org=org, job=job)
-            self.health.failed(org, job, f"{type(exc).__name__}: {exc}")
+            self._failed(org, job, f"{type(exc).__name__}: {exc}")
         finally:
             self.leases.pop(org, None)
             if lease is not None:
                 lease.release()
             lock.release()
             log_next_run(self.scheduler, org, job, self.config.settings.org(org).timezone)
+
+    def _failed(self, org: str, job: str, error: str, *, needs_human: bool = False) -> None:
+        self.health.failed(org, job, error, needs_human=needs_human)
+        if job == "cycle" and not needs_human and not self.stop_requested:
+            self.retry.after_failure(
+                org,
+                self.config.settings.org(org).timezone,
+                lambda: self._guarded(org, "cycle", lambda: self._cycle(org)),
+                self.config.settings.daemon.misfire_grace_seconds,
+            )
 
     def _track(self, executor: Executor) -> None:
         self.executors.add(executor)

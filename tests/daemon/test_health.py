@@ -177,3 +177,128 @@ def test_a_busy_port_is_a_clear_error_without_traceback(tmp_path: Path) -> None:
     assert "cannot listen" in done.stderr and f"127.0.0.1:{port}" in done.stderr
     assert "metrics_address" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_job_running_past_its_timeout_is_reported_stuck_until_it_ends() -> None:
+    now = Now()
+    h = Health(["east"], timedelta(minutes=30), stuck_after=timedelta(minutes=60), now=now)
+    h.started("east", "sync")
+    now.at += timedelta(minutes=60)
+    assert h.report()[0], "exactly at the timeout: still allowed"
+    now.at += timedelta(seconds=1)
+    healthy, body = h.report()
+    assert not healthy
+    (problem,) = body["problems"]
+    assert (problem["job"], problem["error"], problem["since"]) == (
+        "sync",
+        "still running",
+        T0.isoformat(),
+    )
+    assert "stuck" in problem["why"] and body["orgs"]["east"]["sync"]["running_since"]
+    h.succeeded("east", "sync")
+    healthy, body = h.report()
+    assert (
+        healthy and body["problems"] == [] and body["orgs"]["east"]["sync"]["running_since"] is None
+    )
+
+
+def test_the_daemon_reads_the_job_timeout_from_config(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("[email]", "job_timeout_minutes = 7\n\n[email]"), "utf-8")
+    config = load_config(path)
+    store = open_store(config.store_url)
+    try:
+        assert Service(store, config, FixedClock()).health.stuck_after == timedelta(minutes=7)
+    finally:
+        store.close()
+
+
+class Runs:
+    """run_org_once's stand-in: the answers to give, one per call."""
+
+    def __init__(self, *answers: OrgRun) -> None:
+        self.answers, self.calls = list(answers), 0
+
+    def __call__(self, *args: object, **kwargs: object) -> OrgRun:
+        self.calls += 1
+        return self.answers.pop(0)
+
+
+def retry_at(service: Service) -> datetime | None:
+    job = service.scheduler.get_job("east:cycle-retry")
+    return None if job is None else job.trigger.run_date.astimezone(UTC)
+
+
+def test_a_failed_cycle_is_retried_later_the_same_day_with_backoff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(write(tmp_path, ""))  # 5-minute sync interval, org in New York
+    store = open_store(config.store_url)
+    down = OrgRun("east", error="connection failed", cause=TransientError("connection failed"))
+    runs = Runs(down, down, down, down)
+    monkeypatch.setattr("syncd.daemon.service.run_org_once", runs)
+    service = Service(store, config, FixedClock())
+    now = Now()  # 07:00 in New York
+    service.retry.now = now
+    service.scheduler.start(paused=True)
+    try:
+        service._guarded("east", "cycle", lambda: service._cycle("east"))
+        assert retry_at(service) == T0 + timedelta(minutes=5)
+        for delay in (10, 20):  # each retry that fails waits twice as long
+            service.scheduler.get_job("east:cycle-retry").func()
+            assert retry_at(service) == T0 + timedelta(minutes=delay)
+        service.scheduler.get_job("east:cycle-retry").func()  # the third retry fails too
+        assert runs.calls == 4
+        assert retry_at(service) is None, "cycle_retries = 3 by default: no fourth"
+        assert service.health.problems() == [], "within the budget: not yet a problem"
+    finally:
+        service.scheduler.shutdown(wait=False)
+        store.close()
+
+
+def test_a_retried_cycle_that_succeeds_clears_health_and_a_refused_login_is_not_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(write(tmp_path, ""))
+    store = open_store(config.store_url)
+    down = OrgRun("east", error="connection failed", cause=TransientError("connection failed"))
+    refused = OrgRun("east", error="Xero said no", cause=AuthError("Xero said no"))
+    runs = Runs(down, OrgRun("east"), refused)
+    monkeypatch.setattr("syncd.daemon.service.run_org_once", runs)
+    service = Service(store, config, FixedClock())
+    now = Now()
+    service.retry.now = service.health.now = now
+    service.scheduler.start(paused=True)
+    try:
+        service._guarded("east", "cycle", lambda: service._cycle("east"))
+        service.scheduler.get_job("east:cycle-retry").func()
+        assert runs.calls == 2
+        assert service.health.report()[1]["orgs"]["east"]["cycle"]["consecutive_failures"] == 0
+        assert retry_at(service) is None, "the retry ran and succeeded: nothing more to try"
+        service._guarded("east", "cycle", lambda: service._cycle("east"))
+        assert retry_at(service) is None, "a refused login needs a human, not a retry"
+        assert [p.job for p in service.health.problems()] == ["cycle"]
+    finally:
+        service.scheduler.shutdown(wait=False)
+        store.close()
+
+
+def test_no_retry_is_scheduled_past_the_end_of_the_orgs_local_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(write(tmp_path, ""))
+    store = open_store(config.store_url)
+    down = OrgRun("east", error="connection failed", cause=TransientError("connection failed"))
+    monkeypatch.setattr("syncd.daemon.service.run_org_once", Runs(down))
+    service = Service(store, config, FixedClock())
+    now = Now()
+    now.at = datetime(2026, 11, 4, 4, 58, tzinfo=UTC)  # 23:58 in New York
+    service.retry.now = now
+    service.scheduler.start(paused=True)
+    try:
+        service._guarded("east", "cycle", lambda: service._cycle("east"))
+        assert retry_at(service) is None
+    finally:
+        service.scheduler.shutdown(wait=False)
+        store.close()
