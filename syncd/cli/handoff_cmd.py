@@ -1,5 +1,6 @@
 """``syncd handoff``: refer a customer's debt to an agency or a lawyer with its case file;
-``syncd handoff status``: payments that arrived since, to pass on to the agency."""
+``syncd handoff status``: payments that arrived since, to pass on to the agency;
+``syncd handoff release``: the agency returned the case, dunning continues."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from syncd.connections import org_id_for
-from syncd.letters.handoff import HandoffError, HandoffRequest, create_handoff, handoff_status
+from syncd.letters.handoff import (
+    HandoffError,
+    HandoffRequest,
+    create_handoff,
+    handoff_status,
+    release_handoff,
+)
 from syncd.letters.render import LetterRenderer, LetterTemplateError
 from syncd.letters.spec import letters_folder
 from syncd.store.queries import round_money
@@ -133,3 +140,47 @@ def status(
     Console(width=80).print(table)
     news = sum(len(r["payments_since"]) for r in rows)
     typer.echo(f"{len(rows)} hand-off(s); {news} payment(s) since to report to the agency")
+
+
+@app.command("release")
+def release(
+    ctx: typer.Context,
+    org: str | None = typer.Option(None, "--org", help="The org (needed if several)."),
+    customer: str = typer.Option(..., "--customer", help="The customer's provider id or name."),
+    reason: str = typer.Option(
+        ..., "--reason", help='Why, e.g. "agency returned the case" (kept in the audit log).'
+    ),
+    by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+) -> None:
+    """End a hand-off: dunning continues from where it stood (the time with the agency is
+    off its clock); referral notes not yet approved are skipped."""
+    state = state_of(ctx)
+    name = org_name(state, org)
+    with state.store() as store:
+        org_id = org_id_for(store, state.config(), name, state.clock)
+        try:
+            done = release_handoff(
+                store,
+                org_id,
+                customer,
+                actor=by or getpass.getuser(),
+                reason=reason,
+                now=state.clock.now(),
+            )
+        except HandoffError as exc:
+            fail(str(exc))
+    if as_json:
+        print_json(
+            {
+                "handoff": done.handoff,
+                "customer": done.customer,
+                "agency": done.agency,
+                "skipped_notes": done.skipped_notes,
+            }
+        )
+        return
+    typer.echo(
+        f"released hand-off {done.handoff} of customer {done.customer} ({done.agency}); "
+        f"{done.skipped_notes} unapproved referral note(s) skipped; dunning continues"
+    )

@@ -7,6 +7,10 @@ now on: the engine treats it as a dispute), closes the customer's queued actions
 skipped, queues a referral note per invoice for the provider (held for review, like every
 write a hand-off causes) and writes the audit entry. If that transaction fails, the
 archive is removed again.
+
+A hand-off ends with :func:`release_handoff` (the agency returned the case, or the debt was
+settled with them): its hold is released, referral notes nobody approved yet are skipped, and
+dunning continues from where it stood, the time with the agency off its clock as for any hold.
 """
 
 from __future__ import annotations
@@ -266,6 +270,67 @@ def _queue_note(
         reason=f"hand-off to {agency}",
         review=NOTE_REVIEW,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    handoff: int
+    customer: str
+    agency: str
+    skipped_notes: int
+
+
+def release_handoff(
+    store: Store, org_id: int, customer: str, *, actor: str, reason: str, now: datetime
+) -> Released:
+    """End the customer's hand-off in one transaction (nothing changes if it is refused)."""
+    if not reason.strip():
+        raise HandoffError('--reason is required, e.g. --reason "agency returned the case"')
+    with store.sessions.begin() as session:
+        try:
+            found = resolve_customer(session, org_id, customer)
+        except CustomerNotFound as exc:
+            raise HandoffError(str(exc)) from None
+        handoff = active_handoff(session, org_id, found.provider_id)
+        if handoff is None:
+            raise HandoffError(f"customer {found.name!r} is not handed off: nothing to release")
+        handoff.released_at = now
+        for hold in session.scalars(
+            select(Hold).where(
+                Hold.org_id == org_id,
+                Hold.scope == "customer",
+                Hold.provider_id == found.provider_id,
+                Hold.kind == "handoff",
+                Hold.released_at.is_(None),
+            )
+        ):
+            hold.released_at = now
+        notes = session.scalars(
+            select(OutboxAction).where(
+                OutboxAction.org_id == org_id,
+                OutboxAction.idempotency_key.like(f"%:handoff/{handoff.id}:%"),
+                OutboxAction.status.in_(
+                    [OutboxStatus.PENDING.value, OutboxStatus.AWAITING_REVIEW.value]
+                ),
+            )
+        ).all()
+        for note in notes:
+            note.status, note.updated_at = OutboxStatus.SKIPPED.value, now
+            note.last_error = "the hand-off was released before this note was approved"
+        record(
+            session,
+            at=now,
+            event="handoff.released",
+            actor=actor,
+            org_id=org_id,
+            subject_type="customer",
+            subject_id=found.provider_id,
+            handoff_id=handoff.id,
+            agency=handoff.agency,
+            reason=reason,
+            skipped_notes=len(notes),
+        )
+        return Released(handoff.id, found.provider_id, handoff.agency, len(notes))
 
 
 def handoff_status(session: Session, org_id: int) -> list[dict[str, Any]]:

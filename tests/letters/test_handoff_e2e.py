@@ -238,3 +238,50 @@ def test_customer_show_is_one_timeline(letter_world: LetterWorld) -> None:
     table = w.cli("customer", "show", w.jane.id).stdout
     assert "Jane Doe" in table and "handoff" in table
     assert max(len(line) for line in table.splitlines()) <= 80
+
+
+def test_a_released_handoff_resumes_dunning_with_the_agencys_time_off_the_clock(
+    letter_world: LetterWorld,
+) -> None:
+    w = letter_world
+    w.cli("run-once")  # Works, 19 days overdue: a reminder and the late fee
+    w.cli("handoff", "--org", "qbo", "--customer", w.works.id, "--to", "Lex & Co", "--by", "al")
+    w.bench.sandbox.control.advance_clock(days=14)  # 33 days overdue: the day-30 step is due
+    w.cli("run-once")
+    before = statuses(w, w.works.id)
+    assert ("escalate", "done") not in before, "nothing automatic while the agency has it"
+
+    refused = w.cli("handoff", "release", "--org", "qbo", "--customer", w.works.id, ok=False)
+    assert refused.exit_code == 2 and "--reason" in refused.output
+    snapshot = counts(w)
+    empty = w.cli(
+        "handoff", "release", "--org", "qbo", "--customer", w.works.id, "--reason", " ", ok=False
+    )
+    assert empty.exit_code == 2 and "--reason is required" in empty.stderr
+    assert counts(w) == snapshot
+    done = w.json(
+        "handoff", "release", "--org", "qbo", "--customer", w.works.id,
+        "--reason", "agency returned the case", "--by", "al", "--json",
+    )  # fmt: skip
+    assert done["agency"] == "Lex & Co" and done["skipped_notes"] == 1
+    assert ("note", "skipped") in statuses(w, w.works.id), "the unapproved referral note"
+    with w.bench.store.sessions() as s:
+        (handoff,) = s.scalars(select(Handoff)).all()
+        hold = s.scalars(select(Hold).where(Hold.kind == "handoff")).one()
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.event == "handoff.released")).one()
+    assert handoff.released_at is not None and hold.released_at is not None
+    assert audit.actor == "al" and audit.subject_id == w.works.id
+    assert w.json("handoff", "status", "--json") == []
+    again = w.cli(
+        "handoff", "release", "--org", "qbo", "--customer", w.works.id, "--reason", "x", ok=False
+    )
+    assert again.exit_code == 2 and "not handed off" in again.stderr
+
+    # The 14 days with the agency are off the dunning clock: it stands at 19 days overdue,
+    # so the day-30 step waits 11 more days, then comes once.
+    w.cli("run-once")
+    assert [k for k, _ in statuses(w, w.works.id)].count("escalate") == 0
+    w.bench.sandbox.control.advance_clock(days=11)
+    w.cli("run-once")
+    w.cli("run-once")
+    assert ("escalate", "done") in statuses(w, w.works.id)
