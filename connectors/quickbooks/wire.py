@@ -84,7 +84,7 @@ class Received:
 
     def __init__(self, entity: str, raw: msgspec.Raw) -> None:
         self.entity = entity
-        self.text = bytes(raw).decode()
+        self.text = str(raw, "utf-8")  # straight from the buffer: no intermediate bytes copy
         self.shape: shapes.Record | None = None
         self.loose: shapes.Loose | None = None
         self.error: str | None = None
