@@ -49,7 +49,13 @@ _CDC_BLOCK = msgspec.json.Decoder(_CdcBlock)
 _ROWS = msgspec.json.Decoder(list[msgspec.Raw])
 _LOOSE = msgspec.json.Decoder(shapes.Loose)
 _DECODERS = {name: msgspec.json.Decoder(shape) for name, shape in shapes.SHAPES.items()}
-_PAGE_DECODERS = {name: msgspec.json.Decoder(list[shape]) for name, shape in shapes.SHAPES.items()}
+
+
+def _page_decoder(shape: type[shapes.Record]) -> msgspec.json.Decoder[list[shapes.Record]]:
+    return msgspec.json.Decoder(list[shape])  # type: ignore[valid-type]  # a runtime type
+
+
+_PAGE_DECODERS = {name: _page_decoder(shape) for name, shape in shapes.SHAPES.items()}
 
 
 class LazyJson(Mapping[str, Any]):
@@ -83,9 +89,7 @@ class Received:
 
     __slots__ = ("entity", "error", "loose", "shape", "text")
 
-    def __init__(
-        self, entity: str, raw: msgspec.Raw, shape: shapes.Record | None = None
-    ) -> None:
+    def __init__(self, entity: str, raw: msgspec.Raw, shape: shapes.Record | None = None) -> None:
         self.entity = entity
         self.text = str(raw, "utf-8")  # straight from the buffer: no intermediate bytes copy
         self.shape = shape
