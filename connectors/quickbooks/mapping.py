@@ -270,17 +270,18 @@ def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
         if line.DetailType == "SubTotalLineDetail":
             continue  # derived by QuickBooks, never sent back
         description = line.Description
-        tag = FEE_TAG.search(description) if description else None
+        # Most lines carry no tag: a substring test spares them the regex.
+        tag = FEE_TAG.search(description) if description and "[syncd:" in description else None
         item = _ref(line.SalesItemLineDetail.ItemRef if line.SalesItemLineDetail else None) or (
             _ref(line.GroupLineDetail.GroupItemRef if line.GroupLineDetail else None)
         )
         lines.append(
-            trusted.invoice_line(
-                provider_line_id=str(line.Id) if line.Id is not None else None,
-                description=clean_text(description) if description is not None else None,
-                amount=_line_amount(line),
-                item_ref=item,
-                fee_key=tag.group(1) if tag else None,
+            trusted.invoice_line(  # positional, in InvoiceLine's field order
+                str(line.Id) if line.Id is not None else None,
+                clean_text(description) if description is not None else None,
+                _line_amount(line),
+                item,
+                tag.group(1) if tag else None,
             )
         )
     return tuple(lines)
