@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from connectors.base import ActionResult, Credit, PermanentError
 
 from . import mapping, once
+from .fees import exact_numbers
+from .notes import header_key
 
 if TYPE_CHECKING:
     from .client import XeroConnector
@@ -66,8 +68,6 @@ def _check(raw: dict[str, Any], credit: Credit) -> None:
 def apply_credit(
     connector: XeroConnector, invoice_id: str, credit: Credit, key: str, account: str
 ) -> ActionResult:
-    from .client import exact_numbers, header_key
-
     raw = connector._invoice_raw(invoice_id)
     if raw is None:
         raise PermanentError(f"sales invoice {invoice_id} does not exist at Xero")

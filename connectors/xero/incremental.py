@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.base import CursorExpiredError, Page
 
-from . import mapping, paging, prepaid
+from . import mapping, paging, positions, prepaid
+from .positions import OVERLAP, Position, fmt, parse_cursor_time, second
 
 if TYPE_CHECKING:
     from .client import XeroConnector
@@ -50,9 +51,7 @@ _NAMED_IN_INVOICE = {
 
 
 def dump(state: Mapping[str, datetime | None], known: Sequence[str] = ()) -> str:
-    from .client import _fmt  # the connector's module, loaded by now
-
-    data: dict[str, Any] = {s: _fmt(t) for s, t in state.items() if t is not None}
+    data: dict[str, Any] = {s: fmt(t) for s, t in state.items() if t is not None}
     if known:
         data[KNOWN_KEY] = list(known[-KNOWN_LIMIT:])
     return json.dumps(data)
@@ -68,13 +67,11 @@ def known_ids(cursor: str) -> list[str]:
 
 
 def load(cursor: str) -> dict[str, datetime | None]:
-    from .client import _parse_cursor_time
-
     try:
         data = json.loads(cursor)
         # Cursors from before prepayments were pulled resume those from the payments mark.
-        state = {s: _parse_cursor_time(data.get(s, data["payments"])) for s in STREAMS}
-        state[SECONDARY_KEY] = _parse_cursor_time(data.get(SECONDARY_KEY))
+        state = {s: parse_cursor_time(data.get(s, data["payments"])) for s in STREAMS}
+        state[SECONDARY_KEY] = parse_cursor_time(data.get(SECONDARY_KEY))
     except (ValueError, KeyError, TypeError, AttributeError):
         raise CursorExpiredError(f"unreadable Xero change cursor {cursor[:80]!r}") from None
     return state
@@ -141,8 +138,6 @@ def _stream(
 ) -> Iterator[tuple[Page, list[dict[str, Any]]]]:
     """One stream from its mark: pages (with the cursor after each) and their rows. Moves
     ``state[stream]`` as it goes, never past the moment the pull started by Xero's clock."""
-    from .client import OVERLAP, Position, _newest, _second
-
     start = state[stream]
     assert start is not None
     pos = Position(stream, start, 1)
@@ -151,7 +146,7 @@ def _stream(
     while True:
         listing = paging.listing(connector, stream, pos)
         started = started or listing.server_time or connector._now()
-        seen = _newest(listing.rows)
+        seen = positions.newest(listing.rows)
         if seen is not None:
             newest = max(newest, seen) if newest else seen
         following = (
@@ -162,7 +157,7 @@ def _stream(
         if listing.last_page:
             mark = current
             if newest is not None:
-                mark = max(current, _second(min(newest, started)) - OVERLAP)
+                mark = max(current, second(min(newest, started)) - OVERLAP)
         else:
             mark = max(current, following.since or current)
         state[stream] = mark

@@ -112,11 +112,12 @@ class RateGovernor:
         return 0.0, ""
 
     def done(self, ticket: int) -> None:
-        """The call's answer arrived: it counts in the minute from now on.
+        """The call's answer started to arrive: it counts in the minute from now on.
 
         Xero starts a call's minute when the request reaches it, which is after the moment
-        it was let through here and before its answer arrived; counting from the answer
-        keeps our window at least as full as Xero's, so the 61st call never arrives early.
+        it was let through here and before its answer's headers arrived; counting from those
+        keeps our window at least as full as Xero's, so the 61st call never arrives early,
+        without also waiting for a large body to be read.
         """
         with self._lock:
             stamp = self._open.pop(ticket, None)

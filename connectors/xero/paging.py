@@ -21,10 +21,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import mapping, prepaid, reads
+from . import prepaid, reads
+from .positions import Listing, Position, newest, second, server_time
 
 if TYPE_CHECKING:
-    from .client import Listing, Position, XeroConnector
+    from .client import XeroConnector
 
 WINDOW = 0  # Position.page of a window position
 _BASE_WHERE = {
@@ -35,20 +36,6 @@ _BASE_WHERE = {
     "prepayments": None,
     "overpayments": None,
 }
-
-
-def second(ts: datetime) -> datetime:
-    return ts.replace(microsecond=0)
-
-
-def newest(rows: Sequence[dict[str, Any]]) -> datetime | None:
-    stamps: list[datetime] = []
-    for row in rows:
-        try:
-            stamps.append(mapping.parse_datetime(row.get("UpdatedDateUTC")))
-        except mapping.MappingError:
-            continue
-    return max(stamps) if stamps else None
 
 
 def window_end(since: datetime) -> datetime:
@@ -110,6 +97,4 @@ def _window(connector: XeroConnector, stream: str, since: datetime) -> Listing:
             for pair in reads.query(connector, "invoices", chunk)
         ]
         rows, texts = [row for row, _ in full], [text for _, text in full]
-    from .client import Listing, _server_time  # the connector's own module: import late
-
-    return Listing(rows, False, _server_time({"DateTimeUTC": body.server_time}), texts)
+    return Listing(rows, False, server_time(body.server_time), texts)

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from connectors.base import Allocation, Deletion, EntityKind, PaymentKind, PaymentRecord
 
 from . import mapping
+from .positions import ORDER, Listing, listing_of
 
 if TYPE_CHECKING:
-    from .client import Listing, XeroConnector
+    from .client import XeroConnector
 
 STREAMS = ("prepayments", "overpayments")
 COLLECTION = {"prepayments": "Prepayments", "overpayments": "Overpayments"}
@@ -81,8 +82,6 @@ def getter(connector: XeroConnector, stream: str) -> Callable[..., Any]:
 
 def list_rows(connector: XeroConnector, stream: str, since: datetime | None, page: int) -> Listing:
     """One page of a prepayment or overpayment stream, in UpdatedDateUTC order."""
-    from .client import ORDER, listing_of  # the connector's module, loaded by now
-
     kwargs: dict[str, Any] = {
         "order": ORDER,
         "page": page,

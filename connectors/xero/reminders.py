@@ -27,6 +27,7 @@ from connectors.base import ActionResult, PermanentError
 from connectors.kit import find_tag
 
 from . import mapping, once
+from .notes import fit_note, header_key
 from .transport import NotFound
 
 if TYPE_CHECKING:
@@ -106,8 +107,6 @@ def _recipients(raw: dict[str, Any], to: str | None) -> list[str]:
 def send_reminder(
     connector: XeroConnector, invoice_id: str, to: str | None, key: str
 ) -> ActionResult:
-    from .client import fit_note, header_key  # the connector's module, loaded by now
-
     tag = mapping.tag(key)
     records = history(connector, invoice_id)
     if any(tag in r.details and DONE in r.details and INTENT not in r.details for r in records):

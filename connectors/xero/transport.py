@@ -158,12 +158,17 @@ class XeroTransport:
                     headers=headers,
                     body=body,
                     post_params=post_params,
-                    _preload_content=True,
+                    # Headers only: Xero has counted the call by the time it answers, so its
+                    # minute starts here for us too, not after a large body has been read.
+                    _preload_content=False,
                     # The SDK passes an int through and silently drops a float timeout.
                     _request_timeout=(self._timeout, self._timeout),
                 )
+                self._governor.done(ticket)
+                data = _read_body(reply)
             except HTTPStatusException as exc:
                 reply = exc.http_resp
+                data = reply.data
             except urllib3.exceptions.SSLError as exc:
                 report_call("xero", None)
                 raise PermanentError(f"TLS failure talking to Xero: {exc}") from None
@@ -180,7 +185,7 @@ class XeroTransport:
         response = RawResponse(
             status=int(reply.status),
             headers={str(k): str(v) for k, v in dict(reply.getheaders()).items()},
-            data=bytes(reply.data or b""),
+            data=bytes(data or b""),
         )
         report_call("xero", response.status)
         self._governor.observe(response.headers)
@@ -249,6 +254,15 @@ class XeroTransport:
 
     def close(self) -> None:
         self._inner.pool_manager.clear()
+
+
+def _read_body(reply: Any) -> bytes:
+    """The whole body of a response whose headers alone were read; the connection goes back to
+    the pool (a cut-short body raises the urllib3 error the caller turns into a retry)."""
+    try:
+        return bytes(reply.data or b"")
+    finally:
+        reply.release_conn()
 
 
 def _path(url: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.base import LateFee, PermanentError
-from connectors.xero.client import HISTORY_LIMIT
+from connectors.xero.notes import HISTORY_LIMIT
 
 from .conftest import Bench
 

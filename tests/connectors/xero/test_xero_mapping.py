@@ -11,8 +11,11 @@ import pytest
 
 from connectors.base import Deletion, InvoiceStatus, PaymentKind, PaymentRecord, PermanentError
 from connectors.xero import mapping
-from connectors.xero.client import Position, XeroConnector, exact_numbers, fit_note, header_key
+from connectors.xero.client import XeroConnector
+from connectors.xero.fees import exact_numbers
 from connectors.xero.limits import DayLimitReached, RateGovernor
+from connectors.xero.notes import fit_note, header_key
+from connectors.xero.positions import Position
 from connectors.xero.settings import XeroOptions
 from connectors.xero.transport import RawResponse
 

@@ -109,3 +109,38 @@ def test_threads_share_one_window() -> None:
     for i, start in enumerate(stamps):
         in_window = [s for s in stamps[i:] if s < start + 60]
         assert len(in_window) <= 10
+
+
+def test_a_call_counts_from_its_headers_not_from_the_end_of_its_body() -> None:
+    """Xero has counted a call by the time its answer starts: reading a large body after that
+    must not push the call's minute (and so the next window's first call) later."""
+    from connectors.xero.transport import XeroTransport
+
+    now = [0.0]
+    governor = RateGovernor(60, 5_000, monotonic=lambda: now[0], sleep=lambda s: None)
+
+    class SlowBody:
+        status = 200
+
+        def getheaders(self) -> dict[str, str]:
+            return {"X-MinLimit-Remaining": "59"}
+
+        @property
+        def data(self) -> bytes:
+            now[0] = 5.0  # the body takes five seconds to read
+            return b"{}"
+
+        def release_conn(self) -> None:
+            pass
+
+    class Inner:
+        pool_manager = type("Pool", (), {"connection_pool_kw": {}})()
+
+        def request(self, *args: Any, **kwargs: Any) -> SlowBody:
+            assert kwargs["_preload_content"] is False
+            now[0] = 1.0  # the headers arrive after a second
+            return SlowBody()
+
+    transport = XeroTransport(Inner(), governor, timeout=10)
+    assert transport.request("GET", "http://127.0.0.1:9/api.xro/2.0/Invoices").data == b"{}"
+    assert governor._minute == [1.0]
