@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
@@ -195,6 +195,7 @@ _INVOICE_COLUMNS = (
     Invoice.total,
     Invoice.balance,
     Invoice.status,
+    DunningStateRow.state,
 )
 
 
@@ -210,13 +211,19 @@ class _InvoiceRow(NamedTuple):
     total: Decimal
     balance: Decimal
     status: str
+    #: The engine's serialised state, None before the invoice was first planned.
+    state: dict[str, Any] | None
 
 
 def _invoices(
     session: Session, org_id: int, *, open_only: bool, customers: list[str] | None
 ) -> list[_InvoiceRow]:
     """The org's invoices (of ``customers`` only, unless None), by due date then id."""
-    stmt = select(*_INVOICE_COLUMNS).where(Invoice.org_id == org_id)
+    stmt = (
+        select(*_INVOICE_COLUMNS)
+        .outerjoin(DunningStateRow, DunningStateRow.invoice_id == Invoice.id)
+        .where(Invoice.org_id == org_id)
+    )
     if open_only or customers is not None:
         stmt = stmt.where(Invoice.status == "open", Invoice.balance > 0)
     if customers is None:
@@ -255,18 +262,6 @@ def _customers(session: Session, org_id: int, ids: list[str]) -> dict[str, _Cust
         for row in session.execute(
             select(Customer.provider_id, *cols).where(
                 Customer.org_id == org_id, Customer.provider_id.in_(chunk)
-            )
-        )
-    }
-
-
-def _states(session: Session, ids: list[int]) -> dict[int, DunningState]:
-    return {
-        invoice_id: DunningState.from_dict(state)
-        for chunk in _chunks(ids)
-        for invoice_id, state in session.execute(
-            select(DunningStateRow.invoice_id, DunningStateRow.state).where(
-                DunningStateRow.invoice_id.in_(chunk)
             )
         )
     }
@@ -346,26 +341,26 @@ def load_inputs(
     invoices = _invoices(session, org_id, open_only=open_only, customers=customers_due)
     ids = [inv.id for inv in invoices]
     customers = _customers(session, org_id, sorted({i.customer_provider_id for i in invoices}))
-    states = _states(session, ids)
     fees = _fees(session, ids)
     holds = _holds(session, org_id, tz)
     history = _history(session, org_id, [inv.provider_id for inv in invoices], tz)
 
     inputs: list[DunningInput] = []
     no_payments: list[PolicyPayment] = []
+    by_customer: dict[str, CustomerSnapshot] = {}
     for inv in invoices:
         snapshot = _snapshot(
             inv, fees.get(inv.id, Decimal(0)), history.get(inv.provider_id, no_payments)
         )
-        customer = customer_snapshot(
-            inv.customer_provider_id,
-            customers.get(inv.customer_provider_id),
-            tuple(holds.get(("customer", inv.customer_provider_id), ())),
-            business_groups,
-        )
-        state = states.get(inv.id)
-        if state is None:
-            state = DunningState()
+        customer = by_customer.get(inv.customer_provider_id)
+        if customer is None:  # one immutable snapshot per customer, shared by its invoices
+            customer = by_customer[inv.customer_provider_id] = customer_snapshot(
+                inv.customer_provider_id,
+                customers.get(inv.customer_provider_id),
+                tuple(holds.get(("customer", inv.customer_provider_id), ())),
+                business_groups,
+            )
+        state = DunningState() if inv.state is None else DunningState.from_dict(inv.state)
         invoice_holds = tuple(holds.get(("invoice", inv.provider_id), ()))
         if invoice_holds != state.holds:  # ``replace`` is costly; most states hold nothing
             state = replace(state, holds=invoice_holds)
