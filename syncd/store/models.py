@@ -118,7 +118,7 @@ class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("org_id", "provider_id"),
-        Index("ix_invoices_org_customer", "org_id", "customer_provider_id"),
+        Index("ix_invoices_org_customer_status", "org_id", "customer_provider_id", "status"),
         Index("ix_invoices_org_status_due", "org_id", "status", "due_date"),
     )
 

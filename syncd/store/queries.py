@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from babel.numbers import get_currency_precision
 from sqlalchemy import and_, select
@@ -16,11 +17,15 @@ from connectors.base import InvoiceStatus
 from .models import Customer, Invoice, Org
 
 
+@cache
+def _minor_unit(currency: str) -> Decimal:
+    """Looked up once per currency: planning rounds two amounts of every open invoice."""
+    return Decimal(1).scaleb(-get_currency_precision(currency))
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit (2 for USD, 0 for JPY, 3 for KWD)."""
-    return amount.quantize(
-        Decimal(1).scaleb(-get_currency_precision(currency)), rounding=ROUND_HALF_UP
-    )
+    return amount.quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
