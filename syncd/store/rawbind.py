@@ -15,11 +15,11 @@ SQLite dialect would have done, so that rows written either way are indistinguis
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .types import MONEY_SCALE
+from .types import money_value, utc_value
 
 
 class Binder:
@@ -32,24 +32,14 @@ class Binder:
         self.json_mark = "?" if self.sqlite else "CAST(%s AS JSON)"
 
     def money(self, value: Decimal) -> int | Decimal:
-        if value.__class__ is Decimal:  # the common case, checked without the general path
-            scaled = value.scaleb(MONEY_SCALE)
-            whole = int(scaled)
-            if whole == scaled:
-                return whole if self.sqlite else value
-        if isinstance(value, bool) or not isinstance(value, Decimal | int):
-            raise TypeError(f"money must be Decimal, got {type(value).__name__}")
-        scaled = Decimal(value).scaleb(MONEY_SCALE)
-        if scaled != scaled.to_integral_value():
-            raise ValueError(f"money {value} has more than {MONEY_SCALE} decimal places")
-        return int(scaled) if self.sqlite else Decimal(value)
+        return money_value(value, self.sqlite)
 
     def stamp(self, value: datetime) -> str | datetime:
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValueError(f"timestamps must be timezone-aware, got {value!r}")
-        utc = value.astimezone(UTC)
+        utc = utc_value(value)
         if self.sqlite:
-            return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+            # The naive text SQLite's DATETIME writes: an aware UTC stamp's ISO text, cut
+            # before its "+00:00" (cheaper than building a naive copy first).
+            return utc.isoformat(" ", "microseconds")[:26]
         return utc
 
     def day(self, value: date | None) -> str | date | None:
