@@ -29,7 +29,6 @@ class Binder:
         self.sqlite = dialect == "sqlite"
         #: A positional placeholder in the driver's paramstyle (qmark / format).
         self.mark = "?" if self.sqlite else "%s"
-        self.json_mark = "?" if self.sqlite else "CAST(%s AS JSON)"
 
     def money(self, value: Decimal) -> int | Decimal:
         return money_value(value, self.sqlite)
@@ -53,7 +52,3 @@ class Binder:
     def json(value: Any) -> str:
         """JSON text as SQLAlchemy's JSON type writes it (``None`` is JSON ``null``)."""
         return json.dumps(value)
-
-
-def placeholders(binder: Binder, columns: tuple[str, ...], json_columns: frozenset[str]) -> str:
-    return ", ".join(binder.json_mark if c in json_columns else binder.mark for c in columns)

@@ -112,16 +112,6 @@ class _Staged:
         self.rows[key] = row
         return True
 
-    def ids(
-        self, session: Session, table: Any, org_id: int, *, kind: bool = False
-    ) -> dict[str, int]:
-        """Ids of the written rows: known for the stored ones, one SELECT for the new ones."""
-        ids = {key: self.stored[key] for key in self.rows if key in self.stored}
-        new = [key for key in self.rows if key not in self.stored]
-        if new:
-            ids.update(bulk.ids_for(session, table, org_id, new, kind=kind))
-        return ids
-
 
 def _raw_text(rec: CustomerRecord | InvoiceRecord | PaymentRecord) -> str:
     """The payload's text as received when the connector kept it; else encoded once."""
@@ -218,13 +208,12 @@ def _invoices(
             ]
     if staged.rows:
         conflict = ("org_id", "provider_id")
-        bulk.upsert(
+        ids = bulk.upsert(
             session, table, conflict, _INVOICE_COLUMNS, list(staged.rows.values()),
             json_columns=frozenset({"raw"}),
         )  # fmt: skip
-        ids = staged.ids(session, table, org_id)
-        children = [(ids[pid], *child) for pid in staged.rows for child in lines[pid]]
-        stored = [ids[pid] for pid in staged.rows if pid in staged.stored]
+        children = [(ids[pid], *child) for pid in ids for child in lines[pid]]
+        stored = [ids[pid] for pid in ids if pid in staged.stored]
         line_table = bulk.table_of(InvoiceLine)
         bulk.replace_children(session, line_table, "invoice_id", stored, _LINE_COLUMNS, children)
     return result
@@ -264,17 +253,16 @@ def _payments(
             merged_by_key[key] = merged
     if staged.rows:
         conflict = ("org_id", "kind", "provider_id")
-        bulk.upsert(
+        ids = bulk.upsert(
             session, table, conflict, _PAYMENT_COLUMNS, list(staged.rows.values()),
-            json_columns=frozenset({"raw"}),
+            json_columns=frozenset({"raw"}), kind=True,
         )  # fmt: skip
-        ids = staged.ids(session, table, org_id, kind=True)
         children = [
             (ids[key], invoice_id, bind.money(amount))
-            for key in staged.rows
+            for key in ids
             for invoice_id, amount in merged_by_key[key].items()
         ]
-        stored = [ids[key] for key in staged.rows if key in staged.stored]
+        stored = [ids[key] for key in ids if key in staged.stored]
         bulk.replace_children(
             session, bulk.table_of(PaymentAllocation), "payment_id", stored,
             _ALLOCATION_COLUMNS, children,
