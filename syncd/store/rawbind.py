@@ -14,7 +14,9 @@ SQLite dialect would have done, so that rows written either way are indistinguis
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,9 +31,11 @@ class Binder:
         self.sqlite = dialect == "sqlite"
         #: A positional placeholder in the driver's paramstyle (qmark / format).
         self.mark = "?" if self.sqlite else "%s"
-
-    def money(self, value: Decimal) -> int | Decimal:
-        return money_value(value, self.sqlite)
+        #: An amount's driver value (see :func:`money_value`), without a Python frame of ours
+        #: in between: a backfill converts every amount of every invoice here.
+        self.money: Callable[[Decimal], int | Decimal] = functools.partial(
+            money_value, sqlite=self.sqlite
+        )
 
     def stamp(self, value: datetime) -> str | datetime:
         utc = utc_value(value)
