@@ -233,11 +233,16 @@ def upsert(
 def insert(
     session: Session, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """Plain INSERT of many rows, a few thousand values per statement."""
+    """Plain INSERT of many rows: executemany of one prepared row on SQLite (a multi-row
+    VALUES whose length changes every page is compiled anew each time), a few thousand
+    values per statement on PostgreSQL (one round trip instead of one per row)."""
     sqlite = binder(session).sqlite
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "  # noqa: S608
     cur = _many_cursor(session)
     try:
+        if sqlite:
+            cur.executemany(head + _values(True, columns, frozenset(), 1), rows)
+            return
         for chunk in _chunks(columns, rows):
             values = _values(sqlite, columns, frozenset(), len(chunk))
             cur.execute(head + values, [v for r in chunk for v in r])
