@@ -14,12 +14,14 @@ SQLite dialect would have done, so that rows written either way are indistinguis
 
 from __future__ import annotations
 
+import functools
 import json
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .types import MONEY_SCALE
+from .types import money_value, utc_value
 
 
 class Binder:
@@ -29,27 +31,18 @@ class Binder:
         self.sqlite = dialect == "sqlite"
         #: A positional placeholder in the driver's paramstyle (qmark / format).
         self.mark = "?" if self.sqlite else "%s"
-        self.json_mark = "?" if self.sqlite else "CAST(%s AS JSON)"
-
-    def money(self, value: Decimal) -> int | Decimal:
-        if value.__class__ is Decimal:  # the common case, checked without the general path
-            scaled = value.scaleb(MONEY_SCALE)
-            whole = int(scaled)
-            if whole == scaled:
-                return whole if self.sqlite else value
-        if isinstance(value, bool) or not isinstance(value, Decimal | int):
-            raise TypeError(f"money must be Decimal, got {type(value).__name__}")
-        scaled = Decimal(value).scaleb(MONEY_SCALE)
-        if scaled != scaled.to_integral_value():
-            raise ValueError(f"money {value} has more than {MONEY_SCALE} decimal places")
-        return int(scaled) if self.sqlite else Decimal(value)
+        #: An amount's driver value (see :func:`money_value`), without a Python frame of ours
+        #: in between: a backfill converts every amount of every invoice here.
+        self.money: Callable[[Decimal], int | Decimal] = functools.partial(
+            money_value, sqlite=self.sqlite
+        )
 
     def stamp(self, value: datetime) -> str | datetime:
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValueError(f"timestamps must be timezone-aware, got {value!r}")
-        utc = value.astimezone(UTC)
+        utc = utc_value(value)
         if self.sqlite:
-            return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+            # The naive text SQLite's DATETIME writes: an aware UTC stamp's ISO text, cut
+            # before its "+00:00" (cheaper than building a naive copy first).
+            return utc.isoformat(" ", "microseconds")[:26]
         return utc
 
     def day(self, value: date | None) -> str | date | None:
@@ -63,7 +56,3 @@ class Binder:
     def json(value: Any) -> str:
         """JSON text as SQLAlchemy's JSON type writes it (``None`` is JSON ``null``)."""
         return json.dumps(value)
-
-
-def placeholders(binder: Binder, columns: tuple[str, ...], json_columns: frozenset[str]) -> str:
-    return ", ".join(binder.json_mark if c in json_columns else binder.mark for c in columns)

@@ -102,25 +102,14 @@ class _Staged:
         self.stored = {key: k[0] for key, k in known.items()}
         self.rows: dict[str, tuple[Any, ...]] = {}
 
-    def offer(
-        self, key: str, print_: str, stamp: Any, row: tuple[Any, ...], result: PageResult
-    ) -> bool:
+    def offer(self, key: str, print_: str, stamp: Any, result: PageResult) -> bool:
+        """Whether the record must be written; the caller then builds its row (only then:
+        an unchanged record costs its fingerprint and nothing else)."""
         if not _decide(self.known.get(key), stamp, print_, result):
             return False
         # A second copy in the same page is decided against the first, as if it were stored.
         self.known[key] = (self.stored.get(key, 0), print_, stamp)
-        self.rows[key] = row
         return True
-
-    def ids(
-        self, session: Session, table: Any, org_id: int, *, kind: bool = False
-    ) -> dict[str, int]:
-        """Ids of the written rows: known for the stored ones, one SELECT for the new ones."""
-        ids = {key: self.stored[key] for key in self.rows if key in self.stored}
-        new = [key for key in self.rows if key not in self.stored]
-        if new:
-            ids.update(bulk.ids_for(session, table, org_id, new, kind=kind))
-        return ids
 
 
 def _raw_text(rec: CustomerRecord | InvoiceRecord | PaymentRecord) -> str:
@@ -168,12 +157,13 @@ def _customers(
         )  # fmt: skip
         raw_text = _raw_text(rec)
         print_ = bulk.record_fingerprint(fields, raw_text)
-        row = (
+        if not staged.offer(rec.provider_id, print_, stamp, result):
+            continue
+        staged.rows[rec.provider_id] = (
             org_id, rec.provider_id, rec.name, rec.email, rec.currency, rec.locale,
             dump(list(rec.groups)), rec.country, rec.is_business, rec.phone,
             dump(list(rec.address)), rec.active, rec.deleted, stamp, print_, raw_text, synced,
         )  # fmt: skip
-        staged.offer(rec.provider_id, print_, stamp, row, result)
     bulk.upsert(
         session, table, ("org_id", "provider_id"), _CUSTOMER_COLUMNS, list(staged.rows.values()),
         json_columns=frozenset({"groups", "address", "raw"}),
@@ -205,26 +195,25 @@ def _invoices(
         )  # fmt: skip
         raw_text = _raw_text(rec)
         print_ = bulk.record_fingerprint(fields, raw_text)
-        row = (
+        if not staged.offer(rec.provider_id, print_, stamp, result):
+            continue
+        staged.rows[rec.provider_id] = (
             org_id, rec.provider_id, rec.number, rec.customer_provider_id,
             bind.day(rec.issue_date), bind.day(rec.due_date), rec.currency,
             bind.money(rec.total), bind.money(rec.balance), rec.status.value, rec.version,
             stamp, rec.pay_url, print_, raw_text, synced,
         )  # fmt: skip
-        if staged.offer(rec.provider_id, print_, stamp, row, result):
-            lines[rec.provider_id] = [
-                (pos, ln[0], ln[1], bind.money(ln[2]), ln[3], ln[4])
-                for pos, ln in enumerate(line_keys)
-            ]
+        lines[rec.provider_id] = [
+            (pos, ln[0], ln[1], bind.money(ln[2]), ln[3], ln[4]) for pos, ln in enumerate(line_keys)
+        ]
     if staged.rows:
         conflict = ("org_id", "provider_id")
-        bulk.upsert(
+        ids = bulk.upsert(
             session, table, conflict, _INVOICE_COLUMNS, list(staged.rows.values()),
             json_columns=frozenset({"raw"}),
         )  # fmt: skip
-        ids = staged.ids(session, table, org_id)
-        children = [(ids[pid], *child) for pid in staged.rows for child in lines[pid]]
-        stored = [ids[pid] for pid in staged.rows if pid in staged.stored]
+        children = [(ids[pid], *child) for pid in ids for child in lines[pid]]
+        stored = [ids[pid] for pid in ids if pid in staged.stored]
         line_table = bulk.table_of(InvoiceLine)
         bulk.replace_children(session, line_table, "invoice_id", stored, _LINE_COLUMNS, children)
     return result
@@ -252,29 +241,29 @@ def _payments(
         )  # fmt: skip
         raw_text = _raw_text(rec)
         print_ = bulk.record_fingerprint(fields, raw_text)
-        row = (
+        if not staged.offer(key, print_, stamp, result):
+            continue
+        staged.rows[key] = (
             org_id, rec.kind.value, rec.provider_id, rec.customer_provider_id,
             bind.day(rec.date), rec.currency, bind.money(rec.amount), bind.money(rec.unapplied),
             rec.deleted, stamp, print_, raw_text, synced,
         )  # fmt: skip
-        if staged.offer(key, print_, stamp, row, result):
-            merged: dict[str, Decimal] = {}
-            for invoice_id, amount in allocations:
-                merged[invoice_id] = merged.get(invoice_id, Decimal(0)) + amount
-            merged_by_key[key] = merged
+        merged: dict[str, Decimal] = {}
+        for invoice_id, amount in allocations:
+            merged[invoice_id] = merged.get(invoice_id, Decimal(0)) + amount
+        merged_by_key[key] = merged
     if staged.rows:
         conflict = ("org_id", "kind", "provider_id")
-        bulk.upsert(
+        ids = bulk.upsert(
             session, table, conflict, _PAYMENT_COLUMNS, list(staged.rows.values()),
-            json_columns=frozenset({"raw"}),
+            json_columns=frozenset({"raw"}), kind=True,
         )  # fmt: skip
-        ids = staged.ids(session, table, org_id, kind=True)
         children = [
             (ids[key], invoice_id, bind.money(amount))
-            for key in staged.rows
+            for key in ids
             for invoice_id, amount in merged_by_key[key].items()
         ]
-        stored = [ids[key] for key in staged.rows if key in staged.stored]
+        stored = [ids[key] for key in ids if key in staged.stored]
         bulk.replace_children(
             session, bulk.table_of(PaymentAllocation), "payment_id", stored,
             _ALLOCATION_COLUMNS, children,
