@@ -152,6 +152,7 @@ class InvoiceLine(Base):
     """Line items, kept as far as late fees need them (existing lines must be resent intact)."""
 
     __tablename__ = "invoice_lines"
+    __table_args__ = (Index("ix_invoice_lines_invoice", "invoice_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
