@@ -14,6 +14,7 @@ state.
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -154,6 +155,10 @@ _CITIES = (
 _EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 _CURRENCY_WEIGHTS = (("USD", 82), ("CAD", 7), ("EUR", 6), ("GBP", 5))
 _TERM_WEIGHTS = (("1", 10), ("2", 20), ("3", 55), ("4", 15))
+_TERM_DAYS = {"1": 0, "2": 15, "3": 30, "4": 60}
+#: What invoices sell (everything but the late fee), in catalogue order as ``rng.sample`` needs.
+_SOLD_ITEMS = [i for i in ITEMS if ITEMS[i].name != "Late Fee"]
+_LINE_COUNTS = (1, 1, 2, 2, 3, 4)
 
 
 @dataclass
@@ -295,8 +300,7 @@ class _Planner:
         rng = self.rng
         lines: list[JSON] = []
         total = ZERO
-        item_ids = [i for i in ITEMS if ITEMS[i].name != "Late Fee"]
-        for item_id in rng.sample(item_ids, k=rng.choice((1, 1, 2, 2, 3, 4))):
+        for item_id in rng.sample(_SOLD_ITEMS, k=rng.choice(_LINE_COUNTS)):
             item = ITEMS[item_id]
             if item.name in ("Consulting", "Design", "Services"):
                 qty = Decimal(rng.randrange(2, 80)) / 2
@@ -330,29 +334,41 @@ class _Planner:
         # What ``choices(weights=...)`` accumulates on every call (same draws, same results),
         # computed once instead of once per invoice.
         cumulative = list(accumulate(self.customer_weight))
+        # ``rng.choices(customer_ids, cum_weights=cumulative, k=1)[0]`` inlined: the same single
+        # ``random()`` draw and bisect, without building the argument checks and list each time.
+        weight_total = cumulative[-1] + 0.0 if cumulative else 0.0
+        last = len(customer_ids) - 1
+        # A customer's first invoice comes an hour after it signed up at the earliest.
+        earliest = {
+            cid: datetime.fromisoformat(
+                self.company.entities["Customer"][cid]["MetaData"]["CreateTime"]
+            )
+            + timedelta(hours=1)
+            for cid in customer_ids
+        }
+        tz = self.company.tz
         plans: list[_InvoicePlan] = []
         for index in range(self.invoice_count):
-            customer_id = rng.choices(customer_ids, cum_weights=cumulative, k=1)[0]
+            customer_id = customer_ids[
+                bisect_right(cumulative, rng.random() * weight_total, 0, last)
+            ]
             age_days = rng.randrange(1, HISTORY_DAYS)
             created = _business_time(rng, self.now - timedelta(days=age_days))
             customer = self.company.entities["Customer"][customer_id]
-            created = max(
-                created,
-                datetime.fromisoformat(customer["MetaData"]["CreateTime"]) + timedelta(hours=1),
-            )
+            created = max(created, earliest[customer_id])
             lines, total = self._lines()
             realism.decorate(self.company, self.aux, lines, customer)
             term = self.customer_terms[customer_id]
             body: JSON = {
                 "CustomerRef": {"value": customer_id},
-                "TxnDate": created.astimezone(self.company.tz).date().isoformat(),
+                "TxnDate": created.astimezone(tz).date().isoformat(),
                 "SalesTermRef": {"value": term},
                 "Line": lines,
                 "CustomerMemo": {"value": "Thank you for your business!"},
             }
             if "PrimaryEmailAddr" in customer:
                 body["BillEmail"] = {"Address": customer["PrimaryEmailAddr"]["Address"]}
-            days = {"1": 0, "2": 15, "3": 30, "4": 60}[term]
+            days = _TERM_DAYS[term]
             overdue = age_days > days + 10
             roll = rng.random()
             if roll < 0.015:
