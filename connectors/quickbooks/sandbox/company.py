@@ -247,10 +247,10 @@ def _blank(value: Any) -> bool:
     if value is None:
         return True
     kind = type(value)
-    if kind is str:
-        return bool(value == "")
-    if kind is dict:
+    if kind is str or kind is dict:
         return not value
+    if kind is Decimal or kind is int or kind is float or kind is bool:
+        return False  # never equal to "" or {}
     return bool(value == "" or value == {})
 
 
