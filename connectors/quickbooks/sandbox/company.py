@@ -299,6 +299,10 @@ def _ordered(entity: str, payload: JSON) -> JSON:
         )
         if len(_WIRE_KEYS) < 4096:
             _WIRE_KEYS[(entity, present)] = keys
+    if keys == present and None not in payload.values():
+        # Already in wire order (a copy-on-write clone of a stored row usually is): every
+        # caller stores the result in place of ``payload``, so no copy is needed.
+        return payload
     return {key: payload[key] for key in keys if payload[key] is not None}
 
 
