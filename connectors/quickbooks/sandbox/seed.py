@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
@@ -175,11 +175,9 @@ class _InvoicePlan:
     memo_id: str = ""
 
 
-@dataclass(order=True)
-class _Event:
-    when: datetime
-    seq: int
-    action: Callable[[], None] = field(compare=False)
+#: (when, sequence number, action): a plain tuple, since a few hundred thousand are made and
+#: sorted; the sequence number is unique, so the action is never compared.
+_Event = tuple[datetime, int, Callable[[], None]]
 
 
 def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
@@ -208,19 +206,18 @@ class _Planner:
         if when >= self.now:
             when = self.now - timedelta(seconds=1)
         self.seq += 1
-        self.events.append(_Event(when, self.seq, action))
+        self.events.append((when, self.seq, action))
 
     def run(self) -> None:
         self.make_customers()
         plans = self.make_invoices()
         self.make_payments(plans)
         self.make_unapplied_payments()
-        # (when, seq) is the dataclass order; seq is unique, so a key sort gives the same order
-        # without calling the generated __lt__ a few million times.
-        self.events.sort(key=lambda event: (event.when, event.seq))
-        for event in self.events:
-            self._when = event.when
-            event.action()
+        # Time order, creation order among simultaneous events (seq is unique).
+        self.events.sort(key=lambda event: (event[0], event[1]))
+        for when, _, action in self.events:
+            self._when = when
+            action()
         self.deactivate_customers()
 
     # -- customers ---------------------------------------------------------------------
