@@ -60,7 +60,14 @@ def _key(row_id: str, row: JSON, tz: tzinfo) -> Key | None:
     if row.get("Id") != row_id:
         return None
     try:
-        moment = parse_datetime(stamp, tz)
+        # Stored stamps carry their offset: parsed directly, without filling (and evicting
+        # from) parse_datetime's cache with one entry per row.
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        moment = None
+    try:
+        if moment is None or moment.tzinfo is None:
+            moment = parse_datetime(stamp, tz)
     except ValueError:
         return None
     if type(moment.tzinfo) is timezone:
