@@ -40,7 +40,11 @@ class CustomerBalances:
 
     def touch(self, customer_id: str, txn_id: str) -> None:
         """``txn_id`` of ``customer_id`` was created, changed or removed: read it again."""
-        self._touched.setdefault(customer_id, set()).add(txn_id)
+        touched = self._touched.get(customer_id)
+        if touched is None:
+            self._touched[customer_id] = {txn_id}
+        else:
+            touched.add(txn_id)
 
     def balance(
         self, customer_id: str, txns: dict[str, str], entities: dict[str, dict[str, JSON]]

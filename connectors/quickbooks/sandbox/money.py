@@ -41,7 +41,7 @@ def money(value: Any) -> Decimal:
         raise MoneyError(f"not an amount: {value!r}")
     if not dec.is_finite():
         raise MoneyError(f"not an amount: {value!r}")
-    return dec.quantize(CENT, rounding=ROUND_HALF_UP)
+    return dec.quantize(CENT, ROUND_HALF_UP)  # positional: no keyword parsing per amount
 
 
 def quantity(value: Any) -> Decimal:

@@ -179,6 +179,8 @@ class QuickBooksSandbox:
             self._closed = True
             self.app.stop_event.set()
             self._server.server_close()
+            # Hand the frozen seed back to the collector so a stopped sandbox can be freed.
+            gc.unfreeze()
 
     def __enter__(self) -> QuickBooksSandbox:
         self.start()
@@ -202,6 +204,9 @@ def _no_cycle_collection() -> Iterator[None]:
     try:
         yield
     finally:
+        # The seeded books live as long as the process: moved out of the collector's
+        # generations, the first full pass after seeding does not walk millions of dicts.
+        gc.freeze()
         if enabled:
             gc.enable()
 

@@ -14,8 +14,9 @@ state.
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
@@ -154,6 +155,10 @@ _CITIES = (
 _EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 _CURRENCY_WEIGHTS = (("USD", 82), ("CAD", 7), ("EUR", 6), ("GBP", 5))
 _TERM_WEIGHTS = (("1", 10), ("2", 20), ("3", 55), ("4", 15))
+_TERM_DAYS = {"1": 0, "2": 15, "3": 30, "4": 60}
+#: What invoices sell (everything but the late fee), in catalogue order as ``rng.sample`` needs.
+_SOLD_ITEMS = [i for i in ITEMS if ITEMS[i].name != "Late Fee"]
+_LINE_COUNTS = (1, 1, 2, 2, 3, 4)
 
 
 @dataclass
@@ -170,11 +175,9 @@ class _InvoicePlan:
     memo_id: str = ""
 
 
-@dataclass(order=True)
-class _Event:
-    when: datetime
-    seq: int
-    action: Callable[[], None] = field(compare=False)
+#: (when, sequence number, action): a plain tuple, since a few hundred thousand are made and
+#: sorted; the sequence number is unique, so the action is never compared.
+_Event = tuple[datetime, int, Callable[[], None]]
 
 
 def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
@@ -203,19 +206,18 @@ class _Planner:
         if when >= self.now:
             when = self.now - timedelta(seconds=1)
         self.seq += 1
-        self.events.append(_Event(when, self.seq, action))
+        self.events.append((when, self.seq, action))
 
     def run(self) -> None:
         self.make_customers()
         plans = self.make_invoices()
         self.make_payments(plans)
         self.make_unapplied_payments()
-        # (when, seq) is the dataclass order; seq is unique, so a key sort gives the same order
-        # without calling the generated __lt__ a few million times.
-        self.events.sort(key=lambda event: (event.when, event.seq))
-        for event in self.events:
-            self._when = event.when
-            event.action()
+        # Time order, creation order among simultaneous events (seq is unique).
+        self.events.sort(key=lambda event: (event[0], event[1]))
+        for when, _, action in self.events:
+            self._when = when
+            action()
         self.deactivate_customers()
 
     # -- customers ---------------------------------------------------------------------
@@ -295,8 +297,7 @@ class _Planner:
         rng = self.rng
         lines: list[JSON] = []
         total = ZERO
-        item_ids = [i for i in ITEMS if ITEMS[i].name != "Late Fee"]
-        for item_id in rng.sample(item_ids, k=rng.choice((1, 1, 2, 2, 3, 4))):
+        for item_id in rng.sample(_SOLD_ITEMS, k=rng.choice(_LINE_COUNTS)):
             item = ITEMS[item_id]
             if item.name in ("Consulting", "Design", "Services"):
                 qty = Decimal(rng.randrange(2, 80)) / 2
@@ -330,29 +331,41 @@ class _Planner:
         # What ``choices(weights=...)`` accumulates on every call (same draws, same results),
         # computed once instead of once per invoice.
         cumulative = list(accumulate(self.customer_weight))
+        # ``rng.choices(customer_ids, cum_weights=cumulative, k=1)[0]`` inlined: the same single
+        # ``random()`` draw and bisect, without building the argument checks and list each time.
+        weight_total = cumulative[-1] + 0.0 if cumulative else 0.0
+        last = len(customer_ids) - 1
+        # A customer's first invoice comes an hour after it signed up at the earliest.
+        earliest = {
+            cid: datetime.fromisoformat(
+                self.company.entities["Customer"][cid]["MetaData"]["CreateTime"]
+            )
+            + timedelta(hours=1)
+            for cid in customer_ids
+        }
+        tz = self.company.tz
         plans: list[_InvoicePlan] = []
         for index in range(self.invoice_count):
-            customer_id = rng.choices(customer_ids, cum_weights=cumulative, k=1)[0]
+            customer_id = customer_ids[
+                bisect_right(cumulative, rng.random() * weight_total, 0, last)
+            ]
             age_days = rng.randrange(1, HISTORY_DAYS)
             created = _business_time(rng, self.now - timedelta(days=age_days))
             customer = self.company.entities["Customer"][customer_id]
-            created = max(
-                created,
-                datetime.fromisoformat(customer["MetaData"]["CreateTime"]) + timedelta(hours=1),
-            )
+            created = max(created, earliest[customer_id])
             lines, total = self._lines()
             realism.decorate(self.company, self.aux, lines, customer)
             term = self.customer_terms[customer_id]
             body: JSON = {
                 "CustomerRef": {"value": customer_id},
-                "TxnDate": created.astimezone(self.company.tz).date().isoformat(),
+                "TxnDate": created.astimezone(tz).date().isoformat(),
                 "SalesTermRef": {"value": term},
                 "Line": lines,
                 "CustomerMemo": {"value": "Thank you for your business!"},
             }
             if "PrimaryEmailAddr" in customer:
                 body["BillEmail"] = {"Address": customer["PrimaryEmailAddr"]["Address"]}
-            days = {"1": 0, "2": 15, "3": 30, "4": 60}[term]
+            days = _TERM_DAYS[term]
             overdue = age_days > days + 10
             roll = rng.random()
             if roll < 0.015:

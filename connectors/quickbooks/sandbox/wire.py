@@ -43,7 +43,8 @@ def entity_time(moment: datetime, tz: tzinfo) -> str:
     last = _last_entity_time
     if last is not None and last[0] is moment and last[1] is tz:
         return last[2]
-    text = moment.astimezone(tz).replace(microsecond=0).isoformat()
+    local = moment.astimezone(tz)
+    text = (local.replace(microsecond=0) if local.microsecond else local).isoformat()
     _last_entity_time = (moment, tz, text)
     return text
 
