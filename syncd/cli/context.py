@@ -11,17 +11,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
 
 from syncd.clock import Clock, SystemClock
-from syncd.config import ConfigError, load_config
-from syncd.config.loader import LoadedConfig
-from syncd.logs import register_secret
-from syncd.store import Store, open_store
-from syncd.store.engine import StoreError
+
+if TYPE_CHECKING:  # imported where used: ``syncd --help`` and ``syncd sandbox`` need neither
+    from syncd.config import ConfigError
+    from syncd.config.loader import LoadedConfig
+    from syncd.store import Store
+    from syncd.store.engine import StoreError
 
 EXIT_CONFIG = 2
 
@@ -33,6 +33,8 @@ class CliState:
     _config: LoadedConfig | None = None
 
     def config(self) -> LoadedConfig:
+        from syncd.config import ConfigError, load_config
+
         if self._config is None:
             try:
                 self._config = load_config(self.config_path)
@@ -43,6 +45,9 @@ class CliState:
 
     @contextmanager
     def store(self) -> Iterator[Store]:
+        from syncd.store import open_store
+        from syncd.store.engine import StoreError
+
         try:
             store = open_store(self.config().store_url)
         except StoreError as exc:
@@ -54,6 +59,8 @@ class CliState:
 
 
 def _register_secrets(config: LoadedConfig) -> None:
+    from syncd.logs import register_secret
+
     settings = config.settings
     if settings.email.password:
         register_secret(settings.email.password.get_secret_value())
@@ -66,6 +73,8 @@ def _register_secrets(config: LoadedConfig) -> None:
 
 
 def fail_config(exc: ConfigError) -> NoReturn:
+    from rich.console import Console
+
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     err.print(f"syncd: config error: {exc}", markup=False)
     raise typer.Exit(EXIT_CONFIG)
@@ -73,6 +82,8 @@ def fail_config(exc: ConfigError) -> NoReturn:
 
 def fail_store(exc: StoreError) -> NoReturn:
     """One line, no traceback; status 2 for wrong settings, 1 for a database outage."""
+    from rich.console import Console
+
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     err.print(f"syncd: store error: {exc}", markup=False)
     raise typer.Exit(exc.exit_code)
