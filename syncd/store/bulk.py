@@ -144,15 +144,25 @@ def existing(
     return found
 
 
-#: Bound values per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535).
-_PARAMS = 30_000
+#: Bound values per statement (SQLite allows 32,766, PostgreSQL 65,535). Smaller than either:
+#: the driver keeps each distinct statement compiled (SQLite's statement cache, psycopg's
+#: prepared statements), and one of tens of thousands of placeholders costs megabytes.
+_PARAMS = 8_192
 
 
 def _chunks(columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> Iterator[Sequence[Any]]:
-    """Rows in runs that fit one multi-row VALUES statement."""
-    size = max(1, _PARAMS // len(columns))
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+    """Rows in runs that fit one multi-row VALUES statement, every run a power of two long.
+
+    So a table has at most a dozen distinct statements, however many rows each page
+    changes: a run as long as the page's rest would compile (and cache) a new statement on
+    almost every page, which grew a 100,000-invoice backfill's memory by 70 MB.
+    """
+    size = 1 << (max(1, _PARAMS // len(columns)).bit_length() - 1)
+    start, total = 0, len(rows)
+    while start < total:
+        run = min(size, 1 << ((total - start).bit_length() - 1))
+        yield rows[start : start + run]
+        start += run
 
 
 @functools.lru_cache(maxsize=64)
