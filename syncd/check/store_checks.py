@@ -93,9 +93,10 @@ def _no_email(
         "customer_email",
         FindingSeverity.ERROR,
         f"{where}: no email address, so no reminder email can be sent: each email action "
-        f"for this customer fails and is listed by `syncd actions`; fees and notes still "
-        f"apply. Add an address to the customer in {provider}.",
-        {**data, "instead": "no reminder email; the action fails"},
+        f"for this customer is held for review with that reason (`syncd review`); fees and "
+        f"notes still apply. Add an address to the customer in {provider}: the next sync "
+        f"releases the held emails.",
+        {**data, "instead": "no reminder email; the action is held for review"},
     )
 
 

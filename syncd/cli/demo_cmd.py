@@ -110,6 +110,8 @@ def _render_summary(out: Console, s: Summary, workspace: Workspace) -> None:
         )
     for reason, n in sorted(s.failures.items(), key=lambda kv: -kv[1])[:3]:
         say(out, f"failed {n}x: {reason} (see `syncd actions`; fix, then `syncd retry ID`)")
+    for reason, n in sorted(s.held.items(), key=lambda kv: -kv[1])[:3]:
+        say(out, f"held for review {n}x: {reason} (see `syncd review`)")
     for error in s.errors[:5]:
         say(out, f"note: {error}")
     config = workspace.config

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import typer
@@ -30,6 +30,9 @@ from .context import CliState, state_of
 from .output import JSON_OPTION, ORG_OPTION
 
 app = typer.Typer(help="Agree, follow and cancel payment plans.", no_args_is_help=True)
+
+#: A plan's or settlement's view (its JSON form) printed for a person.
+Printer = Callable[[dict[str, Any]], None]
 
 
 def check_org(state: CliState, org: str) -> None:
@@ -60,6 +63,61 @@ def org_session(state: CliState, org: str, *, write: bool) -> Iterator[tuple[Ses
         except LadderError as exc:
             typer.echo(f"syncd: {exc}", err=True)
             raise typer.Exit(2) from None
+
+
+def emit(data: dict[str, Any], as_json: bool, show: Printer) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        show(data)
+
+
+def add_show(
+    app: typer.Typer,
+    doc: str,
+    ident: Any,
+    read: Callable[[Session, int, int], dict[str, Any]],
+    show: Printer,
+) -> None:
+    """Register ``show IDENT``: ``read(session, org_id, ident)`` gives the view printed."""
+
+    def show_cmd(
+        ctx: typer.Context,
+        number: int = ident,
+        org: str = ORG_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        with org_session(state_of(ctx), org, write=False) as (session, org_id):
+            data = read(session, org_id, number)
+        emit(data, as_json, show)
+
+    show_cmd.__doc__ = doc
+    app.command("show")(show_cmd)
+
+
+#: ``end(session, org_id, ident, reason, actor, now)``: ends it by hand, returns its view.
+Canceller = Callable[[Session, int, int, str | None, str, datetime], dict[str, Any]]
+
+
+def add_cancel(app: typer.Typer, doc: str, ident: Any, end: Canceller, show: Printer) -> None:
+    """Register ``cancel IDENT [--reason] [--by]`` (the actor defaults to the user's name)."""
+
+    def cancel_cmd(
+        ctx: typer.Context,
+        number: int = ident,
+        org: str = ORG_OPTION,
+        reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
+        by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        state = state_of(ctx)
+        with org_session(state, org, write=True) as (session, org_id):
+            actor = by or getpass.getuser()
+            data = end(session, org_id, number, reason, actor, state.clock.now())
+        emit(data, as_json, show)
+
+    cancel_cmd.__doc__ = doc
+    app.command("cancel")(cancel_cmd)
 
 
 def plan_json(session: Session, plan: PaymentPlan) -> dict[str, Any]:
@@ -169,27 +227,16 @@ def create(
             now=state.clock.now(),
         )
         data = plan_json(session, plan)
-    _out(data, as_json)
+    emit(data, as_json, _print_plan)
 
 
-def _out(data: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, indent=2))
-    else:
-        _print_plan(data)
-
-
-@app.command("show")
-def show(
-    ctx: typer.Context,
-    plan_id: int = typer.Argument(..., help="The plan's number."),
-    org: str = ORG_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """A plan, its schedule and what has been paid."""
-    with org_session(state_of(ctx), org, write=False) as (session, org_id):
-        data = plan_json(session, get_plan(session, org_id, plan_id))
-    _out(data, as_json)
+add_show(
+    app,
+    "A plan, its schedule and what has been paid.",
+    typer.Argument(..., help="The plan's number.", metavar="plan_id"),
+    lambda session, org_id, ident: plan_json(session, get_plan(session, org_id, ident)),
+    _print_plan,
+)
 
 
 @app.command("list")
@@ -221,25 +268,17 @@ def list_plans(
     typer.echo(f"{len(rows)} plan(s)")
 
 
-@app.command("cancel")
-def cancel(
-    ctx: typer.Context,
-    plan_id: int = typer.Argument(...),
-    org: str = ORG_OPTION,
-    reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
-    by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """End a plan by hand: dunning resumes where it stood."""
-    state = state_of(ctx)
-    with org_session(state, org, write=True) as (session, org_id):
-        plan = cancel_plan(
-            session,
-            org_id,
-            plan_id,
-            reason=reason,
-            actor=by or getpass.getuser(),
-            now=state.clock.now(),
-        )
-        data = plan_json(session, plan)
-    _out(data, as_json)
+def _cancel(
+    session: Session, org_id: int, ident: int, reason: str | None, actor: str, now: datetime
+) -> dict[str, Any]:
+    plan = cancel_plan(session, org_id, ident, reason=reason, actor=actor, now=now)
+    return plan_json(session, plan)
+
+
+add_cancel(
+    app,
+    "End a plan by hand: dunning resumes where it stood.",
+    typer.Argument(..., help="The plan's number.", metavar="plan_id"),
+    _cancel,
+    _print_plan,
+)

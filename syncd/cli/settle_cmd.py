@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import datetime
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from syncd.plans.common import local_day
 from syncd.plans.settlements import (
@@ -27,7 +29,7 @@ from syncd.store.models import Settlement
 from ..store.queries import round_money
 from .context import state_of
 from .output import JSON_OPTION, ORG_OPTION
-from .plans_cmd import org_session, parse_day
+from .plans_cmd import add_cancel, add_show, emit, org_session, parse_day
 
 app = typer.Typer(
     help="Settle an invoice for less: --org, --invoice, --amount, --pay-by [--note].",
@@ -55,10 +57,7 @@ def settlement_json(s: Settlement) -> dict[str, Any]:
     }
 
 
-def _out(data: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, indent=2))
-        return
+def _print(data: dict[str, Any]) -> None:
     typer.echo(
         f"Settlement {data['id']} on invoice {data['invoice']}: {data['agreed']} "
         f"{data['currency']} by {data['pay_by']} (balance {data['balance']}, "
@@ -107,7 +106,7 @@ def settle(
             now=now,
         )
         data = settlement_json(found)
-    _out(data, as_json)
+    emit(data, as_json, _print)
 
 
 @app.command("list")
@@ -131,34 +130,24 @@ def list_cmd(
     Console(width=80).print(table)
 
 
-@app.command("show")
-def show(
-    ctx: typer.Context,
-    ident: int = typer.Argument(..., help="The settlement's number."),
-    org: str = ORG_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """One settlement."""
-    with org_session(state_of(ctx), org, write=False) as (session, org_id):
-        data = settlement_json(get_settlement(session, org_id, ident))
-    _out(data, as_json)
+def _cancel(
+    session: Session, org_id: int, ident: int, reason: str | None, actor: str, now: datetime
+) -> dict[str, Any]:
+    found = cancel_settlement(session, org_id, ident, reason=reason, actor=actor, now=now)
+    return settlement_json(found)
 
 
-@app.command("cancel")
-def cancel(
-    ctx: typer.Context,
-    ident: int = typer.Argument(...),
-    org: str = ORG_OPTION,
-    reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
-    by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Withdraw a pending offer: dunning resumes where it stood."""
-    state = state_of(ctx)
-    with org_session(state, org, write=True) as (session, org_id):
-        found = cancel_settlement(
-            session, org_id, ident, reason=reason, actor=by or getpass.getuser(),
-            now=state.clock.now(),
-        )  # fmt: skip
-        data = settlement_json(found)
-    _out(data, as_json)
+add_show(
+    app,
+    "One settlement.",
+    typer.Argument(..., help="The settlement's number.", metavar="ident"),
+    lambda session, org_id, ident: settlement_json(get_settlement(session, org_id, ident)),
+    _print,
+)
+add_cancel(
+    app,
+    "Withdraw a pending offer: dunning resumes where it stood.",
+    typer.Argument(..., help="The settlement's number (see `syncd settle list`).", metavar="ident"),
+    _cancel,
+    _print,
+)

@@ -34,7 +34,7 @@ def _invoice_ids(payload: dict[str, Any], result: dict[str, Any] | None = None) 
 
 
 def _reason(error: str) -> str:
-    """Failures grouped by what went wrong, not by which customer."""
+    """Failures and holds grouped by what went wrong, not by which customer."""
     return re.sub(r"customer \S+ ", "customer ", error)
 
 
@@ -72,6 +72,8 @@ class Summary:
     after_payment: int = 0
     #: Why actions failed, with how many.
     failures: dict[str, int] = field(default_factory=dict)
+    #: Why actions still wait for a human (the demo approves everything else), with how many.
+    held: dict[str, int] = field(default_factory=dict)
 
     def paid_after(self) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
@@ -104,6 +106,7 @@ class Summary:
             "errors": self.errors,
             "actions_after_payment": self.after_payment,
             "failures": self.failures,
+            "held": self.held,
         }
 
 
@@ -119,6 +122,7 @@ def summarize(
     totals: dict[tuple[str, str], OrgTotals] = {}
     statuses: dict[str, int] = defaultdict(int)
     failures: dict[str, int] = defaultdict(int)
+    held: dict[str, int] = defaultdict(int)
     paid_at = {(p.org, p.invoice_id): start + timedelta(days=p.day) for p in paid}
     after_payment = 0
     rows = session.execute(
@@ -130,6 +134,7 @@ def summarize(
             OutboxAction.updated_at,
             OutboxAction.last_error,
             OutboxAction.result,
+            OutboxAction.review_reason,
         ).join(Org, Org.id == OutboxAction.org_id)
     ).all()
     currencies = {
@@ -140,10 +145,12 @@ def summarize(
             )
         )
     }
-    for org, kind, status, payload, updated, error, result in rows:
+    for org, kind, status, payload, updated, error, result, review in rows:
         statuses[status] += 1
         if status == "failed":
             failures[_reason(error or "unknown")] += 1
+        if status == "awaiting_review":
+            held[_reason(review or "unknown")] += 1
         if status != "done":
             continue
         ids = _invoice_ids(payload, result)
@@ -168,4 +175,5 @@ def summarize(
         errors,
         after_payment,
         dict(failures),
+        dict(held),
     )

@@ -24,7 +24,7 @@ from ..crashpoints import crashpoint
 from ..letters.spec import letter_payload
 from ..plans.follow import follow_up
 from ..review.golive import go_live_for
-from ..review.hold import Holds
+from ..review.hold import Holds, release_addressed
 from ..store import Store
 from ..store.audit import record
 from ..store.models import DunningState as DunningStateRow
@@ -50,6 +50,7 @@ def run_cycle(
     with store.sessions.begin() as session:
         go_live_for(session, config, org_name, org_id, record=True)  # first cycle: stored
         follow_up(session, config, org_name, org_id, now)  # plans and settlements first
+        release_addressed(session, config, org_name, org_id, now)  # a sync found the address
         plan = plan_org_candidates(session, config, org_name, org_id, now, record_arms=True)
         result = plan.result
         report.planned = len(result.actions)

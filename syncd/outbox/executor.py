@@ -51,7 +51,7 @@ from ..store import Store, apply_page
 from ..store.audit import record
 from ..store.leases import OrgLease
 from ..store.models import OutboxAction, OutboxStatus
-from .freshness import CHUNK, GROUP_ACTIONS, UNKNOWN, FreshInvoices, _Unknown
+from .freshness import UNKNOWN, FreshInvoices, Known, invoices_named, is_unknown
 from .handlers.base import EmailSender as EmailSender
 from .handlers.base import Skip as Skip
 from .handlers.registry import handler as registered_handler
@@ -106,7 +106,7 @@ class Executor:
         self.stopping = False
         #: This run's batched fresh reads (see :mod:`.freshness`).
         self.fresh_reads: FreshInvoices | None = None
-        self._needs: list[list[str]] = []
+        #: The due action being executed (its place in the run, for grouped re-reads).
         self._position = 0
 
     # -- selection -------------------------------------------------------------------------
@@ -156,11 +156,10 @@ class Executor:
         report = ExecutionReport()
         with self.store.sessions() as session:
             due = self._due(session)
-            named = {} if self.dry_run else _invoices_named(session, due)
+            named = {} if self.dry_run else invoices_named(session, due)
         self.fresh_reads = FreshInvoices(self.store, self.org_id, self.connector, self.now)
         self.fresh_reads.load([i for _, ids in named.values() for i in ids])
-        #: per due action, in order: the invoices it will need confirmed just before acting
-        self._needs = [self._needs_confirming(*named.get(a, ("", []))) for a in due]
+        self.fresh_reads.expect([self._needs_confirming(*named.get(a, ("", []))) for a in due])
         for position, action_id in enumerate(due):
             if self.stopping:
                 break
@@ -172,19 +171,6 @@ class Executor:
         """All the invoices an action names, unless its write is version-checked."""
         capability = getattr(registered_handler(kind), "capability", None)
         return [] if capability and self.writes_versioned(capability) else invoice_ids
-
-    def _confirm_group(self, wanted: list[str]) -> None:
-        """One batched re-read: ``wanted`` plus the invoices the next few actions will need."""
-        assert self.fresh_reads is not None
-        ids, actions = list(wanted), 1
-        for needs in self._needs[self._position + 1 :]:
-            if actions >= GROUP_ACTIONS or len(set(ids) | set(needs)) > CHUNK:
-                break
-            if needs:
-                ids += needs
-                actions += 1
-        reads = self.fresh_reads
-        reads.confirm([i for i in ids if isinstance(reads.confirmed(i), _Unknown)])
 
     # -- transitions -----------------------------------------------------------------------
 
@@ -328,23 +314,15 @@ class Executor:
 
     # -- the work --------------------------------------------------------------------------
 
-    def fresh(
-        self, invoice_id: str, known: InvoiceRecord | _Unknown | None = UNKNOWN
-    ) -> InvoiceRecord:
+    def fresh(self, invoice_id: str, known: Known = UNKNOWN) -> InvoiceRecord:
         """The invoice as the provider has it now (stored as seen); skip if it closed.
 
         ``known`` is a read made for this action already; otherwise an invoice this run's
         batch saw closed needs no read at all, and an open one is confirmed by a re-read
         made moments before (with the next few actions' invoices, see :mod:`.freshness`).
         """
-        reads = self.fresh_reads
-        if isinstance(known, _Unknown) and reads is not None:
-            known = reads.closed(invoice_id)
-            if isinstance(known, _Unknown):
-                known = reads.confirmed(invoice_id)
-            if isinstance(known, _Unknown):
-                self._confirm_group([invoice_id])
-                known = reads.confirmed(invoice_id)
+        if is_unknown(known) and self.fresh_reads is not None:
+            known = self.fresh_reads.current(invoice_id, self._position)
         return self._decide(invoice_id, known)
 
     def seen(self, invoice_id: str) -> InvoiceRecord:
@@ -361,14 +339,14 @@ class Executor:
         connector = self.connector
         return isinstance(connector, WritesFromRead) and connector.writes_versioned(capability)
 
-    def _decide(self, invoice_id: str, known: InvoiceRecord | _Unknown | None) -> InvoiceRecord:
-        if isinstance(known, _Unknown):
+    def _decide(self, invoice_id: str, known: Known) -> InvoiceRecord:
+        if is_unknown(known):
             fresh = self.connector.fetch_invoice(invoice_id)
             crashpoint("executor.after_fresh_read")
             if fresh is not None:
                 self.apply_invoice(fresh)
         else:
-            fresh = known
+            fresh = known if isinstance(known, InvoiceRecord) else None  # None: gone
             crashpoint("executor.after_fresh_read")
         if fresh is None:
             raise Skip(f"invoice {invoice_id} no longer exists at the provider")
@@ -394,15 +372,9 @@ class Executor:
     def fresh_many(self, invoice_ids: list[str]) -> dict[str, InvoiceRecord]:
         """:meth:`fresh` for several invoices (one confirming re-read); closed ones left out."""
         reads = self.fresh_reads
-        if reads is not None:
-            unconfirmed = [
-                i
-                for i in invoice_ids
-                if isinstance(reads.closed(i), _Unknown)
-                and isinstance(reads.confirmed(i), _Unknown)
-            ]
-            if unconfirmed:
-                self._confirm_group(unconfirmed)
+        unconfirmed = reads.unconfirmed(invoice_ids) if reads is not None else []
+        if reads is not None and unconfirmed:
+            reads.confirm_group(unconfirmed, self._position)
         out: dict[str, InvoiceRecord] = {}
         for pid in invoice_ids:
             try:
@@ -410,24 +382,3 @@ class Executor:
             except Skip:
                 continue  # paid since planning
         return out
-
-
-def _invoices_named(session: Session, action_ids: list[int]) -> dict[int, tuple[str, list[str]]]:
-    """Each action's kind and the provider invoice ids it relies on (an email names several)."""
-    named: dict[int, tuple[str, list[str]]] = {}
-    for start in range(0, len(action_ids), 500):
-        rows = session.execute(
-            select(
-                OutboxAction.id,
-                OutboxAction.kind,
-                OutboxAction.invoice_provider_id,
-                OutboxAction.payload,
-            ).where(OutboxAction.id.in_(action_ids[start : start + 500]))
-        )
-        for action_id, kind, invoice_id, payload in rows:
-            if kind == "email":
-                ids = [str(i["provider_id"]) for i in (payload or {}).get("invoices") or []]
-            else:
-                ids = [invoice_id] if invoice_id is not None else []
-            named[action_id] = (kind, ids)
-    return named

@@ -29,7 +29,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Final
+from typing import Final, TypeGuard
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from connectors.base import (
     Connector,
@@ -42,6 +45,7 @@ from connectors.base import (
 
 from ..logs import get_logger
 from ..store import Store, apply_page
+from ..store.models import OutboxAction
 
 log = get_logger(__name__)
 
@@ -53,11 +57,19 @@ GROUP_ACTIONS: Final = 25
 GROUP_SECONDS: Final = 5.0
 
 
-class _Unknown:
+class Unknown:
     """The batch did not read this invoice: the caller reads it on its own."""
 
 
-UNKNOWN: Final = _Unknown()
+UNKNOWN: Final = Unknown()
+
+#: What the run knows of an invoice: its record, ``None`` (gone), or :data:`UNKNOWN`.
+Known = InvoiceRecord | Unknown | None
+
+
+def is_unknown(known: Known) -> TypeGuard[Unknown]:
+    """True when nothing this run read answers for the invoice (it must be read)."""
+    return isinstance(known, Unknown)
 
 
 def is_closed(record: InvoiceRecord | None) -> bool:
@@ -81,6 +93,42 @@ class FreshInvoices:
         self._confirmed: dict[str, float] = {}
         #: Provider calls made for batched and confirming reads (the benchmark counts them).
         self.calls = 0
+        #: Per due action, in run order: the invoices it will need confirmed before acting.
+        self._needs: list[list[str]] = []
+
+    def expect(self, needs: list[list[str]]) -> None:
+        """The run's due actions, in order, by the invoices each needs confirmed (empty when
+        its write is version-checked): a confirming re-read takes the next few along."""
+        self._needs = needs
+
+    def current(self, invoice_id: str, position: int) -> Known:
+        """What licenses acting on the invoice now for the action at ``position``: the batch
+        saw it closed, or a re-read confirmed it within the window; else one re-read now
+        (with the next actions' invoices). :data:`UNKNOWN` if that re-read missed it."""
+        known = self.closed(invoice_id)
+        if is_unknown(known):
+            known = self.confirmed(invoice_id)
+        if is_unknown(known):
+            self.confirm_group([invoice_id], position)
+            known = self.confirmed(invoice_id)
+        return known
+
+    def confirm_group(self, wanted: list[str], position: int) -> None:
+        """One batched re-read: ``wanted`` plus the invoices the next few actions will need."""
+        ids, actions = list(wanted), 1
+        for needs in self._needs[position + 1 :]:
+            if actions >= GROUP_ACTIONS or len(set(ids) | set(needs)) > CHUNK:
+                break
+            if needs:
+                ids += needs
+                actions += 1
+        self.confirm([i for i in ids if is_unknown(self.confirmed(i))])
+
+    def unconfirmed(self, invoice_ids: Sequence[str]) -> list[str]:
+        """Those neither known closed nor confirmed within the window."""
+        return [
+            i for i in invoice_ids if is_unknown(self.closed(i)) and is_unknown(self.confirmed(i))
+        ]
 
     def load(self, invoice_ids: Sequence[str]) -> bool:
         """Read ``invoice_ids`` in batches; False (and nothing cached) if the provider failed."""
@@ -96,19 +144,19 @@ class FreshInvoices:
             return False
         return True
 
-    def closed(self, invoice_id: str) -> InvoiceRecord | _Unknown | None:
+    def closed(self, invoice_id: str) -> Known:
         """What the batch saw if the invoice was closed (``None``: gone); else :data:`UNKNOWN`."""
         if invoice_id not in self._records:
             return UNKNOWN
         record = self._records[invoice_id]
         return record if is_closed(record) else UNKNOWN
 
-    def seen(self, invoice_id: str) -> InvoiceRecord | _Unknown | None:
+    def seen(self, invoice_id: str) -> Known:
         """The latest read of the invoice this run made, however old (for version-checked
         writes, which the provider refuses if the invoice changed since)."""
         return self._records.get(invoice_id, UNKNOWN)
 
-    def confirmed(self, invoice_id: str) -> InvoiceRecord | _Unknown | None:
+    def confirmed(self, invoice_id: str) -> Known:
         """The invoice as re-read within the last :data:`GROUP_SECONDS`; else :data:`UNKNOWN`."""
         stamp = self._confirmed.get(invoice_id)
         if stamp is None or self.monotonic() - stamp > GROUP_SECONDS:
@@ -122,7 +170,7 @@ class FreshInvoices:
     def confirm(self, invoice_ids: Sequence[str]) -> None:
         """Re-read the named invoices now (one call per :data:`CHUNK`); the window of each
         starts when its call was sent. Invoices already known closed are not asked for."""
-        wanted = [i for i in dict.fromkeys(invoice_ids) if isinstance(self.closed(i), _Unknown)]
+        wanted = [i for i in dict.fromkeys(invoice_ids) if is_unknown(self.closed(i))]
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             stamp = self.monotonic()
@@ -145,3 +193,24 @@ class FreshInvoices:
         with self.store.sessions.begin() as session:
             apply_page(session, self.org_id, page, now=self.now())
         return answered
+
+
+def invoices_named(session: Session, action_ids: list[int]) -> dict[int, tuple[str, list[str]]]:
+    """Each action's kind and the provider invoice ids it relies on (an email names several)."""
+    named: dict[int, tuple[str, list[str]]] = {}
+    for start in range(0, len(action_ids), 500):
+        rows = session.execute(
+            select(
+                OutboxAction.id,
+                OutboxAction.kind,
+                OutboxAction.invoice_provider_id,
+                OutboxAction.payload,
+            ).where(OutboxAction.id.in_(action_ids[start : start + 500]))
+        )
+        for action_id, kind, invoice_id, payload in rows:
+            if kind == "email":
+                ids = [str(i["provider_id"]) for i in (payload or {}).get("invoices") or []]
+            else:
+                ids = [invoice_id] if invoice_id is not None else []
+            named[action_id] = (kind, ids)
+    return named

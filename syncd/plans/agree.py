@@ -29,15 +29,14 @@ from ..store.models import (
 )
 from .common import (
     LadderError,
-    enqueue,
     find_invoice,
     held_by_agreement,
     hold_actor,
     local_day,
     place_hold,
-    release_holds,
-    review_reason,
+    queue_action,
 )
+from .ending import cancel_agreement, get_agreement
 
 
 def plan_settings(config: LoadedConfig, org_name: str) -> PaymentPlanSettings:
@@ -168,28 +167,24 @@ def _put_in_writing(
     summary = plan_summary(plan)
     for inv in invoices:
         place_hold(session, org_id, inv, actor, f"payment plan {plan.id}", now)
-        enqueue(
+        queue_action(
             session,
+            config,
+            org_name,
             org_id=org_id,
             key=f"{org_name}:plan/{plan.id}:note:{inv.provider_id}",
             kind="note",
             payload={"text": summary, "reason": f"payment plan {plan.id} agreed"},
             now=now,
-            review=review_reason(
-                session,
-                config,
-                org_name,
-                "note",
-                org_id=org_id,
-                customer_id=plan.customer_provider_id,
-            ),
             invoice_id=inv.provider_id,
             customer_id=plan.customer_provider_id,
             reason=f"payment plan {plan.id} agreed",
         )
     settings = plan_settings(config, org_name)
-    enqueue(
+    queue_action(
         session,
+        config,
+        org_name,
         org_id=org_id,
         key=f"{org_name}:plan/{plan.id}:confirmation",
         kind="plan_confirmation",
@@ -199,14 +194,6 @@ def _put_in_writing(
             "grace_days": settings.grace_days,
         },
         now=now,
-        review=review_reason(
-            session,
-            config,
-            org_name,
-            "plan_confirmation",
-            org_id=org_id,
-            customer_id=plan.customer_provider_id,
-        ),
         customer_id=plan.customer_provider_id,
         reason=f"payment plan {plan.id} agreed: confirm it in writing",
     )
@@ -238,45 +225,13 @@ def plan_summary(plan: PaymentPlan) -> str:
     )
 
 
-def end_plan(
-    session: Session,
-    plan: PaymentPlan,
-    status: str,
-    reason: str,
-    *,
-    actor: str,
-    now: datetime,
-    on_break: str | None = None,
-) -> None:
-    """Close the plan, release its holds (dunning resumes where it stood) and record it."""
-    plan.status, plan.end_reason, plan.ended_at, plan.on_break = status, reason, now, on_break
-    release_holds(session, plan.org_id, hold_actor("plan", plan.id), reason, now)
-    record(
-        session,
-        at=now,
-        event=f"plan.{status}",
-        actor=actor,
-        org_id=plan.org_id,
-        subject_type="customer",
-        subject_id=plan.customer_provider_id,
-        plan_id=plan.id,
-        reason=reason,
-        on_break=on_break,
-    )
-
-
 def get_plan(session: Session, org_id: int, plan_id: int) -> PaymentPlan:
-    plan = session.get(PaymentPlan, plan_id)
-    if plan is None or plan.org_id != org_id:
-        raise LadderError(f"no payment plan {plan_id} in this org")
-    return plan
+    return get_agreement(session, PaymentPlan, org_id, plan_id)
 
 
 def cancel_plan(
     session: Session, org_id: int, plan_id: int, *, reason: str | None, actor: str, now: datetime
 ) -> PaymentPlan:
-    plan = get_plan(session, org_id, plan_id)
-    if plan.status != "active":
-        raise LadderError(f"payment plan {plan_id} is already {plan.status}")
-    end_plan(session, plan, "cancelled", reason or "cancelled by hand", actor=actor, now=now)
-    return plan
+    return cancel_agreement(
+        session, PaymentPlan, org_id, plan_id, reason=reason, actor=actor, now=now
+    )

@@ -192,6 +192,36 @@ def review_reason(
     return None
 
 
+def queue_action(
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    *,
+    org_id: int,
+    key: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    invoice_id: str | None = None,
+    customer_id: str | None = None,
+    reason: str = "",
+) -> bool:
+    """:func:`enqueue` with the review decision every plan and settlement action takes."""
+    review = review_reason(session, config, org_name, kind, org_id=org_id, customer_id=customer_id)
+    return enqueue(
+        session,
+        org_id=org_id,
+        key=key,
+        kind=kind,
+        payload=payload,
+        now=now,
+        review=review,
+        invoice_id=invoice_id,
+        customer_id=customer_id,
+        reason=reason,
+    )
+
+
 def enqueue(
     session: Session,
     *,

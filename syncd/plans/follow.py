@@ -38,9 +38,9 @@ from ..config.loader import LoadedConfig
 from ..store.models import DunningState as DunningStateRow
 from ..store.models import Invoice, OutboxAction, PaymentPlan, Settlement
 from ..store.queries import round_money
-from .agree import end_plan, plan_settings
-from .common import enqueue, local_day, payments_towards, review_reason
-from .settlements import end_settlement
+from .agree import plan_settings
+from .common import local_day, payments_towards, queue_action
+from .ending import end_agreement
 
 
 @dataclass
@@ -100,7 +100,7 @@ def _follow_plan(
         row.paid, row.met_on = p.paid, p.met_on
     verdict = standing(progress, today, settings.grace_days)
     if verdict.verdict is PlanVerdict.COMPLETED:
-        end_plan(session, plan, "completed", verdict.reason, actor="syncd", now=now)
+        end_agreement(session, plan, "completed", verdict.reason, actor="syncd", now=now)
         report.plans_completed += 1
         return
     if verdict.verdict is PlanVerdict.BROKEN:
@@ -115,8 +115,10 @@ def _follow_plan(
         if kind is None:
             continue
         n = p.instalment.number
-        report.reminders += enqueue(
+        report.reminders += queue_action(
             session,
+            config,
+            org_name,
             org_id=plan.org_id,
             key=f"{org_name}:plan/{plan.id}/{n}:{kind}",
             kind="plan_reminder",
@@ -128,14 +130,6 @@ def _follow_plan(
                 "grace_days": settings.grace_days,
             },
             now=now,
-            review=review_reason(
-                session,
-                config,
-                org_name,
-                "plan_reminder",
-                org_id=plan.org_id,
-                customer_id=plan.customer_provider_id,
-            ),
             customer_id=plan.customer_provider_id,
             reason=f"payment plan {plan.id}, instalment {n}: {kind} reminder",
         )
@@ -161,7 +155,9 @@ def _break(
     now: datetime,
 ) -> None:
     settings = plan_settings(config, org_name)
-    end_plan(session, plan, "broken", reason, actor="syncd", now=now, on_break=settings.on_break)
+    end_agreement(
+        session, plan, "broken", reason, actor="syncd", now=now, on_break=settings.on_break
+    )
     for covered in plan.invoices:
         invoice = session.scalar(
             select(Invoice).where(
@@ -173,28 +169,24 @@ def _break(
             continue
         if not settings.interest_during_plan:
             _waive_interest(session, invoice, plan, today, now)
-        enqueue(
+        queue_action(
             session,
+            config,
+            org_name,
             org_id=plan.org_id,
             key=f"{org_name}:plan/{plan.id}:broken-note:{invoice.provider_id}",
             kind="note",
             payload={"text": f"Payment plan {plan.id} broken: {reason}", "reason": reason},
             now=now,
-            review=review_reason(
-                session,
-                config,
-                org_name,
-                "note",
-                org_id=plan.org_id,
-                customer_id=plan.customer_provider_id,
-            ),
             invoice_id=invoice.provider_id,
             customer_id=plan.customer_provider_id,
             reason=f"payment plan {plan.id} broken",
         )
         if settings.on_break == "escalate":
-            enqueue(
+            queue_action(
                 session,
+                config,
+                org_name,
                 org_id=plan.org_id,
                 key=f"{org_name}:plan/{plan.id}:escalate:{invoice.provider_id}",
                 kind="escalate",
@@ -204,14 +196,6 @@ def _break(
                     "invoice": {"provider_id": invoice.provider_id, "number": invoice.number},
                 },
                 now=now,
-                review=review_reason(
-                    session,
-                    config,
-                    org_name,
-                    "escalate",
-                    org_id=plan.org_id,
-                    customer_id=plan.customer_provider_id,
-                ),
                 invoice_id=invoice.provider_id,
                 customer_id=plan.customer_provider_id,
                 reason=f"payment plan {plan.id} broken; the policy escalates",
@@ -258,7 +242,7 @@ def _follow_settlement(
             "was not paid by "
             f"{settlement.pay_by.isoformat()}: the offer lapsed and dunning resumes"
         )
-        end_settlement(session, settlement, "lapsed", reason, actor="syncd", now=now)
+        end_agreement(session, settlement, "lapsed", reason, actor="syncd", now=now)
         report.settlements_lapsed += 1
         return
     if verdict is SettlementVerdict.PENDING:
@@ -269,8 +253,10 @@ def _follow_settlement(
         f"Settlement {settlement.id}: {settlement.agreed_amount} {settlement.currency} "
         f"accepted in full settlement"
     )
-    enqueue(
+    queue_action(
         session,
+        config,
+        org_name,
         org_id=settlement.org_id,
         key=settlement.credit_key,
         kind="credit",
@@ -283,14 +269,6 @@ def _follow_settlement(
             "reason": f"settlement {settlement.id} paid by {met_on}: credit the rest",
         },
         now=now,
-        review=review_reason(
-            session,
-            config,
-            org_name,
-            "credit",
-            org_id=settlement.org_id,
-            customer_id=settlement.customer_provider_id,
-        ),
         invoice_id=settlement.invoice_provider_id,
         customer_id=settlement.customer_provider_id,
         reason=f"settlement {settlement.id} met on {met_on}: credit the remainder",
@@ -325,10 +303,10 @@ def _close_if_credited(
             if action.status == "done"
             else f"the invoice is {invoice.status if invoice else 'gone'} with nothing left"
         )
-        end_settlement(session, settlement, "closed", reason, actor="syncd", now=now)
+        end_agreement(session, settlement, "closed", reason, actor="syncd", now=now)
         report.settlements_closed += 1
         return
-    end_settlement(
+    end_agreement(
         session,
         settlement,
         "unclosed",

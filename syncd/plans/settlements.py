@@ -20,8 +20,8 @@ from .common import (
     held_by_agreement,
     hold_actor,
     place_hold,
-    release_holds,
 )
+from .ending import cancel_agreement, get_agreement
 
 
 def _amount(text: str, currency: str) -> Decimal:
@@ -109,49 +109,14 @@ def create_settlement(
     return settlement
 
 
-def end_settlement(
-    session: Session,
-    settlement: Settlement,
-    status: str,
-    reason: str,
-    *,
-    actor: str,
-    now: datetime,
-    release: bool = True,
-) -> None:
-    settlement.status, settlement.end_reason, settlement.ended_at = status, reason, now
-    if release:
-        release_holds(
-            session, settlement.org_id, hold_actor("settlement", settlement.id), reason, now
-        )
-    record(
-        session,
-        at=now,
-        event=f"settlement.{status}",
-        actor=actor,
-        org_id=settlement.org_id,
-        subject_type="invoice",
-        subject_id=settlement.invoice_provider_id,
-        settlement_id=settlement.id,
-        reason=reason,
-    )
-
-
 def get_settlement(session: Session, org_id: int, ident: int) -> Settlement:
-    found = session.get(Settlement, ident)
-    if found is None or found.org_id != org_id:
-        raise LadderError(f"no settlement {ident} in this org")
-    return found
+    return get_agreement(session, Settlement, org_id, ident)
 
 
 def cancel_settlement(
     session: Session, org_id: int, ident: int, *, reason: str | None, actor: str, now: datetime
 ) -> Settlement:
-    found = get_settlement(session, org_id, ident)
-    if found.status != "pending":
-        raise LadderError(f"settlement {ident} is already {found.status}")
-    end_settlement(session, found, "cancelled", reason or "cancelled by hand", actor=actor, now=now)
-    return found
+    return cancel_agreement(session, Settlement, org_id, ident, reason=reason, actor=actor, now=now)
 
 
 def list_settlements(session: Session, org_id: int) -> list[Settlement]:

@@ -23,7 +23,8 @@ hold it. Precedence, first match wins:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +35,9 @@ from policies.kinds.registry import kind as registered_kind
 from policies.kinds.registry import kinds
 
 from ..config.loader import LoadedConfig
+from ..store.audit import record
 from ..store.models import OutboxAction, OutboxStatus
+from .address import ADDRESSED_KINDS, is_address_hold, no_address_reason, unaddressed_customers
 
 DEFAULT_MODE = "all"
 
@@ -80,8 +83,30 @@ def contacted_customers(session: Session, org_id: int, customers: Iterable[str])
     return found
 
 
+class HoldSubject(Protocol):
+    """What the hold decision reads of an action: a planned one, or one already queued."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def step_id(self) -> str | None: ...
+    @property
+    def review(self) -> str | None: ...
+    @property
+    def review_mode(self) -> str | None: ...
+
+
+class _Queued:
+    """A queued action's hold inputs, read back from its payload (``PlannedAction.to_dict``)."""
+
+    def __init__(self, row: OutboxAction) -> None:
+        payload = row.payload or {}
+        self.kind, self.step_id = row.kind, payload.get("step")
+        self.review, self.review_mode = payload.get("review"), payload.get("review_mode")
+
+
 def hold_reason(
-    action: PlannedAction, mode: str, *, contacted: bool, exempt: Iterable[str] = ()
+    action: HoldSubject, mode: str, *, contacted: bool, exempt: Iterable[str] = ()
 ) -> str | None:
     """Why ``action`` must wait for review, or None if it may run by itself."""
     forced = action.review
@@ -112,7 +137,8 @@ def hold_reason(
 
 
 class Holds:
-    """The hold decision for one cycle's actions (one query for the whole cycle)."""
+    """The hold decision for one cycle's actions (one query for the whole cycle, and one for
+    the addresses of the customers it emails)."""
 
     def __init__(
         self,
@@ -122,6 +148,7 @@ class Holds:
         org_id: int,
         actions: Iterable[PlannedAction],
     ) -> None:
+        actions = list(actions)
         self.mode = review_mode(config, org_name)
         self.exempt = frozenset(config.settings.org(org_name).review_exempt)
         self.contacted = (
@@ -129,8 +156,61 @@ class Holds:
             if self.mode == "first-contact"
             else set()
         )
+        emailed = (a.customer_id for a in actions if str(a.kind) in ADDRESSED_KINDS)
+        self.unaddressed = unaddressed_customers(session, org_id, emailed)
 
     def reason(self, action: PlannedAction) -> str | None:
+        if str(action.kind) in ADDRESSED_KINDS and action.customer_id in self.unaddressed:
+            return no_address_reason(action.customer_id)
         return hold_reason(
             action, self.mode, contacted=action.customer_id in self.contacted, exempt=self.exempt
         )
+
+
+def release_addressed(
+    session: Session, config: LoadedConfig, org_name: str, org_id: int, now: datetime
+) -> int:
+    """Emails held for a missing address whose customer has one now (a sync brought it in)
+    go back on their ordinary path: pending, or still held if the org's review would hold
+    them anyway (with that reason). Returns how many were released."""
+    rows = [
+        row
+        for row in session.scalars(
+            select(OutboxAction)
+            .where(
+                OutboxAction.org_id == org_id,
+                OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
+                OutboxAction.kind.in_(ADDRESSED_KINDS),
+            )
+            .with_for_update()
+        )
+        if is_address_hold(row.review_reason)
+    ]
+    customers = {row.customer_provider_id or "" for row in rows}
+    still = unaddressed_customers(session, org_id, customers)
+    rows = [row for row in rows if (row.customer_provider_id or "") not in still]
+    if not rows:
+        return 0
+    mode = review_mode(config, org_name)
+    exempt = frozenset(config.settings.org(org_name).review_exempt)
+    contacted = (
+        contacted_customers(session, org_id, customers) if mode == "first-contact" else set()
+    )
+    for row in rows:
+        held = hold_reason(
+            _Queued(row), mode, contacted=row.customer_provider_id in contacted, exempt=exempt
+        )
+        if held is None:
+            row.status = OutboxStatus.PENDING.value
+        row.review_reason, row.updated_at = held, now
+        record(
+            session,
+            at=now,
+            event="action.address_found",
+            org_id=org_id,
+            subject_type="action",
+            subject_id=row.idempotency_key,
+            status=row.status,
+            review=held,
+        )
+    return len(rows)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..store.audit import record
 from ..store.models import Customer, Org, OutboxAction, OutboxStatus
+from .address import is_address_hold, unaddressed_customers
 
 
 class ReviewError(ValueError):
@@ -117,6 +118,21 @@ def pending(session: Session, selection: Selection | None = None) -> list[Pendin
     ]
 
 
+def _addressless(session: Session, chosen: list[Pending]) -> set[int]:
+    """Those held for a missing email address whose customer still has none: approving them
+    would only make them fail at send time."""
+    held = [p.row for p in chosen if is_address_hold(p.row.review_reason)]
+    by_org: dict[int, set[str]] = {}
+    for row in held:
+        by_org.setdefault(row.org_id, set()).add(row.customer_provider_id or "")
+    still = {
+        (org_id, customer)
+        for org_id, customers in by_org.items()
+        for customer in unaddressed_customers(session, org_id, customers)
+    }
+    return {r.id for r in held if (r.org_id, r.customer_provider_id or "") in still}
+
+
 def _decide(
     session: Session,
     selection: Selection,
@@ -134,8 +150,17 @@ def _decide(
         if missing:
             listed = ", ".join(str(i) for i in sorted(missing))
             raise ReviewError(f"not awaiting review (or not in that org): {listed}")
+    waiting = _addressless(session, chosen) if status is OutboxStatus.PENDING else set()
+    if waiting and selection.ids:
+        listed = ", ".join(str(i) for i in sorted(waiting))
+        raise ReviewError(
+            f"the customer still has no email address: {listed} (add one at the provider "
+            "and sync: the email is released by itself; or skip it)"
+        )
+    chosen = [p for p in chosen if p.row.id not in waiting]
     if not chosen:
-        raise ReviewError("no action awaiting review matches")
+        more = f" ({len(waiting)} wait for an email address)" if waiting else ""
+        raise ReviewError(f"no action awaiting review matches{more}")
     rows = []
     for p in chosen:
         row = session.get(OutboxAction, p.row.id, with_for_update=True)

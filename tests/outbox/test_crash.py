@@ -129,6 +129,8 @@ class Outcome:
     statuses: dict[str, str]
     kinds: dict[str, str]
     errors: dict[str, str | None]
+    #: Why an action waits for review (only a customer without an email address, here).
+    reviews: dict[str, str | None]
     unconfirmed: set[str]
     notes: Counter[str]
     fee_lines: Counter[str]
@@ -140,7 +142,13 @@ class Outcome:
         assert all(n == 1 for n in self.fee_lines.values()), self.fee_lines
         assert all(n == 1 for n in self.smtp.values()), self.smtp
         if final:
-            assert not {s for s in self.statuses.values()} - {"done", "skipped", "failed"}
+            open_ = {
+                k: s for k, s in self.statuses.items() if s not in ("done", "skipped", "failed")
+            }
+            assert all(
+                s == "awaiting_review" and "has no email address" in str(self.reviews[k])
+                for k, s in open_.items()
+            ), {k: (s, self.reviews[k]) for k, s in open_.items()}
 
 
 def outcome(world: World) -> Outcome:
@@ -154,6 +162,7 @@ def outcome(world: World) -> Outcome:
         statuses={r.idempotency_key: r.status for r in rows},
         kinds={r.idempotency_key: r.kind for r in rows},
         errors={r.idempotency_key: r.last_error for r in rows},
+        reviews={r.idempotency_key: r.review_reason for r in rows},
         unconfirmed={
             r.idempotency_key
             for r in rows

@@ -261,10 +261,9 @@ def bookkeeper(adapter: Adapter, rng: random.Random, day: datetime, done: Counte
 def check(world: World, adapter: Adapter) -> Outcome:
     got = outcome(world)
     got.check_exactly_once()
-    # Faults may delay an action, never fail it: only a customer without email fails.
-    for key, status in got.statuses.items():
-        if status == "failed":
-            assert "has no email address" in str(got.errors[key]), (key, got.errors[key])
+    # Faults may delay an action, never fail it (a customer without email is held for review
+    # before anything runs, not failed).
+    assert "failed" not in got.statuses.values(), got.errors
     done = {k for k, st in got.statuses.items() if st == "done"}
     emails = {key_digest(k) for k in done if got.kinds[k] == "email"}
     assert emails, "the run must send reminder emails"

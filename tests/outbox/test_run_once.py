@@ -17,7 +17,7 @@ from syncd.dunning.cycle import run_cycle
 from syncd.mail import KEY_HEADER
 from syncd.outbox.email import key_digest
 from syncd.outbox.executor import Executor
-from syncd.store.models import AuditEntry, OutboxAction
+from syncd.store.models import AuditEntry, Customer, OutboxAction
 from tests.contract.conftest import FULL_LADDER, PROVIDERS, World, make_world
 from tests.support.smtp import Inbox, smtp_server
 
@@ -73,11 +73,14 @@ def test_run_once_executes_every_action_once_and_repeats_nothing(
     assert first.error is None and first.execution is not None, first.error
     rows = outbox(bench)
     assert rows, "the seed has overdue invoices"
-    failed = [r for r in rows if r.status == "failed"]
-    # The seed has customers without an email address: those reminders fail, clearly, and
-    # nothing else does.
-    assert all(r.kind == "email" and "has no email address" in (r.last_error or "") for r in failed)
-    assert {r.status for r in rows} <= {"done", "skipped", "failed"}
+    held = [r for r in rows if r.status == "awaiting_review"]
+    # The seed has customers without an email address: those reminders wait for review with
+    # the reason (review is "off" otherwise), and nothing fails.
+    assert held, "the seed has customers without an email address"
+    assert all(
+        r.kind == "email" and "has no email address" in (r.review_reason or "") for r in held
+    )
+    assert {r.status for r in rows} <= {"done", "skipped", "awaiting_review"}
     done = [r for r in rows if r.status == "done"]
     kinds = Counter(r.kind for r in done)
 
@@ -103,7 +106,72 @@ def test_run_once_executes_every_action_once_and_repeats_nothing(
     with bench.store.sessions() as s:
         events = Counter(e.event for e in s.scalars(select(AuditEntry)))
     assert events["action.planned"] == len(rows)
-    assert events["action.done"] + events["action.skipped"] + events["action.failed"] == len(rows)
+    assert events["action.done"] + events["action.skipped"] == len(rows) - len(held)
+    assert events["action.failed"] == 0
+
+
+def _held_for_address(bench: World) -> OutboxAction:
+    return next(
+        r
+        for r in outbox(bench)
+        if r.status == "awaiting_review" and "has no email address" in (r.review_reason or "")
+    )
+
+
+def _set_email(bench: World, customer_id: str | None, email: str | None) -> None:
+    with bench.store.sessions.begin() as s:
+        customer = s.scalar(select(Customer).where(Customer.provider_id == customer_id))
+        assert customer is not None
+        customer.email = email
+
+
+def _give_address_at_provider(bench: World, customer_id: str, email: str) -> None:
+    control = bench.adapter.control
+    if bench.adapter.provider == "quickbooks":
+        control.edit_customer(customer_id, {"PrimaryEmailAddr": {"Address": email}})
+    else:
+        control.edit_contact(customer_id, email=email)
+
+
+def test_held_for_a_missing_address_is_sent_once_after_the_address_arrives(
+    world: tuple[World, Inbox],
+) -> None:
+    bench, inbox = world
+    assert run(bench).error is None
+    held = _held_for_address(bench)
+    digest = key_digest(held.idempotency_key)
+    _give_address_at_provider(bench, str(held.customer_provider_id), "found@customer.test")
+    assert run(bench).error is None  # the sync brings the address, the cycle releases it
+    after = {r.id: r for r in outbox(bench)}[held.id]
+    assert after.status == "done", (after.status, after.last_error)
+    mine = [m for m in inbox.messages if m.message.get(KEY_HEADER) == digest]
+    assert len(mine) == 1 and "found@customer.test" in mine[0].rcpt_tos
+    assert run(bench).error is None  # a later cycle sends nothing again
+    assert [m for m in inbox.messages if m.message.get(KEY_HEADER) == digest] == mine
+
+
+def test_address_gone_between_release_and_send_fails_clearly(
+    world: tuple[World, Inbox],
+) -> None:
+    bench, inbox = world
+    assert run(bench).error is None
+    held = _held_for_address(bench)
+    _set_email(bench, held.customer_provider_id, "briefly@customer.test")  # no sync between
+    org_id = org_id_for(bench.store, bench.config, bench.org, bench.clock)
+    run_cycle(bench.store, bench.config, bench.org, org_id, bench.clock.now())
+    assert {r.id: r for r in outbox(bench)}[held.id].status == "pending"
+    _set_email(bench, held.customer_provider_id, None)
+    Executor(
+        bench.store,
+        org_id,
+        bench.connector(),
+        now=bench.clock.now,
+        send_email=default_mailer(bench.store, bench.config, bench.org, org_id, bench.clock),
+    ).run()
+    after = {r.id: r for r in outbox(bench)}[held.id]
+    assert after.status == "failed" and "has no email address" in (after.last_error or "")
+    digest = key_digest(held.idempotency_key)
+    assert all(m.message.get(KEY_HEADER) != digest for m in inbox.messages)
 
 
 def test_payment_between_plan_and_execute_stops_the_reminder(
@@ -114,7 +182,7 @@ def test_payment_between_plan_and_execute_stops_the_reminder(
     report = run_cycle(bench.store, bench.config, bench.org, org_id, bench.clock.now())
     assert report.queued > 0
     rows = outbox(bench)
-    email = next(r for r in rows if r.kind == "email")
+    email = next(r for r in rows if r.kind == "email" and r.status == "pending")
     paid = {item["provider_id"] for item in email.payload["invoices"]}
     fees = [r for r in rows if r.kind == "late_fee" and r.invoice_provider_id in paid]
     for invoice_id in paid:

@@ -1,0 +1,69 @@
+"""Emails to customers syncd has no address for: held for review, not failed.
+
+An email action whose customer has no address would only fail at send time, after a human
+may already have approved it. The cycle therefore holds it (``awaiting_review``) with a reason
+that says what to fix; once a sync brings the address in,
+:func:`syncd.review.hold.release_addressed` puts the action back on its ordinary path. The
+address counts the way the mailer counts it: the customer's own, or the billing address
+QuickBooks keeps on the invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..store.models import Customer, Invoice
+
+#: Kinds syncd sends by SMTP to the customer's own address.
+ADDRESSED_KINDS = frozenset({"email"})
+#: What every such hold's reason contains (how a release recognises its own holds).
+NO_ADDRESS = "has no email address"
+_CHUNK = 5000
+
+
+def no_address_reason(customer_id: str) -> str:
+    return (
+        f"customer {customer_id} {NO_ADDRESS}: add one at the provider; "
+        "the next sync releases this email"
+    )
+
+
+def is_address_hold(reason: str | None) -> bool:
+    return reason is not None and NO_ADDRESS in reason
+
+
+def _bill_email(raw: object) -> bool:
+    bill = raw.get("BillEmail") if isinstance(raw, dict) else None
+    address = bill.get("Address") if isinstance(bill, dict) else None
+    return bool(str(address or "").strip())
+
+
+def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str]) -> set[str]:
+    """The customers (provider ids) no email could be addressed to."""
+    wanted = sorted(set(customers))
+    lacking: set[str] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = session.execute(
+            select(Customer.provider_id, Customer.email).where(
+                Customer.org_id == org_id, Customer.provider_id.in_(chunk)
+            )
+        )
+        lacking.update(set(chunk) - {pid for pid, email in rows if (email or "").strip()})
+    if not lacking:
+        return lacking
+    billed = {
+        customer
+        for customer, raw in session.execute(
+            select(Invoice.customer_provider_id, Invoice.raw).where(
+                Invoice.org_id == org_id,
+                Invoice.customer_provider_id.in_(sorted(lacking)),
+                Invoice.balance > 0,
+            )
+        )
+        if _bill_email(raw)
+    }
+    return lacking - billed

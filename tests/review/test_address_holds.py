@@ -1,0 +1,56 @@
+"""Reminders to a customer without an email address wait for review with that reason, even
+from a bulk approval, and come back on the org's ordinary review path once a sync brings the
+address (here the org's default review, ``all``, holds them again for a human)."""
+
+from __future__ import annotations
+
+from syncd.mail import KEY_HEADER
+from syncd.outbox.email import key_digest
+from syncd.store.models import OutboxAction
+from tests.review.conftest import World
+
+
+def _no_address(world: World) -> list[OutboxAction]:
+    return [
+        r
+        for r in world.outbox()
+        if r.status == "awaiting_review" and "has no email address" in (r.review_reason or "")
+    ]
+
+
+def _give_address(world: World, customer_id: str, email: str) -> None:
+    if world.provider == "quickbooks":
+        world.bench.sandbox.control.edit_customer(
+            customer_id, {"PrimaryEmailAddr": {"Address": email}}
+        )
+    else:
+        world.bench.control.edit_contact(customer_id, email=email)
+
+
+def test_no_address_holds_survive_bulk_approval_until_the_address_arrives(world: World) -> None:
+    world.cli("run-once")
+    held = _no_address(world)
+    assert held, "the seed has customers without an email address"
+    assert all(r.kind == "email" for r in held)
+
+    refused = world.cli("review", "approve", str(held[0].id), "--by", "alice", ok=False)
+    assert refused.exit_code != 0 and "still has no email address" in refused.output
+    world.cli("review", "approve", "--all", "--by", "alice")
+    after = {r.id: r for r in world.outbox()}
+    assert all(after[r.id].status == "awaiting_review" for r in held)
+    ids = {r.id for r in held}
+    assert not [r for r in after.values() if r.status == "awaiting_review" and r.id not in ids]
+
+    first = held[0]
+    _give_address(world, str(first.customer_provider_id), "found@customer.test")
+    world.cli("run-once")  # sync brings the address; the cycle releases the hold
+    released = {r.id: r for r in world.outbox()}[first.id]
+    assert released.status == "awaiting_review"  # review = "all" (the default) holds it
+    assert "has no email address" not in (released.review_reason or "")
+    world.cli("review", "approve", str(first.id), "--by", "alice")
+    world.cli("run-once")
+    digest = key_digest(first.idempotency_key)
+    sent = [m for m in world.inbox.messages if m.message.get(KEY_HEADER) == digest]
+    assert len(sent) == 1 and "found@customer.test" in sent[0].rcpt_tos
+    world.cli("run-once")
+    assert [m for m in world.inbox.messages if m.message.get(KEY_HEADER) == digest] == sent
