@@ -26,9 +26,8 @@ from typer.testing import CliRunner
 from syncd.cli.app import app
 from syncd.config import load_config
 from syncd.store.ladder import Letter
-from syncd.store.models import OutboxAction
 from tests.connectors.xero import conftest as xero
-from tests.ladder.test_whole_ladder import User
+from tests.ladder.test_whole_ladder import User, outbox
 from tests.letters.conftest import ESCALATE, LETTER_STEP
 from tests.letters.test_letters_e2e import pdf_text
 from tests.review.conftest import email_section
@@ -64,17 +63,6 @@ class XeroLadder:
 
     def owed(self, invoice_id: str) -> Decimal:
         return Decimal(self.invoice(invoice_id)["amount_due"])
-
-    def outbox(self, contact_id: str) -> list[OutboxAction]:
-        with self.bench.store.sessions() as s:
-            rows = s.scalars(
-                select(OutboxAction)
-                .where(OutboxAction.customer_provider_id == contact_id)
-                .order_by(OutboxAction.id)
-            )
-            found = list(rows)
-            s.expunge_all()
-            return found
 
     def new_invoice(self, contact_id: str, net: str, issued_ago: int, due_ago: int) -> Any:
         return self.bench.control.create_invoice(
@@ -148,7 +136,7 @@ def test_one_invoice_climbs_the_whole_ladder_on_xero_and_another_is_settled(
 
     # Rung 1: a reminder and a late fee, as a line on the invoice (it has no payment yet).
     user("run-once", ok=False)  # a seeded customer has no email address
-    kinds = [r.kind for r in w.outbox(works["contact_id"]) if r.status == "done"]
+    kinds = [r.kind for r in outbox(w, works["contact_id"]) if r.status == "done"]
     assert "email" in kinds and "late_fee" in kinds
     assert works["email"] in {r for m in w.inbox.messages for r in m.rcpt_tos}
     assert w.owed(inv["invoice_id"]) == total + fee == Decimal("1461.60")
@@ -165,7 +153,7 @@ def test_one_invoice_climbs_the_whole_ladder_on_xero_and_another_is_settled(
     assert "plan_confirmation" in user("review")
     user("review", "approve", "--kind", "plan_confirmation", "--by", "alice")
     user("run-once", ok=False)
-    confirmations = [r for r in w.outbox(works["contact_id"]) if r.kind == "plan_confirmation"]
+    confirmations = [r for r in outbox(w, works["contact_id"]) if r.kind == "plan_confirmation"]
     assert [r.status for r in confirmations] == ["done"]
 
     # Meanwhile the other customer settles for less, and pays in time.
@@ -190,7 +178,7 @@ def test_one_invoice_climbs_the_whole_ladder_on_xero_and_another_is_settled(
     assert user.json("settle", "show", str(offer["id"]), "--org", "xero")["status"] == "met"
     user("review", "approve", "--kind", "credit", "--by", "alice")
     user("run-once", ok=False)
-    credits = [r for r in w.outbox(other["contact_id"]) if r.kind == "credit"]
+    credits = [r for r in outbox(w, other["contact_id"]) if r.kind == "credit"]
     assert [r.status for r in credits] == ["done"], [r.last_error for r in credits]
     notes = [c for c in w.bench.truth()["credit_notes"] if c["credit_note_id"] not in seeded]
     assert len(notes) == 1 and notes[0]["contact_id"] == other["contact_id"]
@@ -201,7 +189,7 @@ def test_one_invoice_climbs_the_whole_ladder_on_xero_and_another_is_settled(
     # so the day-30 step (final notice and letter of demand) comes at 40 days overdue.
     w.advance_days(7)
     user("run-once", ok=False)
-    assert not [r for r in w.outbox(works["contact_id"]) if r.kind == "escalate"]
+    assert not [r for r in outbox(w, works["contact_id"]) if r.kind == "escalate"]
     w.advance_days(7)
     user("run-once", ok=False)
     user("run-once", ok=False)
@@ -235,11 +223,11 @@ def test_one_invoice_climbs_the_whole_ladder_on_xero_and_another_is_settled(
         f"letters/{Path(letter.path).name}",
     } <= names
     referral = f"xero:handoff/{made['handoff']}:{inv['invoice_id']}:note"
-    rows = w.outbox(works["contact_id"])
+    rows = outbox(w, works["contact_id"])
     assert [r.status for r in rows if r.idempotency_key == referral] == ["awaiting_review"]
     user("review", "approve", "--customer", works["contact_id"], "--all", "--by", "carol")
     user("run-once", ok=False)
-    rows = w.outbox(works["contact_id"])
+    rows = outbox(w, works["contact_id"])
     assert [r.status for r in rows if r.idempotency_key == referral] == ["done"]
     history = [
         n for n in w.bench.control.writes()["history_notes"] if n["invoice_id"] == inv["invoice_id"]
@@ -248,7 +236,7 @@ def test_one_invoice_climbs_the_whole_ladder_on_xero_and_another_is_settled(
     before = len(rows)
     w.advance_days(14)
     user("run-once", ok=False)
-    assert len(w.outbox(works["contact_id"])) == before  # nothing automatic after a hand-off
+    assert len(outbox(w, works["contact_id"])) == before  # nothing automatic after a hand-off
     user("handoff", "status", "--org", "xero")
     user("customer", "show", "--org", "xero", works["contact_id"])
     user.keep()
