@@ -73,7 +73,7 @@ def run_cycle(
                 report.already_queued += 1
                 continue
             existing.add(key)
-            held = holds.reason(action)
+            held, hold_kind = holds.hold(action)
             payload = action.to_dict()
             letter, letter_hold = letter_payload(session, config, org_name, org_id, payload)
             if letter is not None:
@@ -88,6 +88,7 @@ def run_cycle(
                 "payload": payload,
                 "status": (OutboxStatus.AWAITING_REVIEW if held else OutboxStatus.PENDING).value,
                 "review_reason": held,
+                "hold_kind": hold_kind.value if hold_kind else None,
                 "attempts": 0,
                 "scheduled_for": action.scheduled_for,
                 "created_at": now,

@@ -2,8 +2,9 @@
 
 An email action whose customer has no address would only fail at send time, after a human
 may already have approved it. The cycle therefore holds it (``awaiting_review``) with a reason
-that says what to fix; once a sync brings the address in,
-:func:`syncd.review.hold.release_addressed` puts the action back on its ordinary path. The
+that says what to fix, marked with the hold kind ``HoldKind.ADDRESS``; once a sync brings the
+address in, :func:`syncd.review.hold.release_addressed` puts the action back on its ordinary
+path. The
 address counts the way the mailer counts it: the customer's own, or the billing address
 QuickBooks keeps on the invoice.
 """
@@ -19,7 +20,8 @@ from ..store.models import Customer, Invoice
 
 #: Kinds syncd sends by SMTP to the customer's own address.
 ADDRESSED_KINDS = frozenset({"email"})
-#: What every such hold's reason contains (how a release recognises its own holds).
+#: What every such hold's reason says (for the human reading it; the release finds its own
+#: holds by ``OutboxAction.hold_kind``, never by this text).
 NO_ADDRESS = "has no email address"
 _CHUNK = 5000
 
@@ -29,10 +31,6 @@ def no_address_reason(customer_id: str) -> str:
         f"customer {customer_id} {NO_ADDRESS}: add one at the provider; "
         "the next sync releases this email"
     )
-
-
-def is_address_hold(reason: str | None) -> bool:
-    return reason is not None and NO_ADDRESS in reason
 
 
 def _bill_email(raw: object) -> bool:

@@ -36,8 +36,8 @@ from policies.kinds.registry import kinds
 
 from ..config.loader import LoadedConfig
 from ..store.audit import record
-from ..store.models import OutboxAction, OutboxStatus
-from .address import ADDRESSED_KINDS, is_address_hold, no_address_reason, unaddressed_customers
+from ..store.models import HoldKind, OutboxAction, OutboxStatus
+from .address import ADDRESSED_KINDS, no_address_reason, unaddressed_customers
 
 DEFAULT_MODE = "all"
 
@@ -136,7 +136,34 @@ def hold_reason(
     return None
 
 
-class Holds:
+class ReviewRules:
+    """The org's review settings for a set of customers: its mode, its exemptions and (in
+    ``first-contact`` mode only) which of the customers syncd has reached. One place builds
+    them, so a new hold and a released one are judged alike."""
+
+    def __init__(
+        self,
+        session: Session,
+        config: LoadedConfig,
+        org_name: str,
+        org_id: int,
+        customers: Iterable[str],
+    ) -> None:
+        self.mode = review_mode(config, org_name)
+        self.exempt = frozenset(config.settings.org(org_name).review_exempt)
+        self.contacted = (
+            contacted_customers(session, org_id, customers)
+            if self.mode == "first-contact"
+            else set()
+        )
+
+    def held_because(self, action: HoldSubject, customer: str | None) -> str | None:
+        """Why the org's review holds ``action`` for ``customer``, or None."""
+        contacted = customer in self.contacted
+        return hold_reason(action, self.mode, contacted=contacted, exempt=self.exempt)
+
+
+class Holds(ReviewRules):
     """The hold decision for one cycle's actions (one query for the whole cycle, and one for
     the addresses of the customers it emails)."""
 
@@ -149,22 +176,16 @@ class Holds:
         actions: Iterable[PlannedAction],
     ) -> None:
         actions = list(actions)
-        self.mode = review_mode(config, org_name)
-        self.exempt = frozenset(config.settings.org(org_name).review_exempt)
-        self.contacted = (
-            contacted_customers(session, org_id, (a.customer_id for a in actions))
-            if self.mode == "first-contact"
-            else set()
-        )
+        super().__init__(session, config, org_name, org_id, (a.customer_id for a in actions))
         emailed = (a.customer_id for a in actions if str(a.kind) in ADDRESSED_KINDS)
         self.unaddressed = unaddressed_customers(session, org_id, emailed)
 
-    def reason(self, action: PlannedAction) -> str | None:
+    def hold(self, action: PlannedAction) -> tuple[str | None, HoldKind | None]:
+        """Why ``action`` waits for review (None: it does not), and the kind of hold when
+        syncd itself releases it (None: only a human does)."""
         if str(action.kind) in ADDRESSED_KINDS and action.customer_id in self.unaddressed:
-            return no_address_reason(action.customer_id)
-        return hold_reason(
-            action, self.mode, contacted=action.customer_id in self.contacted, exempt=self.exempt
-        )
+            return no_address_reason(action.customer_id), HoldKind.ADDRESS
+        return self.held_because(action, action.customer_id), None
 
 
 def release_addressed(
@@ -172,37 +193,29 @@ def release_addressed(
 ) -> int:
     """Emails held for a missing address whose customer has one now (a sync brought it in)
     go back on their ordinary path: pending, or still held if the org's review would hold
-    them anyway (with that reason). Returns how many were released."""
-    rows = [
-        row
-        for row in session.scalars(
-            select(OutboxAction)
-            .where(
-                OutboxAction.org_id == org_id,
-                OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
-                OutboxAction.kind.in_(ADDRESSED_KINDS),
-            )
-            .with_for_update()
+    them anyway (with that reason). Reads only the org's address holds (by their kind, an
+    index), so a cycle costs nothing here while none are waiting. Returns how many were
+    released."""
+    rows = session.scalars(
+        select(OutboxAction)
+        .where(
+            OutboxAction.org_id == org_id,
+            OutboxAction.hold_kind == HoldKind.ADDRESS.value,
+            OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
         )
-        if is_address_hold(row.review_reason)
-    ]
+        .with_for_update()
+    ).all()
     customers = {row.customer_provider_id or "" for row in rows}
-    still = unaddressed_customers(session, org_id, customers)
-    rows = [row for row in rows if (row.customer_provider_id or "") not in still]
-    if not rows:
+    still = unaddressed_customers(session, org_id, customers) if rows else set()
+    found = [row for row in rows if (row.customer_provider_id or "") not in still]
+    if not found:
         return 0
-    mode = review_mode(config, org_name)
-    exempt = frozenset(config.settings.org(org_name).review_exempt)
-    contacted = (
-        contacted_customers(session, org_id, customers) if mode == "first-contact" else set()
-    )
-    for row in rows:
-        held = hold_reason(
-            _Queued(row), mode, contacted=row.customer_provider_id in contacted, exempt=exempt
-        )
+    rules = ReviewRules(session, config, org_name, org_id, customers)
+    for row in found:
+        held = rules.held_because(_Queued(row), row.customer_provider_id)
         if held is None:
             row.status = OutboxStatus.PENDING.value
-        row.review_reason, row.updated_at = held, now
+        row.review_reason, row.hold_kind, row.updated_at = held, None, now
         record(
             session,
             at=now,
@@ -213,4 +226,4 @@ def release_addressed(
             status=row.status,
             review=held,
         )
-    return len(rows)
+    return len(found)

@@ -19,8 +19,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..store.audit import record
-from ..store.models import Customer, Org, OutboxAction, OutboxStatus
-from .address import is_address_hold, unaddressed_customers
+from ..store.models import Customer, HoldKind, Org, OutboxAction, OutboxStatus
+from .address import unaddressed_customers
 
 
 class ReviewError(ValueError):
@@ -121,7 +121,7 @@ def pending(session: Session, selection: Selection | None = None) -> list[Pendin
 def _addressless(session: Session, chosen: list[Pending]) -> set[int]:
     """Those held for a missing email address whose customer still has none: approving them
     would only make them fail at send time."""
-    held = [p.row for p in chosen if is_address_hold(p.row.review_reason)]
+    held = [p.row for p in chosen if p.row.hold_kind == HoldKind.ADDRESS.value]
     by_org: dict[int, set[str]] = {}
     for row in held:
         by_org.setdefault(row.org_id, set()).add(row.customer_provider_id or "")

@@ -60,6 +60,15 @@ class OutboxStatus(enum.StrEnum):
     AWAITING_REVIEW = "awaiting_review"
 
 
+class HoldKind(enum.StrEnum):
+    """Which review holds syncd lifts by itself once their cause is gone, kept in a column so
+    the release reads its own rows by index, not by matching reason text (a row held for any
+    other reason has no kind: only a human ends that hold)."""
+
+    #: An email to a customer syncd has no address for (``syncd.review.address``).
+    ADDRESS = "address"
+
+
 class Org(Base):
     """One connected organisation (a QuickBooks realm or a Xero tenant)."""
 
@@ -285,6 +294,7 @@ class OutboxAction(Base):
     __table_args__ = (
         UniqueConstraint("org_id", "idempotency_key"),
         Index("ix_outbox_actions_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_actions_hold", "org_id", "hold_kind", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -309,6 +319,8 @@ class OutboxAction(Base):
     updated_at: Mapped[datetime]
     #: Why the action was held for review (NULL: it never was).
     review_reason: Mapped[str | None] = mapped_column(Text)
+    #: The kind of that hold when syncd releases it by itself (``HoldKind``), else NULL.
+    hold_kind: Mapped[str | None] = mapped_column(String(16))
     #: Who approved or skipped it, and when (also in the audit log).
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None]

@@ -132,7 +132,7 @@ def test_first_contact_means_a_completed_customer_facing_action(qbo: World) -> N
     with qbo.store.sessions() as s:
         holds = Holds(s, config, "qbo", org_id, actions)
         for a in actions:  # (the engine's own review reasons hold whatever the mode)
-            assert (holds.reason(a) is None) == (a.customer_id == reached and not a.review)
+            assert (holds.hold(a)[0] is None) == (a.customer_id == reached and not a.review)
 
 
 def test_go_live_is_recorded_once_and_shown_by_config_check(qbo: World) -> None:
