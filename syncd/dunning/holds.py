@@ -3,6 +3,7 @@ change recorded in the audit log with who and why in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
 
@@ -13,6 +14,9 @@ from ..store.audit import record
 from ..store.models import Customer, Hold, Invoice
 
 Scope = Literal["invoice", "customer"]
+#: The kinds ``syncd resume`` ends: a hand-off's hold (kind ``handoff``) ends only with
+#: ``syncd handoff release``, which passes its own kind.
+RESUMABLE_KINDS = ("pause", "dispute")
 
 
 class HoldError(ValueError):
@@ -80,14 +84,16 @@ def release_holds(
     actor: str,
     reason: str | None,
     now: datetime,
+    kinds: Iterable[str] = RESUMABLE_KINDS,
 ) -> int:
+    """End the subject's open holds of ``kinds``, each with its audit entry; returns how many."""
     rows = session.scalars(
         select(Hold).where(
             Hold.org_id == org_id,
             Hold.scope == scope,
             Hold.provider_id == provider_id,
             Hold.released_at.is_(None),
-            Hold.kind != "handoff",  # only ``syncd handoff`` ends a referral
+            Hold.kind.in_(list(kinds)),
         )
     ).all()
     for row in rows:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..dunning.holds import release_holds
 from ..store import Store
 from ..store.audit import record
 from ..store.ladder import Handoff
@@ -295,16 +296,16 @@ def release_handoff(
         if handoff is None:
             raise HandoffError(f"customer {found.name!r} is not handed off: nothing to release")
         handoff.released_at = now
-        for hold in session.scalars(
-            select(Hold).where(
-                Hold.org_id == org_id,
-                Hold.scope == "customer",
-                Hold.provider_id == found.provider_id,
-                Hold.kind == "handoff",
-                Hold.released_at.is_(None),
-            )
-        ):
-            hold.released_at = now
+        release_holds(
+            session,
+            org_id=org_id,
+            scope="customer",
+            provider_id=found.provider_id,
+            actor=actor,
+            reason=reason,
+            now=now,
+            kinds=("handoff",),
+        )
         notes = session.scalars(
             select(OutboxAction).where(
                 OutboxAction.org_id == org_id,

@@ -269,7 +269,9 @@ def test_a_released_handoff_resumes_dunning_with_the_agencys_time_off_the_clock(
         (handoff,) = s.scalars(select(Handoff)).all()
         hold = s.scalars(select(Hold).where(Hold.kind == "handoff")).one()
         audit = s.scalars(select(AuditEntry).where(AuditEntry.event == "handoff.released")).one()
+        resumed = s.scalars(select(AuditEntry).where(AuditEntry.event == "hold.resume")).one()
     assert handoff.released_at is not None and hold.released_at is not None
+    assert (resumed.actor, resumed.details["hold_id"]) == ("al", hold.id)
     assert audit.actor == "al" and audit.subject_id == w.works.id
     assert w.json("handoff", "status", "--json") == []
     again = w.cli(
