@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -225,80 +227,80 @@ class Runs:
         return self.answers.pop(0)
 
 
-def retry_at(service: Service) -> datetime | None:
-    job = service.scheduler.get_job("east:cycle-retry")
-    return None if job is None else job.trigger.run_date.astimezone(UTC)
+DOWN = OrgRun("east", error="connection failed", cause=TransientError("connection failed"))
 
 
-def test_a_failed_cycle_is_retried_later_the_same_day_with_backoff(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = load_config(write(tmp_path, ""))  # 5-minute sync interval, org in New York
-    store = open_store(config.store_url)
-    down = OrgRun("east", error="connection failed", cause=TransientError("connection failed"))
-    runs = Runs(down, down, down, down)
-    monkeypatch.setattr("syncd.daemon.service.run_org_once", runs)
-    service = Service(store, config, FixedClock())
-    now = Now()  # 07:00 in New York
-    service.retry.now = now
-    service.scheduler.start(paused=True)
-    try:
-        service._guarded("east", "cycle", lambda: service._cycle("east"))
-        assert retry_at(service) == T0 + timedelta(minutes=5)
-        for delay in (10, 20):  # each retry that fails waits twice as long
-            service.scheduler.get_job("east:cycle-retry").func()
-            assert retry_at(service) == T0 + timedelta(minutes=delay)
-        service.scheduler.get_job("east:cycle-retry").func()  # the third retry fails too
-        assert runs.calls == 4
-        assert retry_at(service) is None, "cycle_retries = 3 by default: no fourth"
-        assert service.health.problems() == [], "within the budget: not yet a problem"
-    finally:
-        service.scheduler.shutdown(wait=False)
-        store.close()
+@dataclass
+class Retrying:
+    """A paused daemon for org ``east`` (New York, 5-minute sync interval) whose cycles give
+    the answers a test hands to :meth:`answers`, and whose clock is ``now`` (07:00 there)."""
+
+    service: Service
+    now: Now
+    monkeypatch: pytest.MonkeyPatch
+
+    def answers(self, *runs: OrgRun) -> Runs:
+        stand_in = Runs(*runs)
+        self.monkeypatch.setattr("syncd.daemon.service.run_org_once", stand_in)
+        return stand_in
+
+    def cycle(self) -> None:
+        self.service._guarded("east", "cycle", lambda: self.service._cycle("east"))
+
+    def retry(self) -> None:
+        self.service.scheduler.get_job("east:cycle-retry").func()
+
+    def retry_at(self) -> datetime | None:
+        job = self.service.scheduler.get_job("east:cycle-retry")
+        return None if job is None else job.trigger.run_date.astimezone(UTC)
 
 
-def test_a_retried_cycle_that_succeeds_clears_health_and_a_refused_login_is_not_retried(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def retrying(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Retrying]:
     config = load_config(write(tmp_path, ""))
     store = open_store(config.store_url)
-    down = OrgRun("east", error="connection failed", cause=TransientError("connection failed"))
-    refused = OrgRun("east", error="Xero said no", cause=AuthError("Xero said no"))
-    runs = Runs(down, OrgRun("east"), refused)
-    monkeypatch.setattr("syncd.daemon.service.run_org_once", runs)
     service = Service(store, config, FixedClock())
     now = Now()
     service.retry.now = service.health.now = now
     service.scheduler.start(paused=True)
     try:
-        service._guarded("east", "cycle", lambda: service._cycle("east"))
-        service.scheduler.get_job("east:cycle-retry").func()
-        assert runs.calls == 2
-        assert service.health.report()[1]["orgs"]["east"]["cycle"]["consecutive_failures"] == 0
-        assert retry_at(service) is None, "the retry ran and succeeded: nothing more to try"
-        service._guarded("east", "cycle", lambda: service._cycle("east"))
-        assert retry_at(service) is None, "a refused login needs a human, not a retry"
-        assert [p.job for p in service.health.problems()] == ["cycle"]
+        yield Retrying(service, now, monkeypatch)
     finally:
         service.scheduler.shutdown(wait=False)
         store.close()
 
 
-def test_no_retry_is_scheduled_past_the_end_of_the_orgs_local_day(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_failed_cycle_is_retried_later_the_same_day_with_backoff(retrying: Retrying) -> None:
+    runs = retrying.answers(DOWN, DOWN, DOWN, DOWN)
+    retrying.cycle()
+    assert retrying.retry_at() == T0 + timedelta(minutes=5)
+    for delay in (10, 20):  # each retry that fails waits twice as long
+        retrying.retry()
+        assert retrying.retry_at() == T0 + timedelta(minutes=delay)
+    retrying.retry()  # the third retry fails too
+    assert runs.calls == 4
+    assert retrying.retry_at() is None, "cycle_retries = 3 by default: no fourth"
+    assert retrying.service.health.problems() == [], "within the budget: not yet a problem"
+
+
+def test_a_retried_cycle_that_succeeds_clears_health_and_a_refused_login_is_not_retried(
+    retrying: Retrying,
 ) -> None:
-    config = load_config(write(tmp_path, ""))
-    store = open_store(config.store_url)
-    down = OrgRun("east", error="connection failed", cause=TransientError("connection failed"))
-    monkeypatch.setattr("syncd.daemon.service.run_org_once", Runs(down))
-    service = Service(store, config, FixedClock())
-    now = Now()
-    now.at = datetime(2026, 11, 4, 4, 58, tzinfo=UTC)  # 23:58 in New York
-    service.retry.now = now
-    service.scheduler.start(paused=True)
-    try:
-        service._guarded("east", "cycle", lambda: service._cycle("east"))
-        assert retry_at(service) is None
-    finally:
-        service.scheduler.shutdown(wait=False)
-        store.close()
+    refused = OrgRun("east", error="Xero said no", cause=AuthError("Xero said no"))
+    runs = retrying.answers(DOWN, OrgRun("east"), refused)
+    health = retrying.service.health
+    retrying.cycle()
+    retrying.retry()
+    assert runs.calls == 2
+    assert health.report()[1]["orgs"]["east"]["cycle"]["consecutive_failures"] == 0
+    assert retrying.retry_at() is None, "the retry ran and succeeded: nothing more to try"
+    retrying.cycle()
+    assert retrying.retry_at() is None, "a refused login needs a human, not a retry"
+    assert [p.job for p in health.problems()] == ["cycle"]
+
+
+def test_no_retry_is_scheduled_past_the_end_of_the_orgs_local_day(retrying: Retrying) -> None:
+    retrying.answers(DOWN)
+    retrying.now.at = datetime(2026, 11, 4, 4, 58, tzinfo=UTC)  # 23:58 in New York
+    retrying.cycle()
+    assert retrying.retry_at() is None
