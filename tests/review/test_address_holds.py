@@ -6,16 +6,12 @@ from __future__ import annotations
 
 from syncd.mail import KEY_HEADER
 from syncd.outbox.email import key_digest
-from syncd.store.models import OutboxAction
+from syncd.store.models import HoldKind, OutboxAction
 from tests.review.conftest import World
 
 
 def _no_address(world: World) -> list[OutboxAction]:
-    return [
-        r
-        for r in world.outbox()
-        if r.status == "awaiting_review" and "has no email address" in (r.review_reason or "")
-    ]
+    return [r for r in world.outbox() if r.status == "awaiting_review" and r.hold_kind]
 
 
 def _give_address(world: World, customer_id: str, email: str) -> None:
@@ -31,7 +27,10 @@ def test_no_address_holds_survive_bulk_approval_until_the_address_arrives(world:
     world.cli("run-once")
     held = _no_address(world)
     assert held, "the seed has customers without an email address"
-    assert all(r.kind == "email" for r in held)
+    assert all(r.kind == "email" and r.hold_kind == HoldKind.ADDRESS for r in held)
+    assert all("has no email address" in (r.review_reason or "") for r in held)
+    others = [r for r in world.outbox() if r.id not in {h.id for h in held}]
+    assert others and not [r for r in others if "has no email address" in (r.review_reason or "")]
 
     refused = world.cli("review", "approve", str(held[0].id), "--by", "alice", ok=False)
     assert refused.exit_code != 0 and "still has no email address" in refused.output
@@ -47,6 +46,7 @@ def test_no_address_holds_survive_bulk_approval_until_the_address_arrives(world:
     released = {r.id: r for r in world.outbox()}[first.id]
     assert released.status == "awaiting_review"  # review = "all" (the default) holds it
     assert "has no email address" not in (released.review_reason or "")
+    assert released.hold_kind is None, "held now by the org's review: only a human ends it"
     world.cli("review", "approve", str(first.id), "--by", "alice")
     world.cli("run-once")
     digest = key_digest(first.idempotency_key)
