@@ -29,7 +29,6 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policies import PlannedAction
 from policies.kinds.base import ReviewClass
 from policies.kinds.registry import kind as registered_kind
 from policies.kinds.registry import kinds
@@ -89,6 +88,8 @@ class HoldSubject(Protocol):
     @property
     def kind(self) -> str: ...
     @property
+    def customer_id(self) -> str: ...
+    @property
     def step_id(self) -> str | None: ...
     @property
     def review(self) -> str | None: ...
@@ -102,6 +103,7 @@ class _Queued:
     def __init__(self, row: OutboxAction) -> None:
         payload = row.payload or {}
         self.kind, self.step_id = row.kind, payload.get("step")
+        self.customer_id = row.customer_provider_id or ""
         self.review, self.review_mode = payload.get("review"), payload.get("review_mode")
 
 
@@ -136,10 +138,10 @@ def hold_reason(
     return None
 
 
-class ReviewRules:
-    """The org's review settings for a set of customers: its mode, its exemptions and (in
-    ``first-contact`` mode only) which of the customers syncd has reached. One place builds
-    them, so a new hold and a released one are judged alike."""
+class Holds:
+    """The hold decision for a set of actions, planned or queued (one query for their
+    customers' contact, in ``first-contact`` mode, and one for the addresses of those it
+    emails). New actions and released address holds are judged by this one decision."""
 
     def __init__(
         self,
@@ -147,45 +149,26 @@ class ReviewRules:
         config: LoadedConfig,
         org_name: str,
         org_id: int,
-        customers: Iterable[str],
+        actions: Iterable[HoldSubject],
     ) -> None:
+        actions = list(actions)
         self.mode = review_mode(config, org_name)
         self.exempt = frozenset(config.settings.org(org_name).review_exempt)
         self.contacted = (
-            contacted_customers(session, org_id, customers)
+            contacted_customers(session, org_id, (a.customer_id for a in actions))
             if self.mode == "first-contact"
             else set()
         )
-
-    def held_because(self, action: HoldSubject, customer: str | None) -> str | None:
-        """Why the org's review holds ``action`` for ``customer``, or None."""
-        contacted = customer in self.contacted
-        return hold_reason(action, self.mode, contacted=contacted, exempt=self.exempt)
-
-
-class Holds(ReviewRules):
-    """The hold decision for one cycle's actions (one query for the whole cycle, and one for
-    the addresses of the customers it emails)."""
-
-    def __init__(
-        self,
-        session: Session,
-        config: LoadedConfig,
-        org_name: str,
-        org_id: int,
-        actions: Iterable[PlannedAction],
-    ) -> None:
-        actions = list(actions)
-        super().__init__(session, config, org_name, org_id, (a.customer_id for a in actions))
         emailed = (a.customer_id for a in actions if str(a.kind) in ADDRESSED_KINDS)
         self.unaddressed = unaddressed_customers(session, org_id, emailed)
 
-    def hold(self, action: PlannedAction) -> tuple[str | None, HoldKind | None]:
+    def hold(self, action: HoldSubject) -> tuple[str | None, HoldKind | None]:
         """Why ``action`` waits for review (None: it does not), and the kind of hold when
         syncd itself releases it (None: only a human does)."""
         if str(action.kind) in ADDRESSED_KINDS and action.customer_id in self.unaddressed:
             return no_address_reason(action.customer_id), HoldKind.ADDRESS
-        return self.held_because(action, action.customer_id), None
+        contacted = action.customer_id in self.contacted
+        return hold_reason(action, self.mode, contacted=contacted, exempt=self.exempt), None
 
 
 def release_addressed(
@@ -205,14 +188,15 @@ def release_addressed(
         )
         .with_for_update()
     ).all()
-    customers = {row.customer_provider_id or "" for row in rows}
-    still = unaddressed_customers(session, org_id, customers) if rows else set()
-    found = [row for row in rows if (row.customer_provider_id or "") not in still]
-    if not found:
+    if not rows:
         return 0
-    rules = ReviewRules(session, config, org_name, org_id, customers)
-    for row in found:
-        held = rules.held_because(_Queued(row), row.customer_provider_id)
+    queued = [_Queued(row) for row in rows]
+    holds = Holds(session, config, org_name, org_id, queued)
+    released = 0
+    for row, action in zip(rows, queued, strict=True):
+        held, kind = holds.hold(action)
+        if kind is HoldKind.ADDRESS:
+            continue  # still no address
         if held is None:
             row.status = OutboxStatus.PENDING.value
         row.review_reason, row.hold_kind, row.updated_at = held, None, now
@@ -226,4 +210,5 @@ def release_addressed(
             status=row.status,
             review=held,
         )
-    return len(found)
+        released += 1
+    return released
