@@ -27,6 +27,7 @@ from ..store.models import (
     PaymentPlanInstalment,
     PaymentPlanInvoice,
 )
+from .addressing import queue_plan_email
 from .common import (
     LadderError,
     find_invoice,
@@ -181,7 +182,7 @@ def _put_in_writing(
             reason=f"payment plan {plan.id} agreed",
         )
     settings = plan_settings(config, org_name)
-    queue_action(
+    queue_plan_email(
         session,
         config,
         org_name,
