@@ -225,7 +225,8 @@ class PaymentPlanSettings(BaseModel):
     """Resume dunning from the stage the invoices had reached, or escalate them."""
     interest_during_plan: bool = True
     """Statutory interest keeps accruing while a plan is kept (a legal entitlement); when
-    false, interest not yet claimed is waived up to the day the plan ends."""
+    false, the interest of the days the plan was in place (agreement day to the day it
+    breaks) is waived, and the interest from before the plan stays claimable."""
     confirmation_template: str = "plan-confirmation"
     reminder_template: str = "plan-reminder"
 

@@ -2,7 +2,8 @@
 
 The same rule as the dunning cycle's emails (``syncd.review.address``): an email that could
 only fail at send time, after a human may already have approved it, waits
-(``awaiting_review``) with the reason that says what to fix. Once a sync brings the address
+(``awaiting_review``) with the reason that says what to fix (``queue_action(email=True)``
+in ``common``). Once a sync brings the address
 in, the next cycle puts it back on its ordinary path: pending, or still held with the reason
 its kind would be held for anyway (a confirmation always waits for approval unless exempt).
 
@@ -14,52 +15,18 @@ functions of ``syncd.review.address`` only.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config.loader import LoadedConfig
-from ..review.address import is_address_hold, no_address_reason, unaddressed_customers
+from ..review.address import is_address_hold, unaddressed_customers
 from ..store.audit import record
 from ..store.models import OutboxAction, OutboxStatus
-from .common import enqueue, review_reason
+from .common import review_reason
 
 #: The plan's emails, sent by SMTP to the customer's own address.
 PLAN_EMAIL_KINDS = frozenset({"plan_confirmation", "plan_reminder"})
-
-
-def queue_plan_email(
-    session: Session,
-    config: LoadedConfig,
-    org_name: str,
-    *,
-    org_id: int,
-    key: str,
-    kind: str,
-    payload: dict[str, Any],
-    now: datetime,
-    customer_id: str,
-    reason: str,
-) -> bool:
-    """Queue a plan email exactly once per key: held for the missing address first (what
-    must be fixed before anyone can usefully approve it), else the kind's review decision."""
-    review = (
-        no_address_reason(customer_id)
-        if customer_id in unaddressed_customers(session, org_id, [customer_id])
-        else review_reason(session, config, org_name, kind, org_id=org_id, customer_id=customer_id)
-    )
-    return enqueue(
-        session,
-        org_id=org_id,
-        key=key,
-        kind=kind,
-        payload=payload,
-        now=now,
-        review=review,
-        customer_id=customer_id,
-        reason=reason,
-    )
 
 
 def release_plan_emails(

@@ -27,7 +27,6 @@ from ..store.models import (
     PaymentPlanInstalment,
     PaymentPlanInvoice,
 )
-from .addressing import queue_plan_email
 from .common import (
     LadderError,
     find_invoice,
@@ -182,7 +181,7 @@ def _put_in_writing(
             reason=f"payment plan {plan.id} agreed",
         )
     settings = plan_settings(config, org_name)
-    queue_plan_email(
+    queue_action(
         session,
         config,
         org_name,
@@ -197,6 +196,7 @@ def _put_in_writing(
         now=now,
         customer_id=plan.customer_provider_id,
         reason=f"payment plan {plan.id} agreed: confirm it in writing",
+        email=True,
     )
     record(
         session,

@@ -38,7 +38,7 @@ from ..config.loader import LoadedConfig
 from ..store.models import DunningState as DunningStateRow
 from ..store.models import Invoice, OutboxAction, OutboxStatus, PaymentPlan, Settlement
 from ..store.queries import round_money
-from .addressing import queue_plan_email, release_plan_emails
+from .addressing import release_plan_emails
 from .agree import plan_settings
 from .common import local_day, payments_towards, queue_action
 from .ending import end_agreement
@@ -137,7 +137,7 @@ def _queue_reminders(
         if kind is None:
             continue
         n = p.instalment.number
-        report.reminders += queue_plan_email(
+        report.reminders += queue_action(
             session,
             config,
             org_name,
@@ -154,6 +154,7 @@ def _queue_reminders(
             now=now,
             customer_id=plan.customer_provider_id,
             reason=f"payment plan {plan.id}, instalment {n}: {kind} reminder",
+            email=True,
         )
 
 
