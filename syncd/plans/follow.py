@@ -104,12 +104,12 @@ def _follow_plan(
     for p in progress:
         row = rows[p.instalment.number]
         row.paid, row.met_on = p.paid, p.met_on
-    verdict = standing(progress, today, settings.grace_days)
+    confirmation, told_on = _confirmation(session, org_name, plan, tz)
+    verdict = standing(progress, today, settings.grace_days, told_on)
     if verdict.verdict is PlanVerdict.COMPLETED:
         end_agreement(session, plan, "completed", verdict.reason, actor="syncd", now=now)
         report.plans_completed += 1
         return
-    confirmation = _confirmation(session, org_name, plan)
     if confirmation != OutboxStatus.DONE.value:
         _unconfirmed(session, plan, confirmation, now, report)
         return  # no break and no reminder about a plan the customer was never sent
@@ -158,14 +158,21 @@ def _queue_reminders(
         )
 
 
-def _confirmation(session: Session, org_name: str, plan: PaymentPlan) -> str | None:
-    """The status of the plan's confirmation email (None: none was ever queued)."""
-    return session.scalar(
-        select(OutboxAction.status).where(
+def _confirmation(
+    session: Session, org_name: str, plan: PaymentPlan, tz: str
+) -> tuple[str | None, date | None]:
+    """The status of the plan's confirmation email (None: none was ever queued) and, once
+    it went out, the local day it was handed to the mail server."""
+    row = session.execute(
+        select(OutboxAction.status, OutboxAction.handed_at, OutboxAction.updated_at).where(
             OutboxAction.org_id == plan.org_id,
             OutboxAction.idempotency_key == f"{org_name}:plan/{plan.id}:confirmation",
         )
-    )
+    ).first()
+    if row is None:
+        return None, None
+    sent = row.handed_at or row.updated_at
+    return row.status, local_day(sent, tz) if row.status == OutboxStatus.DONE else None
 
 
 #: Confirmation statuses from which the email will still go out by itself or by approval.
