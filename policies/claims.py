@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from policies.interest import MissingRate, compensation, statutory_interest
+from policies.interest import MissingRate, compensation, statutory_interest, waived_windows
 from policies.money import round_money
 from policies.schema import InterestConfig, PolicyConfig, RatesConfig
 from policies.snapshot import CustomerSnapshot, DunningState, InvoiceSnapshot
@@ -95,7 +95,7 @@ def claim(
     if floor is not None:
         after = max(after, floor - timedelta(days=1))
     try:
-        calc = statutory_interest(config, rates, invoice, after, today)
+        calc = statutory_interest(config, rates, invoice, after, today, waived_windows(state.meta))
     except MissingRate as exc:
         out.missing_rate = str(exc)
         out.notes.append(f"statutory interest not claimed: {exc}")

@@ -18,11 +18,17 @@ half-year by half-year; fixed compensation EUR 40.
 Rates come from the configured tables, never fetched. Interest accrues day by day on
 the balance outstanding at the end of each day (reconstructed from the payment
 history), summed exactly and rounded once, half up, to the minor unit.
+
+Days can be waived in windows (a payment plan agreed without interest,
+``interest_during_plan = false``): the window is kept in ``DunningState.meta`` under a
+``interest-waived:`` key, so that the days before and after it stay claimable. A single
+"claimed through" date could not say that: a zero claim through the plan's end would
+also waive the interest that had accrued before the plan began.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -32,6 +38,32 @@ from policies.schema import InterestConfig, InterestRegime, RateEntry, RatesConf
 from policies.snapshot import InvoiceSnapshot
 
 HUNDRED = Decimal(100)
+#: ``DunningState.meta`` key prefix of a waived window of interest days.
+WAIVER_PREFIX = "interest-waived:"
+
+Window = tuple[date, date]
+#: A segment's key: (balance, rate), ``WAIVED``, or None before the first day.
+_Key = tuple[Decimal, Decimal] | str | None
+WAIVED = "waived"
+
+
+def waiver_entry(name: str, first: date, last: date) -> tuple[str, str]:
+    """The meta entry that waives the days ``first`` to ``last`` (inclusive) for ``name``."""
+    return f"{WAIVER_PREFIX}{name}", f"{first.isoformat()}/{last.isoformat()}"
+
+
+def waived_windows(meta: Iterable[tuple[str, str]]) -> list[Window]:
+    """The waived windows recorded in a state's meta, oldest first."""
+    windows: list[Window] = []
+    for key, value in meta:
+        if key.startswith(WAIVER_PREFIX):
+            first, _, last = value.partition("/")
+            windows.append((date.fromisoformat(first), date.fromisoformat(last)))
+    return sorted(windows)
+
+
+def _waived(day: date, windows: Sequence[Window]) -> bool:
+    return any(first <= day <= last for first, last in windows)
 
 
 def rate_in_force(table: Sequence[RateEntry], on: date) -> Decimal | None:
@@ -119,8 +151,10 @@ def statutory_interest(
     invoice: InvoiceSnapshot,
     after: date,
     through: date,
+    waived: Sequence[Window] = (),
 ) -> InterestCalc:
-    """Interest for the days ``d`` with ``max(after, due) < d <= through``.
+    """Interest for the days ``d`` with ``max(after, due) < d <= through``, except the days
+    inside a ``waived`` window (named in the explanation, counted in no total).
 
     Raises ``MissingRate`` when the table has no entry for a needed date.
     """
@@ -132,12 +166,15 @@ def statutory_interest(
     day = first
     segments: list[str] = []
     seg_start = first
-    seg_key: tuple[Decimal, Decimal] | None = None
+    seg_key: _Key = None
+    days = 0
     while day <= through:
-        balance = max(invoice.balance_on(day), ZERO)
-        rate = _rate_for_day(config, rates, invoice.due_date, day)
-        total += balance * rate / HUNDRED / config.day_basis
-        key = (balance, rate)
+        key: _Key = WAIVED
+        if not _waived(day, waived):
+            balance = max(invoice.balance_on(day), ZERO)
+            rate = _rate_for_day(config, rates, invoice.due_date, day)
+            total += balance * rate / HUNDRED / config.day_basis
+            key, days = (balance, rate), days + 1
         if seg_key is not None and key != seg_key:
             segments.append(_segment(seg_key, seg_start, day - timedelta(days=1), cur))
             seg_start = day
@@ -145,15 +182,16 @@ def statutory_interest(
         day += timedelta(days=1)
     if seg_key is not None:
         segments.append(_segment(seg_key, seg_start, through, cur))
-    days = (through - first).days + 1
     regime = "UK Late Payment Act" if config.regime is InterestRegime.UK else "EU Directive"
     explanation = f"{regime} interest, simple, {config.day_basis}-day year: " + "; ".join(segments)
     return InterestCalc(round_money(total, cur), cur, first, through, days, explanation)
 
 
-def _segment(key: tuple[Decimal, Decimal], start: date, end: date, cur: str) -> str:
-    balance, rate = key
+def _segment(key: _Key, start: date, end: date, cur: str) -> str:
     n = (end - start).days + 1
+    if not isinstance(key, tuple):
+        return f"{n} day(s) from {start.isoformat()} waived"
+    balance, rate = key
     return f"{n} day(s) from {start.isoformat()} on {balance} {cur} at {rate}%"
 
 

@@ -10,7 +10,8 @@ Pure functions over dates and ``Decimal`` amounts in the currency's minor unit; 
   (31 January, 28 February, 31 March);
 * payments fill instalments in due-date order, each payment in date order; an instalment is
   met on the day the payment that completes it was made;
-* an instalment still not met ``grace_days`` after its due date breaks the plan.
+* an instalment still not met ``grace_days`` after its due date breaks the plan (after the day
+  the customer was sent the plan, if that came later).
 """
 
 from __future__ import annotations
@@ -187,11 +188,17 @@ class Standing:
     reason: str
 
 
-def standing(progress: Sequence[Progress], today: date, grace_days: int) -> Standing:
+def standing(
+    progress: Sequence[Progress], today: date, grace_days: int, told_on: date | None = None
+) -> Standing:
+    """Kept, completed or broken. ``told_on`` is the day the customer was sent the plan: an
+    instalment that fell due before it has its grace days counted from that day, so that a
+    confirmation approved late cannot break the plan the day it arrives."""
     for p in progress:
-        if p.met_on is not None and p.met_on <= p.instalment.due + timedelta(days=grace_days):
+        start = p.instalment.due if told_on is None else max(p.instalment.due, told_on)
+        deadline = start + timedelta(days=grace_days)
+        if p.met_on is not None and p.met_on <= deadline:
             continue
-        deadline = p.instalment.due + timedelta(days=grace_days)
         if today > deadline:
             return Standing(
                 PlanVerdict.BROKEN,
@@ -225,7 +232,8 @@ class PaymentPlanSettings(BaseModel):
     """Resume dunning from the stage the invoices had reached, or escalate them."""
     interest_during_plan: bool = True
     """Statutory interest keeps accruing while a plan is kept (a legal entitlement); when
-    false, interest not yet claimed is waived up to the day the plan ends."""
+    false, the interest of the days the plan was in place (agreement day to the day it
+    breaks) is waived, and the interest from before the plan stays claimable."""
     confirmation_template: str = "plan-confirmation"
     reminder_template: str = "plan-reminder"
 

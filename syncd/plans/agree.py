@@ -196,6 +196,7 @@ def _put_in_writing(
         now=now,
         customer_id=plan.customer_provider_id,
         reason=f"payment plan {plan.id} agreed: confirm it in writing",
+        email=True,
     )
     record(
         session,

@@ -23,6 +23,7 @@ from policies.kinds.base import ReviewClass
 from policies.kinds.registry import kind as registered_kind
 
 from ..config.loader import LoadedConfig
+from ..review.address import no_address_reason, unaddressed_customers
 from ..review.hold import ESCALATION_KINDS, FEE_KINDS, contacted_customers, review_mode
 from ..store.audit import record
 from ..store.models import (
@@ -205,9 +206,18 @@ def queue_action(
     invoice_id: str | None = None,
     customer_id: str | None = None,
     reason: str = "",
+    email: bool = False,
 ) -> bool:
-    """:func:`enqueue` with the review decision every plan and settlement action takes."""
-    review = review_reason(session, config, org_name, kind, org_id=org_id, customer_id=customer_id)
+    """:func:`enqueue` with the review decision every plan and settlement action takes; an
+    ``email`` to a customer syncd has no address for is held for that first (what must be
+    fixed before anyone can usefully approve it, see ``syncd.plans.addressing``)."""
+    review = (
+        no_address_reason(customer_id)
+        if email
+        and customer_id is not None
+        and customer_id in unaddressed_customers(session, org_id, [customer_id])
+        else review_reason(session, config, org_name, kind, org_id=org_id, customer_id=customer_id)
+    )
     return enqueue(
         session,
         org_id=org_id,

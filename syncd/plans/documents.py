@@ -29,7 +29,7 @@ from connectors.base import PermanentError
 from ..mail import Business, MailTemplateError, Recipient, TemplateSet, make_message_id
 from ..mail.model import customer_locale
 from ..mail.render import KEY_HEADER
-from ..store.models import Customer, OutboxAction, PaymentPlan
+from ..store.models import Customer, Invoice, OutboxAction, PaymentPlan
 from .agree import get_plan
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -104,14 +104,39 @@ class PlanMessage:
     attachments: list[tuple[str, bytes]]
 
 
-def _recipient(session: Session, org_id: int, customer_id: str, default: str) -> Recipient:
+def _recipient(session: Session, plan: PaymentPlan, default: str) -> Recipient:
+    """The customer's own address, else the billing address QuickBooks keeps on one of its
+    open invoices (the plan's own first): the address the cycle counts as present before it
+    queues a plan email (``syncd.review.address.unaddressed_customers``)."""
     customer = session.scalar(
-        select(Customer).where(Customer.org_id == org_id, Customer.provider_id == customer_id)
+        select(Customer).where(
+            Customer.org_id == plan.org_id, Customer.provider_id == plan.customer_provider_id
+        )
     )
-    if customer is None or not customer.email:
-        raise PermanentError(f"customer {customer_id} has no email address")
+    if customer is None:
+        raise PermanentError(f"customer {plan.customer_provider_id} has no email address")
+    address = (customer.email or "").strip() or _bill_email(session, plan)
+    if not address:
+        raise PermanentError(f"customer {plan.customer_provider_id} has no email address")
     locale = customer_locale(customer.locale, customer.country, default)
-    return Recipient(name=customer.name, email=customer.email, locale=locale)
+    return Recipient(name=customer.name, email=address, locale=locale)
+
+
+def _bill_email(session: Session, plan: PaymentPlan) -> str:
+    covered = {i.invoice_provider_id for i in plan.invoices}
+    rows = session.execute(
+        select(Invoice.provider_id, Invoice.raw).where(
+            Invoice.org_id == plan.org_id,
+            Invoice.customer_provider_id == plan.customer_provider_id,
+            Invoice.balance > 0,
+        )
+    ).all()
+    for _, raw in sorted(rows, key=lambda r: (r[0] not in covered, r[0])):
+        bill = raw.get("BillEmail") if isinstance(raw, dict) else None
+        address = str((bill.get("Address") if isinstance(bill, dict) else None) or "").strip()
+        if address:
+            return address
+    return ""
 
 
 def build_plan_message(
@@ -126,7 +151,7 @@ def build_plan_message(
 ) -> PlanMessage:
     """The confirmation (with the schedule PDF) or one instalment's reminder, for ``row``."""
     plan = get_plan(session, row.org_id, int(row.payload["plan_id"]))
-    recipient = _recipient(session, row.org_id, plan.customer_provider_id, business.default_locale)
+    recipient = _recipient(session, plan, business.default_locale)
     context: dict[str, Any] = {
         "business": business,
         "recipient": recipient,

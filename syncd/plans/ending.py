@@ -15,10 +15,11 @@ from .common import LadderError, hold_actor, release_holds
 
 Agreement = TypeVar("Agreement", PaymentPlan, Settlement)
 
-#: model -> (audit and hold name, what a user calls it, the status a cancel applies to)
-_NAMES: dict[type[Any], tuple[str, str, str]] = {
-    PaymentPlan: ("plan", "payment plan", "active"),
-    Settlement: ("settlement", "settlement", "pending"),
+#: model -> (audit and hold name, what a user calls it, the statuses a cancel applies to);
+#: an ``unconfirmed`` plan still holds its invoices, and cancelling it releases them.
+_NAMES: dict[type[Any], tuple[str, str, tuple[str, ...]]] = {
+    PaymentPlan: ("plan", "payment plan", ("active", "unconfirmed")),
+    Settlement: ("settlement", "settlement", ("pending",)),
 }
 
 
@@ -78,7 +79,7 @@ def cancel_agreement(
 ) -> Agreement:
     """End an open agreement by hand (a user's decision, recorded with their reason)."""
     found = get_agreement(session, model, org_id, ident)
-    if found.status != _NAMES[model][2]:
+    if found.status not in _NAMES[model][2]:
         raise LadderError(f"{_NAMES[model][1]} {ident} is already {found.status}")
     end_agreement(session, found, "cancelled", reason or "cancelled by hand", actor=actor, now=now)
     return found

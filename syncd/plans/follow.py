@@ -17,27 +17,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policies import DunningState
+from policies.interest import waiver_entry
 from policies.plans import (
     Instalment,
     PlanVerdict,
+    Progress,
     SettlementVerdict,
     allocate,
     reminder_due,
     settlement_verdict,
     standing,
 )
-from policies.snapshot import InterestClaim
 
 from ..config.loader import LoadedConfig
 from ..store.models import DunningState as DunningStateRow
-from ..store.models import Invoice, OutboxAction, PaymentPlan, Settlement
+from ..store.models import Invoice, OutboxAction, OutboxStatus, PaymentPlan, Settlement
 from ..store.queries import round_money
+from .addressing import release_plan_emails
 from .agree import plan_settings
 from .common import local_day, payments_towards, queue_action
 from .ending import end_agreement
@@ -48,6 +49,10 @@ class FollowReport:
     plans_kept: int = 0
     plans_broken: int = 0
     plans_completed: int = 0
+    plans_awaiting_confirmation: int = 0
+    plans_unconfirmed: int = 0
+    #: Plan emails held for a missing address that a sync has since brought in.
+    emails_released: int = 0
     reminders: int = 0
     settlements_met: int = 0
     settlements_lapsed: int = 0
@@ -58,6 +63,7 @@ def follow_up(
     session: Session, config: LoadedConfig, org_name: str, org_id: int, now: datetime
 ) -> FollowReport:
     report = FollowReport()
+    report.emails_released = release_plan_emails(session, config, org_name, org_id, now)
     today = local_day(now, config.settings.org(org_name).timezone)
     plans = session.scalars(
         select(PaymentPlan).where(PaymentPlan.org_id == org_id, PaymentPlan.status == "active")
@@ -98,18 +104,34 @@ def _follow_plan(
     for p in progress:
         row = rows[p.instalment.number]
         row.paid, row.met_on = p.paid, p.met_on
-    verdict = standing(progress, today, settings.grace_days)
+    confirmation, told_on = _confirmation(session, org_name, plan, tz)
+    verdict = standing(progress, today, settings.grace_days, told_on)
     if verdict.verdict is PlanVerdict.COMPLETED:
         end_agreement(session, plan, "completed", verdict.reason, actor="syncd", now=now)
         report.plans_completed += 1
         return
+    if confirmation != OutboxStatus.DONE.value:
+        _unconfirmed(session, plan, confirmation, now, report)
+        return  # no break and no reminder about a plan the customer was never sent
     if verdict.verdict is PlanVerdict.BROKEN:
         _break(session, config, org_name, plan, verdict.reason, today, now)
         report.plans_broken += 1
         return
     report.plans_kept += 1
-    if not _confirmed(session, org_name, plan):
-        return  # no reminder about a plan the customer has not had in writing yet
+    _queue_reminders(session, config, org_name, plan, progress, today, now, report)
+
+
+def _queue_reminders(
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    plan: PaymentPlan,
+    progress: list[Progress],
+    today: date,
+    now: datetime,
+    report: FollowReport,
+) -> None:
+    settings = plan_settings(config, org_name)
     for p in progress:
         kind = reminder_due(p, today, settings)
         if kind is None:
@@ -132,17 +154,56 @@ def _follow_plan(
             now=now,
             customer_id=plan.customer_provider_id,
             reason=f"payment plan {plan.id}, instalment {n}: {kind} reminder",
+            email=True,
         )
 
 
-def _confirmed(session: Session, org_name: str, plan: PaymentPlan) -> bool:
-    status = session.scalar(
-        select(OutboxAction.status).where(
+def _confirmation(
+    session: Session, org_name: str, plan: PaymentPlan, tz: str
+) -> tuple[str | None, date | None]:
+    """The status of the plan's confirmation email (None: none was ever queued) and, once
+    it went out, the local day it was handed to the mail server."""
+    row = session.execute(
+        select(OutboxAction.status, OutboxAction.handed_at, OutboxAction.updated_at).where(
             OutboxAction.org_id == plan.org_id,
             OutboxAction.idempotency_key == f"{org_name}:plan/{plan.id}:confirmation",
         )
+    ).first()
+    if row is None:
+        return None, None
+    sent = row.handed_at or row.updated_at
+    return row.status, local_day(sent, tz) if row.status == OutboxStatus.DONE else None
+
+
+#: Confirmation statuses from which the email will still go out by itself or by approval.
+_ON_ITS_WAY = frozenset(
+    {OutboxStatus.PENDING, OutboxStatus.IN_FLIGHT, OutboxStatus.AWAITING_REVIEW}
+)
+
+
+def _unconfirmed(
+    session: Session,
+    plan: PaymentPlan,
+    confirmation: str | None,
+    now: datetime,
+    report: FollowReport,
+) -> None:
+    """A plan the customer has not had in writing is not yet in force: it neither breaks nor
+    reminds. While its confirmation is on its way it waits; once the confirmation can no
+    longer go out (skipped by a reviewer, failed, never queued) the plan ends ``unconfirmed``
+    with its invoices kept on hold, for a person to decide: cancel it (dunning resumes) and
+    agree it again, or resume the invoices."""
+    if confirmation in _ON_ITS_WAY:
+        report.plans_awaiting_confirmation += 1
+        return
+    how = "was never queued" if confirmation is None else f"was {confirmation}"
+    reason = (
+        f"the confirmation email {how}: the customer was never sent this plan, so it is not "
+        f"in force; its invoices stay on hold until someone decides (syncd payment-plan "
+        f"cancel {plan.id}, then agree it again if it stands)"
     )
-    return status == "done"
+    end_agreement(session, plan, "unconfirmed", reason, actor="syncd", now=now, release=False)
+    report.plans_unconfirmed += 1
 
 
 def _break(
@@ -155,6 +216,7 @@ def _break(
     now: datetime,
 ) -> None:
     settings = plan_settings(config, org_name)
+    tz = config.settings.org(org_name).timezone
     end_agreement(
         session, plan, "broken", reason, actor="syncd", now=now, on_break=settings.on_break
     )
@@ -168,7 +230,7 @@ def _break(
         if invoice is None or invoice.status != "open" or invoice.balance <= 0:
             continue
         if not settings.interest_during_plan:
-            _waive_interest(session, invoice, plan, today, now)
+            _waive_interest(session, invoice, plan, tz, today, now)
         queue_action(
             session,
             config,
@@ -203,17 +265,19 @@ def _break(
 
 
 def _waive_interest(
-    session: Session, invoice: Invoice, plan: PaymentPlan, today: date, now: datetime
+    session: Session, invoice: Invoice, plan: PaymentPlan, tz: str, today: date, now: datetime
 ) -> None:
-    """``interest_during_plan = false``: interest not yet claimed up to today is waived, by
-    recording a zero claim through today (the engine claims only days after it)."""
-    claim = InterestClaim(f"payment-plan-{plan.id}", today, Decimal(0), invoice.currency)
+    """``interest_during_plan = false``: the interest of the days the plan was active (its
+    agreement day through today) is waived; the days before it stay claimable, and the next
+    claim after dunning resumes takes them (``policies.interest.waived_windows``)."""
+    entry = waiver_entry(f"plan/{plan.id}", local_day(plan.created_at, tz), today)
     row = session.get(DunningStateRow, invoice.id)
     if row is None:
         row = DunningStateRow(invoice_id=invoice.id, state=DunningState().to_dict())
         session.add(row)
     state = DunningState.from_dict(row.state)
-    row.state = replace(state, interest=(*state.interest, claim)).to_dict()
+    meta = tuple(sorted({**dict(state.meta), entry[0]: entry[1]}.items()))
+    row.state = replace(state, meta=meta).to_dict()
     row.updated_at = now
 
 

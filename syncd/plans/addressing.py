@@ -1,0 +1,70 @@
+"""A plan's emails to a customer syncd has no address for: held for review, not failed.
+
+The same rule as the dunning cycle's emails (``syncd.review.address``): an email that could
+only fail at send time, after a human may already have approved it, waits
+(``awaiting_review``) with the reason that says what to fix (``queue_action(email=True)``
+in ``common``). Once a sync brings the address
+in, the next cycle puts it back on its ordinary path: pending, or still held with the reason
+its kind would be held for anyway (a confirmation always waits for approval unless exempt).
+
+``syncd.review.hold.release_addressed`` releases only the kinds in
+``syncd.review.address.ADDRESSED_KINDS``; the plan kinds are released here, by the public
+functions of ``syncd.review.address`` only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..config.loader import LoadedConfig
+from ..review.address import is_address_hold, unaddressed_customers
+from ..store.audit import record
+from ..store.models import OutboxAction, OutboxStatus
+from .common import review_reason
+
+#: The plan's emails, sent by SMTP to the customer's own address.
+PLAN_EMAIL_KINDS = frozenset({"plan_confirmation", "plan_reminder"})
+
+
+def release_plan_emails(
+    session: Session, config: LoadedConfig, org_name: str, org_id: int, now: datetime
+) -> int:
+    """Plan emails held for a missing address whose customer has one now go back on their
+    ordinary path. Returns how many were released."""
+    held = [
+        row
+        for row in session.scalars(
+            select(OutboxAction)
+            .where(
+                OutboxAction.org_id == org_id,
+                OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
+                OutboxAction.kind.in_(PLAN_EMAIL_KINDS),
+            )
+            .with_for_update()
+        )
+        if is_address_hold(row.review_reason)
+    ]
+    customers = {row.customer_provider_id or "" for row in held}
+    still = unaddressed_customers(session, org_id, customers) if held else set()
+    released = [row for row in held if (row.customer_provider_id or "") not in still]
+    for row in released:
+        review = review_reason(
+            session, config, org_name, row.kind, org_id=org_id, customer_id=row.customer_provider_id
+        )
+        if review is None:
+            row.status = OutboxStatus.PENDING.value
+        row.review_reason, row.updated_at = review, now
+        record(
+            session,
+            at=now,
+            event="action.address_found",
+            org_id=org_id,
+            subject_type="action",
+            subject_id=row.idempotency_key,
+            status=row.status,
+            review=review,
+        )
+    return len(released)
