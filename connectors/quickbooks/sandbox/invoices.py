@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from . import faults
 from .itemlines import ItemLines
@@ -80,18 +82,7 @@ class InvoiceRules(ItemLines):
                 "EmailStatus": "NotSet",
                 "Balance": subtotal,
             }
-            for flag in _INVOICE_BOOLS:
-                payload[flag] = bool(body.get(flag, flag == "FreeFormAddress"))
-            if code != self.home_currency:
-                payload["ExchangeRate"] = self.exchange_rate(code)
-            if term is not None:
-                payload["SalesTermRef"] = term
-            # The API copies the customer's addresses but not its email (recorded sample).
-            for key in ("BillAddr", "ShipAddr"):
-                if not _blank(body.get(key)):
-                    payload[key] = copy_json(body[key])
-                elif key in customer:
-                    payload[key] = copy_json(customer[key])
+            self._invoice_defaults(payload, body, customer, term)
             self._apply_invoice_fields(payload, body, sparse=True, creating=True)
             self._home_amounts(payload)
             payload = _ordered("Invoice", payload)
@@ -99,16 +90,39 @@ class InvoiceRules(ItemLines):
             self._link_customer(customer["Id"], invoice_id, "Invoice")
             self._refresh_customer(customer["Id"], when)
             if source == "api":
-                self.journal["invoices_created"].append(
-                    {
-                        "invoice_id": invoice_id,
-                        "doc_number": doc_number,
-                        "customer_id": customer["Id"],
-                        "total": decimal_string(subtotal),
-                        "at": entity_time(when, self.tz),
-                    }
-                )
+                self._journal_created(payload, doc_number, subtotal, when)
             return payload
+
+    def _invoice_defaults(
+        self, payload: JSON, body: JSON, customer: JSON, term: JSON | None
+    ) -> None:
+        """Flags, exchange rate, terms and the addresses a new invoice starts with."""
+        for flag in _INVOICE_BOOLS:
+            payload[flag] = bool(body.get(flag, flag == "FreeFormAddress"))
+        code = payload["CurrencyRef"]["value"]
+        if code != self.home_currency:
+            payload["ExchangeRate"] = self.exchange_rate(code)
+        if term is not None:
+            payload["SalesTermRef"] = term
+        # The API copies the customer's addresses but not its email (recorded sample).
+        for key in ("BillAddr", "ShipAddr"):
+            if not _blank(body.get(key)):
+                payload[key] = copy_json(body[key])
+            elif key in customer:
+                payload[key] = copy_json(customer[key])
+
+    def _journal_created(
+        self, invoice: JSON, doc_number: str, total: Decimal, when: datetime
+    ) -> None:
+        self.journal["invoices_created"].append(
+            {
+                "invoice_id": invoice["Id"],
+                "doc_number": doc_number,
+                "customer_id": invoice["CustomerRef"]["value"],
+                "total": decimal_string(total),
+                "at": entity_time(when, self.tz),
+            }
+        )
 
     def _apply_invoice_fields(
         self, payload: JSON, body: JSON, *, sparse: bool, creating: bool
@@ -155,20 +169,7 @@ class InvoiceRules(ItemLines):
             invoice_id = current["Id"]
             customer_id = current["CustomerRef"]["value"]
             if not _blank(body.get("CustomerRef")):
-                wanted = _ref_value(body["CustomerRef"], "CustomerRef")
-                if wanted != customer_id:
-                    if self.applied.get(invoice_id):
-                        raise faults.business_validation(
-                            "You can't change the customer of an invoice with payments applied.",
-                            "CustomerRef",
-                        )
-                    customer = self._customer(wanted)
-                    if customer["CurrencyRef"] != current["CurrencyRef"]:
-                        raise faults.business_validation(
-                            "The currency of the transaction must match the customer's currency.",
-                            "CustomerRef",
-                        )
-                    new["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+                self._change_customer(new, current, body["CustomerRef"])
             added: list[JSON] = []
             if "Line" in body and body["Line"] is not None:
                 if invoice_id in self.voided:
@@ -211,20 +212,39 @@ class InvoiceRules(ItemLines):
             self._refresh_customer(new["CustomerRef"]["value"], when)
             if source == "api":
                 self._journal_note("Invoice", current, new, when)
-                for line in added:
-                    self.journal["lines_added"].append(
-                        {
-                            "invoice_id": invoice_id,
-                            "line_id": line["Id"],
-                            "description": line.get("Description"),
-                            "amount": decimal_string(line.get("Amount", ZERO)),
-                            "item_id": line.get("SalesItemLineDetail", {})
-                            .get("ItemRef", {})
-                            .get("value"),
-                            "at": entity_time(when, self.tz),
-                        }
-                    )
+                self._journal_lines_added(invoice_id, added, when)
             return new
+
+    def _change_customer(self, new: JSON, current: JSON, ref: Any) -> None:
+        """A full or sparse update naming another customer moves the invoice to it."""
+        wanted = _ref_value(ref, "CustomerRef")
+        if wanted == current["CustomerRef"]["value"]:
+            return
+        if self.applied.get(current["Id"]):
+            raise faults.business_validation(
+                "You can't change the customer of an invoice with payments applied.",
+                "CustomerRef",
+            )
+        customer = self._customer(wanted)
+        if customer["CurrencyRef"] != current["CurrencyRef"]:
+            raise faults.business_validation(
+                "The currency of the transaction must match the customer's currency.",
+                "CustomerRef",
+            )
+        new["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+
+    def _journal_lines_added(self, invoice_id: str, added: list[JSON], when: datetime) -> None:
+        for line in added:
+            self.journal["lines_added"].append(
+                {
+                    "invoice_id": invoice_id,
+                    "line_id": line["Id"],
+                    "description": line.get("Description"),
+                    "amount": decimal_string(line.get("Amount", ZERO)),
+                    "item_id": line.get("SalesItemLineDetail", {}).get("ItemRef", {}).get("value"),
+                    "at": entity_time(when, self.tz),
+                }
+            )
 
     def void_invoice(self, body: JSON, *, at: datetime | None = None) -> JSON:
         with self.lock:

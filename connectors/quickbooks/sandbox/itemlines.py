@@ -118,22 +118,8 @@ class ItemLines(Books):
             if detail_type == "SalesItemLineDetail":
                 line.update(self._item_line(raw, element))
                 subtotal += line["Amount"]
-            elif detail_type == "GroupLineDetail":
-                subtotal += taxlines.group_line(self, raw, line, self._item_line)
-            elif detail_type == "DiscountLineDetail":
-                discount += taxlines.discount_line(raw, line, subtotal - discount)
-            elif detail_type in ("DescriptionOnly", "DescriptionLineDetail"):
-                if not _blank(raw.get("Description")):
-                    line["Description"] = str(raw["Description"])
-                line["DetailType"] = "DescriptionOnly"
-                line["DescriptionLineDetail"] = {}
             else:
-                raise faults.invalid_value(
-                    f"Line DetailType {detail_type!r} is not supported by the sandbox "
-                    "(SalesItemLineDetail, GroupLineDetail, DiscountLineDetail, "
-                    "DescriptionOnly, SubTotalLineDetail)",
-                    "Line.DetailType",
-                )
+                subtotal, discount = self._other_line(raw, line, subtotal, discount)
             lines.append(line)
             if is_new:
                 added.append(line)
@@ -146,3 +132,26 @@ class ItemLines(Books):
         )
         self.last_tax_detail, tax = taxlines.tax_detail(self, lines, customer)
         return lines, subtotal - discount + tax, added
+
+    def _other_line(
+        self, raw: JSON, line: JSON, subtotal: Decimal, discount: Decimal
+    ) -> tuple[Decimal, Decimal]:
+        """Fill a group, discount or description line; returns the new (subtotal, discount)."""
+        detail_type = raw.get("DetailType")
+        if detail_type == "GroupLineDetail":
+            subtotal += taxlines.group_line(self, raw, line, self._item_line)
+        elif detail_type == "DiscountLineDetail":
+            discount += taxlines.discount_line(raw, line, subtotal - discount)
+        elif detail_type in ("DescriptionOnly", "DescriptionLineDetail"):
+            if not _blank(raw.get("Description")):
+                line["Description"] = str(raw["Description"])
+            line["DetailType"] = "DescriptionOnly"
+            line["DescriptionLineDetail"] = {}
+        else:
+            raise faults.invalid_value(
+                f"Line DetailType {detail_type!r} is not supported by the sandbox "
+                "(SalesItemLineDetail, GroupLineDetail, DiscountLineDetail, "
+                "DescriptionOnly, SubTotalLineDetail)",
+                "Line.DetailType",
+            )
+        return subtotal, discount

@@ -165,49 +165,8 @@ class Views(Books):
                 }
                 for c in _by_id(self.entities["Customer"].values())
             ]
-            invoices: list[JSON] = []
-            rows = list(self.entities["Invoice"].values()) + [
-                t.last for (e, _), t in self.tombstones.items() if e == "Invoice"
-            ]
-            for inv in _by_id(rows):
-                status = self.invoice_status(inv["Id"])
-                invoices.append(
-                    {
-                        "id": inv["Id"],
-                        "doc_number": inv.get("DocNumber"),
-                        "customer_id": inv["CustomerRef"]["value"],
-                        "currency": inv["CurrencyRef"]["value"],
-                        "txn_date": inv["TxnDate"],
-                        "due_date": inv.get("DueDate"),
-                        "total": decimal_string(inv["TotalAmt"]),
-                        "balance": decimal_string(ZERO if status == "deleted" else inv["Balance"]),
-                        "status": status,
-                        "sync_token": inv["SyncToken"],
-                        "email_status": inv.get("EmailStatus"),
-                        "bill_email": (inv.get("BillEmail") or {}).get("Address"),
-                        "private_note": inv.get("PrivateNote"),
-                        "last_updated": inv["MetaData"]["LastUpdatedTime"],
-                    }
-                )
-            payments = [
-                {
-                    "id": p["Id"],
-                    "customer_id": p["CustomerRef"]["value"],
-                    "currency": p["CurrencyRef"]["value"],
-                    "txn_date": p["TxnDate"],
-                    "total": decimal_string(p["TotalAmt"]),
-                    "unapplied": decimal_string(p["UnappliedAmt"]),
-                    "allocations": [
-                        {
-                            "txn_id": line["LinkedTxn"][0]["TxnId"],
-                            "txn_type": line["LinkedTxn"][0]["TxnType"],
-                            "amount": decimal_string(line["Amount"]),
-                        }
-                        for line in p["Line"]
-                    ],
-                }
-                for p in _by_id(self.entities["Payment"].values())
-            ]
+            invoices = self._truth_invoices()
+            payments = [_truth_payment(p) for p in _by_id(self.entities["Payment"].values())]
             credit_memos = [
                 {
                     "id": m["Id"],
@@ -232,6 +191,34 @@ class Views(Books):
                 "deleted": deleted,
             }
 
+    def _truth_invoices(self) -> list[JSON]:
+        """Every invoice ever created, deleted ones included (with a zero balance)."""
+        invoices: list[JSON] = []
+        rows = list(self.entities["Invoice"].values()) + [
+            t.last for (e, _), t in self.tombstones.items() if e == "Invoice"
+        ]
+        for inv in _by_id(rows):
+            status = self.invoice_status(inv["Id"])
+            invoices.append(
+                {
+                    "id": inv["Id"],
+                    "doc_number": inv.get("DocNumber"),
+                    "customer_id": inv["CustomerRef"]["value"],
+                    "currency": inv["CurrencyRef"]["value"],
+                    "txn_date": inv["TxnDate"],
+                    "due_date": inv.get("DueDate"),
+                    "total": decimal_string(inv["TotalAmt"]),
+                    "balance": decimal_string(ZERO if status == "deleted" else inv["Balance"]),
+                    "status": status,
+                    "sync_token": inv["SyncToken"],
+                    "email_status": inv.get("EmailStatus"),
+                    "bill_email": (inv.get("BillEmail") or {}).get("Address"),
+                    "private_note": inv.get("PrivateNote"),
+                    "last_updated": inv["MetaData"]["LastUpdatedTime"],
+                }
+            )
+        return invoices
+
     def snapshot(self) -> JSON:
         """Every stored payload, for determinism checks and debugging."""
         with self.lock:
@@ -251,3 +238,22 @@ class Views(Books):
         with self.lock:
             journal: JSON = copy_json(self.journal)
             return journal
+
+
+def _truth_payment(p: JSON) -> JSON:
+    return {
+        "id": p["Id"],
+        "customer_id": p["CustomerRef"]["value"],
+        "currency": p["CurrencyRef"]["value"],
+        "txn_date": p["TxnDate"],
+        "total": decimal_string(p["TotalAmt"]),
+        "unapplied": decimal_string(p["UnappliedAmt"]),
+        "allocations": [
+            {
+                "txn_id": line["LinkedTxn"][0]["TxnId"],
+                "txn_type": line["LinkedTxn"][0]["TxnType"],
+                "amount": decimal_string(line["Amount"]),
+            }
+            for line in p["Line"]
+        ],
+    }
