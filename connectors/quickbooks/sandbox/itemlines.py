@@ -29,19 +29,19 @@ class ItemLines(Books):
         detail_in = raw.get("SalesItemLineDetail") or {}
         if not isinstance(detail_in, dict):
             raise faults.invalid_value("SalesItemLineDetail must be an object", element)
-        item_id = (
-            _ref_value(detail_in["ItemRef"], "ItemRef")
-            if not _blank(detail_in.get("ItemRef"))
-            else DEFAULT_ITEM_ID
-        )
+        item_ref = detail_in.get("ItemRef")
+        item_id = DEFAULT_ITEM_ID if _blank(item_ref) else _ref_value(item_ref, "ItemRef")
         item = ITEMS.get(item_id)
         if item is None:
             raise faults.invalid_reference(
                 f"Item assigned to this transaction: {item_id}", "ItemRef"
             )
-        qty = None if _blank(detail_in.get("Qty")) else quantity(detail_in["Qty"])
-        unit = None if _blank(detail_in.get("UnitPrice")) else quantity(detail_in["UnitPrice"])
-        if _blank(raw.get("Amount")):
+        raw_qty = detail_in.get("Qty")
+        qty = None if _blank(raw_qty) else quantity(raw_qty)
+        raw_unit = detail_in.get("UnitPrice")
+        unit = None if _blank(raw_unit) else quantity(raw_unit)
+        raw_amount = raw.get("Amount")
+        if _blank(raw_amount):
             if qty is None or unit is None:
                 raise faults.required_param(
                     "Required parameter Line.Amount is missing in the request",
@@ -49,7 +49,7 @@ class ItemLines(Books):
                 )
             amount = money(qty * unit)
         else:
-            amount = _amount(raw["Amount"], "Line.Amount")
+            amount = _amount(raw_amount, "Line.Amount")
         if qty and unit and money(qty * unit) != amount:
             raise faults.validation(
                 "6070",
@@ -58,11 +58,13 @@ class ItemLines(Books):
                 "Line.Amount",
             )
         line: JSON = {}
-        if not _blank(raw.get("Description")):
-            line["Description"] = str(raw["Description"])
+        description = raw.get("Description")
+        if not _blank(description):
+            line["Description"] = str(description)
         line["Amount"] = amount
-        if isinstance(raw.get("LinkedTxn"), list) and raw["LinkedTxn"]:
-            line["LinkedTxn"] = copy_json(raw["LinkedTxn"])
+        linked = raw.get("LinkedTxn")
+        if isinstance(linked, list) and linked:
+            line["LinkedTxn"] = copy_json(linked)
         line["DetailType"] = "SalesItemLineDetail"
         detail: JSON = {"ItemRef": {"value": item.id, "name": item.name}}
         if unit is not None and unit != 0:
@@ -71,8 +73,9 @@ class ItemLines(Books):
             detail["Qty"] = qty
         detail["ItemAccountRef"] = {"value": item.account_id, "name": item.account_name}
         detail["TaxCodeRef"] = {"value": taxlines.tax_code(self, detail_in)}
-        if not _blank(detail_in.get("ServiceDate")):
-            detail["ServiceDate"] = str(detail_in["ServiceDate"])
+        service_date = detail_in.get("ServiceDate")
+        if not _blank(service_date):
+            detail["ServiceDate"] = str(service_date)
         line["SalesItemLineDetail"] = detail
         line["CustomExtensions"] = []
         return line
