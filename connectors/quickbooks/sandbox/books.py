@@ -141,6 +141,12 @@ class Books:
         if sent != current["SyncToken"]:
             raise faults.stale_object(entity, current["Id"], sent, current["SyncToken"])
 
+    def _current(self, entity: str, body: JSON) -> JSON:
+        """The stored row an update or delete names, if the SyncToken sent is the latest."""
+        current = self.get(entity, _ref_value(body.get("Id"), "Id"))
+        self._check_token(entity, current, body)
+        return current
+
     def touch(self, entity: str, entity_id: str) -> None:
         """A stored row was changed in place: forget what the read index knows about it."""
         self.read_index[entity].mark(entity_id)

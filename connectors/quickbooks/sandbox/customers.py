@@ -88,8 +88,7 @@ class CustomerRules(Books):
 
     def update_customer(self, body: JSON, *, sparse: bool, at: datetime | None = None) -> JSON:
         with self.lock:
-            current = self.get("Customer", _ref_value(body.get("Id"), "Id"))
-            self._check_token("Customer", current, body)
+            current = self._current("Customer", body)
             when = self._stamp(at)
             new = _clone(current)
             keys = (

@@ -160,8 +160,7 @@ class InvoiceRules(ItemLines):
         self, body: JSON, *, sparse: bool, at: datetime | None = None, source: str = "api"
     ) -> JSON:
         with self.lock:
-            current = self.get("Invoice", _ref_value(body.get("Id"), "Id"))
-            self._check_token("Invoice", current, body)
+            current = self._current("Invoice", body)
             if source == "api":
                 self._check_closing_date(current["TxnDate"])
             when = self._stamp(at)
@@ -248,8 +247,7 @@ class InvoiceRules(ItemLines):
 
     def void_invoice(self, body: JSON, *, at: datetime | None = None) -> JSON:
         with self.lock:
-            current = self.get("Invoice", _ref_value(body.get("Id"), "Id"))
-            self._check_token("Invoice", current, body)
+            current = self._current("Invoice", body)
             when = self._stamp(at)
             invoice_id = current["Id"]
             detached = self._detach_payments(invoice_id, when)
@@ -289,8 +287,7 @@ class InvoiceRules(ItemLines):
                 raise faults.unsupported_operation(
                     "Delete on Customer (make it inactive with Active=false instead)"
                 )
-            current = self.get(entity, _ref_value(body.get("Id"), "Id"))
-            self._check_token(entity, current, body)
+            current = self._current(entity, body)
             when = self._stamp(at)
             txn_id = current["Id"]
             customer_id = current["CustomerRef"]["value"]

@@ -75,8 +75,7 @@ class PaymentRules(ItemLines):
 
     def update_credit_memo(self, body: JSON, *, sparse: bool, at: datetime | None = None) -> JSON:
         with self.lock:
-            current = self.get("CreditMemo", _ref_value(body.get("Id"), "Id"))
-            self._check_token("CreditMemo", current, body)
+            current = self._current("CreditMemo", body)
             when = self._stamp(at)
             new = _clone(current)
             if "Line" in body and body["Line"] is not None:
@@ -225,8 +224,7 @@ class PaymentRules(ItemLines):
         self, body: JSON, *, sparse: bool, void: bool = False, at: datetime | None = None
     ) -> JSON:
         with self.lock:
-            current = self.get("Payment", _ref_value(body.get("Id"), "Id"))
-            self._check_token("Payment", current, body)
+            current = self._current("Payment", body)
             when = self._stamp(at)
             payment_id = current["Id"]
             customer_id = current["CustomerRef"]["value"]
