@@ -14,15 +14,21 @@ from decimal import Decimal
 from typing import Any
 
 _LEAVES = (str, int, float, bool, Decimal, type(None))
+#: The same types as a set: a leaf inside a container is kept without a call per leaf (most of
+#: a payload's values are leaves; the calls were most of a copy's cost while seeding).
+_LEAF_TYPES = frozenset(_LEAVES)
 
 
 def copy_json(value: Any) -> Any:
     """An independent copy of a JSON tree (containers rebuilt, immutable leaves shared)."""
     kind = type(value)
     if kind is dict:
-        return {key: copy_json(item) for key, item in value.items()}
+        return {
+            key: item if type(item) in _LEAF_TYPES else copy_json(item)
+            for key, item in value.items()
+        }
     if kind is list:
-        return [copy_json(item) for item in value]
+        return [item if type(item) in _LEAF_TYPES else copy_json(item) for item in value]
     if kind in _LEAVES:
         return value
     return copy.deepcopy(value)

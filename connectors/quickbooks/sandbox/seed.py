@@ -16,168 +16,28 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
 from . import realism
+from . import seednames as names
 from .catalog import ITEMS
 from .company import CREDIT_LINK_NOTE, Company
 from .money import ZERO, money
+from .seedpayments import InvoicePlan, PlannerBase
 
 JSON = dict[str, Any]
 
 HISTORY_DAYS = 540  # eighteen months
 
-_FIRST = [
-    "Amy",
-    "Ben",
-    "Carla",
-    "Dev",
-    "Elena",
-    "Farid",
-    "Grace",
-    "Hiro",
-    "Ines",
-    "Jon",
-    "Kara",
-    "Liam",
-    "Maya",
-    "Noor",
-    "Omar",
-    "Priya",
-    "Quinn",
-    "Rosa",
-    "Sam",
-    "Tara",
-    "Uma",
-    "Victor",
-    "Wen",
-    "Ximena",
-    "Yusuf",
-    "Zoe",
-]
-_LAST = [
-    "Adams",
-    "Baker",
-    "Chen",
-    "Diaz",
-    "Evans",
-    "Fischer",
-    "Garcia",
-    "Haddad",
-    "Ito",
-    "Jensen",
-    "Kowalski",
-    "Lopez",
-    "Murphy",
-    "Nakamura",
-    "Okafor",
-    "Patel",
-    "Quist",
-    "Rossi",
-    "Silva",
-    "Tanaka",
-    "Ueda",
-    "Vargas",
-    "Walsh",
-    "Xu",
-    "Young",
-    "Zimmer",
-]
-_ADJ = [
-    "Blue",
-    "Bright",
-    "Cedar",
-    "Coastal",
-    "Copper",
-    "Golden",
-    "Granite",
-    "Harbor",
-    "Maple",
-    "Northern",
-    "Oak",
-    "Pine",
-    "Red",
-    "Silver",
-    "Summit",
-    "Sunny",
-    "Valley",
-    "Willow",
-]
-_NOUN = [
-    "Bakery",
-    "Bistro",
-    "Builders",
-    "Clinic",
-    "Consulting",
-    "Dental",
-    "Design",
-    "Florist",
-    "Garage",
-    "Gym",
-    "Landscaping",
-    "Law",
-    "Logistics",
-    "Media",
-    "Plumbing",
-    "Realty",
-    "Studio",
-    "Travel",
-    "Vineyard",
-    "Yoga",
-]
-_SUFFIX = ("", "", " LLC", " Inc.", " Co.", " Group", " & Sons", " Ltd")
-_STREETS = [
-    "Main",
-    "Oak",
-    "Pine",
-    "Cedar",
-    "Elm",
-    "Lake",
-    "Hill",
-    "Park",
-    "Bay",
-    "Sunset",
-    "Market",
-    "Mill",
-]
-_CITIES = (
-    ("Middlefield", "CA", "94303"),
-    ("Bayshore", "CA", "94326"),
-    ("Half Moon Bay", "CA", "94213"),
-    ("Portland", "OR", "97205"),
-    ("Austin", "TX", "78701"),
-    ("Denver", "CO", "80202"),
-)
-_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 _CURRENCY_WEIGHTS = (("USD", 82), ("CAD", 7), ("EUR", 6), ("GBP", 5))
 _TERM_WEIGHTS = (("1", 10), ("2", 20), ("3", 55), ("4", 15))
 _TERM_DAYS = {"1": 0, "2": 15, "3": 30, "4": 60}
 #: What invoices sell (everything but the late fee), in catalogue order as ``rng.sample`` needs.
 _SOLD_ITEMS = [i for i in ITEMS if ITEMS[i].name != "Late Fee"]
 _LINE_COUNTS = (1, 1, 2, 2, 3, 4)
-
-
-@dataclass
-class _InvoicePlan:
-    index: int
-    customer_id: str
-    created: datetime
-    body: JSON
-    total: Decimal
-    fate: str  # paid | partial | open | voided | deleted
-    invoice_id: str = ""
-    credit: Decimal = ZERO
-    credit_applied: bool = False
-    memo_id: str = ""
-
-
-#: (when, sequence number, action): a plain tuple, since a few hundred thousand are made and
-#: sorted; the sequence number is unique, so the action is never compared.
-_Event = tuple[datetime, int, Callable[[], None]]
 
 
 def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
@@ -190,31 +50,18 @@ def _business_time(rng: random.Random, day: datetime) -> datetime:
     return local + timedelta(seconds=rng.randrange(0, 10 * 3600))
 
 
-class _Planner:
-    def __init__(self, company: Company, rng: random.Random, now: datetime, invoices: int) -> None:
-        self.company = company
-        self.rng = rng
-        self.now = now.astimezone(company.tz)
-        self.invoice_count = invoices
-        self.aux = random.Random(0)  # noqa: S311 - replaced by seed_company
-        self.events: list[_Event] = []
-        self.seq = 0
-        # Time of the event being replayed, so actions stamp their writes with it.
-        self._when = self.now
-
-    def at(self, when: datetime, action: Callable[[], None]) -> None:
-        if when >= self.now:
-            when = self.now - timedelta(seconds=1)
-        self.seq += 1
-        self.events.append((when, self.seq, action))
+class _Planner(PlannerBase):
+    """Plans customers and invoices, then replays every event in time order."""
 
     def run(self) -> None:
         self.make_customers()
         plans = self.make_invoices()
         self.make_payments(plans)
         self.make_unapplied_payments()
-        # Time order, creation order among simultaneous events (seq is unique).
-        self.events.sort(key=lambda event: (event[0], event[1]))
+        # Time order, creation order among simultaneous events: the tuples compare by time, then
+        # by the unique sequence number, so the actions are never compared (and no key tuple
+        # is built per event).
+        self.events.sort()
         for when, _, action in self.events:
             self._when = when
             action()
@@ -227,17 +74,17 @@ class _Planner:
         count = max(3, self.invoice_count // 8)
         start = self.now - timedelta(days=HISTORY_DAYS + 60)
         used: set[str] = set()
-        self.customer_terms: dict[str, str] = {}
+        self.customer_terms = {}
         self.customer_email: dict[str, bool] = {}
         self.customer_weight: list[float] = []
         bodies: list[tuple[datetime, JSON, str]] = []
         for index in range(count):
             if rng.random() < 0.65:
-                name = f"{rng.choice(_ADJ)} {rng.choice(_NOUN)}{rng.choice(_SUFFIX)}"
-                given, family = rng.choice(_FIRST), rng.choice(_LAST)
+                name = f"{rng.choice(names.ADJ)} {rng.choice(names.NOUN)}{rng.choice(names.SUFFIX)}"
+                given, family = rng.choice(names.FIRST), rng.choice(names.LAST)
                 company_name: str | None = name
             else:
-                given, family = rng.choice(_FIRST), rng.choice(_LAST)
+                given, family = rng.choice(names.FIRST), rng.choice(names.LAST)
                 name = f"{given} {family}"
                 company_name = None
             base = name
@@ -251,9 +98,9 @@ class _Planner:
             home = self.company.home_currency
             if home != "USD" and currency in ("USD", home):
                 currency = home if currency == "USD" else "USD"
-            city, state, postcode = rng.choice(_CITIES)
+            city, state, postcode = rng.choice(names.CITIES)
             address = {
-                "Line1": f"{rng.randrange(10, 9999)} {rng.choice(_STREETS)} St.",
+                "Line1": f"{rng.randrange(10, 9999)} {rng.choice(names.STREETS)} St.",
                 "City": city,
                 "CountrySubDivisionCode": state,
                 "PostalCode": postcode,
@@ -276,7 +123,7 @@ class _Planner:
             if has_email:
                 slug = "".join(ch for ch in name.lower() if ch.isalnum())[:24] or "customer"
                 body["PrimaryEmailAddr"] = {
-                    "Address": f"billing@{slug}.{rng.choice(_EMAIL_DOMAINS)}"
+                    "Address": f"billing@{slug}.{rng.choice(names.EMAIL_DOMAINS)}"
                 }
             term = _weighted(rng, _TERM_WEIGHTS)
             body["SalesTermRef"] = {"value": term}
@@ -325,7 +172,7 @@ class _Planner:
             )
         return lines, total
 
-    def make_invoices(self) -> list[_InvoicePlan]:
+    def make_invoices(self) -> list[InvoicePlan]:
         rng = self.rng
         customer_ids = list(self.customer_terms)
         # What ``choices(weights=...)`` accumulates on every call (same draws, same results),
@@ -344,7 +191,7 @@ class _Planner:
             for cid in customer_ids
         }
         tz = self.company.tz
-        plans: list[_InvoicePlan] = []
+        plans: list[InvoicePlan] = []
         for index in range(self.invoice_count):
             customer_id = customer_ids[
                 bisect_right(cumulative, rng.random() * weight_total, 0, last)
@@ -376,7 +223,7 @@ class _Planner:
                 fate = "paid" if roll < 0.84 else ("partial" if roll < 0.91 else "open")
             else:
                 fate = "paid" if roll < 0.35 else ("partial" if roll < 0.42 else "open")
-            plan = _InvoicePlan(index, customer_id, created, body, total, fate)
+            plan = InvoicePlan(index, customer_id, created, body, total, fate)
             if fate in ("paid", "partial", "open") and rng.random() < 0.04:
                 plan.credit = money(total * Decimal(rng.randrange(10, 35)) / 100)
                 plan.credit_applied = rng.random() < 0.7
@@ -397,21 +244,21 @@ class _Planner:
                     self.at(credited + timedelta(seconds=30), self._link_credit_action(plan))
         return plans
 
-    def _create_invoice_action(self, plan: _InvoicePlan) -> Callable[[], None]:
+    def _create_invoice_action(self, plan: InvoicePlan) -> Callable[[], None]:
         def action() -> None:
             invoice = self.company.create_invoice(plan.body, at=self._when, source="seed")
             plan.invoice_id = invoice["Id"]
 
         return action
 
-    def _send_action(self, plan: _InvoicePlan) -> Callable[[], None]:
+    def _send_action(self, plan: InvoicePlan) -> Callable[[], None]:
         def action() -> None:
             if plan.invoice_id in self.company.entities["Invoice"]:
                 self.company.send_invoice(plan.invoice_id, None, at=self._when, source="seed")
 
         return action
 
-    def _remove_action(self, plan: _InvoicePlan, fate: str) -> Callable[[], None]:
+    def _remove_action(self, plan: InvoicePlan, fate: str) -> Callable[[], None]:
         def action() -> None:
             invoice = self.company.entities["Invoice"][plan.invoice_id]
             body = {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}
@@ -422,7 +269,7 @@ class _Planner:
 
         return action
 
-    def _credit_action(self, plan: _InvoicePlan) -> Callable[[], None]:
+    def _credit_action(self, plan: InvoicePlan) -> Callable[[], None]:
         def action() -> None:
             memo = self.company.create_credit_memo(
                 {
@@ -446,7 +293,7 @@ class _Planner:
 
         return action
 
-    def _link_credit_action(self, plan: _InvoicePlan) -> Callable[[], None]:
+    def _link_credit_action(self, plan: InvoicePlan) -> Callable[[], None]:
         """QBO applies a credit memo through a zero-amount payment linking both documents."""
 
         def action() -> None:
@@ -473,123 +320,6 @@ class _Planner:
         return action
 
     # -- payments ----------------------------------------------------------------------
-
-    def make_payments(self, plans: list[_InvoicePlan]) -> None:
-        rng = self.rng
-        by_customer: dict[str, list[tuple[datetime, _InvoicePlan, Decimal]]] = {}
-        for plan in plans:
-            if plan.fate not in ("paid", "partial"):
-                continue
-            due = plan.total - (plan.credit if plan.credit_applied else ZERO)
-            if due <= 0:
-                continue
-            amount = (
-                due if plan.fate == "paid" else money(due * Decimal(rng.randrange(25, 75)) / 100)
-            )
-            lag = timedelta(
-                days=rng.randrange(9 if plan.credit else 0, 75), minutes=rng.randrange(0, 600)
-            )
-            paid_at = plan.created + lag
-            if paid_at >= self.now - timedelta(minutes=5):
-                paid_at = self.now - timedelta(minutes=rng.randrange(5, 600))
-            if paid_at <= plan.created + timedelta(days=8 if plan.credit else 0, hours=1):
-                continue  # too recent to have been paid: stays open
-            by_customer.setdefault(plan.customer_id, []).append((paid_at, plan, amount))
-        for customer_id in sorted(by_customer, key=int):
-            entries = sorted(by_customer[customer_id], key=lambda e: (e[0], e[1].index))
-            group: list[tuple[datetime, _InvoicePlan, Decimal]] = []
-            for entry in entries:
-                if group and (entry[0] - group[0][0] > timedelta(days=10) or rng.random() < 0.6):
-                    self._schedule_payment(customer_id, group)
-                    group = []
-                group.append(entry)
-            if group:
-                self._schedule_payment(customer_id, group)
-
-    def _payable(self, plan: _InvoicePlan, planned: Decimal) -> Decimal:
-        invoice = self.company.entities["Invoice"].get(plan.invoice_id)
-        if invoice is None or plan.invoice_id in self.company.voided:
-            return ZERO
-        balance: Decimal = invoice["Balance"]
-        return balance if plan.fate == "paid" else min(planned, balance)
-
-    def _schedule_payment(
-        self, customer_id: str, group: list[tuple[datetime, _InvoicePlan, Decimal]]
-    ) -> None:
-        rng = self.rng
-        when = max(entry[0] for entry in group)
-        overpay = money(Decimal(rng.randrange(1, 50))) if rng.random() < 0.02 else ZERO
-        method = rng.choice(("Check", "ACH", "Card"))
-        reference = str(rng.randrange(1000, 99999)) if method == "Check" else None
-
-        def action() -> None:
-            # Taxes and discounts are only known once QBO computed the invoice: a customer
-            # who pays in full pays what the invoice says.
-            paid = [(plan, self._payable(plan, amount)) for _, plan, amount in group]
-            paid = [(plan, amount) for plan, amount in paid if amount > 0]
-            if not paid:
-                return
-            body: JSON = {
-                "CustomerRef": {"value": customer_id},
-                "TotalAmt": sum((a for _, a in paid), ZERO) + overpay,
-                "TxnDate": self._when.astimezone(self.company.tz).date().isoformat(),
-                "Line": [
-                    {
-                        "Amount": amount,
-                        "LinkedTxn": [{"TxnId": plan.invoice_id, "TxnType": "Invoice"}],
-                    }
-                    for plan, amount in paid
-                ],
-            }
-            if reference:
-                body["PaymentRefNum"] = reference
-            self.company.create_payment(body, at=self._when)
-
-        self.at(when, action)
-
-    def make_unapplied_payments(self) -> None:
-        rng = self.rng
-        customer_ids = list(self.customer_terms)
-        for _ in range(max(1, len(customer_ids) // 25)):
-            customer_id = rng.choice(customer_ids)
-            when = self.now - timedelta(days=rng.randrange(1, 200), minutes=rng.randrange(0, 600))
-            amount = money(Decimal(rng.randrange(50, 900)))
-
-            def action(customer_id: str = customer_id, amount: Decimal = amount) -> None:
-                self.company.create_payment(
-                    {
-                        "CustomerRef": {"value": customer_id},
-                        "TotalAmt": amount,
-                        "TxnDate": self._when.astimezone(self.company.tz).date().isoformat(),
-                        "PrivateNote": "Prepayment",
-                        "Line": [],
-                    },
-                    at=self._when,
-                )
-
-            self.at(when, action)
-
-    def deactivate_customers(self) -> None:
-        rng = self.rng
-        settled = [c for c in self.company.entities["Customer"].values() if c["Balance"] == 0]
-        chosen = [c for c in settled if rng.random() < 0.06]
-        if not chosen and settled:
-            chosen = [rng.choice(settled)]  # every company has at least one former customer
-        for customer in chosen:
-            last = datetime.fromisoformat(customer["MetaData"]["LastUpdatedTime"])
-            when = min(last + timedelta(days=rng.randrange(1, 30)), self.now - timedelta(minutes=1))
-            if when <= last:
-                continue
-            self.company.update_customer(
-                {
-                    "Id": customer["Id"],
-                    "SyncToken": customer["SyncToken"],
-                    "sparse": True,
-                    "Active": False,
-                },
-                sparse=True,
-                at=when,
-            )
 
 
 def seed_company(company: Company, *, seed: int, invoices: int, now: datetime) -> None:

@@ -24,7 +24,7 @@ from .lists import BUNDLE_ITEM, TAX_CODES, US_STATE_RATES
 from .money import ZERO, money, quantity
 
 if TYPE_CHECKING:
-    from .company import Company
+    from .books import Books
 
 JSON = dict[str, Any]
 
@@ -39,7 +39,7 @@ def _ref(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def tax_code(company: Company, detail_in: JSON) -> str:
+def tax_code(company: Books, detail_in: JSON) -> str:
     """The line's TaxCodeRef as QBO would store it, or the fault QBO answers with."""
     code = _ref(detail_in.get("TaxCodeRef"))
     if company.country == "US":
@@ -85,7 +85,7 @@ def discount_line(raw: JSON, line: JSON, gross: Decimal) -> Decimal:
 
 
 def group_line(
-    company: Company,
+    company: Books,
     raw: JSON,
     line: JSON,
     item_line: Callable[[JSON], JSON],
@@ -137,7 +137,7 @@ def _item_lines(lines: list[JSON]) -> list[JSON]:
     return out
 
 
-def tax_detail(company: Company, lines: list[JSON], customer: JSON | None) -> tuple[JSON, Decimal]:
+def tax_detail(company: Books, lines: list[JSON], customer: JSON | None) -> tuple[JSON, Decimal]:
     """``TxnTaxDetail`` for the lines and the tax it adds to the total."""
     taxed: dict[str, tuple[Decimal, Decimal]] = {}  # rate id -> (percent, net taxable)
     for line in _item_lines(lines):
