@@ -50,7 +50,7 @@ from policies.snapshot import (
 from policies.steps import step_actions
 
 
-@dataclass
+@dataclass(slots=True)
 class Eval:
     decision: InvoiceDecision
     state: DunningState
@@ -62,7 +62,7 @@ class Eval:
     """(policy, rate table, date, invoice number) the reference rates do not cover."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Ctx:
     """Everything known about an invoice in active dunning, for building its actions."""
 
