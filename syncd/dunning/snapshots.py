@@ -231,9 +231,9 @@ def _invoices(
     if customers is None:
         # The database orders (its NULL placement included), as it always has here.
         ordered = stmt.order_by(Invoice.due_date, Invoice.provider_id)
-        return [_InvoiceRow(*row) for row in session.execute(ordered)]
+        return [_InvoiceRow._make(row) for row in session.execute(ordered)]
     rows = [
-        _InvoiceRow(*row)
+        _InvoiceRow._make(row)
         for chunk in _chunks(customers)
         for row in session.execute(stmt.where(Invoice.customer_provider_id.in_(chunk)))
     ]

@@ -50,7 +50,7 @@ settings = PolicySettings.model_validate({
 customers = {
     f"C{c}": customer_snapshot(
         f"C{c}",
-        _CustomerRow(f"Customer {c}", [GROUPS[c], GROUPS[(c + 3) % 9], GROUPS[(c + 5) % 9]], None, "GB"),
+        _CustomerRow(f"Customer {c}", [GROUPS[(c + k) % 9] for k in (0, 3, 5)], None, "GB"),
         (), ["B2B", "Wholesale"],
     )
     for c in range(6)
