@@ -341,7 +341,7 @@ def plan_invoice(ctx: Ctx) -> Eval:
     fees = accrued_fees(ctx.policy, st, inv, ctx.cust, fee_day, clock)
     actions.extend(_fee_actions(ctx, fees))
     next_on = _next_on(today, state, decision, day, fees, fee_day, wait=wait, wake=built.wake_on)
-    # one ``replace`` (it costs more than the rest of a not-yet-due invoice's evaluation)
+    # one ``replace``, not two: each rebuilds every field, once per invoice and cycle
     charged = (*state.fees, *as_charges(fees.decisions, today)) if fees.decisions else state.fees
     state = replace(state, fees=charged, policy=ctx.name, next_action_on=next_on)
     gaps = _rate_gaps(ctx)
