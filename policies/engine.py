@@ -74,6 +74,7 @@ def plan_cycle(
     # ambiguous local times
     scheduled_for = calendar.next_open_slot(as_of).astimezone(UTC)
     today = calendar.local_date(as_of)
+    slot_day = calendar.local_date(scheduled_for)
     evals: list[Eval] = []
     seen: set[str] = set()
     items = sorted(invoices, key=lambda i: i.invoice.invoice_id)
@@ -83,7 +84,7 @@ def plan_cycle(
         if item.invoice.customer_id != item.customer.customer_id:
             raise ValueError(f"invoice {item.invoice.invoice_id!r} has the wrong customer")
         seen.add(item.invoice.invoice_id)
-        ctx = gate(org, policies, settings, calendar, today, scheduled_for, item)
+        ctx = gate(org, policies, settings, calendar, today, scheduled_for, item, slot_day)
         evals.append(ctx if isinstance(ctx, Eval) else plan_invoice(ctx))
     overdue: dict[str, list[str]] = defaultdict(list)
     for ev in evals:

@@ -30,7 +30,7 @@ from policies.fees import FeeClock, FeeOutcome, accrued_fees, as_charges
 from policies.grouping import PendingEmail
 from policies.interest import rate_gaps
 from policies.kinds.base import EscalationLevel, SourcePlan
-from policies.kinds.registry import kinds
+from policies.kinds.registry import source_kinds
 from policies.money import Money
 from policies.onboarding import ONBOARDING_STEP, Onboarding, describe_onboarding, onboarding_for
 from policies.pauses import active_hold, date_of_dunning_day, dunning_day
@@ -50,7 +50,7 @@ from policies.snapshot import (
 from policies.steps import step_actions
 
 
-@dataclass
+@dataclass(slots=True)
 class Eval:
     decision: InvoiceDecision
     state: DunningState
@@ -62,7 +62,7 @@ class Eval:
     """(policy, rate table, date, invoice number) the reference rates do not cover."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Ctx:
     """Everything known about an invoice in active dunning, for building its actions."""
 
@@ -167,8 +167,10 @@ def gate(
     today: date,
     scheduled_for: datetime,
     item: DunningInput,
+    slot_day: date | None = None,
 ) -> Eval | Ctx:
-    """The invoice's context if it is in active dunning today, else the final ``Eval``."""
+    """The invoice's context if it is in active dunning today, else the final ``Eval``.
+    ``slot_day`` is the local date of ``scheduled_for``, when the caller has it already."""
     inv, cust, st = item.invoice, item.customer, item.state
     if not inv.is_open:
         what = inv.status.value if inv.status.value != "open" else "fully paid (balance 0)"
@@ -192,7 +194,8 @@ def gate(
         assert st.stopped_on is not None
         stopped = f"automatic dunning stopped on {st.stopped_on.isoformat()}{level}"
         return _done(inv, st, Outcome.STOPPED, [selection.reason, stopped], policy=name)
-    slot_day = calendar.local_date(scheduled_for)
+    if slot_day is None:
+        slot_day = calendar.local_date(scheduled_for)
     if slot_day > today:
         # Planning now would stack this cycle's messages on the next open morning with
         # the next cycle's: wait, and then send only the latest due step.
@@ -328,18 +331,19 @@ def plan_invoice(ctx: Ctx) -> Eval:
     for skipped, why in decision.not_applicable:
         ctx.reasons.append(f"step {skipped.id!r} does not apply: {why}")
     built = step_actions(ctx, st, decision, day, calendar_days)
-    for spec in kinds():
-        if spec.plan_source is not None:
-            spec.plan_source(SourcePlan(ctx, built, day, calendar_days))
+    for spec in source_kinds():
+        assert spec.plan_source is not None
+        spec.plan_source(SourcePlan(ctx, built, day, calendar_days))
     actions, state = built.actions, built.state
     emails.extend(built.emails)
     clock, offset = _fee_clock(ctx, shift)
     fee_day = real_day - offset
     fees = accrued_fees(ctx.policy, st, inv, ctx.cust, fee_day, clock)
     actions.extend(_fee_actions(ctx, fees))
-    state = replace(state, fees=(*state.fees, *as_charges(fees.decisions, today)))
     next_on = _next_on(today, state, decision, day, fees, fee_day, wait=wait, wake=built.wake_on)
-    state = replace(state, policy=ctx.name, next_action_on=next_on)
+    # one ``replace``, not two: each rebuilds every field, once per invoice and cycle
+    charged = (*state.fees, *as_charges(fees.decisions, today)) if fees.decisions else state.fees
+    state = replace(state, fees=charged, policy=ctx.name, next_action_on=next_on)
     gaps = _rate_gaps(ctx)
     return Eval(
         InvoiceDecision(

@@ -418,6 +418,12 @@ class OnboardingConfig(_Model):
     review_older_than_days: Annotated[int, Field(ge=0, le=3650)] = 180
 
 
+#: ``PolicyConfig.schedule`` by the identities of the steps; the value keeps the steps alive, so
+#: an identity is never reused while its entry exists (steps are frozen: same ids, same order).
+_SCHEDULES: dict[tuple[int, ...], tuple[tuple[StepConfig, ...], tuple[StepConfig, ...]]] = {}
+_MEMO_SIZE = 256
+
+
 class PolicyConfig(_Model):
     """A dunning policy, as written under ``[policies.NAME]`` once ``extends`` is resolved."""
 
@@ -472,8 +478,16 @@ class PolicyConfig(_Model):
         return self
 
     def schedule(self) -> list[StepConfig]:
-        """Steps in day order (stable for equal days); the order the engine reasons in."""
-        return sorted(self.steps, key=lambda s: s.days)
+        """Steps in day order (stable for equal days); the order the engine reasons in.
+        Sorted once per list of steps: the engine asks several times per invoice."""
+        key = tuple(map(id, self.steps))
+        hit = _SCHEDULES.get(key)
+        if hit is None:
+            if len(_SCHEDULES) >= _MEMO_SIZE:
+                _SCHEDULES.clear()
+            ordered = tuple(sorted(self.steps, key=lambda s: s.days))
+            hit = _SCHEDULES[key] = (tuple(self.steps), ordered)
+        return list(hit[1])
 
     def step(self, step_id: str) -> StepConfig | None:
         for s in self.steps:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from policies.evaluate import Ctx
 
 
-@dataclass
+@dataclass(slots=True)
 class Built:
     state: DunningState
     actions: list[PlannedAction] = field(default_factory=list)

@@ -12,6 +12,12 @@ from policies.kinds.base import ActionConfig, KindSpec
 _KINDS: dict[str, KindSpec] = {}
 _INFRA = frozenset({"base", "registry"})
 _loaded = False
+#: ``kinds()`` in planning order and those with a ``plan_source``, for the registry's
+#: contents as they were when sorted: the engine asks once per invoice, and sorting a dozen
+#: kinds each time cost more than planning a not-yet-due invoice.
+_sorted_for: tuple[KindSpec, ...] = ()
+_ordered: tuple[KindSpec, ...] = ()
+_sources: tuple[KindSpec, ...] = ()
 
 
 def register(spec: KindSpec) -> KindSpec:
@@ -46,8 +52,25 @@ def kind(name: str) -> KindSpec:
 
 def kinds() -> tuple[KindSpec, ...]:
     """Every registered kind, in planning order."""
+    _refresh()
+    return _ordered
+
+
+def source_kinds() -> tuple[KindSpec, ...]:
+    """The kinds with a ``plan_source``, in planning order (most kinds have none)."""
+    _refresh()
+    return _sources
+
+
+def _refresh() -> None:
+    """Re-sort when the registry changed (``register``, or a test patching ``_KINDS``)."""
+    global _sorted_for, _ordered, _sources
     load()
-    return tuple(sorted(_KINDS.values(), key=lambda s: (s.order, s.name)))
+    current = tuple(_KINDS.values())
+    if current != _sorted_for:
+        _ordered = tuple(sorted(current, key=lambda s: (s.order, s.name)))
+        _sources = tuple(s for s in _ordered if s.plan_source is not None)
+        _sorted_for = current
 
 
 def step_models() -> tuple[type[ActionConfig], ...]:

@@ -6,15 +6,16 @@ on every plan: invoice holds through the invoice's state, customer holds through
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, or_, select
 from sqlalchemy.orm import Session
 
 from policies import (
@@ -195,7 +196,8 @@ _INVOICE_COLUMNS = (
     Invoice.total,
     Invoice.balance,
     Invoice.status,
-    DunningStateRow.state,
+    # As stored, not decoded: equal states (most, on a large org) are decoded once.
+    cast(DunningStateRow.state, Text),
 )
 
 
@@ -211,8 +213,8 @@ class _InvoiceRow(NamedTuple):
     total: Decimal
     balance: Decimal
     status: str
-    #: The engine's serialised state, None before the invoice was first planned.
-    state: dict[str, Any] | None
+    #: The engine's serialised state as JSON text, None before the invoice was first planned.
+    state: str | None
 
 
 def _invoices(
@@ -229,9 +231,9 @@ def _invoices(
     if customers is None:
         # The database orders (its NULL placement included), as it always has here.
         ordered = stmt.order_by(Invoice.due_date, Invoice.provider_id)
-        return [_InvoiceRow(*row) for row in session.execute(ordered)]
+        return [_InvoiceRow._make(row) for row in session.execute(ordered)]
     rows = [
-        _InvoiceRow(*row)
+        _InvoiceRow._make(row)
         for chunk in _chunks(customers)
         for row in session.execute(stmt.where(Invoice.customer_provider_id.in_(chunk)))
     ]
@@ -319,6 +321,25 @@ def _snapshot(inv: _InvoiceRow, fees: Decimal, payments: list[PolicyPayment]) ->
     )
 
 
+class _States:
+    """``DunningState`` from its stored JSON, each distinct text decoded once: states are
+    immutable, so invoices with the same state (not yet dunned, same due date) share one."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, DunningState] = {}
+
+    def get(self, text: str | None) -> DunningState:
+        if text is None:
+            return DunningState()
+        state = self._seen.get(text)
+        if state is None:
+            data = json.loads(text)
+            state = self._seen[text] = (
+                DunningState() if data is None else DunningState.from_dict(data)
+            )
+        return state
+
+
 def load_inputs(
     session: Session,
     org_id: int,
@@ -348,6 +369,7 @@ def load_inputs(
     inputs: list[DunningInput] = []
     no_payments: list[PolicyPayment] = []
     by_customer: dict[str, CustomerSnapshot] = {}
+    states = _States()
     for inv in invoices:
         snapshot = _snapshot(
             inv, fees.get(inv.id, Decimal(0)), history.get(inv.provider_id, no_payments)
@@ -360,7 +382,7 @@ def load_inputs(
                 tuple(holds.get(("customer", inv.customer_provider_id), ())),
                 business_groups,
             )
-        state = DunningState() if inv.state is None else DunningState.from_dict(inv.state)
+        state = states.get(inv.state)
         invoice_holds = tuple(holds.get(("invoice", inv.provider_id), ()))
         if invoice_holds != state.holds:  # ``replace`` is costly; most states hold nothing
             state = replace(state, holds=invoice_holds)
