@@ -84,6 +84,16 @@ def _parsed_date(value: str, field: str) -> date:
 
 
 def _money(value: Decimal | None, field: str, default: Decimal | None = None) -> Decimal:
+    # Money as Intuit sends it has 0, 1 or 2 decimal places: an exponent test and a magnitude
+    # test (C calls of a few ns) accept it; anything else gets the full check with its reason.
+    if value is not None:
+        same = value.same_quantum  # false for NaN and infinities
+        if (same(_ONE) or same(_CENT) or same(_TENTH)) and value.adjusted() < _MAX_ADJUSTED:
+            return value
+    return _checked_money(value, field, default)
+
+
+def _checked_money(value: Decimal | None, field: str, default: Decimal | None) -> Decimal:
     if value is None:
         if default is not None:
             return default
@@ -97,13 +107,16 @@ def _money(value: Decimal | None, field: str, default: Decimal | None = None) ->
     return value
 
 
+_ONE, _TENTH, _CENT = Decimal(1), Decimal("0.1"), Decimal("0.01")
+#: A finite Decimal whose adjusted exponent is below 12 is below 10^12 in magnitude.
+_MAX_ADJUSTED = MAX_AMOUNT.adjusted()
 _QUANTUM = Decimal(1).scaleb(-MAX_DECIMALS)
 #: Context.quantize takes no keyword to parse: a third cheaper than Decimal.quantize(rounding=).
 _TRUNCATING = Context(rounding=ROUND_DOWN)
 
 
 def _not_negative(amount: Decimal, field: str) -> Decimal:
-    if amount < 0:
+    if amount.is_signed() and amount < 0:  # is_signed alone is true for -0
         raise MappingError(f"{field} is negative ({amount}); QuickBooks never sends that")
     return amount
 
@@ -243,7 +256,7 @@ def _is_voided(rec: shapes.Invoice, total: Decimal, balance: Decimal) -> bool:
     if str(rec.status or "").lower() == "voided":
         return True
     note = rec.PrivateNote or ""
-    return total == 0 and balance == 0 and note.lstrip().lower().startswith("voided")
+    return total.is_zero() and balance.is_zero() and note.lstrip().lower().startswith("voided")
 
 
 def _line_amount(line: shapes.InvoiceLine) -> Decimal:
@@ -266,19 +279,27 @@ _ZERO = Decimal(0)
 
 def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
+    append, new_line = lines.append, trusted.invoice_line
     for line in rec.lines or ():
-        if line.DetailType == "SubTotalLineDetail":
+        kind = line.DetailType
+        if kind == "SubTotalLineDetail":
             continue  # derived by QuickBooks, never sent back
         description = line.Description
-        # Most lines carry no tag: a substring test spares them the regex.
-        tag = FEE_TAG.search(description) if description and "[syncd:" in description else None
-        item = _ref(line.SalesItemLineDetail.ItemRef if line.SalesItemLineDetail else None) or (
-            _ref(line.GroupLineDetail.GroupItemRef if line.GroupLineDetail else None)
-        )
-        lines.append(
-            trusted.invoice_line(  # positional, in InvoiceLine's field order
-                str(line.Id) if line.Id is not None else None,
-                clean_text(description) if description is not None else None,
+        tag = None
+        if description is not None:
+            # Most lines carry no tag: a substring test spares them the regex.
+            tag = FEE_TAG.search(description) if "[syncd:" in description else None
+            description = description.strip() if description.isprintable() else None
+            description = clean_text(line.Description) if description is None else description
+        detail = line.SalesItemLineDetail
+        item = _ref(detail.ItemRef) if detail is not None else None
+        if item is None and line.GroupLineDetail is not None:
+            item = _ref(line.GroupLineDetail.GroupItemRef)
+        line_id = line.Id
+        append(
+            new_line(  # positional, in InvoiceLine's field order
+                line_id if line_id.__class__ is str or line_id is None else str(line_id),
+                description,
                 _line_amount(line),
                 item,
                 tag.group(1) if tag else None,
@@ -299,7 +320,7 @@ def invoice_of(
         raise MappingError("CustomerRef is missing: the invoice belongs to no customer")
     if _is_voided(rec, total, balance):
         status = InvoiceStatus.VOIDED
-    elif balance > 0:
+    elif not balance.is_zero():  # and not negative: open
         status = InvoiceStatus.OPEN
     else:
         status = InvoiceStatus.PAID
