@@ -143,7 +143,14 @@ def _id(rec: shapes.Record) -> str:
 
 
 def _updated(rec: shapes.Record) -> datetime:
-    return parse_time(rec.MetaData.LastUpdatedTime if rec.MetaData else None)
+    meta = rec.MetaData
+    stamp = meta.LastUpdatedTime if meta is not None else None
+    if stamp:  # straight to the cache; parse_time words the reason when there is none
+        return _parsed_time(stamp, _UPDATED)
+    return parse_time(stamp, _UPDATED)
+
+
+_UPDATED = "MetaData.LastUpdatedTime"
 
 
 @functools.cache
