@@ -53,34 +53,48 @@ def parse_time(value: Any, field: str = "MetaData.LastUpdatedTime") -> datetime:
     """QuickBooks timestamps carry the company's offset (``2026-05-05T02:11:27-07:00``)."""
     if not isinstance(value, str) or not value:
         raise MappingError(f"{field} is missing")
-    return _parsed_time(value, field)
+    found = _TIMES.get(value)
+    return found if found is not None else _parsed_time(value, field)
 
 
-@functools.lru_cache(maxsize=16384)
+# Parse caches keyed by the text alone (the field only words an error, and errors are never
+# cached): a dict lookup inline is cheaper than an lru_cache call keyed by (text, field).
+# A backfill page shares many stamps (bulk edits, imports): half of them repeat; a company's
+# documents fall on a few hundred distinct days. Emptied when full, like a bounded cache.
+_TIMES: dict[str, datetime] = {}
+_DATES: dict[str, date] = {}
+_CACHED = 16384
+
+
 def _parsed_time(value: str, field: str) -> datetime:
-    # A backfill page shares many stamps (bulk edits, imports): half of them repeat.
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise MappingError(f"{field} is not an ISO timestamp: {value!r}") from None
     if parsed.tzinfo is None:
         raise MappingError(f"{field} has no UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
+    if len(_TIMES) >= _CACHED:
+        _TIMES.clear()
+    found = _TIMES[value] = parsed.astimezone(UTC)
+    return found
 
 
 def _date(value: str | None, field: str) -> date | None:
     if value is None or value == "":
         return None
-    return _parsed_date(value, field)
+    found = _DATES.get(value)
+    return found if found is not None else _parsed_date(value, field)
 
 
-@functools.lru_cache(maxsize=4096)
 def _parsed_date(value: str, field: str) -> date:
-    # A company's documents fall on a few hundred distinct days: parse each once.
     try:
-        return date.fromisoformat(str(value)[:10])
+        parsed = date.fromisoformat(str(value)[:10])
     except ValueError:
         raise MappingError(f"{field} is not a date: {value!r}") from None
+    if len(_DATES) >= _CACHED:
+        _DATES.clear()
+    _DATES[value] = parsed
+    return parsed
 
 
 def _money(value: Decimal | None, field: str, default: Decimal | None = None) -> Decimal:
@@ -145,9 +159,8 @@ def _id(rec: shapes.Record) -> str:
 def _updated(rec: shapes.Record) -> datetime:
     meta = rec.MetaData
     stamp = meta.LastUpdatedTime if meta is not None else None
-    if stamp:  # straight to the cache; parse_time words the reason when there is none
-        return _parsed_time(stamp, _UPDATED)
-    return parse_time(stamp, _UPDATED)
+    found = _TIMES.get(stamp) if stamp else None  # straight to the cache
+    return found if found is not None else parse_time(stamp, _UPDATED)
 
 
 _UPDATED = "MetaData.LastUpdatedTime"
