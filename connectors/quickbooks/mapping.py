@@ -301,16 +301,17 @@ def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
     append, new_line = lines.append, trusted.invoice_line
     for line in rec.lines or ():
-        kind = line.DetailType
-        if kind == "SubTotalLineDetail":
+        if line.DetailType == "SubTotalLineDetail":
             continue  # derived by QuickBooks, never sent back
         description = line.Description
         tag = None
         if description is not None:
             # Most lines carry no tag: a substring test spares them the regex.
             tag = FEE_TAG.search(description) if "[syncd:" in description else None
-            description = description.strip() if description.isprintable() else None
-            description = clean_text(line.Description) if description is None else description
+            # clean_text's common case inline: no control character, only the strip.
+            description = (
+                description.strip() if description.isprintable() else clean_text(description)
+            )
         detail = line.SalesItemLineDetail
         item = _ref(detail.ItemRef) if detail is not None else None
         if item is None and line.GroupLineDetail is not None:

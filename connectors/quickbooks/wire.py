@@ -6,7 +6,9 @@ re-encoded to store. Here the envelope is decoded by ``msgspec`` with every reco
 :class:`msgspec.Raw` (the exact bytes Intuit sent); each record is then decoded on its own
 into its :mod:`shapes` Struct, reading only the fields syncd maps, money as exact ``Decimal``.
 A record that does not fit is kept undecoded with msgspec's reason, so one bad record costs
-one skipped record, never the page.
+one skipped record, never the page. A clean answer (status 200, no fault, every row fits) is
+read in two scans of the body, each decoding the envelope with its rows: once as Structs,
+once as the texts received; anything else takes the general path above.
 
 The request itself is the SDK's (same URL, headers, ``minorversion``, bearer token), sent
 through the same :class:`~connectors.quickbooks.auth.ApiSession`, so rate limiting, telemetry
