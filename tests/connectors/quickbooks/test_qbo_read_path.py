@@ -95,7 +95,7 @@ def _answer(rows: list[Any], **extra: Any) -> bytes:
 _ROW = {"Id": "7", "MetaData": {"LastUpdatedTime": "2026-01-02T03:04:05-08:00"}, "Balance": 5}
 
 
-def test_a_clean_page_is_read_in_one_pass_with_its_texts() -> None:
+def test_a_clean_page_is_read_with_its_envelope_and_texts() -> None:
     body = _answer([_ROW, {**_ROW, "Id": 8, "Extra": [1, {"x": None}]}])
     rows = wire._shaped_rows("Invoice", body)
     assert rows is not None
