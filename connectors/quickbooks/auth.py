@@ -128,9 +128,13 @@ class ApiSession(requests.Session):
         self._limiter.acquire()
         with self._count_lock:
             self.calls += 1
+        streamed = bool(kwargs.get("stream"))
+        kwargs["stream"] = True
         try:
             with self._in_flight:
                 response = super().request(method, url, *args, **kwargs)
+                if not streamed:
+                    _read_body(response)
         except requests.Timeout:
             report_call(PROVIDER, None)
             raise TransientError(f"timed out: {method!s} {urlsplit(text_url).path}") from None
@@ -147,6 +151,24 @@ class ApiSession(requests.Session):
         if response.status_code >= 500:
             raise TransientError(f"server error HTTP {response.status_code}")
         return response
+
+
+#: One read of up to this many bytes at a time: a 2 MB page of 1,000 invoices in a few reads.
+BODY_CHUNK = 1 << 20
+
+
+def _read_body(response: requests.Response) -> None:
+    """The whole body, read as ``requests`` would without ``stream`` but in 1 MB reads.
+
+    ``requests`` reads a body in 10 KB chunks, each through half a dozen Python frames of
+    ``requests`` and ``urllib3``: for a 2 MB page that was 3 to 4 ms of CPU, a quarter of what
+    mapping the page costs. Reading it here, still inside the in-flight semaphore and the
+    timeout handling, keeps the same bytes, decoding, errors and connection reuse."""
+    if response.status_code == 0 or response.raw is None:
+        response._content = None
+    else:
+        response._content = b"".join(response.iter_content(BODY_CHUNK)) or b""
+    setattr(response, "_content_consumed", True)  # noqa: B010 - undeclared in the stubs
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -99,7 +99,7 @@ def advance(state: KeysetCursor, rows: Rows, size: int) -> KeysetCursor | None:
     if len(rows) < size:
         return None
     # Rows come sorted by timestamp; a row without one (skipped by the mapper) sorts first.
-    stamps = [row.stamp for row in rows if row.stamp]
+    stamps = [stamp for row in rows if (stamp := row.stamp)]  # one property call a row
     if not stamps:
         raise ValueError(f"a full page of {state.entity} rows without MetaData.LastUpdatedTime")
     last = stamps[-1]

@@ -53,37 +53,61 @@ def parse_time(value: Any, field: str = "MetaData.LastUpdatedTime") -> datetime:
     """QuickBooks timestamps carry the company's offset (``2026-05-05T02:11:27-07:00``)."""
     if not isinstance(value, str) or not value:
         raise MappingError(f"{field} is missing")
-    return _parsed_time(value, field)
+    found = _TIMES.get(value)
+    return found if found is not None else _parsed_time(value, field)
 
 
-@functools.lru_cache(maxsize=16384)
+# Parse caches keyed by the text alone (the field only words an error, and errors are never
+# cached): a dict lookup inline is cheaper than an lru_cache call keyed by (text, field).
+# A backfill page shares many stamps (bulk edits, imports): half of them repeat; a company's
+# documents fall on a few hundred distinct days. Emptied when full, like a bounded cache.
+_TIMES: dict[str, datetime] = {}
+_DATES: dict[str, date] = {}
+_CACHED = 16384
+
+
 def _parsed_time(value: str, field: str) -> datetime:
-    # A backfill page shares many stamps (bulk edits, imports): half of them repeat.
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise MappingError(f"{field} is not an ISO timestamp: {value!r}") from None
     if parsed.tzinfo is None:
         raise MappingError(f"{field} has no UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
+    if len(_TIMES) >= _CACHED:
+        _TIMES.clear()
+    found = _TIMES[value] = parsed.astimezone(UTC)
+    return found
 
 
 def _date(value: str | None, field: str) -> date | None:
     if value is None or value == "":
         return None
-    return _parsed_date(value, field)
+    found = _DATES.get(value)
+    return found if found is not None else _parsed_date(value, field)
 
 
-@functools.lru_cache(maxsize=4096)
 def _parsed_date(value: str, field: str) -> date:
-    # A company's documents fall on a few hundred distinct days: parse each once.
     try:
-        return date.fromisoformat(str(value)[:10])
+        parsed = date.fromisoformat(str(value)[:10])
     except ValueError:
         raise MappingError(f"{field} is not a date: {value!r}") from None
+    if len(_DATES) >= _CACHED:
+        _DATES.clear()
+    _DATES[value] = parsed
+    return parsed
 
 
 def _money(value: Decimal | None, field: str, default: Decimal | None = None) -> Decimal:
+    # Money as Intuit sends it has 0, 1 or 2 decimal places: an exponent test and a magnitude
+    # test (C calls of a few ns) accept it; anything else gets the full check with its reason.
+    if value is not None:
+        same = value.same_quantum  # false for NaN and infinities
+        if (same(_ONE) or same(_CENT) or same(_TENTH)) and value.adjusted() < _MAX_ADJUSTED:
+            return value
+    return _checked_money(value, field, default)
+
+
+def _checked_money(value: Decimal | None, field: str, default: Decimal | None) -> Decimal:
     if value is None:
         if default is not None:
             return default
@@ -97,13 +121,16 @@ def _money(value: Decimal | None, field: str, default: Decimal | None = None) ->
     return value
 
 
+_ONE, _TENTH, _CENT = Decimal(1), Decimal("0.1"), Decimal("0.01")
+#: A finite Decimal whose adjusted exponent is below 12 is below 10^12 in magnitude.
+_MAX_ADJUSTED = MAX_AMOUNT.adjusted()
 _QUANTUM = Decimal(1).scaleb(-MAX_DECIMALS)
 #: Context.quantize takes no keyword to parse: a third cheaper than Decimal.quantize(rounding=).
 _TRUNCATING = Context(rounding=ROUND_DOWN)
 
 
 def _not_negative(amount: Decimal, field: str) -> Decimal:
-    if amount < 0:
+    if amount.is_signed() and amount < 0:  # is_signed alone is true for -0
         raise MappingError(f"{field} is negative ({amount}); QuickBooks never sends that")
     return amount
 
@@ -130,7 +157,13 @@ def _id(rec: shapes.Record) -> str:
 
 
 def _updated(rec: shapes.Record) -> datetime:
-    return parse_time(rec.MetaData.LastUpdatedTime if rec.MetaData else None)
+    meta = rec.MetaData
+    stamp = meta.LastUpdatedTime if meta is not None else None
+    found = _TIMES.get(stamp) if stamp else None  # straight to the cache
+    return found if found is not None else parse_time(stamp, _UPDATED)
+
+
+_UPDATED = "MetaData.LastUpdatedTime"
 
 
 @functools.cache
@@ -243,7 +276,7 @@ def _is_voided(rec: shapes.Invoice, total: Decimal, balance: Decimal) -> bool:
     if str(rec.status or "").lower() == "voided":
         return True
     note = rec.PrivateNote or ""
-    return total == 0 and balance == 0 and note.lstrip().lower().startswith("voided")
+    return total.is_zero() and balance.is_zero() and note.lstrip().lower().startswith("voided")
 
 
 def _line_amount(line: shapes.InvoiceLine) -> Decimal:
@@ -266,19 +299,28 @@ _ZERO = Decimal(0)
 
 def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
+    append, new_line = lines.append, trusted.invoice_line
     for line in rec.lines or ():
         if line.DetailType == "SubTotalLineDetail":
             continue  # derived by QuickBooks, never sent back
         description = line.Description
-        # Most lines carry no tag: a substring test spares them the regex.
-        tag = FEE_TAG.search(description) if description and "[syncd:" in description else None
-        item = _ref(line.SalesItemLineDetail.ItemRef if line.SalesItemLineDetail else None) or (
-            _ref(line.GroupLineDetail.GroupItemRef if line.GroupLineDetail else None)
-        )
-        lines.append(
-            trusted.invoice_line(  # positional, in InvoiceLine's field order
-                str(line.Id) if line.Id is not None else None,
-                clean_text(description) if description is not None else None,
+        tag = None
+        if description is not None:
+            # Most lines carry no tag: a substring test spares them the regex.
+            tag = FEE_TAG.search(description) if "[syncd:" in description else None
+            # clean_text's common case inline: no control character, only the strip.
+            description = (
+                description.strip() if description.isprintable() else clean_text(description)
+            )
+        detail = line.SalesItemLineDetail
+        item = _ref(detail.ItemRef) if detail is not None else None
+        if item is None and line.GroupLineDetail is not None:
+            item = _ref(line.GroupLineDetail.GroupItemRef)
+        line_id = line.Id
+        append(
+            new_line(  # positional, in InvoiceLine's field order
+                line_id if line_id.__class__ is str or line_id is None else str(line_id),
+                description,
                 _line_amount(line),
                 item,
                 tag.group(1) if tag else None,
@@ -299,7 +341,7 @@ def invoice_of(
         raise MappingError("CustomerRef is missing: the invoice belongs to no customer")
     if _is_voided(rec, total, balance):
         status = InvoiceStatus.VOIDED
-    elif balance > 0:
+    elif not balance.is_zero():  # and not negative: open
         status = InvoiceStatus.OPEN
     else:
         status = InvoiceStatus.PAID

@@ -39,14 +39,14 @@ def _map(row: Received, home: str, type_names: TypeNames) -> Record:
     rec, entity = row.shape, row.entity
     if rec is None:
         raise mapping.MappingError(f"unexpected shape ({row.error})")
-    if mapping.is_deleted(rec):
+    if rec.status is not None and mapping.is_deleted(rec):  # most records have no status
         return mapping.deletion(ENTITY_KIND[entity], rec, _KIND.get(entity))
     raw = row.raw()
+    if isinstance(rec, shapes.Invoice):  # the most common first
+        return mapping.invoice_of(rec, home, raw, row.text)
     if isinstance(rec, shapes.Customer):
         types = type_names(mapping.type_id(rec))
         return mapping.customer_of(rec, home, types, raw, row.text)
-    if isinstance(rec, shapes.Invoice):
-        return mapping.invoice_of(rec, home, raw, row.text)
     if isinstance(rec, shapes.Payment):
         return mapping.payment_of(rec, home, raw, row.text)
     if isinstance(rec, shapes.CreditMemo):

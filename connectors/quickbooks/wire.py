@@ -6,7 +6,9 @@ re-encoded to store. Here the envelope is decoded by ``msgspec`` with every reco
 :class:`msgspec.Raw` (the exact bytes Intuit sent); each record is then decoded on its own
 into its :mod:`shapes` Struct, reading only the fields syncd maps, money as exact ``Decimal``.
 A record that does not fit is kept undecoded with msgspec's reason, so one bad record costs
-one skipped record, never the page.
+one skipped record, never the page. A clean answer (status 200, no fault, every row fits) is
+read in two scans of the body, each decoding the envelope with its rows: once as Structs,
+once as the texts received; anything else takes the general path above.
 
 The request itself is the SDK's (same URL, headers, ``minorversion``, bearer token), sent
 through the same :class:`~connectors.quickbooks.auth.ApiSession`, so rate limiting, telemetry
@@ -56,6 +58,25 @@ def _page_decoder(shape: type[shapes.Record]) -> msgspec.json.Decoder[list[shape
 
 
 _PAGE_DECODERS = {name: _page_decoder(shape) for name, shape in shapes.SHAPES.items()}
+
+
+def _answer_decoder(entity: str, rows: Any) -> msgspec.json.Decoder[Any]:
+    """An answer to a query for ``entity`` whose rows decode as ``rows``, in the same pass as
+    the envelope (a generic envelope is one more scan of the whole body)."""
+    response = msgspec.defstruct(f"_{entity}Rows", [(entity, rows | None, None)])
+    answer = msgspec.defstruct(
+        f"_{entity}Answer",
+        [("QueryResponse", response | None, None), ("Fault", msgspec.Raw | None, None)],
+    )
+    return msgspec.json.Decoder(answer)
+
+
+#: Per entity: the answer with its rows as Structs, and with them as the texts received.
+_SHAPED_ANSWERS = {
+    name: _answer_decoder(name, list[shape])  # type: ignore[valid-type]  # a runtime type
+    for name, shape in shapes.SHAPES.items()
+}
+_RAW_ANSWERS = {name: _answer_decoder(name, list[msgspec.Raw]) for name in shapes.SHAPES}
 
 
 class LazyJson(Mapping[str, Any]):
@@ -137,6 +158,22 @@ def _received(entity: str, value: msgspec.Raw) -> list[Received]:
     return [Received(entity, item, shape) for item, shape in zip(items, decoded, strict=True)]
 
 
+def _shaped_rows(entity: str, body: bytes) -> list[Received] | None:
+    """A clean page's rows in two scans of the body, or None when the answer needs the
+    general path (a fault, a record that does not fit, anything unexpected)."""
+    try:
+        shaped = _SHAPED_ANSWERS[entity].decode(body)
+        if shaped.Fault is not None:
+            return None
+        found = getattr(shaped.QueryResponse, entity) if shaped.QueryResponse else None
+        if found is None:
+            return []
+        items = getattr(_RAW_ANSWERS[entity].decode(body).QueryResponse, entity)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return [Received(entity, item, shape) for item, shape in zip(items, found, strict=True)]
+
+
 def _envelope(body: bytes, status: int) -> _Envelope:
     """The answer, or the SDK's exception for it (so ``_classify`` maps it as before)."""
     try:
@@ -152,7 +189,7 @@ def _envelope(body: bytes, status: int) -> _Envelope:
     return envelope
 
 
-def _send(qb: QuickBooks, method: str, path: str, **kwargs: Any) -> _Envelope:
+def _send(qb: QuickBooks, method: str, path: str, **kwargs: Any) -> tuple[bytes, int]:
     """The SDK's request, minus its parse: same URL, headers, minor version and token."""
     url = f"{qb.api_url}/company/{qb.company_id}/{path}"
     params = {**kwargs.pop("params", {}), "minorversion": qb.minorversion}
@@ -161,14 +198,18 @@ def _send(qb: QuickBooks, method: str, path: str, **kwargs: Any) -> _Envelope:
     response = qb.session.request(method, url, headers=headers, params=params, **kwargs)
     if response.status_code == 401:
         raise QuickbooksException("Application authentication failed", 401)
-    return _envelope(response.content, response.status_code)
+    return response.content, response.status_code
 
 
 def query(qb: QuickBooks, statement: str, entity: str) -> list[Received]:
     """``POST /query`` for one of the mapped entities: its rows, as received."""
-    envelope = _send(
+    body, status = _send(
         qb, "POST", "query", data=statement, headers={"Content-Type": "application/text"}
     )
+    rows = _shaped_rows(entity, body) if status == 200 else None
+    if rows is not None:
+        return rows
+    envelope = _envelope(body, status)
     found = (envelope.QueryResponse or {}).get(entity)
     return _received(entity, found) if found is not None else []
 
@@ -177,12 +218,14 @@ def change_data_capture(
     qb: QuickBooks, entities: str, changed_since: str
 ) -> tuple[dict[str, list[Received]], str | None]:
     """``GET /cdc``: rows by entity (mapped entities only), and the answer's server time."""
-    envelope = _send(
-        qb,
-        "GET",
-        "cdc",
-        params={"entities": entities, "changedSince": changed_since},
-        headers={"Content-Type": "application/json"},
+    envelope = _envelope(
+        *_send(
+            qb,
+            "GET",
+            "cdc",
+            params={"entities": entities, "changedSince": changed_since},
+            headers={"Content-Type": "application/json"},
+        )
     )
     by_entity: dict[str, list[Received]] = {}
     blocks = envelope.CDCResponse or []
