@@ -55,19 +55,19 @@ class OrderCache:
         With ``modified_since``, only the records updated strictly after it (a fresh list).
         """
         current = list(records)
-        # Every record type keeps UpdatedDateUTC in ``.updated``; attrgetter runs in C.
-        stamps = list(map(_UPDATED, current))
         entry = self._entries.get(kind)
-        # Same objects (not merely equal ones: the cached order hands them out), same stamps.
+        # Same objects (not merely equal ones: the cached order hands them out), and the very
+        # same stamp objects (a write assigns a new one; an equal new one merely re-sorts).
+        # Every record type keeps UpdatedDateUTC in ``.updated``; attrgetter runs in C.
         if not (
             entry is not None
             and len(entry.records) == len(current)
             and all(map(operator.is_, entry.records, current))
-            and entry.stamps == stamps
+            and all(map(operator.is_, entry.stamps, map(_UPDATED, current)))
         ):
             order = sorted(current, key=ident)
             order.sort(key=updated)
-            entry = self._entries[kind] = _Entry(current, stamps, order)
+            entry = self._entries[kind] = _Entry(current, list(map(_UPDATED, current)), order)
         if modified_since is None:
             return list(entry.order)
         # Ascending UpdatedDateUTC: "modified after" is a suffix, found by bisection.

@@ -323,6 +323,11 @@ def list_invoices(
         )
 
     filtered = ids or numbers or contacts or statuses or mine or search
+    if statuses and not (ids or numbers or contacts or mine or search):
+        # Statuses alone (what a reader sends to see voided rows): one test per row.
+        def extra(inv: Invoice) -> bool:
+            return inv.status in statuses
+
     # Statuses (often all six, as a reader that wants voided rows sends) keep most rows.
     selective = bool(ids or numbers or contacts or mine or search)
     chosen = select(
