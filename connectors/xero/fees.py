@@ -7,7 +7,8 @@ on an invoice of its own. Both carry a ``[syncd:KEY]`` tag that is looked for be
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -119,23 +120,38 @@ def _add_line(
             }
         ]
     }
-    api, tenant = connector.api, connector.tenant_id
-    payload = exact_numbers(body)
-    updated = once.write_json_once(
+    api = connector.api
+    updated = _send_once(
         connector,
-        lambda: api.update_invoice(
-            tenant,
-            invoice_id,
-            payload,
-            idempotency_key=header_key(key),
-            _preload_content=False,
-        ),
+        functools.partial(api.update_invoice, connector.tenant_id, invoice_id),
+        body,
+        key,
         lambda: fee_line_on(connector, invoice_id, key_tag),
         what=f"fee line on invoice {invoice_id}",
     )
     if updated is None:  # the answer was lost, but the fee line is there
         updated = {"Invoices": [connector._invoice_raw(invoice_id) or {}]}
     return updated
+
+
+def _send_once(
+    connector: XeroConnector,
+    send: Callable[..., Any],
+    body: dict[str, Any],
+    key: str,
+    applied: Callable[[], bool],
+    *,
+    what: str,
+) -> dict[str, Any] | None:
+    """One fee write, exactly once: both fee paths check their amounts survive the SDK, send
+    an Idempotency-Key and look for their tag when the answer is lost, so they share this."""
+    payload = exact_numbers(body)
+    return once.write_json_once(
+        connector,
+        lambda: send(payload, idempotency_key=header_key(key), _preload_content=False),
+        applied,
+        what=what,
+    )
 
 
 def fee_invoice(
@@ -172,16 +188,11 @@ def fee_invoice(
             }
         ]
     }
-    api, tenant = connector.api, connector.tenant_id
-    payload = exact_numbers(body)
-    created = once.write_json_once(
+    created = _send_once(
         connector,
-        lambda: api.create_invoices(
-            tenant,
-            payload,
-            idempotency_key=header_key(f"{key}:fee-invoice"),
-            _preload_content=False,
-        ),
+        functools.partial(connector.api.create_invoices, connector.tenant_id),
+        body,
+        f"{key}:fee-invoice",
         lambda: find_fee_invoice(connector, str(contact_id), reference) is not None,
         what=f"fee invoice for {number}",
     )

@@ -35,7 +35,7 @@ from .models import Contact, Invoice, Payment
 from .modes import shuffle_ties
 from .ordercache import OrderCache
 from .organisation import Organisation
-from .where import Field, WhereError, compile_where, parse_order
+from .where import Field, WhereError, compile_where_reading, parse_order
 
 T = TypeVar("T")
 
@@ -177,6 +177,17 @@ def _int_param(value: str | None, name: str) -> int | None:
         ) from exc
 
 
+#: Per record type, the where fields (lower case) whose value never changes once a record
+#: exists: a filter on them alone is kept with the cached order (``OrderCache.matching``).
+#: An edit cannot change an invoice's or credit note's Type (edits.py refuses), and a
+#: payment stays with the invoice it was made against.
+FIXED_FIELDS: dict[str, frozenset[str]] = {
+    "Invoice": frozenset({"type", "invoiceid"}),
+    "CreditNote": frozenset({"type", "creditnoteid"}),
+    "Payment": frozenset({"paymenttype", "paymentid", "invoice.invoiceid", "invoice.type"}),
+}
+
+
 def select(
     records: Iterable[T],
     fields: Mapping[str, Field],
@@ -190,23 +201,39 @@ def select(
     extra: Callable[[T], bool] | None = None,
     shuffle: bool = False,
     cache: OrderCache | None = None,
+    selective: bool = False,
 ) -> list[T]:
     """Filter and order; raises QueryError on a bad where/order.
 
     ``shuffle`` (an unkind mode): rows that tie on the sort field come back shuffled.
-    ``cache`` keeps the default order between calls (see :mod:`.ordercache`).
+    ``cache`` keeps the default order between calls (see :mod:`.ordercache`); ``selective``
+    (an ``extra`` that keeps few rows) sorts those few instead.
     """
     try:
-        predicate = compile_where(where, fields, type_name) if where and where.strip() else None
+        predicate, reads = (
+            compile_where_reading(where, fields, type_name)
+            if where and where.strip()
+            else (None, frozenset())
+        )
         ordering = parse_order(order, fields, type_name) if order and order.strip() else None
     except WhereError as exc:
         raise QueryError(str(exc)) from exc
-    # Selective filters (IDs, statuses...) leave few rows to sort: no need for the cache.
-    cached = ordering is None and cache is not None and extra is None
+    # ``order=UpdatedDateUTC ASC`` (what a keyset reader sends) is the default order spelled
+    # out: sort by id, then stably by the stamp. Selective filters (IDs, numbers...) leave few
+    # rows to sort, so they skip the cache; a filter that keeps most rows (every status, say)
+    # filters the cached order instead, which keeps that order.
+    if cache is not None and ordering is not None and _is_default_order(ordering, fields):
+        ordering = None
+    cached = ordering is None and cache is not None and not selective
     if cached:
         # Filtering the already-ordered rows keeps their order: same list, no sort.
         assert cache is not None
-        records = cache.ordered(type_name, list(records), updated, ident, modified_since)
+        if where and predicate is not None and reads <= FIXED_FIELDS.get(type_name, frozenset()):
+            cache.ordered(type_name, list(records), updated, ident)
+            records = cache.matching(type_name, where, predicate, modified_since)
+            predicate = None  # applied by the cache
+        else:
+            records = cache.ordered(type_name, list(records), updated, ident, modified_since)
         modified_since = None  # applied by the cache
     if modified_since is None and extra is None and predicate is None:
         # The cache already hands out a fresh list: copying it again is another 100,000 rows.
@@ -233,6 +260,12 @@ def select(
             return shuffle_ties(chosen, updated)
         return shuffle_ties(chosen, lambda r: tuple(_sort_key(f.get(r)) for f in fields_used))
     return chosen
+
+
+def _is_default_order(ordering: list[tuple[Field, bool]], fields: Mapping[str, Field]) -> bool:
+    """``order=UpdatedDateUTC ASC`` alone: the default order, which the cache keeps."""
+    only = ordering[0] if len(ordering) == 1 else None
+    return only is not None and not only[1] and only[0] is fields.get("UpdatedDateUTC")
 
 
 def _key_for(fld: Field) -> Callable[[Any], tuple[int, Any]]:
@@ -290,6 +323,13 @@ def list_invoices(
         )
 
     filtered = ids or numbers or contacts or statuses or mine or search
+    if statuses and not (ids or numbers or contacts or mine or search):
+        # Statuses alone (what a reader sends to see voided rows): one test per row.
+        def extra(inv: Invoice) -> bool:
+            return inv.status in statuses
+
+    # Statuses (often all six, as a reader that wants voided rows sends) keep most rows.
+    selective = bool(ids or numbers or contacts or mine or search)
     chosen = select(
         org.invoices.values(),
         invoice_fields(org),
@@ -302,6 +342,7 @@ def list_invoices(
         extra=extra if filtered else None,
         shuffle=org.modes.shuffle_ties,
         cache=org.order_cache,
+        selective=selective,
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))
 
@@ -337,6 +378,7 @@ def list_contacts(
         extra=extra,
         shuffle=org.modes.shuffle_ties,
         cache=org.order_cache,
+        selective=bool(ids or search),
     )
     return paginate(chosen, params.get("page"), params.get("pagesize"))
 

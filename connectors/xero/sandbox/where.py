@@ -109,6 +109,24 @@ def _normalise(kind: str, value: object) -> object:
     return value
 
 
+def _reader(operand: _Operand) -> Callable[[Any], object]:
+    """``_normalise(kind, operand.read(record))``, with a literal normalised once: a filter
+    runs over every record of a 100,000-row list on every page."""
+    kind, fld = operand.kind, operand.field
+    if fld is None:
+        constant = _normalise(kind, operand.value)
+        return lambda _record: constant
+    get = fld.get
+    if kind in ("string", "guid"):
+
+        def text(record: Any) -> object:
+            value = get(record)
+            return value.lower() if type(value) is str else _normalise(kind, value)
+
+        return text
+    return lambda record: _normalise(kind, get(record))
+
+
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": lambda a, b: bool(a == b),
     "!=": lambda a, b: bool(a != b),
@@ -125,6 +143,8 @@ class _Parser:
         self.i = 0
         self.fields = {k.lower(): v for k, v in fields.items()}
         self.type_name = type_name
+        #: The (lower-case) field names the expression reads.
+        self.used: set[str] = set()
 
     # -- token helpers
     def peek(self) -> _Tok:
@@ -224,10 +244,11 @@ class _Parser:
                 f"'{_TYPE_NAMES[lk]}' and '{_TYPE_NAMES[rk]}'"
             )
         fn = _OPS[op]
+        read_a, read_b = _reader(left), _reader(right)
 
         def predicate(record: Any) -> bool:
-            a = _normalise(lk, left.read(record))
-            b = _normalise(rk, right.read(record))
+            a = read_a(record)
+            b = read_b(record)
             if a is None or b is None:
                 if op == "==":
                     return a is b
@@ -273,6 +294,7 @@ class _Parser:
     def field(self, path: list[str]) -> Field:
         name = ".".join(path)
         found = self.fields.get(name.lower())
+        self.used.add(name.lower())
         if found is None:
             raise WhereError(f"No property or field '{path[-1]}' exists in type '{self.type_name}'")
         return found
@@ -348,6 +370,14 @@ class _Parser:
 def compile_where(text: str, fields: Mapping[str, Field], type_name: str) -> Predicate:
     """Compile ``text`` into a predicate, or raise :class:`WhereError`."""
     return _Parser(text, fields, type_name).parse()
+
+
+def compile_where_reading(
+    text: str, fields: Mapping[str, Field], type_name: str
+) -> tuple[Predicate, frozenset[str]]:
+    """:func:`compile_where`, and the lower-case names of the fields the predicate reads."""
+    parser = _Parser(text, fields, type_name)
+    return parser.parse(), frozenset(parser.used)
 
 
 def parse_order(text: str, fields: Mapping[str, Field], type_name: str) -> list[tuple[Field, bool]]:
