@@ -33,7 +33,7 @@ from .prefetch import interleave, prefetch
 from .store import Store, apply_page
 from .store.audit import record
 from .store.models import Customer, Invoice, SyncCursor
-from .store.upserts import PageResult, get_cursor, set_cursor
+from .store.upserts import PageResult, get_cursor, relaxed_commit, set_cursor
 
 CHANGES = "changes"
 STREAMS = (EntityKind.CUSTOMERS, EntityKind.INVOICES, EntityKind.PAYMENTS)
@@ -115,6 +115,8 @@ class Syncer:
         """Commit one page (with its stream's cursor when ``keep``); the stream's new total."""
         now = self.clock.now()
         with self.store.sessions.begin() as session:
+            if backfill and keep:
+                relaxed_commit(session)
             result = apply_page(
                 session,
                 self.org_id,

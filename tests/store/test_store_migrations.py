@@ -14,7 +14,7 @@ from syncd.store.models import Base
 
 def test_upgrade_is_repeatable_and_complete(store: Store) -> None:
     upgrade(store.engine)  # second time: nothing to do, no error
-    assert current_revision(store.engine) == "0013"
+    assert current_revision(store.engine) == "0014"
     tables = set(inspect(store.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
 
@@ -32,3 +32,17 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_postgresql_compresses_raw_payloads_with_lz4(store: Store) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's TOAST compression only")
+    with store.engine.connect() as conn:
+        methods = dict(
+            conn.exec_driver_sql(
+                "SELECT c.relname, a.attcompression FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid WHERE a.attname = 'raw' "
+                "AND c.relname IN ('customers', 'invoices', 'payments')"
+            ).all()
+        )
+    assert methods == {"customers": "l", "invoices": "l", "payments": "l"}
