@@ -8,7 +8,7 @@ Only new values are written with lz4; stored ones stay readable as they are. SQL
 the text as is, so there is nothing to do there.
 
 Revision ID: 0014
-Revises: 0012 (the integrator re-chains it after 0013)
+Revises: 0013
 Create Date: 2026-11-27
 """
 
