@@ -2,14 +2,15 @@
 
 The same rule as the dunning cycle's emails (``syncd.review.address``): an email that could
 only fail at send time, after a human may already have approved it, waits
-(``awaiting_review``) with the reason that says what to fix (``queue_action(email=True)``
-in ``common``). Once a sync brings the address
-in, the next cycle puts it back on its ordinary path: pending, or still held with the reason
-its kind would be held for anyway (a confirmation always waits for approval unless exempt).
+(``awaiting_review``) with the reason that says what to fix and the hold kind
+``HoldKind.ADDRESS`` (``queue_action(email=True)`` in ``common``), so approving it is refused
+while the address is missing. Once a sync brings the address in, the next cycle puts it
+back on its ordinary path: pending, or still held with the reason its kind would be held for
+anyway (a confirmation always waits for approval unless exempt).
 
 ``syncd.review.hold.release_addressed`` releases only the kinds in
-``syncd.review.address.ADDRESSED_KINDS``; the plan kinds are released here, by the public
-functions of ``syncd.review.address`` only.
+``syncd.review.address.ADDRESSED_KINDS`` (its re-judging is the dunning cycle's review rule);
+the plan kinds are released here, with the plans' own review rule.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config.loader import LoadedConfig
-from ..review.address import is_address_hold, unaddressed_customers
+from ..review.address import unaddressed_customers
 from ..store.audit import record
-from ..store.models import OutboxAction, OutboxStatus
+from ..store.models import HoldKind, OutboxAction, OutboxStatus
 from .common import review_reason
 
 #: The plan's emails, sent by SMTP to the customer's own address.
@@ -34,19 +35,16 @@ def release_plan_emails(
 ) -> int:
     """Plan emails held for a missing address whose customer has one now go back on their
     ordinary path. Returns how many were released."""
-    held = [
-        row
-        for row in session.scalars(
-            select(OutboxAction)
-            .where(
-                OutboxAction.org_id == org_id,
-                OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
-                OutboxAction.kind.in_(PLAN_EMAIL_KINDS),
-            )
-            .with_for_update()
+    held = session.scalars(
+        select(OutboxAction)
+        .where(
+            OutboxAction.org_id == org_id,
+            OutboxAction.hold_kind == HoldKind.ADDRESS.value,
+            OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
+            OutboxAction.kind.in_(PLAN_EMAIL_KINDS),
         )
-        if is_address_hold(row.review_reason)
-    ]
+        .with_for_update()
+    ).all()
     customers = {row.customer_provider_id or "" for row in held}
     still = unaddressed_customers(session, org_id, customers) if held else set()
     released = [row for row in held if (row.customer_provider_id or "") not in still]
@@ -56,7 +54,7 @@ def release_plan_emails(
         )
         if review is None:
             row.status = OutboxStatus.PENDING.value
-        row.review_reason, row.updated_at = review, now
+        row.review_reason, row.hold_kind, row.updated_at = review, None, now
         record(
             session,
             at=now,

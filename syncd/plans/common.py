@@ -28,6 +28,7 @@ from ..review.hold import ESCALATION_KINDS, FEE_KINDS, contacted_customers, revi
 from ..store.audit import record
 from ..store.models import (
     Hold,
+    HoldKind,
     Invoice,
     OutboxAction,
     OutboxStatus,
@@ -211,11 +212,14 @@ def queue_action(
     """:func:`enqueue` with the review decision every plan and settlement action takes; an
     ``email`` to a customer syncd has no address for is held for that first (what must be
     fixed before anyone can usefully approve it, see ``syncd.plans.addressing``)."""
-    review = (
-        no_address_reason(customer_id)
-        if email
+    addressless = (
+        email
         and customer_id is not None
         and customer_id in unaddressed_customers(session, org_id, [customer_id])
+    )
+    review = (
+        no_address_reason(customer_id or "")
+        if addressless
         else review_reason(session, config, org_name, kind, org_id=org_id, customer_id=customer_id)
     )
     return enqueue(
@@ -226,6 +230,7 @@ def queue_action(
         payload=payload,
         now=now,
         review=review,
+        hold_kind=HoldKind.ADDRESS if addressless else None,
         invoice_id=invoice_id,
         customer_id=customer_id,
         reason=reason,
@@ -241,11 +246,13 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
     review: str | None,
+    hold_kind: HoldKind | None = None,
     invoice_id: str | None = None,
     customer_id: str | None = None,
     reason: str = "",
 ) -> bool:
-    """Queue one outbox action, exactly once per key; True if it was new."""
+    """Queue one outbox action, exactly once per key; True if it was new. ``hold_kind`` marks
+    a hold syncd lifts by itself once its cause is gone (``HoldKind``)."""
     values = {
         "org_id": org_id,
         "idempotency_key": key,
@@ -255,6 +262,7 @@ def enqueue(
         "payload": payload,
         "status": (OutboxStatus.AWAITING_REVIEW if review else OutboxStatus.PENDING).value,
         "review_reason": review,
+        "hold_kind": hold_kind.value if hold_kind else None,
         "attempts": 0,
         "scheduled_for": now,
         "created_at": now,

@@ -185,6 +185,7 @@ def release_addressed(
             OutboxAction.org_id == org_id,
             OutboxAction.hold_kind == HoldKind.ADDRESS.value,
             OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
+            OutboxAction.kind.in_(ADDRESSED_KINDS),  # plan emails: syncd.plans.addressing
         )
         .with_for_update()
     ).all()
