@@ -33,7 +33,13 @@ from .prefetch import interleave, prefetch
 from .store import Store, apply_page
 from .store.audit import record
 from .store.models import Customer, Invoice, SyncCursor
-from .store.upserts import PageResult, get_cursor, relaxed_commit, set_cursor
+from .store.upserts import (
+    PageResult,
+    get_cursor,
+    refresh_statistics,
+    relaxed_commit,
+    set_cursor,
+)
 
 CHANGES = "changes"
 STREAMS = (EntityKind.CUSTOMERS, EntityKind.INVOICES, EntityKind.PAYMENTS)
@@ -181,6 +187,9 @@ class Syncer:
                 totals[stream] = self._write(
                     report, stream, page, totals[stream], backfill=True, keep=True
                 )
+        if streams:
+            with self.store.sessions.begin() as session:
+                refresh_statistics(session)
         self._audit(report)
         return report
 
