@@ -58,8 +58,11 @@ class Pace:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         if seconds > 0:
-            self.t += seconds
+            # The provider's clock first: a thread that reads the new time must find the
+            # provider already there (the other order let a call through that the sandbox,
+            # not yet advanced, still counted in the old minute: a 429 on a loaded machine).
             self.advance(seconds)
+            self.t += seconds
 
 
 class Adapter:
