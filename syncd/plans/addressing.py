@@ -17,13 +17,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config.loader import LoadedConfig
-from ..review.address import unaddressed_customers
-from ..store.audit import record
-from ..store.models import HoldKind, OutboxAction, OutboxStatus
+from ..review.address import address_holds, lift_address_hold, unaddressed_customers
 from .common import review_reason
 
 #: The plan's emails, sent by SMTP to the customer's own address.
@@ -35,16 +32,7 @@ def release_plan_emails(
 ) -> int:
     """Plan emails held for a missing address whose customer has one now go back on their
     ordinary path. Returns how many were released."""
-    held = session.scalars(
-        select(OutboxAction)
-        .where(
-            OutboxAction.org_id == org_id,
-            OutboxAction.hold_kind == HoldKind.ADDRESS.value,
-            OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
-            OutboxAction.kind.in_(PLAN_EMAIL_KINDS),
-        )
-        .with_for_update()
-    ).all()
+    held = address_holds(session, org_id, PLAN_EMAIL_KINDS)
     customers = {row.customer_provider_id or "" for row in held}
     still = unaddressed_customers(session, org_id, customers) if held else set()
     released = [row for row in held if (row.customer_provider_id or "") not in still]
@@ -52,17 +40,5 @@ def release_plan_emails(
         review = review_reason(
             session, config, org_name, row.kind, org_id=org_id, customer_id=row.customer_provider_id
         )
-        if review is None:
-            row.status = OutboxStatus.PENDING.value
-        row.review_reason, row.hold_kind, row.updated_at = review, None, now
-        record(
-            session,
-            at=now,
-            event="action.address_found",
-            org_id=org_id,
-            subject_type="action",
-            subject_id=row.idempotency_key,
-            status=row.status,
-            review=review,
-        )
+        lift_address_hold(session, row, review, now)
     return len(released)

@@ -12,11 +12,13 @@ QuickBooks keeps on the invoice.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..store.models import Customer, Invoice
+from ..store.audit import record
+from ..store.models import Customer, HoldKind, Invoice, OutboxAction, OutboxStatus
 
 #: Kinds syncd sends by SMTP to the customer's own address.
 ADDRESSED_KINDS = frozenset({"email"})
@@ -65,3 +67,40 @@ def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str
         if _bill_email(raw)
     }
     return lacking - billed
+
+
+def address_holds(session: Session, org_id: int, kinds: Iterable[str]) -> list[OutboxAction]:
+    """The org's actions of ``kinds`` held for a missing address, locked for release (read by
+    their hold kind, an index, so a cycle with none waiting costs one index probe)."""
+    return list(
+        session.scalars(
+            select(OutboxAction)
+            .where(
+                OutboxAction.org_id == org_id,
+                OutboxAction.hold_kind == HoldKind.ADDRESS.value,
+                OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
+                OutboxAction.kind.in_(sorted(kinds)),
+            )
+            .with_for_update()
+        )
+    )
+
+
+def lift_address_hold(
+    session: Session, row: OutboxAction, review: str | None, now: datetime
+) -> None:
+    """The address has come: ``row`` goes on to its ordinary path, pending or held for
+    ``review`` (the reason its kind would be held for anyway), and the audit log says so."""
+    if review is None:
+        row.status = OutboxStatus.PENDING.value
+    row.review_reason, row.hold_kind, row.updated_at = review, None, now
+    record(
+        session,
+        at=now,
+        event="action.address_found",
+        org_id=row.org_id,
+        subject_type="action",
+        subject_id=row.idempotency_key,
+        status=row.status,
+        review=review,
+    )

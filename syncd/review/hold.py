@@ -34,9 +34,14 @@ from policies.kinds.registry import kind as registered_kind
 from policies.kinds.registry import kinds
 
 from ..config.loader import LoadedConfig
-from ..store.audit import record
 from ..store.models import HoldKind, OutboxAction, OutboxStatus
-from .address import ADDRESSED_KINDS, no_address_reason, unaddressed_customers
+from .address import (
+    ADDRESSED_KINDS,
+    address_holds,
+    lift_address_hold,
+    no_address_reason,
+    unaddressed_customers,
+)
 
 DEFAULT_MODE = "all"
 
@@ -179,16 +184,7 @@ def release_addressed(
     them anyway (with that reason). Reads only the org's address holds (by their kind, an
     index), so a cycle costs nothing here while none are waiting. Returns how many were
     released."""
-    rows = session.scalars(
-        select(OutboxAction)
-        .where(
-            OutboxAction.org_id == org_id,
-            OutboxAction.hold_kind == HoldKind.ADDRESS.value,
-            OutboxAction.status == OutboxStatus.AWAITING_REVIEW.value,
-            OutboxAction.kind.in_(ADDRESSED_KINDS),  # plan emails: syncd.plans.addressing
-        )
-        .with_for_update()
-    ).all()
+    rows = address_holds(session, org_id, ADDRESSED_KINDS)  # plans: syncd.plans.addressing
     if not rows:
         return 0
     queued = [_Queued(row) for row in rows]
@@ -198,18 +194,6 @@ def release_addressed(
         held, kind = holds.hold(action)
         if kind is HoldKind.ADDRESS:
             continue  # still no address
-        if held is None:
-            row.status = OutboxStatus.PENDING.value
-        row.review_reason, row.hold_kind, row.updated_at = held, None, now
-        record(
-            session,
-            at=now,
-            event="action.address_found",
-            org_id=org_id,
-            subject_type="action",
-            subject_id=row.idempotency_key,
-            status=row.status,
-            review=held,
-        )
+        lift_address_hold(session, row, held, now)
         released += 1
     return released
