@@ -12,7 +12,10 @@ and the store's work, and every page still commits with its own stream's cursor.
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
@@ -47,6 +50,42 @@ log = get_logger(__name__)
 
 #: Called after every committed page: (stream, records in page, running total).
 ProgressFn = Callable[[str, int, int], None]
+
+
+class _CollectionSpacing:
+    """Collect the youngest generation every 50,000 allocations instead of every 700.
+
+    A backfill allocates hundreds of thousands of records, lines and strings that are not
+    garbage (they live until their page is written), so the default threshold runs a young
+    collection, and every tenth an older one, over objects that all survive: about a tenth
+    of a 100,000-invoice backfill's CPU (measured in bench, RESULTS.md). Nothing here builds
+    reference cycles at that rate, so collecting less often costs no memory worth noting.
+    The old thresholds come back when the last backfill in the process ends (the daemon may
+    backfill several orgs at once, each in its own thread).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved = gc.get_threshold()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._saved = gc.get_threshold()
+                gc.set_threshold(50_000, self._saved[1], max(self._saved[2], 100))
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    gc.set_threshold(*self._saved)
+
+
+_young_collections_spaced = _CollectionSpacing()
 
 
 @dataclass
@@ -180,6 +219,17 @@ class Syncer:
         # stream after its last committed page. Nothing in the store needs one stream before
         # another (allocations and invoices name customers and invoices by provider id).
         totals = dict.fromkeys(streams, 0)
+        with _young_collections_spaced():
+            self._write_streams(report, streams, totals)
+        if streams:
+            with self.store.sessions.begin() as session:
+                refresh_statistics(session)
+        self._audit(report)
+        return report
+
+    def _write_streams(
+        self, report: SyncReport, streams: dict[str, Iterator[Page]], totals: dict[str, int]
+    ) -> None:
         for stream, page in interleave(streams):
             if page is None:
                 self._complete(stream)
@@ -187,11 +237,6 @@ class Syncer:
                 totals[stream] = self._write(
                     report, stream, page, totals[stream], backfill=True, keep=True
                 )
-        if streams:
-            with self.store.sessions.begin() as session:
-                refresh_statistics(session)
-        self._audit(report)
-        return report
 
     def _complete(self, stream: str) -> None:
         with self.store.sessions.begin() as session:

@@ -5,6 +5,8 @@ Runs for every installed connector with a sandbox (see conftest.py), in each san
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +29,24 @@ def test_backfill_equals_truth_across_pages(world: World) -> None:
         cursors = {c.stream: c for c in s.scalars(select(SyncCursor))}
     assert {"customers", "invoices", "payments", "changes"} <= set(cursors)
     assert all(cursors[e.value].backfill_completed_at for e in EntityKind)
+
+
+def test_backfill_spaces_young_collections_only_while_it_runs(world: World) -> None:
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    connector = world.connector()
+    backfill = connector.backfill
+
+    def spy(entity: EntityKind, resume: str | None) -> Iterator[Any]:
+        for page in backfill(entity, resume):
+            seen.append(gc.get_threshold())
+            yield page
+
+    connector.backfill = spy
+    world.syncer(connector).backfill()
+    assert seen and all(t[0] == 50_000 for t in seen)
+    assert gc.get_threshold() == before
+    assert world.mismatches() == []
 
 
 def test_backfill_leaves_postgresql_planner_statistics(world: World) -> None:
