@@ -29,6 +29,7 @@ from connectors.base import PermanentError
 from ..mail import Business, MailTemplateError, Recipient, TemplateSet, make_message_id
 from ..mail.model import customer_locale
 from ..mail.render import KEY_HEADER
+from ..review.address import bill_email
 from ..store.models import Customer, Invoice, OutboxAction, PaymentPlan
 from .agree import get_plan
 
@@ -113,10 +114,8 @@ def _recipient(session: Session, plan: PaymentPlan, default: str) -> Recipient:
             Customer.org_id == plan.org_id, Customer.provider_id == plan.customer_provider_id
         )
     )
-    if customer is None:
-        raise PermanentError(f"customer {plan.customer_provider_id} has no email address")
-    address = (customer.email or "").strip() or _bill_email(session, plan)
-    if not address:
+    address = customer and ((customer.email or "").strip() or _bill_email(session, plan))
+    if customer is None or not address:
         raise PermanentError(f"customer {plan.customer_provider_id} has no email address")
     locale = customer_locale(customer.locale, customer.country, default)
     return Recipient(name=customer.name, email=address, locale=locale)
@@ -131,12 +130,8 @@ def _bill_email(session: Session, plan: PaymentPlan) -> str:
             Invoice.balance > 0,
         )
     ).all()
-    for _, raw in sorted(rows, key=lambda r: (r[0] not in covered, r[0])):
-        bill = raw.get("BillEmail") if isinstance(raw, dict) else None
-        address = str((bill.get("Address") if isinstance(bill, dict) else None) or "").strip()
-        if address:
-            return address
-    return ""
+    ordered = sorted(rows, key=lambda r: (r[0] not in covered, r[0]))
+    return next((address for _, raw in ordered if (address := bill_email(raw))), "")
 
 
 def build_plan_message(

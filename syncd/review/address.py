@@ -35,10 +35,11 @@ def no_address_reason(customer_id: str) -> str:
     )
 
 
-def _bill_email(raw: object) -> bool:
+def bill_email(raw: object) -> str:
+    """The billing address QuickBooks keeps on an invoice's raw payload ("" without one)."""
     bill = raw.get("BillEmail") if isinstance(raw, dict) else None
     address = bill.get("Address") if isinstance(bill, dict) else None
-    return bool(str(address or "").strip())
+    return str(address or "").strip()
 
 
 def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str]) -> set[str]:
@@ -64,7 +65,7 @@ def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str
                 Invoice.balance > 0,
             )
         )
-        if _bill_email(raw)
+        if bill_email(raw)
     }
     return lacking - billed
 
