@@ -15,17 +15,11 @@ from policies import DunningInput, PolicyConfig, PolicySettings
 from policies.interest import MissingRate, statutory_interest
 from policies.rules import select_policy
 
+from ..review.address import bill_emails, email_addresses
 from ..store.models import Customer, Invoice
 from .model import Finding
 
 _PROVIDER = {"quickbooks": "QuickBooks", "xero": "Xero"}
-
-
-def _bill_email(invoice: Invoice) -> str | None:
-    """QuickBooks keeps a billing address on the invoice; the mailer falls back to it."""
-    bill = (invoice.raw or {}).get("BillEmail") or {}
-    address = bill.get("Address") if isinstance(bill, dict) else None
-    return str(address).strip() or None if address else None
 
 
 def _amounts(invoices: list[Invoice]) -> str:
@@ -56,7 +50,7 @@ def customers_without_email(
     return [
         _no_email(org, cid, customers.get(cid), open_invoices[cid], provider)
         for cid in order
-        if not (cid in customers and (customers[cid].email or "").strip())
+        if not (cid in customers and email_addresses(customers[cid].email))
         and (dunned is None or cid in dunned)
     ]
 
@@ -78,14 +72,16 @@ def _no_email(
     where = (
         f"{name} (id {customer_id}), {len(invoices)} open invoice(s) {numbers}, {data['balance']}"
     )
-    fallback = next((e for e in map(_bill_email, invoices) if e), None)
+    # The mailer's own fallback: the first invoice that names billing addresses, all of them.
+    fallback = next((found for inv in invoices if (found := bill_emails(inv.raw))), [])
     if fallback:
+        plural = "es" if len(fallback) > 1 else ""
         return Finding(
             org,
             "customer_email",
             FindingSeverity.WARNING,
             f"{where}: no email on the customer; reminders go to the invoice's billing "
-            f"address {fallback}",
+            f"address{plural} {', '.join(fallback)}",
             {**data, "instead": "invoice billing email"},
         )
     return Finding(

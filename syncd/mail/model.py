@@ -157,15 +157,25 @@ class Recipient:
     name: str
     email: str
     locale: str | None = None
+    #: Further addresses of the same customer (one provider field may hold several): each
+    #: receives the email too, as the provider's own emails reach every one of them.
+    also: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", _check_name(self.name, "customer name"))
         object.__setattr__(self, "email", _check_address(self.email, "customer email"))
+        also = tuple(_check_address(a, "customer email") for a in self.also)
+        object.__setattr__(self, "also", also)
         locale: str | None = None
         if self.locale and self.locale.strip():
             with contextlib.suppress(ValueError):
                 locale = str(parse_locale(self.locale))
         object.__setattr__(self, "locale", locale)
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every address the email goes to, the customer's first."""
+        return (self.email, *self.also)
 
     @property
     def language(self) -> str | None:

@@ -65,9 +65,9 @@ def reminder_history(lines: Sequence[InvoiceLine]) -> dict[str, object]:
 
 
 def envelope_recipients(business: Business, recipient: Recipient) -> list[str]:
-    """RCPT TO list: the customer, then the business's BCC copies (deduplicated)."""
+    """RCPT TO list: the customer's addresses, then the business's BCC copies (deduplicated)."""
     seen: list[str] = []
-    for addr in (recipient.email, *business.bcc):
+    for addr in (*recipient.addresses, *business.bcc):
         if addr.lower() not in (s.lower() for s in seen):
             seen.append(addr)
     return seen
@@ -127,7 +127,10 @@ def render_reminder(
     msg = EmailMessage(policy=email.policy.default)
     msg["Subject"] = parts.subject
     msg["From"] = Address(display_name=business.name, addr_spec=business.from_address)
-    msg["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
+    msg["To"] = (
+        Address(display_name=recipient.name, addr_spec=recipient.email),
+        *(Address(addr_spec=also) for also in recipient.also),
+    )
     if business.reply_to:
         msg["Reply-To"] = business.reply_to
     msg["Date"] = format_datetime(now)

@@ -36,6 +36,7 @@ from ..mail import (
 )
 from ..mail.model import customer_locale, locale_for_country
 from ..mail.templates import MailTemplateError
+from ..review.address import bill_emails, email_addresses
 from ..store import Store
 from ..store.models import Customer, Invoice, OutboxAction, OutboxStatus
 from ..store.queries import round_money
@@ -164,14 +165,12 @@ class ReminderMailer:
                     Customer.provider_id == row.customer_provider_id,
                 )
             )
-        email = customer.email if customer else None
-        if not email:
-            for record in fresh.values():
-                bill = (record.raw.get("BillEmail") or {}).get("Address")
-                if bill:
-                    email = str(bill)
-                    break
-        if not email:
+        # The customer's own addresses, else those QuickBooks bills the invoices to: the same
+        # rule that decides whether the action is held for a missing address.
+        addresses = email_addresses(customer.email if customer else None) or next(
+            (found for record in fresh.values() if (found := bill_emails(record.raw))), []
+        )
+        if not addresses:
             raise PermanentError(f"customer {row.customer_provider_id} has no email address")
         name = customer.name if customer else row.customer_provider_id or "Customer"
         locale = customer_locale(
@@ -179,7 +178,7 @@ class ReminderMailer:
             customer.country if customer else None,
             default_locale,
         )
-        return Recipient(name=name, email=email, locale=locale)
+        return Recipient(name=name, email=addresses[0], locale=locale, also=tuple(addresses[1:]))
 
     def build(
         self, row: OutboxAction, fresh: dict[str, InvoiceRecord]

@@ -11,7 +11,8 @@ QuickBooks keeps on the invoice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -35,11 +36,31 @@ def no_address_reason(customer_id: str) -> str:
     )
 
 
+def email_addresses(field: object) -> list[str]:
+    """The addresses in one provider email field, in order, blanks and repeats dropped.
+
+    QuickBooks lets a business put several addresses in one field, separated by commas
+    (people type semicolons too), and sends its own emails to every one of them; a reminder
+    must reach the same people. A field holding only separators or spaces holds no address.
+    """
+    found: list[str] = []
+    for part in re.split(r"[,;]", str(field or "")):
+        address = part.strip()
+        if address and address.lower() not in (f.lower() for f in found):
+            found.append(address)
+    return found
+
+
+def bill_emails(raw: object) -> list[str]:
+    """The billing addresses QuickBooks keeps on an invoice's raw payload (none: empty); the
+    payload is any mapping, as stored or as a connector's fresh read hands it over."""
+    bill = raw.get("BillEmail") if isinstance(raw, Mapping) else None
+    return email_addresses(bill.get("Address") if isinstance(bill, Mapping) else None)
+
+
 def bill_email(raw: object) -> str:
-    """The billing address QuickBooks keeps on an invoice's raw payload ("" without one)."""
-    bill = raw.get("BillEmail") if isinstance(raw, dict) else None
-    address = bill.get("Address") if isinstance(bill, dict) else None
-    return str(address or "").strip()
+    """The invoice's billing addresses as one field, ``a@x, b@y`` ("" without one)."""
+    return ", ".join(bill_emails(raw))
 
 
 def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str]) -> set[str]:
@@ -53,7 +74,7 @@ def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str
                 Customer.org_id == org_id, Customer.provider_id.in_(chunk)
             )
         )
-        lacking.update(set(chunk) - {pid for pid, email in rows if (email or "").strip()})
+        lacking.update(set(chunk) - {pid for pid, email in rows if email_addresses(email)})
     if not lacking:
         return lacking
     billed = {
