@@ -239,25 +239,35 @@ class PaymentPlanSettings(BaseModel):
 
 
 def reminder_due(
-    progress: Progress, today: date, settings: PaymentPlanSettings
+    progress: Progress,
+    today: date,
+    settings: PaymentPlanSettings,
+    told_on: date | None = None,
 ) -> ReminderKind | None:
     """The latest reminder this unpaid instalment has reached by ``today`` (one per kind,
     ever, is the caller's business: the newest only, so a daemon that was down does not
-    send a stale "coming up" after the due day)."""
+    send a stale "coming up" after the due day).
+
+    ``told_on`` is the day the customer was sent the plan. As for the grace days
+    (``standing``), an instalment already due by then is "missed" only ``after_miss_days``
+    after that day: a customer who has just been told about their plan is not told in the
+    same breath that they missed a payment. Nor is it "due today": it fell due before they
+    had the plan in writing."""
     if progress.met_on is not None:
         return None
     due = progress.instalment.due
+    start = due if told_on is None else max(due, told_on)
     reached: ReminderKind | None = None
-    if settings.before_due_days is not None and today >= due - timedelta(
-        days=settings.before_due_days
-    ):
-        reached = "before"
-    if settings.on_due and today >= due:
-        reached = "due"
-    if settings.after_miss_days is not None and today >= due + timedelta(
-        days=settings.after_miss_days
-    ):
-        reached = "missed" if settings.after_miss_days <= settings.grace_days else reached
+    days: dict[ReminderKind, date] = {}
+    if settings.before_due_days is not None:
+        days["before"] = due - timedelta(days=settings.before_due_days)
+    if settings.on_due:
+        days["due"] = due
+    if settings.after_miss_days is not None and settings.after_miss_days <= settings.grace_days:
+        days["missed"] = start + timedelta(days=settings.after_miss_days)
+    for which, on in days.items():  # in the order the kinds come
+        if today >= on and not (which == "due" and told_on is not None and on < told_on):
+            reached = which
     if reached == "before" and today >= due:
         return None  # the day passed; a "coming up" now would be wrong
     return reached

@@ -25,6 +25,7 @@ from syncd.plans.agree import cancel_plan, create_plan, get_plan
 from syncd.plans.common import LadderError
 from syncd.store.models import Customer, OutboxAction, PaymentPlan
 
+from ..config.loader import LoadedConfig
 from ..store.queries import round_money
 from .context import CliState, state_of
 from .output import JSON_OPTION, ORG_OPTION
@@ -95,8 +96,11 @@ def add_show(
     app.command("show")(show_cmd)
 
 
-#: ``end(session, org_id, ident, reason, actor, now)``: ends it by hand, returns its view.
-Canceller = Callable[[Session, int, int, str | None, str, datetime], dict[str, Any]]
+#: ``end(session, org_id, ident, reason, actor, now, config, org)``: ends it by hand,
+#: returns its view.
+Canceller = Callable[
+    [Session, int, int, str | None, str, datetime, LoadedConfig, str], dict[str, Any]
+]
 
 
 def add_cancel(app: typer.Typer, doc: str, ident: Any, end: Canceller, show: Printer) -> None:
@@ -113,7 +117,9 @@ def add_cancel(app: typer.Typer, doc: str, ident: Any, end: Canceller, show: Pri
         state = state_of(ctx)
         with org_session(state, org, write=True) as (session, org_id):
             actor = by or getpass.getuser()
-            data = end(session, org_id, number, reason, actor, state.clock.now())
+            data = end(
+                session, org_id, number, reason, actor, state.clock.now(), state.config(), org
+            )
         emit(data, as_json, show)
 
     cancel_cmd.__doc__ = doc
@@ -269,9 +275,16 @@ def list_plans(
 
 
 def _cancel(
-    session: Session, org_id: int, ident: int, reason: str | None, actor: str, now: datetime
+    session: Session,
+    org_id: int,
+    ident: int,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+    config: LoadedConfig,
+    org: str,
 ) -> dict[str, Any]:
-    plan = cancel_plan(session, org_id, ident, reason=reason, actor=actor, now=now)
+    plan = cancel_plan(session, config, org, org_id, ident, reason=reason, actor=actor, now=now)
     return plan_json(session, plan)
 
 

@@ -26,6 +26,7 @@ from syncd.plans.settlements import (
 )
 from syncd.store.models import Settlement
 
+from ..config.loader import LoadedConfig
 from ..store.queries import round_money
 from .context import state_of
 from .output import JSON_OPTION, ORG_OPTION
@@ -131,7 +132,14 @@ def list_cmd(
 
 
 def _cancel(
-    session: Session, org_id: int, ident: int, reason: str | None, actor: str, now: datetime
+    session: Session,
+    org_id: int,
+    ident: int,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+    _config: LoadedConfig,
+    _org: str,
 ) -> dict[str, Any]:
     found = cancel_settlement(session, org_id, ident, reason=reason, actor=actor, now=now)
     return settlement_json(found)
