@@ -6,20 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from syncd.config import load_config
 from syncd.store.models import DunningState, Hold
 from tests.plans.conftest import LadderWorld, days_from
 
 
 def test_cancelling_a_plan_waives_only_its_own_days(ladder: LadderWorld) -> None:
-    path = ladder.w.config.path
-    text = path.read_text(encoding="utf-8").replace('policy = "standard"\n', 'policy = "lenient"\n')
-    text += (
-        '\n[policies.lenient]\nextends = "standard"\n\n[policies.lenient.payment_plan]\n'
-        "interest_during_plan = false\n"
-    )
-    path.write_text(text, encoding="utf-8")
-    ladder.w.config = load_config(path)
+    ladder.use_plan_settings("interest_during_plan = false\n")
     customer, (invoice,) = ladder.debtor()
     agreed = ladder.today()
     plan = ladder.cli_json(
