@@ -150,10 +150,15 @@ def build_plan_message(
     templates: TemplateSet,
     *,
     now: datetime,
+    today: date,
     digest: str,
     grace_days: int,
 ) -> PlanMessage:
-    """The confirmation (with the schedule PDF) or one instalment's reminder, for ``row``."""
+    """The confirmation (with the schedule PDF) or one instalment's reminder, for ``row``.
+
+    ``today`` is the org's local day at ``now``. A confirmation going out after an
+    instalment fell due says by when that one must now be paid (``late_pay_by``: today plus
+    the grace days, as the plan holds the customer to it, ``policies.plans.standing``)."""
     plan = get_plan(session, row.org_id, int(row.payload["plan_id"]))
     recipient = _recipient(session, plan, business.default_locale)
     context: dict[str, Any] = {
@@ -168,7 +173,8 @@ def build_plan_message(
         "count": len([i for i in plan.instalments if i.number > 0]),
         "grace_days": grace_days,
         "now": now,
-        "today": now.date(),
+        "today": today,
+        "late_pay_by": today + timedelta(days=grace_days),
     }
     attachments: list[tuple[str, bytes]] = []
     if row.kind == "plan_reminder":

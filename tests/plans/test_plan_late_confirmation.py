@@ -9,6 +9,7 @@ and no reminder follows it in the first cycle after local midnight.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -50,6 +51,17 @@ def _late_confirmed_plan(ladder: LadderWorld) -> int:
 def test_a_late_confirmation_is_not_followed_by_a_missed_reminder(ladder: LadderWorld) -> None:
     plan_id = _late_confirmed_plan(ladder)
     told = ladder.today()
+    # The confirmation itself says by when the instalment already due must now be paid.
+    (confirmation,) = [m.message for m in ladder.w.inbox.messages
+                       if str(m.message["Subject"]).startswith("Your payment plan")]  # fmt: skip
+    (part,) = [p for p in confirmation.walk() if p.get_content_type() == "text/plain"]
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    text = " ".join(payload.decode("utf-8").split())  # the lines are wrapped
+    (pay_by,) = re.findall(r"\(already due: please pay it by ([^)]*)\)", text)
+    deadline = told + timedelta(days=5)  # in the customer's locale's words
+    assert str(deadline.day) in pay_by and str(deadline.year) in pay_by, text
+    assert re.search(r"\) Payment 2: ", text), "the next instalment stays on its own line"
     ladder.cli("run-once", ok=False)  # the next cycle, at once
     ladder.advance_days(0.5)
     ladder.cli("run-once", ok=False)  # half a day later
