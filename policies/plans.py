@@ -233,7 +233,8 @@ class PaymentPlanSettings(BaseModel):
     interest_during_plan: bool = True
     """Statutory interest keeps accruing while a plan is kept (a legal entitlement); when
     false, the interest of the days the plan was in place (agreement day to the day it
-    breaks) is waived, and the interest from before the plan stays claimable."""
+    breaks or is cancelled) is waived, and the interest from before the plan stays
+    claimable."""
     confirmation_template: str = "plan-confirmation"
     reminder_template: str = "plan-reminder"
 
