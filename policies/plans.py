@@ -188,6 +188,14 @@ class Standing:
     reason: str
 
 
+def pay_by(due: date, grace_days: int, told_on: date | None = None) -> date:
+    """The last day an instalment may be paid without breaking the plan: ``grace_days``
+    after its due date, or after the day the customer was sent the plan if that came
+    later."""
+    start = due if told_on is None else max(due, told_on)
+    return start + timedelta(days=grace_days)
+
+
 def standing(
     progress: Sequence[Progress], today: date, grace_days: int, told_on: date | None = None
 ) -> Standing:
@@ -195,8 +203,7 @@ def standing(
     instalment that fell due before it has its grace days counted from that day, so that a
     confirmation approved late cannot break the plan the day it arrives."""
     for p in progress:
-        start = p.instalment.due if told_on is None else max(p.instalment.due, told_on)
-        deadline = start + timedelta(days=grace_days)
+        deadline = pay_by(p.instalment.due, grace_days, told_on)
         if p.met_on is not None and p.met_on <= deadline:
             continue
         if today > deadline:

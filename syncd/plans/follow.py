@@ -27,6 +27,7 @@ from policies.plans import (
     Progress,
     SettlementVerdict,
     allocate,
+    pay_by,
     reminder_due,
     settlement_verdict,
     standing,
@@ -147,8 +148,7 @@ def _queue_reminders(
         if kind is None:
             continue
         n = p.instalment.number
-        start = p.instalment.due if told_on is None else max(p.instalment.due, told_on)
-        deadline = start + timedelta(days=settings.grace_days)
+        deadline = pay_by(p.instalment.due, settings.grace_days, told_on)
         report.reminders += queue_action(
             session,
             config,
