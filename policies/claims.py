@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from policies.interest import MissingRate, compensation, statutory_interest, waived_windows
+from policies.interest import (
+    MissingRate,
+    compensation,
+    review_windows,
+    statutory_interest,
+    waived_windows,
+)
 from policies.money import round_money
 from policies.schema import InterestConfig, PolicyConfig, RatesConfig
 from policies.snapshot import CustomerSnapshot, DunningState, InvoiceSnapshot
@@ -54,6 +60,9 @@ class ClaimOutcome:
     compensation: Decimal | None = None
     compensation_why: str = ""
     review: str | None = None
+    interest_review: str | None = None
+    """Why the interest claim (not the compensation) waits for a person, besides
+    ``review``."""
     notes: list[str] = field(default_factory=list)
     """Why something was not claimed (for the decision's reasons)."""
     missing_rate: str | None = None
@@ -104,9 +113,23 @@ def claim(
             out.interest, out.interest_why = calc.amount, calc.explanation
             if floored and floor is not None:
                 out.interest_why += f" (none before go-live, {floor.isoformat()})"
+            out.interest_review = _restored(state, after, today)
     if state.compensation is None:
         _compensation(out, config, invoice, floor)
     return out
+
+
+def _restored(state: DunningState, after: date, today: date) -> str | None:
+    """The review reason of a claim taking days from a review window (days after ``after``
+    through ``today``), or None."""
+    hit = [(n, w) for n, w in review_windows(state.meta) if w[0] <= today and w[1] > after]
+    if not hit:
+        return None
+    spans = ", ".join(f"{w[0].isoformat()} to {w[1].isoformat()} ({n})" for n, w in hit)
+    return (
+        f"this claim includes interest restored after it had been waived by mistake "
+        f"({spans}): a person confirms it before it is charged"
+    )
 
 
 def _compensation(

@@ -40,6 +40,10 @@ from policies.snapshot import InvoiceSnapshot
 HUNDRED = Decimal(100)
 #: ``DunningState.meta`` key prefix of a waived window of interest days.
 WAIVER_PREFIX = "interest-waived:"
+#: ``DunningState.meta`` key prefix of a window of days whose interest a claim takes only
+#: after review (interest restored to a claim by a data migration: syncd/store/migrations
+#: 0015); a claim covering none of its days is not held.
+REVIEW_PREFIX = "interest-review:"
 
 Window = tuple[date, date]
 #: A segment's key: (balance, rate), ``WAIVED``, or None before the first day.
@@ -54,12 +58,23 @@ def waiver_entry(name: str, first: date, last: date) -> tuple[str, str]:
 
 def waived_windows(meta: Iterable[tuple[str, str]]) -> list[Window]:
     """The waived windows recorded in a state's meta, oldest first."""
-    windows: list[Window] = []
+    return sorted(window for _, window in _windows(meta, WAIVER_PREFIX))
+
+
+def review_windows(meta: Iterable[tuple[str, str]]) -> list[tuple[str, Window]]:
+    """``(name, window)`` of the days whose interest is claimed only once a person has
+    approved it (``REVIEW_PREFIX``), oldest first."""
+    return sorted(_windows(meta, REVIEW_PREFIX), key=lambda w: w[1])
+
+
+def _windows(meta: Iterable[tuple[str, str]], prefix: str) -> list[tuple[str, Window]]:
+    windows: list[tuple[str, Window]] = []
     for key, value in meta:
-        if key.startswith(WAIVER_PREFIX):
+        if key.startswith(prefix):
             first, _, last = value.partition("/")
-            windows.append((date.fromisoformat(first), date.fromisoformat(last)))
-    return sorted(windows)
+            name = key.removeprefix(prefix)
+            windows.append((name, (date.fromisoformat(first), date.fromisoformat(last))))
+    return windows
 
 
 def _waived(day: date, windows: Sequence[Window]) -> bool:

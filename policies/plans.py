@@ -188,6 +188,14 @@ class Standing:
     reason: str
 
 
+def pay_by(due: date, grace_days: int, told_on: date | None = None) -> date:
+    """The last day an instalment may be paid without breaking the plan: ``grace_days``
+    after its due date, or after the day the customer was sent the plan if that came
+    later."""
+    start = due if told_on is None else max(due, told_on)
+    return start + timedelta(days=grace_days)
+
+
 def standing(
     progress: Sequence[Progress], today: date, grace_days: int, told_on: date | None = None
 ) -> Standing:
@@ -195,8 +203,7 @@ def standing(
     instalment that fell due before it has its grace days counted from that day, so that a
     confirmation approved late cannot break the plan the day it arrives."""
     for p in progress:
-        start = p.instalment.due if told_on is None else max(p.instalment.due, told_on)
-        deadline = start + timedelta(days=grace_days)
+        deadline = pay_by(p.instalment.due, grace_days, told_on)
         if p.met_on is not None and p.met_on <= deadline:
             continue
         if today > deadline:
@@ -233,31 +240,42 @@ class PaymentPlanSettings(BaseModel):
     interest_during_plan: bool = True
     """Statutory interest keeps accruing while a plan is kept (a legal entitlement); when
     false, the interest of the days the plan was in place (agreement day to the day it
-    breaks) is waived, and the interest from before the plan stays claimable."""
+    breaks or is cancelled) is waived, and the interest from before the plan stays
+    claimable."""
     confirmation_template: str = "plan-confirmation"
     reminder_template: str = "plan-reminder"
 
 
 def reminder_due(
-    progress: Progress, today: date, settings: PaymentPlanSettings
+    progress: Progress,
+    today: date,
+    settings: PaymentPlanSettings,
+    told_on: date | None = None,
 ) -> ReminderKind | None:
     """The latest reminder this unpaid instalment has reached by ``today`` (one per kind,
     ever, is the caller's business: the newest only, so a daemon that was down does not
-    send a stale "coming up" after the due day)."""
+    send a stale "coming up" after the due day).
+
+    ``told_on`` is the day the customer was sent the plan. As for the grace days
+    (``standing``), an instalment already due by then is "missed" only ``after_miss_days``
+    after that day: a customer who has just been told about their plan is not told in the
+    same breath that they missed a payment. Nor is it "due today": it fell due before they
+    had the plan in writing."""
     if progress.met_on is not None:
         return None
     due = progress.instalment.due
+    start = due if told_on is None else max(due, told_on)
     reached: ReminderKind | None = None
-    if settings.before_due_days is not None and today >= due - timedelta(
-        days=settings.before_due_days
-    ):
-        reached = "before"
-    if settings.on_due and today >= due:
-        reached = "due"
-    if settings.after_miss_days is not None and today >= due + timedelta(
-        days=settings.after_miss_days
-    ):
-        reached = "missed" if settings.after_miss_days <= settings.grace_days else reached
+    days: dict[ReminderKind, date] = {}
+    if settings.before_due_days is not None:
+        days["before"] = due - timedelta(days=settings.before_due_days)
+    if settings.on_due:
+        days["due"] = due
+    if settings.after_miss_days is not None and settings.after_miss_days <= settings.grace_days:
+        days["missed"] = start + timedelta(days=settings.after_miss_days)
+    for which, on in days.items():  # in the order the kinds come
+        if today >= on and not (which == "due" and told_on is not None and on < told_on):
+            reached = which
     if reached == "before" and today >= due:
         return None  # the day passed; a "coming up" now would be wrong
     return reached

@@ -104,7 +104,7 @@ def _claims(ctx: Ctx, fire: StepConfig, why: str, built: Built) -> None:
                 fire.id,
                 f"{why}; {got.interest_why}",
                 key,
-                review=got.review,
+                review="; ".join(r for r in (got.review, got.interest_review) if r) or None,
                 amount=Money(got.interest, cur),
             )
         )

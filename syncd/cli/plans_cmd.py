@@ -11,6 +11,7 @@ import getpass
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from syncd.plans.agree import cancel_plan, create_plan, get_plan
 from syncd.plans.common import LadderError
 from syncd.store.models import Customer, OutboxAction, PaymentPlan
 
+from ..config.loader import LoadedConfig
 from ..store.queries import round_money
 from .context import CliState, state_of
 from .output import JSON_OPTION, ORG_OPTION
@@ -95,8 +97,22 @@ def add_show(
     app.command("show")(show_cmd)
 
 
-#: ``end(session, org_id, ident, reason, actor, now)``: ends it by hand, returns its view.
-Canceller = Callable[[Session, int, int, str | None, str, datetime], dict[str, Any]]
+@dataclass(frozen=True)
+class Ending:
+    """One ``cancel IDENT`` as typed: what to end, who decided and why, in which org."""
+
+    session: Session
+    config: LoadedConfig
+    org: str
+    org_id: int
+    ident: int
+    reason: str | None
+    actor: str
+    now: datetime
+
+
+#: ``end(ending)``: ends it by hand, returns its view.
+Canceller = Callable[[Ending], dict[str, Any]]
 
 
 def add_cancel(app: typer.Typer, doc: str, ident: Any, end: Canceller, show: Printer) -> None:
@@ -113,7 +129,8 @@ def add_cancel(app: typer.Typer, doc: str, ident: Any, end: Canceller, show: Pri
         state = state_of(ctx)
         with org_session(state, org, write=True) as (session, org_id):
             actor = by or getpass.getuser()
-            data = end(session, org_id, number, reason, actor, state.clock.now())
+            when = state.clock.now()
+            data = end(Ending(session, state.config(), org, org_id, number, reason, actor, when))
         emit(data, as_json, show)
 
     cancel_cmd.__doc__ = doc
@@ -268,11 +285,11 @@ def list_plans(
     typer.echo(f"{len(rows)} plan(s)")
 
 
-def _cancel(
-    session: Session, org_id: int, ident: int, reason: str | None, actor: str, now: datetime
-) -> dict[str, Any]:
-    plan = cancel_plan(session, org_id, ident, reason=reason, actor=actor, now=now)
-    return plan_json(session, plan)
+def _cancel(e: Ending) -> dict[str, Any]:
+    plan = cancel_plan(
+        e.session, e.config, e.org, e.org_id, e.ident, reason=e.reason, actor=e.actor, now=e.now
+    )
+    return plan_json(e.session, plan)
 
 
 add_cancel(

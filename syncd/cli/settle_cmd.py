@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import getpass
 import json
-from datetime import datetime
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from syncd.plans.common import local_day
 from syncd.plans.settlements import (
@@ -29,7 +27,7 @@ from syncd.store.models import Settlement
 from ..store.queries import round_money
 from .context import state_of
 from .output import JSON_OPTION, ORG_OPTION
-from .plans_cmd import add_cancel, add_show, emit, org_session, parse_day
+from .plans_cmd import Ending, add_cancel, add_show, emit, org_session, parse_day
 
 app = typer.Typer(
     help="Settle an invoice for less: --org, --invoice, --amount, --pay-by [--note].",
@@ -130,10 +128,10 @@ def list_cmd(
     Console(width=80).print(table)
 
 
-def _cancel(
-    session: Session, org_id: int, ident: int, reason: str | None, actor: str, now: datetime
-) -> dict[str, Any]:
-    found = cancel_settlement(session, org_id, ident, reason=reason, actor=actor, now=now)
+def _cancel(e: Ending) -> dict[str, Any]:
+    found = cancel_settlement(
+        e.session, e.org_id, e.ident, reason=e.reason, actor=e.actor, now=e.now
+    )
     return settlement_json(found)
 
 

@@ -37,6 +37,7 @@ from .common import (
     queue_action,
 )
 from .ending import cancel_agreement, get_agreement
+from .waiver import open_covered, waive_interest
 
 
 def plan_settings(config: LoadedConfig, org_name: str) -> PaymentPlanSettings:
@@ -231,8 +232,25 @@ def get_plan(session: Session, org_id: int, plan_id: int) -> PaymentPlan:
 
 
 def cancel_plan(
-    session: Session, org_id: int, plan_id: int, *, reason: str | None, actor: str, now: datetime
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    org_id: int,
+    plan_id: int,
+    *,
+    reason: str | None,
+    actor: str,
+    now: datetime,
 ) -> PaymentPlan:
-    return cancel_agreement(
+    """End a plan by hand; dunning resumes where it stood. With ``interest_during_plan =
+    false`` the interest of the days it was agreed for (agreement day to today, both
+    included) is waived as for a broken plan: the business agreed to wait those days, and
+    a person ending the plan does not take that back (``syncd.plans.waiver``)."""
+    plan = cancel_agreement(
         session, PaymentPlan, org_id, plan_id, reason=reason, actor=actor, now=now
     )
+    if not plan_settings(config, org_name).interest_during_plan:
+        tz = config.settings.org(org_name).timezone
+        for invoice in open_covered(session, plan):
+            waive_interest(session, invoice, plan, tz, local_day(now, tz), now)
+    return plan

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import email.policy
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -134,6 +134,15 @@ def _bill_email(session: Session, plan: PaymentPlan) -> str:
     return next((address for _, raw in ordered if (address := bill_email(raw))), "")
 
 
+def _deadline(payload: dict[str, Any], due: date, grace_days: int) -> date:
+    """The last day to pay that the reminder states: the one the cycle held the plan to when
+    it queued the reminder (counted from the confirmation's day for an instalment already
+    due when it went out); reminders queued before that was recorded count from the due
+    date."""
+    stated = payload.get("deadline")
+    return date.fromisoformat(str(stated)) if stated else due + timedelta(days=grace_days)
+
+
 def build_plan_message(
     session: Session,
     row: OutboxAction,
@@ -141,10 +150,15 @@ def build_plan_message(
     templates: TemplateSet,
     *,
     now: datetime,
+    today: date,
     digest: str,
     grace_days: int,
 ) -> PlanMessage:
-    """The confirmation (with the schedule PDF) or one instalment's reminder, for ``row``."""
+    """The confirmation (with the schedule PDF) or one instalment's reminder, for ``row``.
+
+    ``today`` is the org's local day at ``now``. A confirmation going out after an
+    instalment fell due says by when that one must now be paid (``late_pay_by``: today plus
+    the grace days, as the plan holds the customer to it, ``policies.plans.standing``)."""
     plan = get_plan(session, row.org_id, int(row.payload["plan_id"]))
     recipient = _recipient(session, plan, business.default_locale)
     context: dict[str, Any] = {
@@ -159,7 +173,8 @@ def build_plan_message(
         "count": len([i for i in plan.instalments if i.number > 0]),
         "grace_days": grace_days,
         "now": now,
-        "today": now.date(),
+        "today": today,
+        "late_pay_by": today + timedelta(days=grace_days),
     }
     attachments: list[tuple[str, bytes]] = []
     if row.kind == "plan_reminder":
@@ -168,7 +183,7 @@ def build_plan_message(
         context.update(
             instalment=instalment,
             reminder=str(row.payload["reminder"]),
-            deadline=instalment.due_date + timedelta(days=grace_days),
+            deadline=_deadline(row.payload, instalment.due_date, grace_days),
         )
     else:
         attachments.append(

@@ -15,33 +15,38 @@ Everything one cycle decides commits in one transaction with its audit entries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policies import DunningState
-from policies.interest import waiver_entry
 from policies.plans import (
     Instalment,
     PlanVerdict,
     Progress,
     SettlementVerdict,
     allocate,
+    pay_by,
     reminder_due,
     settlement_verdict,
     standing,
 )
 
 from ..config.loader import LoadedConfig
-from ..store.models import DunningState as DunningStateRow
 from ..store.models import Invoice, OutboxAction, OutboxStatus, PaymentPlan, Settlement
 from ..store.queries import round_money
 from .addressing import release_plan_emails
 from .agree import plan_settings
 from .common import local_day, payments_towards, queue_action
 from .ending import end_agreement
+from .waiver import open_covered, waive_interest
+
+#: No instalment reminder reaches the customer within this long of the confirmation: by the
+#: calendar alone, a confirmation handed over at 23:50 could be followed by a reminder in the
+#: first cycle after midnight. Reminders whose day passes meanwhile are not sent (the
+#: confirmation listed the schedule); a "missed" one still comes once the time is up.
+QUIET_AFTER_CONFIRMATION = timedelta(days=1)
 
 
 @dataclass
@@ -104,7 +109,8 @@ def _follow_plan(
     for p in progress:
         row = rows[p.instalment.number]
         row.paid, row.met_on = p.paid, p.met_on
-    confirmation, told_on = _confirmation(session, org_name, plan, tz)
+    confirmation, sent_at = _confirmation(session, org_name, plan)
+    told_on = local_day(sent_at, tz) if sent_at is not None else None
     verdict = standing(progress, today, settings.grace_days, told_on)
     if verdict.verdict is PlanVerdict.COMPLETED:
         end_agreement(session, plan, "completed", verdict.reason, actor="syncd", now=now)
@@ -118,7 +124,9 @@ def _follow_plan(
         report.plans_broken += 1
         return
     report.plans_kept += 1
-    _queue_reminders(session, config, org_name, plan, progress, today, now, report)
+    if sent_at is not None and now - sent_at < QUIET_AFTER_CONFIRMATION:
+        return  # the confirmation is the customer's news about the plan for now
+    _queue_reminders(session, config, org_name, plan, progress, (today, told_on), now, report)
 
 
 def _queue_reminders(
@@ -127,16 +135,20 @@ def _queue_reminders(
     org_name: str,
     plan: PaymentPlan,
     progress: list[Progress],
-    today: date,
+    days: tuple[date, date | None],
     now: datetime,
     report: FollowReport,
 ) -> None:
+    """Each instalment's reminder due by ``days`` (today, the day the customer was sent
+    the plan); the "pay it by" date it states is the one ``standing`` holds them to."""
     settings = plan_settings(config, org_name)
+    today, told_on = days
     for p in progress:
-        kind = reminder_due(p, today, settings)
+        kind = reminder_due(p, today, settings, told_on)
         if kind is None:
             continue
         n = p.instalment.number
+        deadline = pay_by(p.instalment.due, settings.grace_days, told_on)
         report.reminders += queue_action(
             session,
             config,
@@ -150,6 +162,7 @@ def _queue_reminders(
                 "reminder": kind,
                 "template": settings.reminder_template,
                 "grace_days": settings.grace_days,
+                "deadline": deadline.isoformat(),
             },
             now=now,
             customer_id=plan.customer_provider_id,
@@ -159,10 +172,10 @@ def _queue_reminders(
 
 
 def _confirmation(
-    session: Session, org_name: str, plan: PaymentPlan, tz: str
-) -> tuple[str | None, date | None]:
+    session: Session, org_name: str, plan: PaymentPlan
+) -> tuple[str | None, datetime | None]:
     """The status of the plan's confirmation email (None: none was ever queued) and, once
-    it went out, the local day it was handed to the mail server."""
+    it went out, when it was handed to the mail server."""
     row = session.execute(
         select(OutboxAction.status, OutboxAction.handed_at, OutboxAction.updated_at).where(
             OutboxAction.org_id == plan.org_id,
@@ -172,7 +185,7 @@ def _confirmation(
     if row is None:
         return None, None
     sent = row.handed_at or row.updated_at
-    return row.status, local_day(sent, tz) if row.status == OutboxStatus.DONE else None
+    return row.status, sent if row.status == OutboxStatus.DONE else None
 
 
 #: Confirmation statuses from which the email will still go out by itself or by approval.
@@ -220,17 +233,9 @@ def _break(
     end_agreement(
         session, plan, "broken", reason, actor="syncd", now=now, on_break=settings.on_break
     )
-    for covered in plan.invoices:
-        invoice = session.scalar(
-            select(Invoice).where(
-                Invoice.org_id == plan.org_id,
-                Invoice.provider_id == covered.invoice_provider_id,
-            )
-        )
-        if invoice is None or invoice.status != "open" or invoice.balance <= 0:
-            continue
+    for invoice in open_covered(session, plan):
         if not settings.interest_during_plan:
-            _waive_interest(session, invoice, plan, tz, today, now)
+            waive_interest(session, invoice, plan, tz, today, now)
         queue_action(
             session,
             config,
@@ -262,23 +267,6 @@ def _break(
                 customer_id=plan.customer_provider_id,
                 reason=f"payment plan {plan.id} broken; the policy escalates",
             )
-
-
-def _waive_interest(
-    session: Session, invoice: Invoice, plan: PaymentPlan, tz: str, today: date, now: datetime
-) -> None:
-    """``interest_during_plan = false``: the interest of the days the plan was active (its
-    agreement day through today) is waived; the days before it stay claimable, and the next
-    claim after dunning resumes takes them (``policies.interest.waived_windows``)."""
-    entry = waiver_entry(f"plan/{plan.id}", local_day(plan.created_at, tz), today)
-    row = session.get(DunningStateRow, invoice.id)
-    if row is None:
-        row = DunningStateRow(invoice_id=invoice.id, state=DunningState().to_dict())
-        session.add(row)
-    state = DunningState.from_dict(row.state)
-    meta = tuple(sorted({**dict(state.meta), entry[0]: entry[1]}.items()))
-    row.state = replace(state, meta=meta).to_dict()
-    row.updated_at = now
 
 
 def _follow_settlement(

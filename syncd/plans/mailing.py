@@ -32,6 +32,7 @@ def render_plan_email(mailer: ReminderMailer, row: OutboxAction) -> PlanMessage:
             mailer.current_business(),
             mailer.templates,
             now=mailer.now(),
+            today=mailer.now().astimezone(mailer.tz).date(),
             digest=key_digest(row.idempotency_key),
             grace_days=int(row.payload.get("grace_days", 0)),
         )

@@ -98,6 +98,6 @@ def test_db_upgrade_reports_revision(tmp_path: Path) -> None:
     config.write_text(CONFIG.format(url=f"sqlite:///{tmp_path / 'x.db'}"), encoding="utf-8")
     runner = CliRunner()
     first = runner.invoke(app, ["--config", str(config), "db", "upgrade"])
-    assert first.exit_code == 0 and "from empty to 0014" in first.output
+    assert first.exit_code == 0 and "from empty to 0015" in first.output
     second = runner.invoke(app, ["--config", str(config), "db", "upgrade"])
-    assert "up to date (revision 0014)" in second.output
+    assert "up to date (revision 0015)" in second.output

@@ -129,6 +129,18 @@ class LadderWorld:
     def outbox(self) -> list[OutboxAction]:
         return self.w.outbox()
 
+    def use_plan_settings(self, settings: str) -> None:
+        """Switch the org to a policy ``plans`` extending ``standard`` whose
+        ``[payment_plan]`` table holds ``settings`` (TOML lines)."""
+        path = self.w.config.path
+        text = path.read_text(encoding="utf-8")
+        text = text.replace('policy = "standard"\n', 'policy = "plans"\n')
+        text += (
+            '\n[policies.plans]\nextends = "standard"\n\n[policies.plans.payment_plan]\n' + settings
+        )
+        path.write_text(text, encoding="utf-8")
+        self.w.config = load_config(path)
+
     def counts(self) -> tuple[int, ...]:
         with self.w.store.sessions() as s:
             return tuple(

@@ -16,7 +16,6 @@ from email.message import Message
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from syncd.config import load_config
 from syncd.store.models import DunningState, Hold, OutboxAction
 from tests.plans.conftest import LadderWorld, days_from
 
@@ -126,14 +125,9 @@ def test_kept_plan_stops_dunning_allocates_payments_and_a_miss_breaks_it(
 
 
 def test_a_broken_plan_escalates_when_the_policy_says_so(ladder: LadderWorld) -> None:
-    path = ladder.w.config.path
-    text = path.read_text(encoding="utf-8").replace('policy = "standard"\n', 'policy = "strict"\n')
-    text += (
-        '\n[policies.strict]\nextends = "standard"\n\n[policies.strict.payment_plan]\n'
+    ladder.use_plan_settings(
         'on_break = "escalate"\ngrace_days = 2\ninterest_during_plan = false\n'
     )
-    path.write_text(text, encoding="utf-8")
-    ladder.w.config = load_config(path)
     customer, (invoice,) = ladder.debtor()
     today = ladder.today()
     plan = ladder.cli_json(

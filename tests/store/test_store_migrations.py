@@ -14,7 +14,7 @@ from syncd.store.models import Base
 
 def test_upgrade_is_repeatable_and_complete(store: Store) -> None:
     upgrade(store.engine)  # second time: nothing to do, no error
-    assert current_revision(store.engine) == "0014"
+    assert current_revision(store.engine) == "0015"
     tables = set(inspect(store.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
 

@@ -1,0 +1,135 @@
+"""A confirmation that goes out after an instalment fell due: the customer who has just been
+told about the plan is not told in the same breath that they missed a payment.
+
+Driven across cycle boundaries by the sandbox's clock (the CLI's ``--now``) and, for the
+time-zone edges, by calling the cycle's follow-up with the instant injected: a confirmation
+handed over at 23:50 in Los Angeles (07:50 the next day in UTC) counts from its local day,
+and no reminder follows it in the first cycle after local midnight.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from syncd.plans.follow import follow_up
+from syncd.store.models import Org, OutboxAction, PaymentPlan
+from tests.plans.conftest import LadderWorld, days_from, with_settlement_options
+from tests.review.conftest import make_world
+from tests.support.smtp import smtp_server
+
+
+def _reminders(ladder: LadderWorld, plan_id: int) -> list[OutboxAction]:
+    prefix = f"{ladder.org}:plan/{plan_id}/"
+    return [r for r in ladder.outbox() if r.idempotency_key.startswith(prefix)]
+
+
+def _late_confirmed_plan(ladder: LadderWorld) -> int:
+    """A plan whose first instalment (due tomorrow) is three days overdue by the time its
+    confirmation is approved and sent."""
+    customer, (invoice,) = ladder.debtor()
+    plan = ladder.cli_json(
+        "payment-plan", "create", "--org", ladder.org, "--customer", customer.provider_id,
+        "--invoice", invoice.provider_id, "--instalments", "2", "--every", "14days",
+        "--first", days_from(ladder.today(), 1), "--by", "alice",
+    )  # fmt: skip
+    ladder.cli("run-once", ok=False)
+    ladder.advance_days(4)
+    ladder.cli("review", "approve", "--kind", "plan_confirmation", "--by", "alice")
+    ladder.cli("run-once", ok=False)  # the confirmation goes out in this one
+    confirmation = next(r for r in ladder.outbox() if r.kind == "plan_confirmation")
+    assert confirmation.status == "done"
+    return int(plan["id"])
+
+
+def test_a_late_confirmation_is_not_followed_by_a_missed_reminder(ladder: LadderWorld) -> None:
+    plan_id = _late_confirmed_plan(ladder)
+    told = ladder.today()
+    # The confirmation itself says by when the instalment already due must now be paid.
+    (confirmation,) = [m.message for m in ladder.w.inbox.messages
+                       if str(m.message["Subject"]).startswith("Your payment plan")]  # fmt: skip
+    (part,) = [p for p in confirmation.walk() if p.get_content_type() == "text/plain"]
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    text = " ".join(payload.decode("utf-8").split())  # the lines are wrapped
+    (pay_by,) = re.findall(r"\(already due: please pay it by ([^)]*)\)", text)
+    deadline = told + timedelta(days=5)  # in the customer's locale's words
+    assert str(deadline.day) in pay_by and str(deadline.year) in pay_by, text
+    assert re.search(r"\) Payment 2: ", text), "the next instalment stays on its own line"
+    ladder.cli("run-once", ok=False)  # the next cycle, at once
+    ladder.advance_days(0.5)
+    ladder.cli("run-once", ok=False)  # half a day later
+    assert _reminders(ladder, plan_id) == []
+    assert not [m for m in ladder.w.inbox.messages
+                if str(m.message["Subject"]).startswith("Not yet received")]  # fmt: skip
+
+    ladder.advance_days(0.6)  # a day and more after the confirmation, the next local day
+    ladder.cli("run-once", ok=False)
+    (missed,) = _reminders(ladder, plan_id)
+    assert (missed.payload["instalment"], missed.payload["reminder"]) == (1, "missed")
+    assert missed.status == "done"
+    # The date it asks to pay by is the one the plan holds them to: grace from the telling.
+    assert missed.payload["deadline"] == (told + timedelta(days=5)).isoformat()
+    shown = ladder.cli_json("payment-plan", "show", str(plan_id), "--org", ladder.org)
+    assert shown["status"] == "active"
+
+
+@pytest.fixture(params=["quickbooks"])
+def la_ladder(
+    request: pytest.FixtureRequest, tmp_path: Path, store_url: str
+) -> Iterator[LadderWorld]:
+    """The QuickBooks world, whose org keeps its books in America/Los_Angeles."""
+    with smtp_server() as (inbox, port):
+        for world in make_world(
+            request.param, tmp_path, store_url, port, inbox, invoices=40, review='"off"'
+        ):
+            yield LadderWorld(with_settlement_options(world))
+
+
+def _follow(ladder: LadderWorld, now: datetime) -> None:
+    with ladder.w.store.sessions.begin() as s:
+        org_id = s.scalar(select(Org.id).where(Org.name == ladder.org))
+        assert org_id is not None
+        follow_up(s, ladder.w.config, ladder.org, org_id, now)
+
+
+def _plan_status(ladder: LadderWorld, plan_id: int) -> str:
+    with ladder.w.store.sessions() as s:
+        plan = s.get(PaymentPlan, plan_id)
+        assert plan is not None
+        return plan.status
+
+
+def test_the_telling_counts_in_the_orgs_time_zone_across_midnight(la_ladder: LadderWorld) -> None:
+    ladder = la_ladder
+    tz = ZoneInfo(ladder.w.config.settings.org(ladder.org).timezone)
+    assert tz.key == "America/Los_Angeles"
+    plan_id = _late_confirmed_plan(ladder)
+    told: date = ladder.today()
+    # Say the confirmation was handed to the mail server at 23:50 local time: 07:50 the next
+    # day in UTC.
+    handed = datetime.combine(told, time(23, 50), tz)
+    assert handed.astimezone(ZoneInfo("UTC")).date() == told + timedelta(days=1)
+    with ladder.w.store.sessions.begin() as s:
+        row = s.scalar(select(OutboxAction).where(OutboxAction.kind == "plan_confirmation"))
+        assert row is not None
+        row.handed_at = handed
+
+    _follow(ladder, handed + timedelta(minutes=20))  # the first cycle after local midnight
+    _follow(ladder, handed + timedelta(hours=23))
+    assert _reminders(ladder, plan_id) == []
+    _follow(ladder, handed + timedelta(hours=24, minutes=10))
+    (missed,) = _reminders(ladder, plan_id)
+    assert missed.payload["reminder"] == "missed"
+    # Five grace days from the local day of the telling, not from its UTC day.
+    assert missed.payload["deadline"] == (told + timedelta(days=5)).isoformat()
+    _follow(ladder, datetime.combine(told + timedelta(days=5), time(23, 30), tz))
+    assert _plan_status(ladder, plan_id) == "active"
+    _follow(ladder, datetime.combine(told + timedelta(days=6), time(0, 30), tz))
+    assert _plan_status(ladder, plan_id) == "broken"
