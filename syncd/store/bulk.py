@@ -120,11 +120,20 @@ def existing(
 ) -> Known:
     """Only the columns the write decision needs, for the provider ids a page names.
 
-    With ``kind`` the keys are ``kind:provider_id`` and every kind of a named id is returned.
+    With ``kind`` the keys are ``kind:provider_id``. The kinds are named in the query too:
+    payments are unique on (org_id, kind, provider_id), and without a condition on ``kind``
+    neither SQLite nor PostgreSQL can probe that index by provider id, so each page scanned
+    every payment of the org (a backfill's cost grew with the square of its size).
     """
     mark = binder(session).mark
-    ids = list(dict.fromkeys(k.split(":", 1)[1] for k in keys) if kind else dict.fromkeys(keys))
+    if kind:
+        pairs = [k.split(":", 1) for k in keys]
+        kinds = list(dict.fromkeys(p[0] for p in pairs))
+        ids = list(dict.fromkeys(p[1] for p in pairs))
+    else:
+        kinds, ids = [], list(dict.fromkeys(keys))
     extra = ", kind" if kind else ""
+    by_kind = f"AND kind IN ({', '.join([mark] * len(kinds))}) " if kind else ""
     found: Known = {}
     cur = _cursor(session)
     try:
@@ -132,9 +141,9 @@ def existing(
             chunk = ids[start : start + _CHUNK]
             cur.execute(
                 f"SELECT id, provider_id, fingerprint, provider_updated_at{extra} "  # noqa: S608
-                f"FROM {table.name} WHERE org_id = {mark} "
+                f"FROM {table.name} WHERE org_id = {mark} {by_kind}"
                 f"AND provider_id IN ({', '.join([mark] * len(chunk))})",
-                [org_id, *chunk],
+                [org_id, *kinds, *chunk],
             )
             for row in cur.fetchall():
                 key = f"{row[4]}:{row[1]}" if kind else str(row[1])
