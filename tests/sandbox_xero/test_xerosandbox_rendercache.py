@@ -21,6 +21,7 @@ from connectors.xero.sandbox.render import (
     payment_json,
     receivable_balances,
 )
+from connectors.xero.sandbox.rendercache import RenderCache
 
 PAGED = {"page": "1", "pageSize": "1000"}
 
@@ -146,3 +147,26 @@ def test_deleting_a_payment_and_a_credit_allocation_show_at_once(session) -> Non
     paid = next(p for p in truth["payments"] if p["status"] == "AUTHORISED")
     session.control.delete_payment(paid["payment_id"])
     _assert_fresh(session)
+
+
+def test_kept_texts_are_bounded_and_a_render_overtaken_by_a_write_is_not_kept() -> None:
+    cache = RenderCache(max_texts=3)
+    rendered: list[object] = []
+
+    def render(key: object) -> dict[str, object]:
+        rendered.append(key)
+        return {"key": str(key)}
+
+    for key in range(5):
+        assert cache.text(cache.generation, key, lambda k=key: render(k)) == (b'{"key":"%d"}' % key)
+    rendered.clear()
+    for key in (4, 3, 2, 0):  # the three newest were kept, the two oldest dropped
+        cache.text(cache.generation, key, lambda k=key: render(k))
+    assert rendered == [0]
+
+    started = cache.generation
+    cache.written()  # a write lands while a reader renders from the old state
+    cache.text(started, "late", lambda: render("stale"))
+    rendered.clear()
+    assert cache.text(cache.generation, "late", lambda: render("fresh")) == b'{"key":"fresh"}'
+    assert rendered == ["fresh"]

@@ -8,10 +8,11 @@ any write costs a join instead of 1,000 renders.  The bytes are exactly those of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from . import errors
 from .errors import Reply, dumps
@@ -77,20 +78,28 @@ def contact_page(org: Organisation, page: Page, summary: bool, now: datetime) ->
 
 
 def payment_page(org: Organisation, page: Page, now: datetime) -> Reply:
-    renders = org.renders
-    gen = renders.generation
-    texts = [
-        renders.text(gen, ("Payment", p.payment_id), partial(payment_json, org, p))
-        for p in page.items
-    ]
-    return _reply(now, "Payments", texts, page)
+    return _records_page(org, page, now, "Payments", lambda p: p.payment_id, payment_json)
 
 
 def credit_note_page(org: Organisation, page: Page, now: datetime) -> Reply:
+    return _records_page(
+        org, page, now, "CreditNotes", lambda n: n.credit_note_id, credit_note_json
+    )
+
+
+def _records_page(
+    org: Organisation,
+    page: Page,
+    now: datetime,
+    collection: str,
+    ident: Callable[[Any], str],
+    render: Callable[[Organisation, Any], dict[str, Any]],
+) -> Reply:
+    """A page of records whose text depends on nothing but the organisation's state."""
     renders = org.renders
     gen = renders.generation
     texts = [
-        renders.text(gen, ("CreditNote", n.credit_note_id), partial(credit_note_json, org, n))
-        for n in page.items
+        renders.text(gen, (collection, ident(record)), partial(render, org, record))
+        for record in page.items
     ]
-    return _reply(now, "CreditNotes", texts, page)
+    return _reply(now, collection, texts, page)

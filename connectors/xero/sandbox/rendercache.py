@@ -10,7 +10,9 @@ to name everything its write reaches: every write request (any API method but GE
 control API method but GET) starts a new generation, and a text is served only within the
 generation it was rendered in.  Reads between writes (a backfill, a reader paging back and
 forth, repeated incremental polls) reuse the texts; the first read after a write renders
-afresh, exactly as before.  Texts that depend on the date carry it in their key.
+afresh, exactly as before.  Texts that depend on the date carry it in their key.  At most
+``MAX_TEXTS`` texts are kept (the oldest go first), so memory stays bounded at 100,000
+invoices.
 """
 
 from __future__ import annotations
@@ -23,11 +25,16 @@ from .errors import dumps
 
 T = TypeVar("T")
 
+#: Texts kept at most (oldest dropped first): a reader paging through 100,000 invoices once
+#: gains nothing from keeping them all (about 1.7 KB each), one re-reading recent pages does.
+MAX_TEXTS = 30_000
+
 
 class RenderCache:
     """Texts by key, valid for one write generation."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_texts: int = MAX_TEXTS) -> None:
+        self.max_texts = max_texts
         self._lock = threading.Lock()
         self._generation = 0
         self._texts: dict[Hashable, tuple[int, bytes]] = {}
@@ -54,6 +61,8 @@ class RenderCache:
         with self._lock:
             if generation == self._generation:
                 self._texts[key] = (generation, data)
+                if len(self._texts) > self.max_texts:
+                    del self._texts[next(iter(self._texts))]  # the oldest kept
         return data
 
     def value(self, generation: int, key: Hashable, compute: Callable[[], T]) -> T:
