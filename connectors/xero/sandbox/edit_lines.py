@@ -3,7 +3,8 @@
 ``LineItems`` in a request is the complete new list: a line with a known ``LineItemID`` is
 kept and patched, a line without one is new (Xero puts new lines before the ID-bearing ones).
 A line must name an account the edition has, not archived and not a control account, and a
-tax type that applies to the invoice's side (sales or purchases).
+tax type that applies to the invoice's side (sales or purchases); an invoice leaving DRAFT
+needs lines, a due date and an account on every line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .models import Invoice, LineItem
+from .models import LINE_AMOUNT_TYPES, Invoice, LineItem
 from .money import cents, text
 from .organisation import Organisation
 from .totals import line_amount
@@ -163,3 +164,25 @@ def line_record(line: LineItem) -> dict[str, Any]:
         "tax_type": line.tax_type,
         "item_code": line.item_code,
     }
+
+
+def line_amount_types_of(value: object, default: str) -> str:
+    if value is None or value == "":
+        return default
+    for candidate in LINE_AMOUNT_TYPES:
+        if str(value).lower() == candidate.lower():
+            return candidate
+    raise Invalid(f"LineAmountTypes '{value}' is not valid")
+
+
+def check_ready(inv: Invoice) -> None:
+    """Approval needs what Xero needs before it will post to the ledger."""
+    if inv.status == "DRAFT":
+        return
+    if not inv.line_items:
+        raise Invalid("Invoices must have at least one line item to be approved")
+    if inv.due_date is None:
+        raise Invalid("Due Date is required.")
+    for line in inv.line_items:
+        if not line.account_code:
+            raise Invalid("AccountCode is required on every line item of an approved invoice")

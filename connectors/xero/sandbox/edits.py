@@ -30,6 +30,8 @@ from typing import Any
 from .dates import DateParseError, parse_body_date
 from .edit_lines import (
     Invalid,
+    check_ready,
+    line_amount_types_of,
     line_record,
     lines_signature,
     merge_lines,
@@ -38,7 +40,7 @@ from .edit_lines import (
     to_uuid,
 )
 from .locks import lock_refusal
-from .models import LINE_AMOUNT_TYPES, Contact, Invoice
+from .models import Contact, Invoice
 from .money import CURRENCY_RATES, text
 from .organisation import ALLOCATED, API_USER, INVALID_STATUS, Organisation, transition_error
 from .totals import reprice_invoice
@@ -216,7 +218,7 @@ class InvoiceWriter:
         currency = str(raw.get("CurrencyCode") or contact.default_currency or org.region.currency)
         if currency not in CURRENCY_RATES:
             raise Invalid(f"Organisation is not subscribed to currency {currency}")
-        lat = self._line_amount_types(raw.get("LineAmountTypes"), "Exclusive")
+        lat = line_amount_types_of(raw.get("LineAmountTypes"), "Exclusive")
         inv = Invoice(
             invoice_id=org.new_id(),
             type=kind,
@@ -255,7 +257,7 @@ class InvoiceWriter:
         if not isinstance(lines_raw, list):
             raise Invalid("LineItems must be a list")
         inv.line_items = [new_line(self.org, item, inv) for item in lines_raw]
-        self._check_ready(inv)
+        check_ready(inv)
         reprice_invoice(inv, self.org.region.rates())
         if kind == "ACCREC" and not inv.number:
             inv.number = org.take_invoice_number()
@@ -267,8 +269,15 @@ class InvoiceWriter:
         return inv
 
     def _update(self, existing: Invoice, raw: dict[str, Any], outcome: Outcome) -> Invoice:
-        org = self.org
         cand = copy.deepcopy(existing)
+        changed = self._apply_fields(existing, cand, raw, outcome)
+        return self._apply_status(existing, cand, raw, changed, outcome)
+
+    def _apply_fields(
+        self, existing: Invoice, cand: Invoice, raw: dict[str, Any], outcome: Outcome
+    ) -> list[str]:
+        """Set on ``cand`` what ``raw`` changes; the names of the fields that did change."""
+        org = self.org
         changed: list[str] = []
 
         def set_if(name: str, value: object) -> None:
@@ -293,7 +302,7 @@ class InvoiceWriter:
         if raw.get("LineAmountTypes"):
             set_if(
                 "line_amount_types",
-                self._line_amount_types(raw["LineAmountTypes"], cand.line_amount_types),
+                line_amount_types_of(raw["LineAmountTypes"], cand.line_amount_types),
             )
         if raw.get("CurrencyCode"):
             currency = str(raw["CurrencyCode"])
@@ -323,6 +332,18 @@ class InvoiceWriter:
         reprice_invoice(cand, self.org.region.rates())
         if "line_amount_types" in changed and "line_items" not in changed:
             outcome.lines_changed = True
+        return changed
+
+    def _apply_status(
+        self,
+        existing: Invoice,
+        cand: Invoice,
+        raw: dict[str, Any],
+        changed: list[str],
+        outcome: Outcome,
+    ) -> Invoice:
+        """Xero's edit rules (lock dates, final statuses, allocations), then the history."""
+        org = self.org
         target = str(raw.get("Status") or cand.status).upper()
         status_change = target != existing.status
         if not changed and not status_change:
@@ -340,7 +361,7 @@ class InvoiceWriter:
                 raise Invalid(problem)
             cand.status = target
             changed.append("status")
-        self._check_ready(cand)
+        check_ready(cand)
         if changed != ["status"]:
             org.add_history(
                 cand, "Edited", f"{cand.number} edited through the API.", API_USER, org.clock.now()
@@ -357,15 +378,6 @@ class InvoiceWriter:
 
     # --------------------------------------------------------------- checks
     @staticmethod
-    def _line_amount_types(value: object, default: str) -> str:
-        if value is None or value == "":
-            return default
-        for candidate in LINE_AMOUNT_TYPES:
-            if str(value).lower() == candidate.lower():
-                return candidate
-        raise Invalid(f"LineAmountTypes '{value}' is not valid")
-
-    @staticmethod
     def _rate(raw: dict[str, Any], currency: str, default: Decimal) -> Decimal:
         if raw.get("CurrencyRate") not in (None, 0, ""):
             rate = to_decimal(raw["CurrencyRate"], "CurrencyRate")
@@ -373,16 +385,3 @@ class InvoiceWriter:
                 raise Invalid("CurrencyRate must be greater than zero")
             return rate
         return default
-
-    @staticmethod
-    def _check_ready(inv: Invoice) -> None:
-        """Approval needs what Xero needs before it will post to the ledger."""
-        if inv.status == "DRAFT":
-            return
-        if not inv.line_items:
-            raise Invalid("Invoices must have at least one line item to be approved")
-        if inv.due_date is None:
-            raise Invalid("Due Date is required.")
-        for line in inv.line_items:
-            if not line.account_code:
-                raise Invalid("AccountCode is required on every line item of an approved invoice")

@@ -156,6 +156,19 @@ def select(
             and (extra is None or extra(r))
             and (predicate is None or predicate(r))
         ]
+    return _arrange(chosen, ordering, cached=cached, updated=updated, ident=ident, shuffle=shuffle)
+
+
+def _arrange(
+    chosen: list[T],
+    ordering: list[tuple[Field, bool]] | None,
+    *,
+    cached: bool,
+    updated: Callable[[T], datetime],
+    ident: Callable[[T], str],
+    shuffle: bool,
+) -> list[T]:
+    """Sort the chosen rows (unless they came in the cached order), then shuffle ties if asked."""
     if not cached:
         chosen.sort(key=ident)
     if ordering is None:
