@@ -90,7 +90,11 @@ class ControlApi:
             return errors.json_reply(400, {"error": "body must be a JSON object"})
         params = {k: v[-1] for k, v in query.items()}
         try:
-            result = self._route(method, parts, data, params)
+            try:
+                result = self._route(method, parts, data, params)
+            finally:
+                if method != "GET":  # any change voids the rendered texts (rendercache.py)
+                    self.org.renders.written()
         except ControlError as exc:
             return errors.json_reply(exc.status, {"error": exc.message})
         except OrgError as exc:

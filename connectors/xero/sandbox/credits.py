@@ -17,11 +17,14 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from . import errors
 from .dates import DateParseError, parse_body_date
+from .edit_lines import NOT_FOR_LINES
+from .edit_lines import Invalid as _Invalid
+from .edit_lines import to_decimal as _decimal
 from .errors import Reply
 from .locks import lock_refusal
 from .models import CreditNote, LineItem
@@ -30,16 +33,11 @@ from .organisation import Organisation
 from .render import credit_note_json, envelope
 from .totals import reprice_credit_note
 
-NOT_FOR_LINES = frozenset({"610", "800"})
 STATUSES = frozenset({"DRAFT", "SUBMITTED", "AUTHORISED"})
 _NO_DATA = (
     "No data has been processed for this endpoint. "
     "This endpoint is expecting {} data to be specifed in the request body."
 )
-
-
-class _Invalid(Exception):
-    pass
 
 
 def _body(raw: bytes, key: str) -> list[Any] | None:
@@ -63,15 +61,6 @@ def _no_data(what: str) -> Reply:
         400,
         {"ErrorNumber": 17, "Type": "NoDataProcessedException", "Message": _NO_DATA.format(what)},
     )
-
-
-def _decimal(value: object, name: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
-        raise _Invalid(f"{name} must be a number")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise _Invalid(f"{name} must be a number") from exc
 
 
 def create_credit_notes(org: Organisation, body: bytes) -> Reply:

@@ -22,26 +22,30 @@
 from __future__ import annotations
 
 import copy
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from .dates import DateParseError, parse_body_date
+from .edit_lines import (
+    Invalid,
+    check_ready,
+    line_amount_types_of,
+    line_record,
+    lines_signature,
+    merge_lines,
+    new_line,
+    to_decimal,
+    to_uuid,
+)
 from .locks import lock_refusal
-from .models import LINE_AMOUNT_TYPES, Contact, Invoice, LineItem
-from .money import CURRENCY_RATES, cents, text
+from .models import Contact, Invoice
+from .money import CURRENCY_RATES, text
 from .organisation import ALLOCATED, API_USER, INVALID_STATUS, Organisation, transition_error
-from .totals import line_amount, reprice_invoice
+from .totals import reprice_invoice
 
-#: Control accounts Xero refuses on a line (debtors, creditors).
-NOT_FOR_LINES = frozenset({"610", "800"})
 FINAL_STATUSES = frozenset({"PAID", "VOIDED", "DELETED"})
-
-
-class _Invalid(Exception):
-    pass
 
 
 @dataclass
@@ -54,27 +58,11 @@ class Outcome:
     lines_changed: bool = False
 
 
-def _decimal(value: object, name: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
-        raise _Invalid(f"{name} must be a number")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise _Invalid(f"{name} must be a number") from exc
-
-
 def _date(value: object, name: str) -> date:
     try:
         return parse_body_date(value)
     except DateParseError as exc:
-        raise _Invalid(f"{name} '{value}' is not a valid date") from exc
-
-
-def _uuid(value: object) -> str | None:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return None
+        raise Invalid(f"{name} '{value}' is not a valid date") from exc
 
 
 class InvoiceWriter:
@@ -114,7 +102,7 @@ class InvoiceWriter:
                     "contact_id": inv.contact_id,
                     "currency": inv.currency,
                     "total": text(inv.total),
-                    "lines": [_line_record(ln) for ln in inv.line_items],
+                    "lines": [line_record(ln) for ln in inv.line_items],
                     "at": at.isoformat(),
                 }
             )
@@ -146,8 +134,8 @@ class InvoiceWriter:
                 {
                     "invoice_id": inv.invoice_id,
                     "invoice_number": inv.number,
-                    "before": [_line_record(ln) for ln in old.line_items],
-                    "after": [_line_record(ln) for ln in inv.line_items],
+                    "before": [line_record(ln) for ln in old.line_items],
+                    "after": [line_record(ln) for ln in inv.line_items],
                     "at": at.isoformat(),
                 }
             )
@@ -166,7 +154,7 @@ class InvoiceWriter:
         else:
             given = raw.get("InvoiceID")
             if given:
-                ident = _uuid(given)
+                ident = to_uuid(given)
                 existing = org.invoices.get(ident) if ident else None
                 if existing is None and not create_only:
                     outcome.errors.append(f"Invoice with InvoiceID '{given}' could not be found")
@@ -182,23 +170,23 @@ class InvoiceWriter:
             else:
                 outcome.existing = existing
                 outcome.invoice = self._update(existing, raw, outcome)
-        except _Invalid as exc:
+        except Invalid as exc:
             outcome.errors.append(str(exc))
         return outcome
 
     def _contact(self, raw: object) -> Contact:
         if not isinstance(raw, dict):
-            raise _Invalid("A Contact must be specified for this type of transaction")
+            raise Invalid("A Contact must be specified for this type of transaction")
         cid = raw.get("ContactID")
         if cid:
-            ident = _uuid(cid)
+            ident = to_uuid(cid)
             found = self.org.contacts.get(ident) if ident else None
             if found is None:
-                raise _Invalid(f"The contact with ContactID '{cid}' could not be found")
+                raise Invalid(f"The contact with ContactID '{cid}' could not be found")
             return found
         name = str(raw.get("Name") or "").strip()
         if not name:
-            raise _Invalid("A Contact must be specified for this type of transaction")
+            raise Invalid("A Contact must be specified for this type of transaction")
         for contact in self.org.contacts.values():
             if contact.name.lower() == name.lower():
                 return contact
@@ -221,16 +209,16 @@ class InvoiceWriter:
         org = self.org
         kind = str(raw.get("Type") or "")
         if kind not in ("ACCREC", "ACCPAY"):
-            raise _Invalid("Invoice Type must be ACCREC or ACCPAY")
+            raise Invalid("Invoice Type must be ACCREC or ACCPAY")
         contact = self._contact(raw.get("Contact"))
         status = str(raw.get("Status") or "DRAFT").upper()
         if status not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
-            raise _Invalid("Invoice not of valid status for creation")
+            raise Invalid("Invoice not of valid status for creation")
         now = org.clock.now()
         currency = str(raw.get("CurrencyCode") or contact.default_currency or org.region.currency)
         if currency not in CURRENCY_RATES:
-            raise _Invalid(f"Organisation is not subscribed to currency {currency}")
-        lat = self._line_amount_types(raw.get("LineAmountTypes"), "Exclusive")
+            raise Invalid(f"Organisation is not subscribed to currency {currency}")
+        lat = line_amount_types_of(raw.get("LineAmountTypes"), "Exclusive")
         inv = Invoice(
             invoice_id=org.new_id(),
             type=kind,
@@ -250,7 +238,7 @@ class InvoiceWriter:
         )
         locked = lock_refusal(org, inv.date)
         if locked:
-            raise _Invalid(locked)
+            raise Invalid(locked)
         if raw.get("ExpectedPaymentDate"):
             inv.expected_payment_date = _date(raw["ExpectedPaymentDate"], "ExpectedPaymentDate")
         if "SentToContact" in raw:
@@ -259,17 +247,17 @@ class InvoiceWriter:
         if kind == "ACCREC":
             if number:
                 if len(number) > 255:
-                    raise _Invalid("Invoice Number must be 255 characters or less")
+                    raise Invalid("Invoice Number must be 255 characters or less")
                 if org.invoice_number_taken(number):
-                    raise _Invalid("Invoice # must be unique.")
+                    raise Invalid("Invoice # must be unique.")
                 inv.number = number
         else:
             inv.number = number
         lines_raw = raw.get("LineItems") or []
         if not isinstance(lines_raw, list):
-            raise _Invalid("LineItems must be a list")
-        inv.line_items = [self._new_line(item, inv) for item in lines_raw]
-        self._check_ready(inv)
+            raise Invalid("LineItems must be a list")
+        inv.line_items = [new_line(self.org, item, inv) for item in lines_raw]
+        check_ready(inv)
         reprice_invoice(inv, self.org.region.rates())
         if kind == "ACCREC" and not inv.number:
             inv.number = org.take_invoice_number()
@@ -281,8 +269,15 @@ class InvoiceWriter:
         return inv
 
     def _update(self, existing: Invoice, raw: dict[str, Any], outcome: Outcome) -> Invoice:
-        org = self.org
         cand = copy.deepcopy(existing)
+        changed = self._apply_fields(existing, cand, raw, outcome)
+        return self._apply_status(existing, cand, raw, changed, outcome)
+
+    def _apply_fields(
+        self, existing: Invoice, cand: Invoice, raw: dict[str, Any], outcome: Outcome
+    ) -> list[str]:
+        """Set on ``cand`` what ``raw`` changes; the names of the fields that did change."""
+        org = self.org
         changed: list[str] = []
 
         def set_if(name: str, value: object) -> None:
@@ -291,7 +286,7 @@ class InvoiceWriter:
                 changed.append(name)
 
         if "Type" in raw and raw["Type"] and raw["Type"] != existing.type:
-            raise _Invalid("The Type of an invoice cannot be changed")
+            raise Invalid("The Type of an invoice cannot be changed")
         if raw.get("Contact"):
             set_if("contact_id", self._contact(raw["Contact"]).contact_id)
         if "Reference" in raw and raw["Reference"] is not None:
@@ -307,12 +302,12 @@ class InvoiceWriter:
         if raw.get("LineAmountTypes"):
             set_if(
                 "line_amount_types",
-                self._line_amount_types(raw["LineAmountTypes"], cand.line_amount_types),
+                line_amount_types_of(raw["LineAmountTypes"], cand.line_amount_types),
             )
         if raw.get("CurrencyCode"):
             currency = str(raw["CurrencyCode"])
             if currency not in CURRENCY_RATES:
-                raise _Invalid(f"Organisation is not subscribed to currency {currency}")
+                raise Invalid(f"Organisation is not subscribed to currency {currency}")
             set_if("currency", currency)
         if raw.get("CurrencyRate") is not None or "currency" in changed:
             set_if(
@@ -322,39 +317,51 @@ class InvoiceWriter:
         if raw.get("InvoiceNumber") and str(raw["InvoiceNumber"]) != existing.number:
             number = str(raw["InvoiceNumber"]).strip()
             if cand.type == "ACCREC" and org.invoice_number_taken(number, exclude=cand.invoice_id):
-                raise _Invalid("Invoice # must be unique.")
+                raise Invalid("Invoice # must be unique.")
             set_if("number", number)
         if "SentToContact" in raw and raw["SentToContact"] is not None:
             set_if("sent_to_contact", bool(raw["SentToContact"]))
         if "LineItems" in raw and raw["LineItems"] is not None:
             if not isinstance(raw["LineItems"], list):
-                raise _Invalid("LineItems must be a list")
-            new_lines = self._merge_lines(cand, raw["LineItems"])
-            if _lines_signature(new_lines) != _lines_signature(existing.line_items):
+                raise Invalid("LineItems must be a list")
+            new_lines = merge_lines(self.org, cand, raw["LineItems"])
+            if lines_signature(new_lines) != lines_signature(existing.line_items):
                 cand.line_items = new_lines
                 changed.append("line_items")
                 outcome.lines_changed = True
         reprice_invoice(cand, self.org.region.rates())
         if "line_amount_types" in changed and "line_items" not in changed:
             outcome.lines_changed = True
+        return changed
+
+    def _apply_status(
+        self,
+        existing: Invoice,
+        cand: Invoice,
+        raw: dict[str, Any],
+        changed: list[str],
+        outcome: Outcome,
+    ) -> Invoice:
+        """Xero's edit rules (lock dates, final statuses, allocations), then the history."""
+        org = self.org
         target = str(raw.get("Status") or cand.status).upper()
         status_change = target != existing.status
         if not changed and not status_change:
             return cand
         locked = lock_refusal(self.org, min(existing.date, cand.date))
         if locked:
-            raise _Invalid(locked)
+            raise Invalid(locked)
         if existing.status in FINAL_STATUSES:
-            raise _Invalid(INVALID_STATUS)
+            raise Invalid(INVALID_STATUS)
         if existing.has_allocations:
-            raise _Invalid(ALLOCATED)
+            raise Invalid(ALLOCATED)
         if status_change:
             problem = transition_error(cand, target)
             if problem:
-                raise _Invalid(problem)
+                raise Invalid(problem)
             cand.status = target
             changed.append("status")
-        self._check_ready(cand)
+        check_ready(cand)
         if changed != ["status"]:
             org.add_history(
                 cand, "Edited", f"{cand.number} edited through the API.", API_USER, org.clock.now()
@@ -369,154 +376,12 @@ class InvoiceWriter:
         outcome.changed = changed
         return cand
 
-    # ---------------------------------------------------------------- lines
-    def _merge_lines(self, cand: Invoice, incoming: list[Any]) -> list[LineItem]:
-        by_id = {ln.line_item_id: ln for ln in cand.line_items}
-        new: list[LineItem] = []
-        kept: list[LineItem] = []
-        for item in incoming:
-            if not isinstance(item, dict):
-                raise _Invalid("Invalid line item")
-            given = item.get("LineItemID")
-            if given:
-                ident = _uuid(given)
-                if ident is None or ident not in by_id:
-                    raise _Invalid(f"LineItemID '{given}' does not belong to this invoice")
-                line = copy.deepcopy(by_id[ident])
-                self._patch_line(line, item, cand)
-                kept.append(line)
-            else:
-                new.append(self._new_line(item, cand))
-        return new + kept
-
-    def _new_line(self, item: object, inv: Invoice) -> LineItem:
-        if not isinstance(item, dict):
-            raise _Invalid("Invalid line item")
-        line = LineItem(
-            line_item_id=self.org.new_id(),
-            description="",
-            quantity=Decimal(1),
-            unit_amount=Decimal(0),
-            account_code="",
-            tax_type="",
-        )
-        self._patch_line(line, item, inv, new=True)
-        return line
-
-    def _patch_line(
-        self, line: LineItem, item: dict[str, Any], inv: Invoice, *, new: bool = False
-    ) -> None:
-        if item.get("Description") is not None:
-            line.description = str(item["Description"])
-        if item.get("ItemCode") is not None:
-            line.item_code = str(item["ItemCode"]) or None
-        if item.get("Quantity") is not None:
-            line.quantity = _decimal(item["Quantity"], "Quantity")
-        if item.get("UnitAmount") is not None:
-            line.unit_amount = cents(_decimal(item["UnitAmount"], "UnitAmount"))
-        if item.get("DiscountRate") is not None:
-            line.discount_rate = _decimal(item["DiscountRate"], "DiscountRate")
-        if item.get("AccountCode") is not None:
-            line.account_code = str(item["AccountCode"])
-        if item.get("TaxType") is not None:
-            line.tax_type = str(item["TaxType"])
-        if item.get("LineAmount") is not None:
-            given = cents(_decimal(item["LineAmount"], "LineAmount"))
-            if item.get("UnitAmount") is None and (new or item.get("Quantity") is not None):
-                qty = line.quantity or Decimal(1)
-                line.unit_amount = cents(given / qty)
-            expected = line_amount(line)
-            if given != expected:
-                raise _Invalid(
-                    f"The line total {given} does not match the expected line total {expected}"
-                )
-        if new and not line.description and not line.item_code:
-            raise _Invalid("Description is required for a line item")
-        region = self.org.region
-        if line.account_code:
-            account = region.account(line.account_code)
-            if account is None or account.code in NOT_FOR_LINES:
-                raise _Invalid(
-                    f"Account code '{line.account_code}' is not a valid code for this document."
-                )
-            if account.status != "ACTIVE":
-                raise _Invalid(
-                    f"The AccountCode '{line.account_code}' has been archived, or deleted. "
-                    "Each line item must reference a valid account."
-                )
-        if not line.tax_type:
-            line.tax_type = self._default_tax(line, inv)
-        allowed = region.sales_tax_types() if inv.type == "ACCREC" else region.purchase_tax_types()
-        if inv.line_amount_types != "NoTax" and line.tax_type not in allowed:
-            raise _Invalid(
-                f"The TaxType code '{line.tax_type}' does not exist or cannot be used "
-                "for this type of transaction."
-            )
-
-    def _default_tax(self, line: LineItem, inv: Invoice) -> str:
-        region = self.org.region
-        if inv.line_amount_types == "NoTax":
-            return region.no_tax
-        return region.sales_tax if inv.type == "ACCREC" else region.purchase_tax
-
     # --------------------------------------------------------------- checks
-    @staticmethod
-    def _line_amount_types(value: object, default: str) -> str:
-        if value is None or value == "":
-            return default
-        for candidate in LINE_AMOUNT_TYPES:
-            if str(value).lower() == candidate.lower():
-                return candidate
-        raise _Invalid(f"LineAmountTypes '{value}' is not valid")
-
     @staticmethod
     def _rate(raw: dict[str, Any], currency: str, default: Decimal) -> Decimal:
         if raw.get("CurrencyRate") not in (None, 0, ""):
-            rate = _decimal(raw["CurrencyRate"], "CurrencyRate")
+            rate = to_decimal(raw["CurrencyRate"], "CurrencyRate")
             if rate <= 0:
-                raise _Invalid("CurrencyRate must be greater than zero")
+                raise Invalid("CurrencyRate must be greater than zero")
             return rate
         return default
-
-    @staticmethod
-    def _check_ready(inv: Invoice) -> None:
-        """Approval needs what Xero needs before it will post to the ledger."""
-        if inv.status == "DRAFT":
-            return
-        if not inv.line_items:
-            raise _Invalid("Invoices must have at least one line item to be approved")
-        if inv.due_date is None:
-            raise _Invalid("Due Date is required.")
-        for line in inv.line_items:
-            if not line.account_code:
-                raise _Invalid("AccountCode is required on every line item of an approved invoice")
-
-
-def _lines_signature(lines: list[LineItem]) -> list[tuple[object, ...]]:
-    return [
-        (
-            ln.line_item_id,
-            ln.description,
-            ln.quantity,
-            ln.unit_amount,
-            ln.account_code,
-            ln.tax_type,
-            ln.item_code,
-            ln.discount_rate,
-        )
-        for ln in lines
-    ]
-
-
-def _line_record(line: LineItem) -> dict[str, Any]:
-    return {
-        "line_item_id": line.line_item_id,
-        "description": line.description,
-        "quantity": str(line.quantity),
-        "unit_amount": text(line.unit_amount),
-        "line_amount": text(line.line_amount),
-        "tax_amount": text(line.tax_amount),
-        "account_code": line.account_code,
-        "tax_type": line.tax_type,
-        "item_code": line.item_code,
-    }

@@ -2,9 +2,29 @@
 
 Windows slide on the sandbox clock (which also runs in real time), so advancing
 the clock frees them instantly and a client that really sleeps ``Retry-After``
-seconds gets through too.  A refused call does not consume the minute or day
-budget.  The app-wide minute limit (10,000 across tenants) is tracked only to
-fill ``X-AppMinLimit-Remaining``.
+seconds gets through too.  The app-wide minute limit (10,000 across tenants)
+refuses too, though one sandbox rarely reaches it.
+
+Xero documents the numbers ("60 calls per minute", "5000 calls per day", "5 calls
+in progress at one time") and the headers, nothing more.  Where it is silent the
+sandbox takes the reading that is harder on a client, so that a client which
+copes here copes with Xero:
+
+* **A refused call counts.**  A 429 uses up minute, day and app-minute budget
+  like any other call: the docs count "calls", not successful ones.  A client
+  that keeps knocking while refused keeps itself refused.
+* **Windows slide** (any 60 s, any 24 h) instead of resetting at the top of each
+  minute or at midnight: a sliding window refuses every burst a fixed one
+  refuses, and the bursts straddling a boundary as well.
+* **A call refused for concurrency counts too**, against minute and day.
+* **Retry-After** is the whole seconds (rounded up) until a call would be
+  accepted, counting the refused call that was just charged, and the longest
+  wait of every limit exceeded, not merely the first one checked; the problem
+  named is the one with that wait.  It is exact, not padded: waiting it out is
+  enough for a client that sends nothing meanwhile.
+* The concurrency slot is released when the handler is done, before the answer
+  is written: over a real network a client always learns a call ended after
+  Xero did, so any other choice would refuse calls no client could have held.
 """
 
 from __future__ import annotations
@@ -19,6 +39,8 @@ from .clock import SandboxClock
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
+#: Seconds to wait when only the concurrency limit refused (a slot frees when any call ends).
+CONCURRENT_RETRY_AFTER = 1
 
 
 @dataclass
@@ -67,28 +89,38 @@ class RateLimiter:
             "X-AppMinLimit-Remaining": str(max(0, self.limits.app_minute - len(self._app))),
         }
 
+    def _windows(self, t: _Tenant) -> list[tuple[str, deque[datetime], int, timedelta]]:
+        """Each counted limit: its problem name, window, limit and span (day first: when
+        several refuse with the same wait, the longer-lived limit is the one named)."""
+        return [
+            ("day", t.day, self.limits.day, DAY),
+            ("minute", t.minute, self.limits.minute, MINUTE),
+            ("appminute", self._app, self.limits.app_minute, MINUTE),
+        ]
+
     def acquire(self, tenant_id: str) -> Decision:
-        """Count one call and take a concurrency slot, or refuse with the reason."""
+        """Count one call, then take a concurrency slot or refuse with the longest wait."""
         with self._lock:
             now = self.clock.now()
             t = self._tenant(tenant_id)
-            self._trim(t.minute, now, MINUTE)
-            self._trim(t.day, now, DAY)
-            self._trim(self._app, now, MINUTE)
-            if len(t.day) >= self.limits.day:
-                wait = t.day[0] + DAY - now
-                return Decision(False, self._headers(t), "day", _ceil(wait))
-            if len(t.minute) >= self.limits.minute:
-                wait = t.minute[0] + MINUTE - now
-                return Decision(False, self._headers(t), "minute", _ceil(wait))
-            if len(self._app) >= self.limits.app_minute:
-                wait = self._app[0] + MINUTE - now
-                return Decision(False, self._headers(t), "appminute", _ceil(wait))
-            if t.in_flight >= self.limits.concurrent:
-                return Decision(False, self._headers(t), "concurrent", 1)
-            t.minute.append(now)
-            t.day.append(now)
-            self._app.append(now)
+            windows = self._windows(t)
+            for _, window, _, span in windows:
+                self._trim(window, now, span)
+            exceeded = [
+                (name, w, limit, span) for name, w, limit, span in windows if len(w) >= limit
+            ]
+            for _, window, _, _ in windows:
+                window.append(now)  # refused or not, the call is counted
+            problem, wait = None, 0
+            for name, window, limit, span in exceeded:
+                # Accepted again once all but ``limit - 1`` of the counted calls have left.
+                left = _ceil(window[len(window) - max(limit, 1)] + span - now)
+                if left > wait:
+                    problem, wait = name, left
+            if problem is None and t.in_flight >= self.limits.concurrent:
+                problem, wait = "concurrent", CONCURRENT_RETRY_AFTER
+            if problem is not None:
+                return Decision(False, self._headers(t), problem, wait)
             t.in_flight += 1
             return Decision(True, self._headers(t))
 
@@ -101,9 +133,8 @@ class RateLimiter:
         with self._lock:
             now = self.clock.now()
             t = self._tenant(tenant_id)
-            self._trim(t.minute, now, MINUTE)
-            self._trim(t.day, now, DAY)
-            self._trim(self._app, now, MINUTE)
+            for _, window, _, span in self._windows(t):
+                self._trim(window, now, span)
             return self._headers(t)
 
     def configure(

@@ -21,6 +21,7 @@ from .modes import Modes
 from .money import ZERO, cents, text
 from .ordercache import OrderCache
 from .regions import NZ, Region
+from .rendercache import RenderCache
 
 API_USER = "System Generated"
 
@@ -117,6 +118,8 @@ class Organisation:
         self.overrides: dict[str, dict[str, Any]] = {}
         #: Default list order per record type, reused while no record or timestamp changed.
         self.order_cache = OrderCache()
+        #: Records' JSON texts, kept until the next write request (rendercache.py).
+        self.renders = RenderCache()
 
     # ----------------------------------------------------------------- helpers
     @staticmethod

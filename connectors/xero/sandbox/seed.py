@@ -10,93 +10,24 @@ even a tiny seed exercises them.
 
 from __future__ import annotations
 
-import random
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from .clock import SandboxClock
 from .fastrand import FastRandom, no_cyclic_gc
-from .models import Contact, ContactPerson, CreditNote, HistoryRecord, Invoice, LineItem, Payment
+from .models import Contact, CreditNote, Invoice, LineItem, Payment
 from .money import cents, text
 from .organisation import Organisation
 from .prepaid import seed_prepaid
 from .regions import NZ, Region
 from .regions import region as region_named
+from .seed_catalogue import BILL_LINES, CATALOGUE, FORCED
+from .seed_common import STAFF, created_record, stamp
 from .seed_contacts import decorate
-from .seed_names import PLACES, SUFFIXES, SUPPLIERS
+from .seed_names import NZ_PLACES, NZ_SUFFIXES, NZ_SUPPLIERS, PLACES, SUFFIXES, SUPPLIERS
+from .seed_parties import PartyMaker
 from .totals import reprice_credit_note, reprice_invoice
-
-STAFF = ("Mia Fielding", "Tane Ngata", "Priya Raman")
-
-_PLACES = (
-    "Harbour", "Kauri", "Summit", "Tasman", "Pohutukawa", "Southern", "Coastal", "Alpine",
-    "Riverstone", "Kowhai", "Matai", "Rimu", "Ironsand", "Tussock", "Waitemata", "Ruapehu",
-    "Greenstone", "Manuka", "Totara", "Westhaven", "Karaka", "Nikau", "Pukeko", "Kereru",
-)  # fmt: skip
-_TRADES = (
-    "Cafe", "Motors", "Dental", "Builders", "Design", "Logistics", "Legal", "Vets",
-    "Electrical", "Plumbing", "Studio", "Physio", "Joinery", "Brewing", "Landscapes",
-    "Print", "Catering", "Marine", "Optometrists", "Engineering",
-)  # fmt: skip
-_SUFFIXES = ("Ltd", "Limited", "& Co", "Group", "Holdings", "Partners")
-_FIRST = ("Aroha", "Ben", "Chloe", "Dev", "Emma", "Finn", "Grace", "Hemi", "Isla", "Jack",
-          "Kiri", "Liam", "Maia", "Noah", "Olivia", "Rawiri", "Sophie", "Wiremu")  # fmt: skip
-_LAST = ("Walker", "Ngata", "Smith", "Patel", "Wilson", "Tawhiri", "Brown", "Chen",
-         "Taylor", "Parata", "Singh", "Thompson", "Kumar", "Campbell")  # fmt: skip
-_SUPPLIERS = (
-    "Spark NZ", "Mercury Energy", "Office Supplies Direct", "PB Tech", "Auckland Council",
-    "NZ Post", "Z Energy", "Harbourside Property Management", "Xero", "Vodafone NZ",
-    "Chorus Wholesale", "Bunnings Trade", "Air New Zealand", "Noel Leeming Commercial",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Product:
-    code: str | None
-    description: str
-    price: Decimal
-    account: str
-    max_qty: int
-
-
-_CATALOGUE = (
-    _Product("CONS-HR", "Consulting services (per hour)", Decimal("185.00"), "200", 24),
-    _Product("WEB-MNT", "Website maintenance - monthly retainer", Decimal("450.00"), "200", 1),
-    _Product("SUP-M", "Support subscription - monthly", Decimal("129.00"), "200", 3),
-    _Product("INST", "Onsite installation", Decimal("780.00"), "200", 2),
-    _Product("TRN-HALF", "Training - half day workshop", Decimal("650.00"), "200", 3),
-    _Product("HW-SW24", "24-port network switch", Decimal("1249.95"), "200", 4),
-    _Product("HOST-Y", "Managed hosting - annual", Decimal("1188.00"), "200", 1),
-    _Product(None, "Travel and accommodation (at cost)", Decimal("0"), "260", 1),
-)
-_BILL_LINES = (
-    ("Broadband and mobile", "489"),
-    ("Electricity", "445"),
-    ("Office supplies", "461"),
-    ("Computer equipment", "720"),
-    ("Rent - office", "469"),
-    ("Courier charges", "425"),
-    ("Subscriptions", "485"),
-)
-
-# Invoices forced at the start of the run so small seeds still cover the
-# cases a dunning sync must handle.
-_FORCED = (
-    "overdue",
-    "partial",
-    "paid",
-    "draft",
-    "submitted",
-    "voided",
-    "deleted",
-    "no_email",
-    "person_email",
-    "foreign",
-    "credited",
-    "bounced",
-)
 
 
 def _rng(seed: str) -> FastRandom:
@@ -119,23 +50,14 @@ def tenant_for_seed(seed: int) -> str:
     return str(uuid.UUID(int=_rng(f"xero-sandbox-tenant:{seed}").getrandbits(128), version=4))
 
 
-def _stamp(
-    rng: random.Random, day: date, earliest_hour: int = 7, latest_hour: int = 19
-) -> datetime:
-    seconds = rng.randrange(earliest_hour * 3600, latest_hour * 3600)
-    millis = rng.randrange(1000)
-    # Same instant as combine(day, 00:00 UTC) + timedelta(seconds, milliseconds), built directly.
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(0, seconds, millis * 1000)
-
-
-class _Builder:
+class _Builder(PartyMaker):
     def __init__(self, org: Organisation, rng: FastRandom, now: datetime) -> None:
         self.org = org
         self.region: Region = org.region
         code = org.region.code
-        self.places = PLACES.get(code, _PLACES)
-        self.suffixes = SUFFIXES.get(code, _SUFFIXES)
-        self.supplier_names = SUPPLIERS.get(code, _SUPPLIERS)
+        self.places = PLACES.get(code, NZ_PLACES)
+        self.suffixes = SUFFIXES.get(code, NZ_SUFFIXES)
+        self.supplier_names = SUPPLIERS.get(code, NZ_SUPPLIERS)
         self.domain = org.region.email_domain
         self.rng = rng
         self.now = now
@@ -154,95 +76,6 @@ class _Builder:
             rate = self._currency_rates[currency] = self.region.currency_rate(currency)
         return rate
 
-    # ---------------------------------------------------------------- contacts
-    def contacts(self, n_customers: int, n_suppliers: int) -> None:
-        rng = self.rng
-        used: set[str] = set()
-        for k in range(n_customers):
-            while True:
-                name = (
-                    f"{rng.choice(self.places)} {rng.choice(_TRADES)} {rng.choice(self.suffixes)}"
-                )
-                if name not in used:
-                    break
-                if len(used) > len(self.places) * len(_TRADES):
-                    name = f"{name} {k}"
-                    break
-            used.add(name)
-            slug = "".join(ch for ch in name.lower() if ch.isalnum())[:24]
-            first, last = rng.choice(_FIRST), rng.choice(_LAST)
-            email = f"accounts@{slug}.{self.domain}" if rng.random() < 0.8 else ""
-            persons: list[ContactPerson] = []
-            if rng.random() < 0.3:
-                for _ in range(rng.randint(1, 2)):
-                    pf, pl = rng.choice(_FIRST), rng.choice(_LAST)
-                    persons.append(
-                        ContactPerson(
-                            pf,
-                            pl,
-                            f"{pf.lower()}.{pl.lower()}@{slug}.{self.domain}",
-                            rng.random() < 0.6,
-                        )
-                    )
-            # Forced cases: 0 has an email, 1 has no way to be emailed, 2 only
-            # through a contact person, 3 is archived.
-            if k == 0:
-                email = email or f"accounts@{slug}.{self.domain}"
-            elif k == 1:
-                email, persons = (
-                    "",
-                    [ContactPerson(first, last, f"{first.lower()}@{slug}.{self.domain}", False)],
-                )
-            elif k == 2:
-                email = ""
-                persons = [
-                    ContactPerson(
-                        first, last, f"{first.lower()}.{last.lower()}@{slug}.{self.domain}", True
-                    )
-                ]
-            status = "ARCHIVED" if (k == 3 or (k > 5 and rng.random() < 0.07)) else "ACTIVE"
-            currency = None
-            if k == 4 or (k > 5 and rng.random() < 0.15):
-                currency = rng.choice(("AUD", "USD", "GBP", "EUR")) if k != 4 else "USD"
-                if currency == self.region.currency:
-                    currency = "NZD" if k != 4 else "EUR"
-            contact = Contact(
-                contact_id=self.uid(),
-                name=name,
-                first_name=first,
-                last_name=last,
-                email=email,
-                status=status,
-                is_customer=True,
-                is_supplier=rng.random() < 0.05,
-                updated=_stamp(rng, self.today - timedelta(days=rng.randint(30, 700))),
-                persons=persons,
-                default_currency=currency,
-                account_number=f"C{k + 1:04d}",
-                phone=f"{self.region.phone[1]} {rng.randint(200, 999)} {rng.randint(1000, 9999)}",
-            )
-            self.org.contacts[contact.contact_id] = contact
-            self.customers.append(contact)
-        for k in range(n_suppliers):
-            base = self.supplier_names[k % len(self.supplier_names)]
-            n = len(self.supplier_names)
-            name = base if k < n else f"{base} ({k // n + 1})"
-            slug = "".join(ch for ch in base.lower() if ch.isalnum())[:20]
-            contact = Contact(
-                contact_id=self.uid(),
-                name=name,
-                first_name="",
-                last_name="",
-                email=f"billing@{slug}.{self.domain}" if rng.random() < 0.7 else "",
-                status="ACTIVE",
-                is_customer=False,
-                is_supplier=True,
-                updated=_stamp(rng, self.today - timedelta(days=rng.randint(30, 700))),
-                account_number=f"S{k + 1:04d}",
-            )
-            self.org.contacts[contact.contact_id] = contact
-            self.suppliers.append(contact)
-
     # ------------------------------------------------------------------ lines
     def sales_lines(self, currency: str, lat: str) -> list[LineItem]:
         rng = self.rng
@@ -251,7 +84,7 @@ class _Builder:
         if lat == "NoTax":
             tax = self.region.no_tax
         lines = []
-        for product in rng.sample(_CATALOGUE, rng.randint(1, 3)):
+        for product in rng.sample(CATALOGUE, rng.randint(1, 3)):
             if product.code == "CONS-HR":
                 qty = Decimal(rng.randint(2, product.max_qty * 2)) / 2
             else:
@@ -273,7 +106,7 @@ class _Builder:
     def bill_lines(self) -> list[LineItem]:
         rng = self.rng
         out = []
-        for desc, account in rng.sample(_BILL_LINES, rng.randint(1, 2)):
+        for desc, account in rng.sample(BILL_LINES, rng.randint(1, 2)):
             out.append(
                 LineItem(
                     line_item_id=self.uid(),
@@ -288,7 +121,7 @@ class _Builder:
 
     # --------------------------------------------------------------- invoices
     def pay(self, inv: Invoice, amount: Decimal, on: date, *, deleted: bool = False) -> datetime:
-        at = max(_stamp(self.rng, on), inv.created + timedelta(minutes=5))
+        at = max(stamp(self.rng, on), inv.created + timedelta(minutes=5))
         payment = Payment(
             payment_id=self.uid(),
             invoice_id=inv.invoice_id,
@@ -322,7 +155,7 @@ class _Builder:
         return at
 
     def credit(self, inv: Invoice, amount: Decimal, on: date) -> datetime:
-        at = max(_stamp(self.rng, on), inv.created + timedelta(minutes=5))
+        at = max(stamp(self.rng, on), inv.created + timedelta(minutes=5))
         note = CreditNote(
             credit_note_id=self.uid(),
             number="",
@@ -374,7 +207,7 @@ class _Builder:
 
     def sales_invoice(self, index: int) -> Invoice:
         rng = self.rng
-        kind = _FORCED[index] if index < len(_FORCED) else ""
+        kind = FORCED[index] if index < len(FORCED) else ""
         age = rng.randint(40, 200) if kind else rng.randint(1, 548)
         day = self.today - timedelta(days=age)
         if kind == "no_email":
@@ -394,7 +227,7 @@ class _Builder:
         else:
             lat = "NoTax" if rng.random() < 0.6 else "Exclusive"
         terms = rng.choice((7, 14, 20, 20, 30))
-        created = _stamp(rng, day)
+        created = stamp(rng, day)
         inv = Invoice(
             invoice_id=self.uid(),
             type="ACCREC",
@@ -414,7 +247,7 @@ class _Builder:
             updated=created,
         )
         reprice_invoice(inv, self.tax_rates)
-        inv.history.append(_created_record(inv, contact, rng.choice(STAFF), created))
+        inv.history.append(created_record(inv, contact, rng.choice(STAFF), created))
         self._apply_kind(inv, kind, contact, terms)
         return inv
 
@@ -474,7 +307,7 @@ class _Builder:
         supplier = rng.choice(self.suppliers)
         age = rng.randint(1, 548)
         day = self.today - timedelta(days=age)
-        created = _stamp(rng, day)
+        created = stamp(rng, day)
         inv = Invoice(
             invoice_id=self.uid(),
             type="ACCPAY",
@@ -494,7 +327,7 @@ class _Builder:
             updated=created,
         )
         reprice_invoice(inv, self.tax_rates)
-        inv.history.append(_created_record(inv, supplier, rng.choice(STAFF), created))
+        inv.history.append(created_record(inv, supplier, rng.choice(STAFF), created))
         r = rng.random()
         last = created
         if r < 0.08:
@@ -509,11 +342,6 @@ class _Builder:
             )
         inv.updated = last
         return inv
-
-
-def _created_record(inv: Invoice, contact: Contact, user: str, at: datetime) -> HistoryRecord:
-    what = "Invoice" if inv.type == "ACCREC" else "Bill"
-    return HistoryRecord("Created", f"{what} to {contact.name} for {inv.total}.", user, at)
 
 
 def build_organisation(

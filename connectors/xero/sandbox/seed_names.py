@@ -1,6 +1,6 @@
-"""Place names and suppliers that make a UK, Australian or US organisation look like one.
-
-New Zealand's lists live in :mod:`.seed` (they came first and its output must not change).
+"""Names that make an organisation look like one of its country's: places, trades, people,
+suppliers.  New Zealand's lists came first (the default edition); the UK, Australian and US
+editions override places, suffixes and suppliers.  Order matters: the seed draws from them.
 """
 
 from __future__ import annotations
@@ -29,3 +29,24 @@ SUPPLIERS: dict[str, tuple[str, ...]] = {
     "US": ("Comcast Business", "PG&E", "Staples", "USPS", "City of San Francisco",
            "The Home Depot Pro", "WeWork", "Xero Inc.", "Verizon Wireless", "FedEx"),
 }  # fmt: skip
+
+NZ_PLACES = (
+    "Harbour", "Kauri", "Summit", "Tasman", "Pohutukawa", "Southern", "Coastal", "Alpine",
+    "Riverstone", "Kowhai", "Matai", "Rimu", "Ironsand", "Tussock", "Waitemata", "Ruapehu",
+    "Greenstone", "Manuka", "Totara", "Westhaven", "Karaka", "Nikau", "Pukeko", "Kereru",
+)  # fmt: skip
+TRADES = (
+    "Cafe", "Motors", "Dental", "Builders", "Design", "Logistics", "Legal", "Vets",
+    "Electrical", "Plumbing", "Studio", "Physio", "Joinery", "Brewing", "Landscapes",
+    "Print", "Catering", "Marine", "Optometrists", "Engineering",
+)  # fmt: skip
+NZ_SUFFIXES = ("Ltd", "Limited", "& Co", "Group", "Holdings", "Partners")
+FIRST_NAMES = ("Aroha", "Ben", "Chloe", "Dev", "Emma", "Finn", "Grace", "Hemi", "Isla", "Jack",
+          "Kiri", "Liam", "Maia", "Noah", "Olivia", "Rawiri", "Sophie", "Wiremu")  # fmt: skip
+LAST_NAMES = ("Walker", "Ngata", "Smith", "Patel", "Wilson", "Tawhiri", "Brown", "Chen",
+         "Taylor", "Parata", "Singh", "Thompson", "Kumar", "Campbell")  # fmt: skip
+NZ_SUPPLIERS = (
+    "Spark NZ", "Mercury Energy", "Office Supplies Direct", "PB Tech", "Auckland Council",
+    "NZ Post", "Z Energy", "Harbourside Property Management", "Xero", "Vodafone NZ",
+    "Chorus Wholesale", "Bunnings Trade", "Air New Zealand", "Noel Leeming Commercial",
+)  # fmt: skip

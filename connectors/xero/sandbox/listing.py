@@ -1,0 +1,105 @@
+"""List pages as Xero sends them, assembled from each record's kept text.
+
+The envelope is encoded on every request (its ``Id`` and ``DateTimeUTC`` are new each time);
+the records in it come from :class:`.rendercache.RenderCache`, so a page read again before
+any write costs a join instead of 1,000 renders.  The bytes are exactly those of
+``dumps(envelope(now, key, items, pagination))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from . import errors
+from .errors import Reply, dumps
+from .organisation import Organisation
+from .queries import Page
+from .render import (
+    InvoiceMode,
+    contact_json,
+    credit_note_json,
+    envelope,
+    invoice_json,
+    payment_json,
+    receivable_balances,
+)
+
+
+def envelope_text(
+    now: datetime, key: str, texts: Iterable[bytes], pagination: Mapping[str, int] | None
+) -> bytes:
+    """Byte for byte ``dumps(envelope(now, key, items, pagination))``, from item texts."""
+    head = dumps(envelope(now, key, [], pagination))  # ... ,"Invoices":[]}
+    return head[:-2] + b",".join(texts) + b"]}"
+
+
+def _reply(now: datetime, key: str, texts: list[bytes], page: Page) -> Reply:
+    return Reply(200, envelope_text(now, key, texts, page.pagination), errors.JSON)
+
+
+def balances(org: Organisation, today: date) -> dict[str, tuple[Decimal, Decimal]]:
+    """Every customer's balances: one pass over all invoices, so once per write generation."""
+    renders = org.renders
+    return renders.value(
+        renders.generation, ("Balances", today), partial(receivable_balances, org, today)
+    )
+
+
+def invoice_page(org: Organisation, page: Page, mode: InvoiceMode, now: datetime) -> Reply:
+    renders = org.renders
+    gen = renders.generation
+    texts = [
+        renders.text(gen, ("Invoice", i.invoice_id, mode), partial(invoice_json, org, i, mode))
+        for i in page.items
+    ]
+    return _reply(now, "Invoices", texts, page)
+
+
+def contact_page(org: Organisation, page: Page, summary: bool, now: datetime) -> Reply:
+    today = now.date()
+    owed = balances(org, today)
+    renders = org.renders
+    gen = renders.generation
+    texts = [
+        renders.text(
+            gen,
+            ("Contact", c.contact_id, summary, today),
+            partial(
+                contact_json, c, owed.get(c.contact_id) if c.is_customer else None, summary=summary
+            ),
+        )
+        for c in page.items
+    ]
+    return _reply(now, "Contacts", texts, page)
+
+
+def payment_page(org: Organisation, page: Page, now: datetime) -> Reply:
+    return _records_page(org, page, now, "Payments", lambda p: p.payment_id, payment_json)
+
+
+def credit_note_page(org: Organisation, page: Page, now: datetime) -> Reply:
+    return _records_page(
+        org, page, now, "CreditNotes", lambda n: n.credit_note_id, credit_note_json
+    )
+
+
+def _records_page(
+    org: Organisation,
+    page: Page,
+    now: datetime,
+    collection: str,
+    ident: Callable[[Any], str],
+    render: Callable[[Organisation, Any], dict[str, Any]],
+) -> Reply:
+    """A page of records whose text depends on nothing but the organisation's state."""
+    renders = org.renders
+    gen = renders.generation
+    texts = [
+        renders.text(gen, (collection, ident(record)), partial(render, org, record))
+        for record in page.items
+    ]
+    return _reply(now, collection, texts, page)
