@@ -9,13 +9,11 @@ the page builder: one bad record costs one record, never the page. Anything in a
 is not a JSON object was never a record and is dropped, as it always was.
 
 A record's dict, for whoever still reads one (a case file, a write built from a fresh read),
-is parsed from its text only when asked for (:class:`LazyJson`).
+is parsed from its text only when asked for (:class:`~connectors.kit.lazyjson.LazyJson`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import msgspec
 
 from connectors.base import TransientError
+from connectors.kit.lazyjson import LazyJson as LazyJson
 
 from . import shapes
 
@@ -47,36 +46,6 @@ _DECODERS = {
     name: msgspec.json.Decoder(shape, float_hook=Decimal) for name, shape in shapes.SHAPES.items()
 }
 _LOOSE = msgspec.json.Decoder(shapes.Loose, float_hook=Decimal)
-
-
-class LazyJson(Mapping[str, Any]):
-    """A record's dict, parsed from its text (decimals exact) only when someone reads it;
-    ``shape`` trims it the way the mapper always did (an invoice's brief contact)."""
-
-    __slots__ = ("_data", "_shape", "_text")
-
-    def __init__(
-        self, text: str, shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    ) -> None:
-        self._text = text
-        self._shape = shape
-        self._data: dict[str, Any] | None = None
-
-    def _parsed(self) -> dict[str, Any]:
-        if self._data is None:
-            value = json.loads(self._text, parse_float=Decimal)
-            data = value if isinstance(value, dict) else {"unreadable": self._text[:500]}
-            self._data = self._shape(data) if self._shape is not None else data
-        return self._data
-
-    def __getitem__(self, key: str) -> Any:
-        return self._parsed()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parsed())
-
-    def __len__(self) -> int:
-        return len(self._parsed())
 
 
 class Row:
