@@ -233,8 +233,14 @@ class XeroConnector:
                 if not listing.rows and pos.page != paging.WINDOW:
                     break
                 following = paging.after(pos, listing.rows)
-                yield self._page(stream, listing.rows, following.dump())
-                if listing.last_page:
+                page = self._page(stream, listing.rows, following.dump())
+                last = listing.last_page
+                # Neither is held here while the next page is read: the listing's Structs
+                # are done with, and the page is the writer's.
+                del listing
+                yield page
+                del page
+                if last:
                     break
                 pos = following
 
