@@ -86,6 +86,7 @@ def interleave(
                 if stop.is_set():
                     return
                 arrivals.put((name, item))
+                del item  # not held while the next one is read: it is the writer's now
         except BaseException as exc:
             arrivals.put((name, _Failure(exc)))
             return
@@ -109,6 +110,7 @@ def interleave(
             else:
                 room[name].release()
                 yield name, cast(_T, item)
+                del item  # written by now: not held while the next one is awaited
     finally:
         stop.set()
         for worker in workers:

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
+
+from connectors.kit.lazyjson import LazyJson
 
 from . import shapes
 
@@ -77,32 +79,6 @@ _SHAPED_ANSWERS = {
     for name, shape in shapes.SHAPES.items()
 }
 _RAW_ANSWERS = {name: _answer_decoder(name, list[msgspec.Raw]) for name in shapes.SHAPES}
-
-
-class LazyJson(Mapping[str, Any]):
-    """A record's dict, parsed from its text (decimals exact) only when someone reads it:
-    the case file, the email executor's ``BillEmail``, the store before it keeps ``raw_json``."""
-
-    __slots__ = ("_data", "_text")
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._data: dict[str, Any] | None = None
-
-    def _parsed(self) -> dict[str, Any]:
-        if self._data is None:
-            value = json.loads(self._text, parse_float=Decimal)
-            self._data = value if isinstance(value, dict) else {"unreadable": self._text[:500]}
-        return self._data
-
-    def __getitem__(self, key: str) -> Any:
-        return self._parsed()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parsed())
-
-    def __len__(self) -> int:
-        return len(self._parsed())
 
 
 class Received:

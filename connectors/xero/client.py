@@ -219,14 +219,8 @@ class XeroConnector:
         body = self._body(lambda: fetch(tenant, **kwargs), pages.COLLECTION[stream])
         return listing_of(body, page, self.options.page_size)
 
-    def _page(
-        self,
-        stream: str,
-        rows: list[dict[str, Any]],
-        cursor: str | None,
-        texts: Sequence[str] | None = None,
-    ) -> Page:
-        return pages.build(stream, rows, cursor, texts, self.options.home_currency)
+    def _page(self, stream: str, rows: Sequence[wire.Row], cursor: str | None) -> Page:
+        return pages.build(stream, rows, cursor, self.options.home_currency)
 
     def backfill(self, entity: EntityKind, resume: str | None) -> Iterator[Page]:
         streams = pages.BACKFILL[entity]
@@ -239,8 +233,14 @@ class XeroConnector:
                 if not listing.rows and pos.page != paging.WINDOW:
                     break
                 following = paging.after(pos, listing.rows)
-                yield self._page(stream, listing.rows, following.dump(), listing.texts)
-                if listing.last_page:
+                page = self._page(stream, listing.rows, following.dump())
+                last = listing.last_page
+                # Neither is held here while the next page is read: the listing's Structs
+                # are done with, and the page is the writer's.
+                del listing
+                yield page
+                del page
+                if last:
                     break
                 pos = following
 
@@ -284,10 +284,22 @@ class XeroConnector:
             raise PermanentError(f"invoice {raw.get('InvoiceID')}: {exc}") from None
 
     def fetch_invoice(self, provider_id: str) -> InvoiceRecord | None:
-        raw = self._invoice_raw(provider_id)
-        if raw is None or not mapping.is_sales_invoice(raw):
+        tenant = self.tenant_id
+        try:
+            body = self._body(
+                lambda: self.api.get_invoice(tenant, provider_id, _preload_content=False),
+                "Invoices",
+            )
+        except NotFound:
             return None
-        return self._record(raw)
+        if not body.rows:
+            return None
+        row = body.rows[0]
+        try:
+            record = pages.record_of("invoices", row, self.options.home_currency)
+        except mapping.MappingError as exc:
+            raise PermanentError(f"invoice {row.field('InvoiceID')}: {exc}") from None
+        return record if isinstance(record, InvoiceRecord) else None
 
     def fetch_records(self, entity: EntityKind, provider_ids: Sequence[str]) -> Page:
         return reads.fetch_records(self, entity, provider_ids)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.base import CursorExpiredError, Page
 
-from . import mapping, paging, positions, prepaid
+from . import mapping, paging, positions, prepaid, wire
 from .positions import OVERLAP, Position, fmt, parse_cursor_time, second
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def load(cursor: str) -> dict[str, datetime | None]:
 
 
 def named(
-    rows: Sequence[Mapping[str, Any]], state: Mapping[str, Any], known: Sequence[str] = ()
+    rows: Sequence[wire.Row], state: Mapping[str, Any], known: Sequence[str] = ()
 ) -> dict[str, set[str]]:
     """Per secondary stream, the documents changed invoices name that may be new to us: not
     read since an invoice last named them, and dated on or after the day before the
@@ -89,7 +89,8 @@ def named(
         mark: datetime | None = state.get(stream)
         since = (mark - timedelta(days=1)).date() if mark is not None else None
         for row in rows:
-            for entry in row.get(field) or []:
+            entries = row.field(field)
+            for entry in entries if isinstance(entries, list) else []:
                 if not isinstance(entry, Mapping):
                     continue
                 ident = str(entry.get(id_field) or entry.get("ID") or "").lower()
@@ -135,7 +136,7 @@ def _stream(
     stream: str,
     state: dict[str, datetime | None],
     known: Sequence[str],
-) -> Iterator[tuple[Page, list[dict[str, Any]]]]:
+) -> Iterator[tuple[Page, list[wire.Row]]]:
     """One stream from its mark: pages (with the cursor after each) and their rows. Moves
     ``state[stream]`` as it goes, never past the moment the pull started by Xero's clock."""
     start = state[stream]
@@ -162,7 +163,7 @@ def _stream(
             mark = max(current, following.since or current)
         state[stream] = mark
         if listing.rows or mark != current:
-            page = connector._page(stream, listing.rows, dump(state, known), listing.texts)
+            page = connector._page(stream, listing.rows, dump(state, known))
             yield page, listing.rows
         if listing.last_page:
             return

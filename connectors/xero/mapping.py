@@ -1,11 +1,11 @@
-"""Xero Accounting API JSON to normalised records.
+"""Xero Accounting API records to normalised records: one mapper, over :mod:`.shapes` Structs.
 
-The connector reads response bodies itself (``json.loads(..., parse_float=Decimal)``) instead
-of letting xero-python build its models: the models turn an unknown enum value (a currency or
-status Xero adds later) into an exception that would fail a whole page of 1,000 records, and the
-raw body is what the store keeps anyway. Every function here takes that JSON; values that the
-SDK's models would hold (``Decimal``, ``date``, ``datetime``) are accepted as well, so a record
-that did pass through a model maps the same way.
+The connector reads response bodies itself instead of letting xero-python build its models:
+the models turn an unknown enum value (a currency or status Xero adds later) into an exception
+that would fail a whole page of 1,000 records, and the text is what the store keeps anyway.
+List bodies are decoded straight into Structs (:mod:`.wire`); a record held as a dict (an
+answer read whole, a test) is read through the same decoder first (:func:`wire.row_of`), so
+both go through the field logic below.
 
 Every function raises :class:`MappingError` with a human reason when a record cannot be
 trusted; the connector turns that into a skipped record instead of stopping the sync.
@@ -13,14 +13,11 @@ trusted; the connector turns that into a skipped record instead of stopping the 
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
-from babel.numbers import list_currencies
+import msgspec
 
 from connectors.base import (
     Allocation,
@@ -38,19 +35,34 @@ from connectors.kit import find_tag as tag_of
 from connectors.kit import tag as tag
 from connectors.kit import tag_key as tag_key
 
-from . import contacts, wire
+from . import contacts, shapes, wire
+from .values import (
+    AMOUNT_LIMIT,
+    MappingError,
+    amount,
+    currency,
+    is_currency,
+    money,
+    parse_date,
+    parse_datetime,
+    require_id,
+    text,
+)
+
+__all__ = [
+    "AMOUNT_LIMIT",
+    "MappingError",
+    "money",
+    "parse_date",
+    "parse_datetime",
+    "tag",
+    "tag_key",
+]
 
 #: Marks what syncd wrote (a fee line, a history note, a fee invoice), so that it is
 #: recognisable after a crash or once Xero no longer replays the idempotency key.
 FEE_TAG = TAG_RE
-_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{2})?(\d{2})?\)/$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ZERO = Decimal(0)
-#: Larger amounts are refused: no small business invoices a trillion, and the store keeps
-#: money as micro-units in a 64-bit integer on SQLite (about 9.2 * 10^12 at most).
-AMOUNT_LIMIT = Decimal(10) ** 12
-_ISO_4217 = frozenset(list_currencies())
 
 SALES_INVOICE = "ACCREC"
 SALES_CREDIT = "ACCRECCREDIT"
@@ -70,231 +82,120 @@ _STATUS = {
 }
 
 
-class MappingError(ValueError):
-    pass
-
-
-def _ms(match: re.Match[str]) -> tuple[datetime, timedelta]:
-    instant = _EPOCH + timedelta(milliseconds=int(match.group(1)))
-    offset = timedelta()
-    if match.group(2):
-        sign = -1 if match.group(2).startswith("-") else 1
-        hours, minutes = abs(int(match.group(2))), int(match.group(3) or 0)
-        offset = sign * timedelta(hours=hours, minutes=minutes)
-    return instant, offset
-
-
-def parse_datetime(value: Any, field: str = "UpdatedDateUTC") -> datetime:
-    """``/Date(1731582714025+0000)/`` or ISO 8601; Xero's UTC fields come without an offset."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value:
-        found = _timestamp_text(value)
-        if found is None:
-            raise MappingError(f"{field} is not a Xero timestamp: {value!r}")
-        return found
-    else:
-        raise MappingError(f"{field} is missing")
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-@functools.lru_cache(maxsize=4096)
-def _timestamp_text(value: str) -> datetime | None:
-    """A timestamp's text to UTC, or None; cached: a page repeats the same dates often."""
-    match = _MS_DATE.match(value.strip())
-    if match:
-        return _ms(match)[0]
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def parse_date(value: Any, field: str) -> date | None:
-    """A calendar date; ``/Date(ms+zone)/`` is read in its own zone (Xero sends midnight)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        found = _date_text(value)
-        if found is not None:
-            return found
-    raise MappingError(f"{field} is not a date: {value!r}")
-
-
-@functools.lru_cache(maxsize=4096)
-def _date_text(value: str) -> date | None:
-    match = _MS_DATE.match(value.strip())
-    if match:
-        instant, offset = _ms(match)
-        return (instant + offset).date()
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
-
-
-def money(raw: Mapping[str, Any], field: str, default: Decimal | None = None) -> Decimal:
-    value = raw.get(field)
-    if value is None:
-        if default is not None:
-            return default
-        raise MappingError(f"{field} is missing")
-    if isinstance(value, bool | float):
-        # A float has already lost the exact amount; refuse rather than guess.
-        raise MappingError(f"{field} arrived as {type(value).__name__}; decimals are required")
-    try:
-        amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
-        raise MappingError(f"{field} is not a number: {value!r}") from None
-    if not amount.is_finite():
-        raise MappingError(f"{field} is not a finite number: {value!r}")
-    if abs(amount) >= AMOUNT_LIMIT:
-        raise MappingError(f"{field} {amount} is beyond any amount syncd accepts (10^12)")
-    return amount
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _require_id(raw: Mapping[str, Any], field: str) -> str:
-    value = _text(raw.get(field))
-    if value is None:
-        raise MappingError(f"{field} is missing")
-    return value
-
-
-def _currency(code: Any, home_currency: str | None, field: str = "CurrencyCode") -> str:
-    text = _text(code) or home_currency
-    if text is None:
-        raise MappingError(f"{field} is missing and no home_currency is configured")
-    if not _CURRENCY.match(text) or text not in _ISO_4217:
-        raise MappingError(f"{field} is not an ISO 4217 currency code: {text!r}")
-    return text
-
-
-def _nested_id(raw: Mapping[str, Any], outer: str, field: str) -> str | None:
-    inner = raw.get(outer)
-    if isinstance(inner, Mapping):
-        return _text(inner.get(field))
-    return None
+def contact_id(ref: Any) -> str | None:
+    """A nested ``Contact``'s id; anything but an object there names no contact."""
+    return text(ref.ContactID) if isinstance(ref, shapes.ContactRef) else None
 
 
 # -- contacts --------------------------------------------------------------------------------
 
 
-def contact_email(raw: Mapping[str, Any]) -> str | None:
-    """The primary address, else the first contact person Xero includes in emails."""
-    primary = _text(raw.get("EmailAddress"))
-    if primary:
-        return primary
-    for person in raw.get("ContactPersons") or []:
+def _person_emails(persons: Any) -> list[str]:
+    """Addresses of the contact persons Xero includes in emails, in order."""
+    out: list[str] = []
+    for person in persons or []:
         if isinstance(person, Mapping) and person.get("IncludeInEmails") is True:
-            address = _text(person.get("EmailAddress"))
-            if address:
-                return address
-    return None
-
-
-def email_recipients(raw: Mapping[str, Any]) -> list[str]:
-    """Everyone ``POST /Invoices/{id}/Email`` reaches: the contact plus opted-in persons."""
-    out = [a for a in [_text(raw.get("EmailAddress"))] if a]
-    for person in raw.get("ContactPersons") or []:
-        if isinstance(person, Mapping) and person.get("IncludeInEmails") is True:
-            address = _text(person.get("EmailAddress"))
+            address = text(person.get("EmailAddress"))
             if address:
                 out.append(address)
     return out
 
 
-def customer(raw: Mapping[str, Any], raw_json: str | None = None) -> CustomerRecord:
-    name = _text(raw.get("Name"))
-    if name is None:
-        joined = " ".join(p for p in (_text(raw.get("FirstName")), _text(raw.get("LastName"))) if p)
-        name = joined or None
-    if name is None:
-        raise MappingError("contact has no Name")
-    status = str(raw.get("ContactStatus") or "ACTIVE").upper()
-    currency = _text(raw.get("DefaultCurrency"))
-    if currency is not None and (not _CURRENCY.match(currency) or currency not in _ISO_4217):
-        raise MappingError(f"DefaultCurrency is not an ISO 4217 currency code: {currency!r}")
-    return CustomerRecord(
-        provider_id=_require_id(raw, "ContactID"),
-        name=name,
-        email=contact_email(raw),
-        currency=currency,
-        updated_at=parse_datetime(raw.get("UpdatedDateUTC")),
-        active=status == "ACTIVE",
-        # A GDPR erasure request is Xero's only way of removing a contact for good.
-        deleted=status == "GDPRREQUEST",
-        **contacts.details(raw),
-        raw={k: v for k, v in raw.items() if k not in _VOLATILE_CONTACT_KEYS},
-        raw_json=_stable_text(raw, raw_json),
+def contact_email(raw: Mapping[str, Any]) -> str | None:
+    """The primary address, else the first contact person Xero includes in emails."""
+    return text(raw.get("EmailAddress")) or next(
+        iter(_person_emails(raw.get("ContactPersons"))), None
     )
 
 
-def _stable_text(raw: Mapping[str, Any], raw_json: str | None) -> str | None:
+def email_recipients(raw: Mapping[str, Any]) -> list[str]:
+    """Everyone ``POST /Invoices/{id}/Email`` reaches: the contact plus opted-in persons."""
+    out = [a for a in [text(raw.get("EmailAddress"))] if a]
+    return out + _person_emails(raw.get("ContactPersons"))
+
+
+def customer_of(
+    rec: shapes.Contact, raw: Mapping[str, Any], raw_json: str | None
+) -> CustomerRecord:
+    name = text(rec.Name)
+    if name is None:
+        joined = " ".join(p for p in (text(rec.FirstName), text(rec.LastName)) if p)
+        name = joined or None
+    if name is None:
+        raise MappingError("contact has no Name")
+    status = str(rec.ContactStatus or "ACTIVE").upper()
+    code = text(rec.DefaultCurrency)
+    if code is not None and not is_currency(code):
+        raise MappingError(f"DefaultCurrency is not an ISO 4217 currency code: {code!r}")
+    parts = {
+        "ContactGroups": rec.ContactGroups,
+        "Addresses": rec.Addresses,
+        "Phones": rec.Phones,
+        "CompanyNumber": rec.CompanyNumber,
+        "TaxNumber": rec.TaxNumber,
+    }
+    return CustomerRecord(
+        provider_id=require_id(rec.ContactID, "ContactID"),
+        name=name,
+        email=text(rec.EmailAddress) or next(iter(_person_emails(rec.ContactPersons)), None),
+        currency=code,
+        updated_at=parse_datetime(rec.UpdatedDateUTC),
+        active=status == "ACTIVE",
+        # A GDPR erasure request is Xero's only way of removing a contact for good.
+        deleted=status == "GDPRREQUEST",
+        **contacts.details(parts),
+        raw=raw,
+        raw_json=raw_json,
+    )
+
+
+def stable_text(rec: shapes.Contact, raw_json: str) -> str:
     """The contact's text without its volatile members (see ``_VOLATILE_CONTACT_KEYS``)."""
-    if raw_json is None or not any(k in raw for k in _VOLATILE_CONTACT_KEYS):
-        return raw_json
-    return wire.without(raw_json, _VOLATILE_CONTACT_KEYS)
+    sent = rec.Balances is not msgspec.UNSET
+    return wire.without(raw_json, _VOLATILE_CONTACT_KEYS) if sent else raw_json
 
 
 # -- invoices --------------------------------------------------------------------------------
 
 
-def is_sales_invoice(raw: Mapping[str, Any]) -> bool:
-    return str(raw.get("Type") or "") == SALES_INVOICE
+def is_sales_invoice(raw: Mapping[str, Any] | shapes.Invoice) -> bool:
+    kind = raw.get("Type") if isinstance(raw, Mapping) else raw.Type
+    return str(kind or "") == SALES_INVOICE
 
 
-def invoice_lines(raw: Mapping[str, Any]) -> tuple[InvoiceLine, ...]:
+def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
-    for line in raw.get("LineItems") or []:
-        if not isinstance(line, Mapping):
-            raise MappingError("LineItems holds something that is not a line")
-        description = _text(line.get("Description"))
+    for line in rec.LineItems or ():
+        description = text(line.Description)
         lines.append(
             InvoiceLine(
-                provider_line_id=_text(line.get("LineItemID")),
+                provider_line_id=text(line.LineItemID),
                 description=description,
-                amount=money(line, "LineAmount", _ZERO),
-                item_ref=_text(line.get("ItemCode")),
+                amount=amount(line.LineAmount, "LineAmount", _ZERO),
+                item_ref=text(line.ItemCode),
                 fee_key=tag_of(description),
             )
         )
     return tuple(lines)
 
 
-def _brief_contact(raw: Mapping[str, Any]) -> dict[str, Any]:
+def brief_contact(raw: dict[str, Any]) -> dict[str, Any]:
     """Lists carry a brief contact and single reads a full one: keep what both have."""
-    out = dict(raw)
     contact = raw.get("Contact")
     if isinstance(contact, Mapping):
-        out["Contact"] = {k: contact[k] for k in ("ContactID", "Name") if k in contact}
-    return out
+        raw["Contact"] = {k: contact[k] for k in ("ContactID", "Name") if k in contact}
+    return raw
 
 
-def invoice(
-    raw: Mapping[str, Any], home_currency: str | None, raw_json: str | None = None
+def invoice_of(
+    rec: shapes.Invoice, home_currency: str | None, raw: Mapping[str, Any], raw_json: str | None
 ) -> InvoiceRecord:
-    xero_status = str(raw.get("Status") or "").upper()
+    xero_status = str(rec.Status or "").upper()
     if xero_status not in _STATUS:
-        raise MappingError(f"unknown invoice Status {raw.get('Status')!r}")
+        raise MappingError(f"unknown invoice Status {rec.Status!r}")
     status = _STATUS[xero_status]
-    total = money(raw, "Total")
-    balance = money(raw, "AmountDue")
+    total = amount(rec.Total, "Total")
+    balance = amount(rec.AmountDue, "AmountDue")
     if total < 0 or balance < 0:
         # Xero refuses negative sales invoices (a credit note is used instead): such a body
         # is corrupt, and dunning it either way would be wrong.
@@ -304,25 +205,25 @@ def invoice(
         balance = _ZERO  # nothing can be collected on it, whatever the body says
     elif status is InvoiceStatus.OPEN and balance <= 0:
         status = InvoiceStatus.PAID  # fully credited: approved, yet nothing is owed
-    customer_id = _nested_id(raw, "Contact", "ContactID")
+    customer_id = contact_id(rec.Contact)
     if customer_id is None:
         raise MappingError("Contact.ContactID is missing")
-    updated = raw.get("UpdatedDateUTC")
+    updated = rec.UpdatedDateUTC
     return InvoiceRecord(
-        provider_id=_require_id(raw, "InvoiceID"),
-        number=_text(raw.get("InvoiceNumber")),
+        provider_id=require_id(rec.InvoiceID, "InvoiceID"),
+        number=text(rec.InvoiceNumber),
         customer_provider_id=customer_id,
-        issue_date=parse_date(raw.get("Date"), "Date"),
-        due_date=parse_date(raw.get("DueDate"), "DueDate"),
-        currency=_currency(raw.get("CurrencyCode"), home_currency),
+        issue_date=parse_date(rec.Date, "Date"),
+        due_date=parse_date(rec.DueDate, "DueDate"),
+        currency=currency(rec.CurrencyCode, home_currency),
         total=total,
         balance=balance,
         status=status,
         updated_at=parse_datetime(updated),
         version=str(updated) if updated is not None else None,
-        lines=invoice_lines(raw),
-        pay_url=_text(raw.get("OnlineInvoiceUrl")),
-        raw=_brief_contact(raw),
+        lines=invoice_lines(rec),
+        pay_url=text(rec.OnlineInvoiceUrl),
+        raw=raw,
         raw_json=raw_json,
     )
 
@@ -330,76 +231,127 @@ def invoice(
 # -- payments and credit notes ---------------------------------------------------------------
 
 
-def payment(
-    raw: Mapping[str, Any], home_currency: str | None, raw_json: str | None = None
+def payment_of(
+    rec: shapes.Payment, home_currency: str | None, raw: Mapping[str, Any], raw_json: str | None
 ) -> PaymentRecord | Deletion | None:
     """A customer payment; ``None`` for payments that are not against a sales invoice."""
-    kind = _text(raw.get("PaymentType"))
+    kind = text(rec.PaymentType)
     if kind is not None and kind != SALES_PAYMENT:
         return None
-    provider_id = _require_id(raw, "PaymentID")
-    updated = parse_datetime(raw.get("UpdatedDateUTC"))
-    if str(raw.get("Status") or "").upper() == "DELETED":
+    provider_id = require_id(rec.PaymentID, "PaymentID")
+    updated = parse_datetime(rec.UpdatedDateUTC)
+    if str(rec.Status or "").upper() == "DELETED":
         # Xero cannot edit a payment, only delete it (a dishonoured cheque, a mistake).
         return Deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.PAYMENT)
-    target = raw.get("Invoice")
-    if not isinstance(target, Mapping):
+    target = rec.Invoice
+    if not isinstance(target, shapes.InvoiceRef):
         raise MappingError("payment has no Invoice")
-    if _text(target.get("Type")) not in (None, SALES_INVOICE):
+    if text(target.Type) not in (None, SALES_INVOICE):
         return None
-    invoice_id = _require_id(target, "InvoiceID")
-    amount = money(raw, "Amount")
+    invoice_id = require_id(target.InvoiceID, "InvoiceID")
+    paid = amount(rec.Amount, "Amount")
     return PaymentRecord(
         provider_id=provider_id,
         kind=PaymentKind.PAYMENT,
-        customer_provider_id=_nested_id(target, "Contact", "ContactID"),
-        date=parse_date(raw.get("Date"), "Date"),
-        currency=_currency(target.get("CurrencyCode"), home_currency, "Invoice.CurrencyCode"),
-        amount=amount,
+        customer_provider_id=contact_id(target.Contact),
+        date=parse_date(rec.Date, "Date"),
+        currency=currency(target.CurrencyCode, home_currency, "Invoice.CurrencyCode"),
+        amount=paid,
         unapplied=_ZERO,
         updated_at=updated,
-        allocations=(Allocation(invoice_id, amount),),
+        allocations=(Allocation(invoice_id, paid),),
         raw=raw,
         raw_json=raw_json,
     )
 
 
-def credit_note(
-    raw: Mapping[str, Any], home_currency: str | None, raw_json: str | None = None
+def allocations(rec: shapes.Document) -> tuple[Allocation, ...]:
+    """The invoices a credit note, prepayment or overpayment is allocated to."""
+    out: list[Allocation] = []
+    for alloc in rec.Allocations or ():
+        target = alloc.Invoice
+        invoice_id = text(target.InvoiceID) if isinstance(target, shapes.InvoiceRef) else None
+        if invoice_id is None:
+            raise MappingError("an allocation has no Invoice.InvoiceID")
+        out.append(Allocation(invoice_id, amount(alloc.Amount, "Amount")))
+    return tuple(out)
+
+
+def held_money(
+    rec: shapes.Document, provider_id: str, home_currency: str | None, kind: PaymentKind
+) -> dict[str, Any]:
+    """The :class:`PaymentRecord` fields of money held for a customer (credit, deposit)."""
+    found = allocations(rec)
+    total = amount(rec.Total, "Total")
+    return {
+        "provider_id": provider_id,
+        "kind": kind,
+        "customer_provider_id": contact_id(rec.Contact),
+        "date": parse_date(rec.Date, "Date"),
+        "currency": currency(rec.CurrencyCode, home_currency),
+        "amount": total,
+        "unapplied": amount(rec.RemainingCredit, "RemainingCredit", total),
+        "updated_at": parse_datetime(rec.UpdatedDateUTC),
+        "allocations": found,
+    }
+
+
+def credit_note_of(
+    rec: shapes.Document, home_currency: str | None, raw: Mapping[str, Any], raw_json: str | None
 ) -> PaymentRecord | Deletion | None:
     """An approved sales credit note and the invoices it is allocated to.
 
     Drafts reduce nothing yet and are left out (``None``); voided or deleted notes are
     deletions, so whatever they had reduced no longer counts.
     """
-    if _text(raw.get("Type")) not in (None, SALES_CREDIT):
+    if text(rec.Type) not in (None, SALES_CREDIT):
         return None
-    provider_id = _require_id(raw, "CreditNoteID")
-    updated = parse_datetime(raw.get("UpdatedDateUTC"))
-    status = str(raw.get("Status") or "").upper()
+    provider_id = require_id(rec.CreditNoteID, "CreditNoteID")
+    updated = parse_datetime(rec.UpdatedDateUTC)
+    status = str(rec.Status or "").upper()
     if status in ("VOIDED", "DELETED"):
         return Deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.CREDIT_NOTE)
     if status not in ("AUTHORISED", "PAID"):
         return None
-    allocations: list[Allocation] = []
-    for alloc in raw.get("Allocations") or []:
-        if not isinstance(alloc, Mapping):
-            raise MappingError("Allocations holds something that is not an allocation")
-        invoice_id = _nested_id(alloc, "Invoice", "InvoiceID")
-        if invoice_id is None:
-            raise MappingError("an allocation has no Invoice.InvoiceID")
-        allocations.append(Allocation(invoice_id, money(alloc, "Amount")))
-    total = money(raw, "Total")
-    return PaymentRecord(
-        provider_id=provider_id,
-        kind=PaymentKind.CREDIT_NOTE,
-        customer_provider_id=_nested_id(raw, "Contact", "ContactID"),
-        date=parse_date(raw.get("Date"), "Date"),
-        currency=_currency(raw.get("CurrencyCode"), home_currency),
-        amount=total,
-        unapplied=money(raw, "RemainingCredit", total),
-        updated_at=updated,
-        allocations=tuple(allocations),
-        raw=raw,
-        raw_json=raw_json,
-    )
+    fields = held_money(rec, provider_id, home_currency, PaymentKind.CREDIT_NOTE)
+    return PaymentRecord(**fields, raw=raw, raw_json=raw_json)
+
+
+# -- records held as dicts, through the same mapper -------------------------------------------
+
+_S = TypeVar("_S", bound=shapes.Stamped)
+
+
+def shaped(raw: Mapping[str, Any], shape: type[_S]) -> _S:
+    """A dict record as its Struct (values kept as they are: a float stays a float, for the
+    mapper to refuse), or the reason it has none, as a page would skip it."""
+    try:
+        return msgspec.convert(raw, shape)
+    except msgspec.ValidationError as exc:
+        raise MappingError(str(exc)) from None
+
+
+def customer(raw: Mapping[str, Any], raw_json: str | None = None) -> CustomerRecord:
+    kept = {k: v for k, v in raw.items() if k not in _VOLATILE_CONTACT_KEYS}
+    rec = shaped(raw, shapes.Contact)
+    return customer_of(rec, kept, stable_text(rec, raw_json) if raw_json else raw_json)
+
+
+def invoice(
+    raw: Mapping[str, Any], home_currency: str | None, raw_json: str | None = None
+) -> InvoiceRecord:
+    rec = shaped(raw, shapes.Invoice)
+    return invoice_of(rec, home_currency, brief_contact(dict(raw)), raw_json)
+
+
+def payment(
+    raw: Mapping[str, Any], home_currency: str | None, raw_json: str | None = None
+) -> PaymentRecord | Deletion | None:
+    return payment_of(shaped(raw, shapes.Payment), home_currency, raw, raw_json)
+
+
+def credit_note(
+    raw: Mapping[str, Any], home_currency: str | None, raw_json: str | None = None
+) -> PaymentRecord | Deletion | None:
+    rec = shaped(raw, shapes.Document)
+    return credit_note_of(rec, home_currency, raw, raw_json)

@@ -19,7 +19,8 @@ from connectors.base import (
     SkippedRecord,
 )
 
-from . import mapping, prepaid
+from . import mapping, prepaid, shapes, wire
+from .values import text
 
 STREAMS = ("contacts", "invoices", "payments", "credit_notes", *prepaid.STREAMS)
 #: The streams each entity's backfill reads, in order.
@@ -51,43 +52,25 @@ ID_FIELD = {
 }
 
 
-def build(
-    stream: str,
-    rows: list[dict[str, Any]],
-    cursor: str | None,
-    texts: Sequence[str] | None,
-    home: str | None,
-) -> Page:
+def build(stream: str, rows: Sequence[wire.Row], cursor: str | None, home: str | None) -> Page:
     customers: list[CustomerRecord] = []
     invoices: list[InvoiceRecord] = []
     payments: list[PaymentRecord] = []
     deletions: list[Deletion] = []
     skipped: list[SkippedRecord] = []
-    for index, raw in enumerate(rows):
-        text = texts[index] if texts is not None else None
+    for row in rows:
         try:
-            if stream == "contacts":
-                customers.append(mapping.customer(raw, text))
-                continue
-            if stream == "invoices":
-                if mapping.is_sales_invoice(raw):
-                    invoices.append(mapping.invoice(raw, home, text))
-                continue
-            if stream in prepaid.MAPPERS:
-                record = prepaid.MAPPERS[stream](raw, home, text)
-            elif stream == "payments":
-                record = mapping.payment(raw, home, text)
-            else:
-                record = mapping.credit_note(raw, home, text)
+            record = record_of(stream, row, home)
         except mapping.MappingError as exc:
-            raw_id = raw.get(ID_FIELD[stream])
-            skipped.append(
-                SkippedRecord(
-                    KIND[stream], str(raw_id) if raw_id else None, f"{stream}: {exc}", raw
-                )
-            )
+            raw_id = text(row.field(ID_FIELD[stream]))
+            reason = f"{stream}: {exc}"
+            skipped.append(SkippedRecord(KIND[stream], raw_id, reason, wire.LazyJson(row.text)))
             continue
-        if isinstance(record, Deletion):
+        if isinstance(record, CustomerRecord):
+            customers.append(record)
+        elif isinstance(record, InvoiceRecord):
+            invoices.append(record)
+        elif isinstance(record, Deletion):
             deletions.append(record)
         elif record is not None:
             payments.append(record)
@@ -99,3 +82,45 @@ def build(
         skipped=tuple(skipped),
         cursor=cursor,
     )
+
+
+def record_of(stream: str, row: wire.Row, home: str | None) -> Any:
+    """The row's record (None for what syncd leaves out: bills, drafts, supplier payments);
+    :class:`mapping.MappingError` when it cannot be trusted (a misfit: msgspec's reason)."""
+    rec = row.shape
+    if rec is None:
+        if _left_out(stream, row):
+            return None
+        raise mapping.MappingError(row.error or "not a record")
+    body = row.text
+    if isinstance(rec, shapes.Contact):
+        kept = mapping.stable_text(rec, body)
+        return mapping.customer_of(rec, wire.LazyJson(kept), kept)
+    if isinstance(rec, shapes.Invoice):
+        if not mapping.is_sales_invoice(rec):
+            return None
+        return mapping.invoice_of(rec, home, wire.LazyJson(body, mapping.brief_contact), body)
+    raw = wire.LazyJson(body)
+    if isinstance(rec, shapes.Payment):
+        return mapping.payment_of(rec, home, raw, body)
+    assert isinstance(rec, shapes.Document)
+    if stream in prepaid.MAPPERS:
+        return prepaid.MAPPERS[stream](rec, home, raw, body)
+    return mapping.credit_note_of(rec, home, raw, body)
+
+
+#: Per stream, the field and values of the rows syncd reads (the rest are supplier-side).
+_SALES_SIDE = {
+    "invoices": ("Type", (mapping.SALES_INVOICE,)),
+    "payments": ("PaymentType", (None, mapping.SALES_PAYMENT)),
+    "credit_notes": ("Type", (None, mapping.SALES_CREDIT)),
+}
+
+
+def _left_out(stream: str, row: wire.Row) -> bool:
+    """A misfit that would have been left out by its type anyway (a bill, a supplier
+    payment) is left out, not skipped: it was never syncd's to read."""
+    if stream not in _SALES_SIDE:
+        return False
+    field, wanted = _SALES_SIDE[stream]
+    return text(row.field(field)) not in wanted

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import prepaid, reads
+from . import prepaid, reads, wire
 from .positions import Listing, Position, newest, second, server_time
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def window_end(since: datetime) -> datetime:
     return second(since) + timedelta(seconds=2) - timedelta(milliseconds=1)
 
 
-def after(pos: Position, rows: Sequence[dict[str, Any]]) -> Position:
+def after(pos: Position, rows: Sequence[wire.Row]) -> Position:
     """Where to resume after ``rows`` (a full page, in UpdatedDateUTC order, or a window)."""
     if pos.page == WINDOW:
         assert pos.since is not None
@@ -87,14 +87,13 @@ def _window(connector: XeroConnector, stream: str, since: datetime) -> Listing:
     else:
         fetch = prepaid.getter(connector, stream)
     body = connector._body(lambda: fetch(tenant, **kwargs), reads.COLLECTION[stream])
-    rows, texts = body.rows, body.texts
+    rows = body.rows
     if stream == "invoices" and rows:
         # Unpaged invoice lists carry no line items: read the same invoices in full, by id.
-        ids = [str(r.get("InvoiceID") or "") for r in rows]
-        full = [
-            pair
+        ids = [str(r.field("InvoiceID") or "") for r in rows]
+        rows = [
+            row
             for chunk in reads.chunks([i for i in ids if i], reads.ID_CHUNK)
-            for pair in reads.query(connector, "invoices", chunk)
+            for row in reads.query(connector, "invoices", chunk)
         ]
-        rows, texts = [row for row, _ in full], [text for _, text in full]
-    return Listing(rows, False, server_time(body.server_time), texts)
+    return Listing(rows, False, server_time(body.server_time))

@@ -6,7 +6,7 @@ build and read positions and listings without importing the connector class.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,12 +38,12 @@ def parse_cursor_time(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def newest(rows: Sequence[Mapping[str, Any]]) -> datetime | None:
+def newest(rows: Sequence[wire.Row]) -> datetime | None:
     """The latest readable ``UpdatedDateUTC`` of ``rows``; rows without one are passed over."""
     stamps: list[datetime] = []
     for row in rows:
         try:
-            stamps.append(mapping.parse_datetime(row.get("UpdatedDateUTC")))
+            stamps.append(mapping.parse_datetime(row.stamp))
         except mapping.MappingError:
             continue
     return max(stamps) if stamps else None
@@ -73,7 +73,7 @@ class Position:
 
         return decode_cursor(text, parse, provider="Xero") or cls(first)
 
-    def after(self, rows: Sequence[Mapping[str, Any]]) -> Position:
+    def after(self, rows: Sequence[wire.Row]) -> Position:
         """The position that resumes after ``rows`` (a full page, in UpdatedDateUTC order)."""
         latest = newest(rows)
         if latest is not None:
@@ -86,11 +86,9 @@ class Position:
 
 @dataclass(frozen=True)
 class Listing:
-    rows: list[dict[str, Any]]
+    rows: list[wire.Row]
     last_page: bool
     server_time: datetime | None
-    #: Each row's JSON text as received (``texts[i]`` is ``rows[i]``), when it was kept.
-    texts: Sequence[str] | None = None
 
 
 def listing_of(body: wire.Body, page: int, page_size: int) -> Listing:
@@ -100,7 +98,7 @@ def listing_of(body: wire.Body, page: int, page_size: int) -> Listing:
         last = int(pagination.get("page", page)) >= int(pagination["pageCount"])
     else:
         last = len(body.rows) < page_size
-    return Listing(body.rows, last or not body.rows, server_time(body.server_time), body.texts)
+    return Listing(body.rows, last or not body.rows, server_time(body.server_time))
 
 
 def server_time(value: Any) -> datetime | None:

@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import Allocation, Deletion, EntityKind, PaymentKind, PaymentRecord
+from connectors.base import Deletion, EntityKind, PaymentKind, PaymentRecord
 
-from . import mapping
+from . import mapping, shapes
 from .positions import ORDER, Listing, listing_of
+from .values import parse_datetime, require_id, text
 
 if TYPE_CHECKING:
     from .client import XeroConnector
@@ -26,45 +27,28 @@ if TYPE_CHECKING:
 STREAMS = ("prepayments", "overpayments")
 COLLECTION = {"prepayments": "Prepayments", "overpayments": "Overpayments"}
 ID_FIELD = {"prepayments": "PrepaymentID", "overpayments": "OverpaymentID"}
+Mapper = Callable[
+    [shapes.Document, str | None, Mapping[str, Any], str | None], PaymentRecord | Deletion | None
+]
 _RECEIVED = {
     "prepayments": ("RECEIVE-PREPAYMENT", "ARPREPAYMENT"),
     "overpayments": ("RECEIVE-OVERPAYMENT", "AROVERPAYMENT"),
 }
 
 
-def _record(stream: str) -> Callable[[Mapping[str, Any], str | None, str | None], Any]:
+def _record(stream: str) -> Mapper:
     def convert(
-        raw: Mapping[str, Any], home: str | None, raw_json: str | None = None
+        rec: shapes.Document, home: str | None, raw: Mapping[str, Any], raw_json: str | None
     ) -> PaymentRecord | Deletion | None:
-        kind = mapping._text(raw.get("Type"))
+        kind = text(rec.Type)
         if kind is not None and kind not in _RECEIVED[stream]:
             return None
-        provider_id = mapping._require_id(raw, ID_FIELD[stream])
-        updated = mapping.parse_datetime(raw.get("UpdatedDateUTC"))
-        if str(raw.get("Status") or "").upper() in ("VOIDED", "DELETED"):
+        provider_id = require_id(getattr(rec, ID_FIELD[stream]), ID_FIELD[stream])
+        updated = parse_datetime(rec.UpdatedDateUTC)
+        if str(rec.Status or "").upper() in ("VOIDED", "DELETED"):
             return Deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.PAYMENT)
-        allocations: list[Allocation] = []
-        for alloc in raw.get("Allocations") or []:
-            if not isinstance(alloc, Mapping):
-                raise mapping.MappingError("Allocations holds something that is not one")
-            invoice_id = mapping._nested_id(alloc, "Invoice", "InvoiceID")
-            if invoice_id is None:
-                raise mapping.MappingError("an allocation has no Invoice.InvoiceID")
-            allocations.append(Allocation(invoice_id, mapping.money(alloc, "Amount")))
-        total = mapping.money(raw, "Total")
-        return PaymentRecord(
-            provider_id=provider_id,
-            kind=PaymentKind.PAYMENT,
-            customer_provider_id=mapping._nested_id(raw, "Contact", "ContactID"),
-            date=mapping.parse_date(raw.get("Date"), "Date"),
-            currency=mapping._currency(raw.get("CurrencyCode"), home),
-            amount=total,
-            unapplied=mapping.money(raw, "RemainingCredit", total),
-            updated_at=updated,
-            allocations=tuple(allocations),
-            raw=raw,
-            raw_json=raw_json,
-        )
+        fields = mapping.held_money(rec, provider_id, home, PaymentKind.PAYMENT)
+        return PaymentRecord(**fields, raw=raw, raw_json=raw_json)
 
     return convert
 

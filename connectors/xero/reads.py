@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.base import Deletion, EntityKind, Page
 
-from . import prepaid
+from . import prepaid, wire
 
 if TYPE_CHECKING:
     from .client import XeroConnector
@@ -69,9 +69,7 @@ def chunks(values: Sequence[str], size: int) -> list[list[str]]:
     return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
-def query(
-    connector: XeroConnector, stream: str, chunk: list[str]
-) -> list[tuple[dict[str, Any], str]]:
+def query(connector: XeroConnector, stream: str, chunk: list[str]) -> list[wire.Row]:
     """The records named in ``chunk`` (one call), each with its JSON text as received."""
     api, tenant = connector.api, connector.tenant_id
     size = max(len(chunk), 1) + 1
@@ -109,8 +107,7 @@ def query(
         def call() -> Any:
             return getter(tenant, where=where, page=1, page_size=size, _preload_content=False)
 
-    body = connector._body(call, COLLECTION[stream])
-    return list(zip(body.rows, body.texts, strict=True))
+    return connector._body(call, COLLECTION[stream]).rows
 
 
 def fetch_records(
@@ -124,14 +121,14 @@ def fetch_records(
         size = ID_CHUNK if stream in ("invoices", "contacts") else WHERE_CHUNK
         for chunk in chunks(remaining, size):
             asked = set(chunk)
-            named = [
-                (row, text)
-                for row, text in query(connector, stream, chunk)
-                if str(row.get(_ID_FIELD[stream]) or "").lower() in asked
+            field = _ID_FIELD[stream]
+            rows = [
+                row
+                for row in query(connector, stream, chunk)
+                if str(row.field(field) or "").lower() in asked
             ]
-            rows = [row for row, _ in named]
-            found.update(str(r[_ID_FIELD[stream]]).lower() for r in rows)
-            pages.append(connector._page(stream, rows, None, [text for _, text in named]))
+            found.update(str(r.field(field)).lower() for r in rows)
+            pages.append(connector._page(stream, rows, None))
     now = connector._now()
     # A missing payment id may have been a payment or a credit note: kind None covers both.
     missing = tuple(Deletion(entity, ident, now) for ident in wanted if ident not in found)

@@ -1,12 +1,15 @@
-"""Reading a Xero response body once: records as dicts with exact decimals, plus their text.
+"""Reading a Xero list body once: each record as its Struct (:mod:`.shapes`) and its text.
 
-A 1,000-invoice page is ~1.8 MB of JSON. ``json.loads(..., parse_float=Decimal)`` was the
-largest single cost of a page, and the store then re-encoded every record to keep its raw
-payload. msgspec reads the envelope with each record left as :class:`msgspec.Raw` (the exact
-bytes Xero sent, which become the record's ``raw_json``) and decodes each record into the same
-plain dicts ``json.loads`` gave (``float_hook=Decimal`` is handed the number's text, so
-``1.50`` stays ``Decimal("1.50")``; integers stay ``int``). :mod:`.mapping` is unchanged and
-is the only mapping: what changed is how the body is parsed, not what a record means.
+A 1,000-invoice page is ~1.8 MB of JSON. The envelope is decoded by msgspec with each record
+left as :class:`msgspec.Raw` (the exact bytes Xero sent, which become the record's
+``raw_json``); each record is then decoded on its own into its Struct, reading only the
+fields the mapper uses (non-integer numbers as ``Decimal`` from their text, so ``1.50`` stays
+``Decimal("1.50")``). A record that does not fit is kept with msgspec's reason and skipped by
+the page builder: one bad record costs one record, never the page. Anything in a list that
+is not a JSON object was never a record and is dropped, as it always was.
+
+A record's dict, for whoever still reads one (a case file, a write built from a fresh read),
+is parsed from its text only when asked for (:class:`~connectors.kit.lazyjson.LazyJson`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from typing import Any
 import msgspec
 
 from connectors.base import TransientError
+from connectors.kit.lazyjson import LazyJson as LazyJson
 
-_RECORD = msgspec.json.Decoder(float_hook=Decimal)
-COLLECTIONS = ("Invoices", "Contacts", "Payments", "CreditNotes", "Prepayments", "Overpayments")
+from . import shapes
+
+COLLECTIONS = tuple(shapes.SHAPES)
 
 
 class _Envelope(msgspec.Struct):
@@ -37,48 +42,74 @@ class _Envelope(msgspec.Struct):
 
 
 _ENVELOPE = msgspec.json.Decoder(_Envelope, float_hook=Decimal)
+_DECODERS = {
+    name: msgspec.json.Decoder(shape, float_hook=Decimal) for name, shape in shapes.SHAPES.items()
+}
+_LOOSE = msgspec.json.Decoder(shapes.Loose, float_hook=Decimal)
+
+
+class Row:
+    """One record of a list: its text as sent, and its Struct or why it has none."""
+
+    __slots__ = ("error", "loose", "shape", "text")
+
+    def __init__(
+        self,
+        text: str,
+        shape: shapes.Shape | None,
+        loose: shapes.Loose | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.text = text
+        self.shape = shape
+        self.loose = loose
+        self.error = error
+
+    def field(self, name: str) -> Any:
+        """A top-level field of the record, from its Struct or (a misfit) its loose reading."""
+        return getattr(self.shape if self.shape is not None else self.loose, name, None)
+
+    @property
+    def stamp(self) -> Any:
+        return self.field("UpdatedDateUTC")
+
+
+def row(raw: msgspec.Raw | bytes, collection: str) -> Row | None:
+    """One record's Row, or None when it is not a JSON object at all."""
+    try:
+        shape = _DECODERS[collection].decode(raw)
+    except msgspec.ValidationError as exc:
+        try:
+            loose = _LOOSE.decode(raw)
+        except msgspec.ValidationError:
+            return None
+        return Row(str(raw, "utf-8"), None, loose, str(exc))
+    return Row(str(raw, "utf-8"), shape)
 
 
 @dataclass(frozen=True)
 class Body:
-    """One list response: the records (dicts, as ``json.loads`` would give) and their text."""
+    """One list response: its records, in order, and the envelope's paging facts."""
 
-    rows: list[dict[str, Any]]
-    #: ``texts[i]`` is ``rows[i]`` exactly as Xero sent it (UTF-8 text).
-    texts: list[str]
+    rows: list[Row]
     server_time: Any
     pagination: dict[str, Any] | None
-
-    def envelope(self, collection: str) -> dict[str, Any]:
-        """The body as a dict (for callers that read it the way ``json.loads`` gave it)."""
-        body: dict[str, Any] = {collection: self.rows}
-        if self.server_time is not None:
-            body["DateTimeUTC"] = self.server_time
-        if self.pagination is not None:
-            body["pagination"] = self.pagination
-        return body
 
 
 def decode(data: bytes, collection: str) -> Body:
     """Parse a list response; a body cut short or not JSON is transient (Xero does that)."""
-    if collection not in COLLECTIONS:
+    if collection not in shapes.SHAPES:
         raise ValueError(f"no Xero collection {collection!r}")
     if not data.strip():
-        return Body([], [], None, None)
+        return Body([], None, None)
     try:
         envelope = _ENVELOPE.decode(data)
         raws: list[msgspec.Raw] = getattr(envelope, collection) or []
-        rows: list[dict[str, Any]] = []
-        texts: list[str] = []
-        for raw in raws:
-            record = _RECORD.decode(raw)
-            if isinstance(record, dict):  # anything else was never a record: dropped as before
-                rows.append(record)
-                texts.append(bytes(raw).decode("utf-8"))
+        rows = [found for found in (row(raw, collection) for raw in raws) if found is not None]
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise TransientError("Xero answered with a body that is not JSON") from None
     pagination = envelope.pagination if isinstance(envelope.pagination, dict) else None
-    return Body(rows, texts, envelope.DateTimeUTC, pagination)
+    return Body(rows, envelope.DateTimeUTC, pagination)
 
 
 _MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])

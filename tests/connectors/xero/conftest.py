@@ -7,14 +7,16 @@ sandbox's own rate limits (60 a minute by default) see a client that waited as a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
+from connectors.xero import wire
 from connectors.xero.client import XeroConnector
 from connectors.xero.sandbox import XeroSandbox, XeroSandboxClient
 from syncd.clock import FixedClock
@@ -25,6 +27,14 @@ from syncd.store import Store, open_store
 from syncd.sync import Syncer
 
 SANDBOX_NOW = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+_EXACT = msgspec.json.Encoder(decimal_format="number")
+
+
+def rows_of(collection: str, *records: Mapping[str, Any]) -> list[wire.Row]:
+    """Records held as dicts, as the connector reads them from a list body of ``collection``."""
+    return wire.decode(_EXACT.encode({collection: list(records)}), collection).rows
+
+
 ORG = "xero"
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.base import Page
+from connectors.xero import wire
 from tests.support.xero_truth import mismatches
 
 from .conftest import Bench
@@ -35,9 +36,9 @@ def test_a_record_changed_mid_backfill_does_not_push_another_off_a_page(bench: B
     connector = bench.connector()
     real_page = connector._page
 
-    def spy(stream: str, rows: list[dict[str, Any]], cursor: str | None, texts: Any = None) -> Page:
+    def spy(stream: str, rows: list[wire.Row], cursor: str | None) -> Page:
         if stream == "invoices" and not first_page:
-            first_page.extend(r["InvoiceID"] for r in rows)
+            first_page.extend(r.field("InvoiceID") for r in rows)
             # Changed at Xero between our first and second page: it moves to the end.
             editable = [
                 t["invoice_id"]
@@ -45,7 +46,7 @@ def test_a_record_changed_mid_backfill_does_not_push_another_off_a_page(bench: B
                 if t["invoice_id"] in first_page
             ]
             bench.control.edit_invoice(editable[0], due_date="2026-12-31")
-        return real_page(stream, rows, cursor, texts)
+        return real_page(stream, rows, cursor)
 
     connector._page = spy  # type: ignore[method-assign]
     bench.syncer(connector).backfill()

@@ -1,9 +1,10 @@
 """The fast read path maps every record exactly as the old one did, and keeps Xero's text.
 
-Old path: ``json.loads(body, parse_float=Decimal)`` then :mod:`connectors.xero.mapping`.
-Fast path: :mod:`connectors.xero.wire` (msgspec, one pass, each record's bytes kept) then the
-same mapping. Records compare equal on every field but ``raw``/``raw_json`` (which dataclass
-equality leaves out); ``raw`` is compared separately, and ``raw_json`` must read back as the
+Old path: ``json.loads(body, parse_float=Decimal)`` then the dict mapper as it was, kept
+verbatim in ``legacy_mapping.py``. Fast path: :mod:`connectors.xero.wire` (each record decoded
+into its Struct, its bytes kept) then :mod:`connectors.xero.mapping`. Records compare equal on
+every field but ``raw``/``raw_json`` (which dataclass equality leaves out); ``raw`` (parsed
+from the text only when read) is compared separately, and ``raw_json`` must read back as the
 record Xero sent (a contact's without ``Balances``).
 """
 
@@ -22,6 +23,7 @@ from connectors.base import Page
 from connectors.xero import wire
 from connectors.xero.client import XeroConnector
 from connectors.xero.transport import RawResponse
+from tests.connectors.xero import legacy_mapping
 from tests.connectors.xero.conftest import Bench, make_bench
 
 REFERENCE = Path("/work/shared/reference/xero/nango-recorded")
@@ -38,12 +40,11 @@ STREAMS = {
 def _old_page(connector: XeroConnector, stream: str, data: bytes) -> Page:
     body = RawResponse(200, {}, data).json()
     rows = [r for r in body.get(STREAMS[stream]) or [] if isinstance(r, dict)]
-    return connector._page(stream, rows, None)
+    return legacy_mapping.build(stream, rows, None, None, connector.options.home_currency)
 
 
 def _new_page(connector: XeroConnector, stream: str, data: bytes) -> Page:
-    body = wire.decode(data, STREAMS[stream])
-    return connector._page(stream, body.rows, None, body.texts)
+    return connector._page(stream, wire.decode(data, STREAMS[stream]).rows, None)
 
 
 def _records(page: Page) -> list[Any]:

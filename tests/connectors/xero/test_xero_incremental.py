@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.xero import incremental
-from tests.connectors.xero.conftest import Bench
+from tests.connectors.xero.conftest import Bench, rows_of
 from tests.connectors.xero.test_xero_connector_sync import (
     assert_store_matches_truth,
     unpaid_authorised,
@@ -84,9 +84,12 @@ def test_named_reads_only_new_allocations() -> None:
 
     mark = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
     state: dict[str, Any] = dict.fromkeys(incremental.SECONDARY, mark)
-    old = {"CreditNotes": [{"CreditNoteID": "c", "Date": "/Date(1714521600000+0000)/"}]}
-    new = {"Prepayments": [{"PrepaymentID": "P", "Date": "2026-05-01T00:00:00"}]}
-    undated = {"Overpayments": [{"OverpaymentID": "o"}]}
+    old, new, undated = rows_of(
+        "Invoices",
+        {"CreditNotes": [{"CreditNoteID": "c", "Date": "/Date(1714521600000+0000)/"}]},
+        {"Prepayments": [{"PrepaymentID": "P", "Date": "2026-05-01T00:00:00"}]},
+        {"Overpayments": [{"OverpaymentID": "o"}]},
+    )
     assert incremental.named([old], state) == {}
     assert incremental.named([old, new], state) == {"prepayments": {"p"}}
     assert incremental.named([old, new], state, ["p"]) == {}

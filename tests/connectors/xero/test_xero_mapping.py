@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.base import Deletion, InvoiceStatus, PaymentKind, PaymentRecord, PermanentError
-from connectors.xero import mapping
+from connectors.xero import mapping, wire
 from connectors.xero.client import XeroConnector
 from connectors.xero.fees import exact_numbers
 from connectors.xero.limits import DayLimitReached, RateGovernor
@@ -18,6 +18,8 @@ from connectors.xero.notes import fit_note, header_key
 from connectors.xero.positions import Position
 from connectors.xero.settings import XeroOptions
 from connectors.xero.transport import RawResponse
+
+from .conftest import rows_of
 
 # A contact and an invoice as Xero sends them (parsed the way the connector parses bodies).
 CONTACT = """{"ContactID": "5809d123-80de-4082-b157-a0870b481894", "ContactStatus": "ACTIVE",
@@ -183,13 +185,13 @@ def test_a_bad_record_is_skipped_not_fatal() -> None:
     good = load(INVOICE)
     bad = load(INVOICE, InvoiceID="bad", CurrencyCode="Dollars")
     bill = load(INVOICE, InvoiceID="bill", Type="ACCPAY")
-    page = connector._page("invoices", [good, bad, bill], "c")
+    page = connector._page("invoices", rows_of("Invoices", good, bad, bill), "c")
     assert [i.provider_id for i in page.invoices] == [good["InvoiceID"]]
     assert [(s.provider_id, "CurrencyCode" in s.reason) for s in page.skipped] == [("bad", True)]
 
 
-def row(ms: int) -> dict[str, Any]:
-    return {"UpdatedDateUTC": f"/Date({ms}+0000)/"}
+def row(ms: int) -> wire.Row:
+    return rows_of("Invoices", {"UpdatedDateUTC": f"/Date({ms}+0000)/"})[0]
 
 
 def test_keyset_position_moves_to_a_second_before_the_newest_row() -> None:
