@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timezone, tzinfo
 from typing import Any
 
-from .money import dumps
+from .render import row_bytes
 from .wire import parse_datetime
 
 JSON = dict[str, Any]
@@ -159,13 +159,17 @@ class RowIndex:
         for at in reversed(positions) if descending else positions:
             yield keys[at][2]
 
+    def entries(self, positions: range) -> list[Key]:
+        """(changed at, in UTC; Id as a number; Id) of the rows at ``positions``."""
+        return self._keys[positions.start : positions.stop]
+
     def encoded(self, row: JSON) -> bytes:
         """The row as it goes on the wire (``dumps``), encoded once per version of the row."""
         row_id = str(row.get("Id"))
         meta = row.get("MetaData")
         stamp = meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
         if not self._built:  # rows are not followed yet: nothing may be cached
-            return dumps(row).encode("utf-8")
+            return row_bytes(row)
         cached = self._wire.get(row_id)
         if (
             cached is not None
@@ -175,6 +179,6 @@ class RowIndex:
             and cached[3] == len(row)
         ):
             return cached[4]
-        data = dumps(row).encode("utf-8")
+        data = row_bytes(row)
         self._wire[row_id] = (row, row.get("SyncToken"), stamp, len(row), data)
         return data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +9,9 @@ from .books import Books
 from .fastquery import answer
 from .jsontree import copy_json
 from .money import ZERO, decimal_string, dumps
-from .query import Query, Result, execute
+from .query import Result, execute
+from .queryschema import Query
+from .render import row_bytes
 from .shapes import (
     JSON,
     _by_id,
@@ -86,52 +87,95 @@ class Views(Books):
         the last LastUpdatedTime it received.
         """
         with self.lock:
-            found: list[tuple[datetime, int, int, str, JSON]] = []
-            for rank, entity in enumerate(entities):
-                for payload in self._changed_rows(entity, since):
-                    changed = parse_datetime(payload["MetaData"]["LastUpdatedTime"], self.tz)
-                    if changed >= since:
-                        found.append((changed, rank, int(payload["Id"]), entity, payload))
-                for (tomb_entity, _), tomb in self.tombstones.items():
-                    if tomb_entity == entity and tomb.deleted_at.replace(microsecond=0) >= since:
-                        stub: JSON = {
-                            "domain": "QBO",
-                            "status": "Deleted",
-                            "Id": tomb.id,
-                            "MetaData": {"LastUpdatedTime": entity_time(tomb.deleted_at, self.tz)},
-                        }
-                        found.append(
-                            (
-                                tomb.deleted_at.replace(microsecond=0),
-                                rank,
-                                int(tomb.id),
-                                entity,
-                                stub,
-                            )
-                        )
-            found.sort(key=lambda item: (item[0], item[1], item[2]))
-            total = len(found)
-            kept = self._cdc_keep(found, cap)
-            grouped: dict[str, list[JSON]] = {entity: [] for entity in entities}
-            for _, _, _, entity, payload in kept:
-                # No copy: as for queries, the answer is serialised under the lock.
-                grouped[entity].append(payload)
+            grouped, total = self._changes(entities, since, cap)
             responses: list[JSON] = []
-            for entity in entities:
-                rows = grouped[entity]
-                if rows:
-                    responses.append({entity: rows, "startPosition": 1, "maxResults": len(rows)})
+            for entity, rows in grouped.items():
+                # No copy: as for queries, the answer is serialised under the lock.
+                payloads = [payload for payload, _ in rows]
+                if payloads:
+                    responses.append(
+                        {entity: payloads, "startPosition": 1, "maxResults": len(payloads)}
+                    )
                 else:
                     responses.append({})
             return {"CDCResponse": [{"QueryResponse": responses}], "time": self.time()}, total
 
-    def _changed_rows(self, entity: str, since: datetime) -> Iterable[JSON]:
-        """Rows changed at or after ``since`` (a superset when the index cannot say)."""
+    def cdc_response(self, entities: list[str], since: datetime, cap: int) -> bytes:
+        """``dumps(changes_since(...)[0])`` as wire bytes, each live row's encoding taken from
+        the read index's cache (a CDC answer repeats the rows a backfill just read)."""
+        with self.lock:
+            grouped, _ = self._changes(entities, since, cap)
+            blocks: list[bytes] = []
+            for entity, rows in grouped.items():
+                if not rows:
+                    blocks.append(b"{}")
+                    continue
+                index = self.read_index[entity]
+                encoded = [
+                    index.encoded(payload) if live else row_bytes(payload) for payload, live in rows
+                ]
+                blocks.append(
+                    b"".join(
+                        (
+                            b"{",
+                            dumps(entity).encode("utf-8"),
+                            b":[",
+                            b",".join(encoded),
+                            b'],"startPosition":1,"maxResults":',
+                            str(len(rows)).encode("ascii"),
+                            b"}",
+                        )
+                    )
+                )
+            return b"".join(
+                (
+                    b'{"CDCResponse":[{"QueryResponse":[',
+                    b",".join(blocks),
+                    b']}],"time":',
+                    dumps(self.time()).encode("utf-8"),
+                    b"}",
+                )
+            )
+
+    def _changes(
+        self, entities: list[str], since: datetime, cap: int
+    ) -> tuple[dict[str, list[tuple[JSON, bool]]], int]:
+        """Per entity, in answer order, the (payload, is a live row) pairs a capped CDC answer
+        holds, and how many changes there were before the cap."""
+        found: list[tuple[datetime, int, int, str, JSON, bool]] = []
+        for rank, entity in enumerate(entities):
+            for changed, number, payload in self._changed_rows(entity, since):
+                found.append((changed, rank, number, entity, payload, True))
+            for (tomb_entity, _), tomb in self.tombstones.items():
+                deleted = tomb.deleted_at.replace(microsecond=0)
+                if tomb_entity == entity and deleted >= since:
+                    stub: JSON = {
+                        "domain": "QBO",
+                        "status": "Deleted",
+                        "Id": tomb.id,
+                        "MetaData": {"LastUpdatedTime": entity_time(tomb.deleted_at, self.tz)},
+                    }
+                    found.append((deleted, rank, int(tomb.id), entity, stub, False))
+        found.sort(key=lambda item: (item[0], item[1], item[2]))
+        grouped: dict[str, list[tuple[JSON, bool]]] = {entity: [] for entity in entities}
+        for _, _, _, entity, payload, live in self._cdc_keep(found, cap):
+            grouped[entity].append((payload, live))
+        return grouped, len(found)
+
+    def _changed_rows(self, entity: str, since: datetime) -> list[tuple[datetime, int, JSON]]:
+        """(changed at, Id as a number, row) of the rows changed at or after ``since``."""
         rows = self.entities[entity]
         index = self.read_index[entity]
-        if not index.sync(rows):
-            return rows.values()
-        return [rows[row_id] for row_id in index.ids(index.span((since, True), None))]
+        if index.sync(rows):
+            return [
+                (moment, number, rows[row_id])
+                for moment, number, row_id in index.entries(index.span((since, True), None))
+            ]
+        changed = (
+            (parse_datetime(payload["MetaData"]["LastUpdatedTime"], self.tz), payload)
+            for payload in rows.values()
+        )
+        return [(moment, int(p["Id"]), p) for moment, p in changed if moment >= since]
 
     def _cdc_keep(self, found: list[Any], cap: int) -> list[Any]:
         """Which changes a capped CDC answer keeps: undocumented, so configurable."""
