@@ -37,8 +37,10 @@ _NUMBERS_BOUND = 1 << 16
 #: Where ``repr`` (and so ``dumps``) writes a float positionally; msgspec agrees inside it.
 _POSITIONAL = (1e-4, 1e16)
 _DIGITS = bytes.maketrans(b"123456789", b"000000000")
-#: A number in exponent form, once every digit is a 0: it starts after ``:``, ``,`` or ``[``.
-_EXPONENT = re.compile(rb"[:,\[]-?0[0.]*e")
+#: A number in exponent form once every digit is a 0 (``:0.0e00``: it follows ``:``, ``,`` or
+#: ``[``), searched for in the reversed bytes, where the pattern starts with a literal and the
+#: search skips ahead to each ``e0`` instead of trying every position.
+_EXPONENT_REVERSED = re.compile(rb"e0[0.]*-?[:,\[]")
 
 
 class _NotPositional(ValueError):
@@ -78,6 +80,6 @@ def row_bytes(row: dict[str, Any]) -> bytes:
     if b"null" in data or b"0.0000" in data:
         return reference_bytes(row)
     digits = data.translate(_DIGITS)
-    if b"0e" in digits and _EXPONENT.search(digits):  # the first test is cheap, the second exact
+    if b"0e" in digits and _EXPONENT_REVERSED.search(digits[::-1]):
         return reference_bytes(row)
     return data
