@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.quickbooks.sandbox.money import dumps
-from connectors.quickbooks.sandbox.render import row_bytes
+from connectors.quickbooks.sandbox.render import row_bytes, rows_bytes
 
 _DECIMALS = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True),
@@ -57,6 +57,19 @@ def _fast(tree: Any) -> bytes | type[BaseException]:
 @given(_TREES)
 def test_any_json_tree_encodes_to_the_reference_bytes(tree: Any) -> None:
     assert _fast(tree) == _reference(tree)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_TREES, max_size=6))
+def test_a_page_of_rows_encodes_row_by_row_to_the_reference_bytes(trees: list[Any]) -> None:
+    """Checked together (one scan of the page), rows still fall back one by one."""
+    rows = [{"row": tree} for tree in trees] + [{"plain": "00209e87", "n": 1}]
+    expected = [_reference(row) for row in rows]
+    if any(not isinstance(data, bytes) for data in expected):
+        with pytest.raises(Exception):  # noqa: B017 - whichever the reference raises
+            rows_bytes(rows)
+        return
+    assert rows_bytes(rows) == expected
 
 
 @pytest.mark.parametrize(

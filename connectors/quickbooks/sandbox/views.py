@@ -51,7 +51,7 @@ class Views(Books):
                     b'{"QueryResponse":{',
                     dumps(query.entity).encode("utf-8"),
                     b":[",
-                    b",".join(index.encoded(row) for row in result.rows),
+                    b",".join(index.encoded_many(result.rows)),
                     b"],",
                     dumps(tail).encode("utf-8")[1:],
                     b',"time":',
@@ -111,9 +111,8 @@ class Views(Books):
                     blocks.append(b"{}")
                     continue
                 index = self.read_index[entity]
-                encoded = [
-                    index.encoded(payload) if live else row_bytes(payload) for payload, live in rows
-                ]
+                live = iter(index.encoded_many([payload for payload, alive in rows if alive]))
+                encoded = [next(live) if alive else row_bytes(payload) for payload, alive in rows]
                 blocks.append(
                     b"".join(
                         (
