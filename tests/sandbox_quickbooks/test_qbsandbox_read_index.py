@@ -82,7 +82,8 @@ def _assert_same_as_scan(company: Company) -> None:
             for row in company.entities[entity].values()
             if parse_datetime(row["MetaData"]["LastUpdatedTime"], company.tz) >= since
         ]
-        indexed = [row for _, _, row in company._changed_rows(entity, since)]
+        entries, row = company._changed_rows(entity, since)
+        indexed = [row(key) for _, _, key in entries]
         assert sorted(map(id, scanned)) == sorted(map(id, indexed)), entity
     entities = ["Invoice", "Payment", "Customer", "CreditMemo"]
     for cap in (1000, 25):

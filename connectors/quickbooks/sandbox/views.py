@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from heapq import merge
+from itertools import islice
 from typing import Any
 
 from .books import Books
@@ -17,6 +20,21 @@ from .shapes import (
     _by_id,
 )
 from .wire import entity_time, parse_datetime
+
+#: (changed at, Id as a number, key of the row)
+Entry = tuple[datetime, int, str]
+#: (changed at, entity's place in the request, Id as a number, entity, payload, is live)
+Change = tuple[datetime, int, int, str, JSON, bool]
+
+
+def _ORDER(change: Change) -> tuple[datetime, int, int]:
+    return change[0], change[1], change[2]
+
+
+def _tagged(
+    found: Iterable[Entry], rank: int, entity: str, row: Callable[[str], JSON]
+) -> Iterator[Change]:
+    return ((moment, rank, number, entity, row(key), True) for moment, number, key in found)
 
 
 class Views(Books):
@@ -140,41 +158,66 @@ class Views(Books):
         self, entities: list[str], since: datetime, cap: int
     ) -> tuple[dict[str, list[tuple[JSON, bool]]], int]:
         """Per entity, in answer order, the (payload, is a live row) pairs a capped CDC answer
-        holds, and how many changes there were before the cap."""
-        found: list[tuple[datetime, int, int, str, JSON, bool]] = []
-        for rank, entity in enumerate(entities):
-            for changed, number, payload in self._changed_rows(entity, since):
-                found.append((changed, rank, number, entity, payload, True))
-            for (tomb_entity, _), tomb in self.tombstones.items():
-                deleted = tomb.deleted_at.replace(microsecond=0)
-                if tomb_entity == entity and deleted >= since:
-                    stub: JSON = {
-                        "domain": "QBO",
-                        "status": "Deleted",
-                        "Id": tomb.id,
-                        "MetaData": {"LastUpdatedTime": entity_time(tomb.deleted_at, self.tz)},
-                    }
-                    found.append((deleted, rank, int(tomb.id), entity, stub, False))
-        found.sort(key=lambda item: (item[0], item[1], item[2]))
-        grouped: dict[str, list[tuple[JSON, bool]]] = {entity: [] for entity in entities}
-        for _, _, _, entity, payload, live in self._cdc_keep(found, cap):
-            grouped[entity].append((payload, live))
-        return grouped, len(found)
+        holds, and how many changes there were before the cap.
 
-    def _changed_rows(self, entity: str, since: datetime) -> list[tuple[datetime, int, JSON]]:
-        """(changed at, Id as a number, row) of the rows changed at or after ``since``."""
+        Each entity's changes come in change order from the read index; they are merged on
+        (changed at, entity's place in the request, Id) - a total order - and only as far as
+        the cap needs, so a wide window costs the rows kept, not every row it covers.
+        """
+        oldest: list[Iterator[Change]] = []
+        newest: list[Iterator[Change]] = []
+        total = 0
+        for rank, entity in enumerate(entities):
+            entries, row = self._changed_rows(entity, since)
+            tombs = self._deleted_since(entity, rank, since)
+            total += len(entries) + len(tombs)
+            forward = _tagged(entries, rank, entity, row)
+            backward = _tagged(reversed(entries), rank, entity, row)
+            oldest.append(merge(forward, tombs, key=_ORDER))
+            newest.append(merge(backward, reversed(tombs), key=_ORDER, reverse=True))
+        if total <= cap or self.unkind.cdc_keep == "oldest":
+            kept = list(islice(merge(*oldest, key=_ORDER), cap))
+        elif self.unkind.cdc_keep == "newest":
+            kept = list(islice(merge(*newest, key=_ORDER, reverse=True), cap))[::-1]
+        else:
+            kept = self._cdc_keep(list(merge(*oldest, key=_ORDER)), cap)
+        grouped: dict[str, list[tuple[JSON, bool]]] = {entity: [] for entity in entities}
+        for _, _, _, entity, payload, alive in kept:
+            grouped[entity].append((payload, alive))
+        return grouped, total
+
+    def _deleted_since(self, entity: str, rank: int, since: datetime) -> list[Change]:
+        """CDC's stubs for the entity's records deleted at or after ``since``, in change order."""
+        stubs: list[Change] = []
+        for (tomb_entity, _), tomb in self.tombstones.items():
+            deleted = tomb.deleted_at.replace(microsecond=0)
+            if tomb_entity == entity and deleted >= since:
+                stub: JSON = {
+                    "domain": "QBO",
+                    "status": "Deleted",
+                    "Id": tomb.id,
+                    "MetaData": {"LastUpdatedTime": entity_time(tomb.deleted_at, self.tz)},
+                }
+                stubs.append((deleted, rank, int(tomb.id), entity, stub, False))
+        return sorted(stubs, key=_ORDER)
+
+    def _changed_rows(
+        self, entity: str, since: datetime
+    ) -> tuple[list[Entry], Callable[[str], JSON]]:
+        """(changed at, Id as a number, key) of the rows changed at or after ``since``, in
+        change order, and the row for a key. From the index, the entries are a slice of its
+        keys: no row is looked at until the merge reaches it."""
         rows = self.entities[entity]
         index = self.read_index[entity]
         if index.sync(rows):
-            return [
-                (moment, number, rows[row_id])
-                for moment, number, row_id in index.entries(index.span((since, True), None))
-            ]
-        changed = (
-            (parse_datetime(payload["MetaData"]["LastUpdatedTime"], self.tz), payload)
-            for payload in rows.values()
-        )
-        return [(moment, int(p["Id"]), p) for moment, p in changed if moment >= since]
+            return index.entries(index.span((since, True), None)), rows.__getitem__
+        found: list[Entry] = []
+        for key, payload in rows.items():
+            moment = parse_datetime(payload["MetaData"]["LastUpdatedTime"], self.tz)
+            if moment >= since:
+                found.append((moment, int(payload["Id"]), key))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return found, rows.__getitem__
 
     def _cdc_keep(self, found: list[Any], cap: int) -> list[Any]:
         """Which changes a capped CDC answer keeps: undocumented, so configurable."""
