@@ -82,8 +82,13 @@ def _assert_same_as_scan(company: Company) -> None:
             for row in company.entities[entity].values()
             if parse_datetime(row["MetaData"]["LastUpdatedTime"], company.tz) >= since
         ]
-        indexed = list(company._changed_rows(entity, since))
+        entries, row = company._changed_rows(entity, since)
+        indexed = [row(key) for _, _, key in entries]
         assert sorted(map(id, scanned)) == sorted(map(id, indexed)), entity
+    entities = ["Invoice", "Payment", "Customer", "CreditMemo"]
+    for cap in (1000, 25):
+        body, _ = company.changes_since(entities, since, cap)
+        assert company.cdc_response(entities, since, cap) == dumps(body).encode(), cap
 
 
 def _assert_balances(company: Company) -> None:

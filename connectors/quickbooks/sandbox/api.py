@@ -15,7 +15,7 @@ from typing import Any
 from . import autocredit, faults
 from .company import ENTITIES, PATH_TO_ENTITY, Company
 from .lists import PATH_TO_LIST
-from .query import parse
+from .queryparse import parse
 from .wire import Response, json_response, parse_datetime
 
 JSON = dict[str, Any]
@@ -169,7 +169,7 @@ class QboApi:
             return company.update_credit_memo(body, sparse=sparse)
         return company.update_customer(body, sparse=sparse)
 
-    def _cdc(self, req: ApiRequest) -> JSON:
+    def _cdc(self, req: ApiRequest) -> Response:
         company = self.company
         raw_entities = req.query.get("entities", "")
         names = [n.strip() for n in raw_entities.split(",") if n.strip()]
@@ -198,8 +198,7 @@ class QboApi:
                 "fixed days is not supported. (Look-back limit: 30 days.)",
                 "changedSince",
             )
-        body, _ = company.changes_since(entities, since, self.settings.cdc_max_objects)
-        return body
+        return Response(200, company.cdc_response(entities, since, self.settings.cdc_max_objects))
 
     def _batch(self, body: JSON) -> JSON:
         items = body.get("BatchItemRequest")

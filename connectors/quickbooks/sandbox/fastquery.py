@@ -19,17 +19,8 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from .query import (
-    DEFAULT_ORDER,
-    NAME_LISTS,
-    Condition,
-    Op,
-    Query,
-    Result,
-    execute,
-    matches,
-    project,
-)
+from .query import Result, execute, matches, project
+from .queryschema import DEFAULT_ORDER, NAME_LISTS, Condition, Op, Query
 from .readindex import RowIndex
 
 JSON = dict[str, Any]

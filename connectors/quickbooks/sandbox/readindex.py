@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timezone, tzinfo
 from typing import Any
 
-from .money import dumps
+from .render import rows_bytes
 from .wire import parse_datetime
 
 JSON = dict[str, Any]
@@ -159,22 +159,40 @@ class RowIndex:
         for at in reversed(positions) if descending else positions:
             yield keys[at][2]
 
+    def entries(self, positions: range) -> list[Key]:
+        """(changed at, in UTC; Id as a number; Id) of the rows at ``positions``."""
+        return self._keys[positions.start : positions.stop]
+
     def encoded(self, row: JSON) -> bytes:
         """The row as it goes on the wire (``dumps``), encoded once per version of the row."""
-        row_id = str(row.get("Id"))
-        meta = row.get("MetaData")
-        stamp = meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
+        return self.encoded_many([row])[0]
+
+    def encoded_many(self, rows: list[JSON]) -> list[bytes]:
+        """Each row as it goes on the wire: cached encodings where the row has not changed,
+        the others encoded together (a page's first serving) and cached."""
         if not self._built:  # rows are not followed yet: nothing may be cached
-            return dumps(row).encode("utf-8")
-        cached = self._wire.get(row_id)
-        if (
-            cached is not None
-            and cached[0] is row
-            and cached[1] == row.get("SyncToken")
-            and cached[2] == stamp
-            and cached[3] == len(row)
-        ):
-            return cached[4]
-        data = dumps(row).encode("utf-8")
-        self._wire[row_id] = (row, row.get("SyncToken"), stamp, len(row), data)
-        return data
+            return rows_bytes(rows)
+        out: list[bytes | None] = []
+        fresh: list[tuple[int, str, JSON, Any]] = []
+        for row in rows:
+            row_id = str(row.get("Id"))
+            meta = row.get("MetaData")
+            stamp = meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
+            cached = self._wire.get(row_id)
+            if (
+                cached is not None
+                and cached[0] is row
+                and cached[1] == row.get("SyncToken")
+                and cached[2] == stamp
+                and cached[3] == len(row)
+            ):
+                out.append(cached[4])
+            else:
+                fresh.append((len(out), row_id, row, stamp))
+                out.append(None)
+        if fresh:
+            encoded = rows_bytes([row for _, _, row, _ in fresh])
+            for (at, row_id, row, stamp), data in zip(fresh, encoded, strict=True):
+                self._wire[row_id] = (row, row.get("SyncToken"), stamp, len(row), data)
+                out[at] = data
+        return [data for data in out if data is not None]

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from heapq import merge
+from itertools import islice
 from typing import Any
 
 from .books import Books
 from .fastquery import answer
 from .jsontree import copy_json
 from .money import ZERO, decimal_string, dumps
-from .query import Query, Result, execute
+from .query import Result, execute
+from .queryschema import Query
+from .render import row_bytes
 from .shapes import (
     JSON,
     _by_id,
 )
 from .wire import entity_time, parse_datetime
+
+#: (changed at, Id as a number, key of the row)
+Entry = tuple[datetime, int, str]
+#: (changed at, entity's place in the request, Id as a number, entity, payload, is live)
+Change = tuple[datetime, int, int, str, JSON, bool]
+
+
+def _ORDER(change: Change) -> tuple[datetime, int, int]:
+    return change[0], change[1], change[2]
+
+
+def _tagged(
+    found: Iterable[Entry], rank: int, entity: str, row: Callable[[str], JSON]
+) -> Iterator[Change]:
+    return ((moment, rank, number, entity, row(key), True) for moment, number, key in found)
 
 
 class Views(Books):
@@ -50,7 +69,7 @@ class Views(Books):
                     b'{"QueryResponse":{',
                     dumps(query.entity).encode("utf-8"),
                     b":[",
-                    b",".join(index.encoded(row) for row in result.rows),
+                    b",".join(index.encoded_many(result.rows)),
                     b"],",
                     dumps(tail).encode("utf-8")[1:],
                     b',"time":',
@@ -86,52 +105,119 @@ class Views(Books):
         the last LastUpdatedTime it received.
         """
         with self.lock:
-            found: list[tuple[datetime, int, int, str, JSON]] = []
-            for rank, entity in enumerate(entities):
-                for payload in self._changed_rows(entity, since):
-                    changed = parse_datetime(payload["MetaData"]["LastUpdatedTime"], self.tz)
-                    if changed >= since:
-                        found.append((changed, rank, int(payload["Id"]), entity, payload))
-                for (tomb_entity, _), tomb in self.tombstones.items():
-                    if tomb_entity == entity and tomb.deleted_at.replace(microsecond=0) >= since:
-                        stub: JSON = {
-                            "domain": "QBO",
-                            "status": "Deleted",
-                            "Id": tomb.id,
-                            "MetaData": {"LastUpdatedTime": entity_time(tomb.deleted_at, self.tz)},
-                        }
-                        found.append(
-                            (
-                                tomb.deleted_at.replace(microsecond=0),
-                                rank,
-                                int(tomb.id),
-                                entity,
-                                stub,
-                            )
-                        )
-            found.sort(key=lambda item: (item[0], item[1], item[2]))
-            total = len(found)
-            kept = self._cdc_keep(found, cap)
-            grouped: dict[str, list[JSON]] = {entity: [] for entity in entities}
-            for _, _, _, entity, payload in kept:
-                # No copy: as for queries, the answer is serialised under the lock.
-                grouped[entity].append(payload)
+            grouped, total = self._changes(entities, since, cap)
             responses: list[JSON] = []
-            for entity in entities:
-                rows = grouped[entity]
-                if rows:
-                    responses.append({entity: rows, "startPosition": 1, "maxResults": len(rows)})
+            for entity, rows in grouped.items():
+                # No copy: as for queries, the answer is serialised under the lock.
+                payloads = [payload for payload, _ in rows]
+                if payloads:
+                    responses.append(
+                        {entity: payloads, "startPosition": 1, "maxResults": len(payloads)}
+                    )
                 else:
                     responses.append({})
             return {"CDCResponse": [{"QueryResponse": responses}], "time": self.time()}, total
 
-    def _changed_rows(self, entity: str, since: datetime) -> Iterable[JSON]:
-        """Rows changed at or after ``since`` (a superset when the index cannot say)."""
+    def cdc_response(self, entities: list[str], since: datetime, cap: int) -> bytes:
+        """``dumps(changes_since(...)[0])`` as wire bytes, each live row's encoding taken from
+        the read index's cache (a CDC answer repeats the rows a backfill just read)."""
+        with self.lock:
+            grouped, _ = self._changes(entities, since, cap)
+            blocks: list[bytes] = []
+            for entity, rows in grouped.items():
+                if not rows:
+                    blocks.append(b"{}")
+                    continue
+                index = self.read_index[entity]
+                live = iter(index.encoded_many([payload for payload, alive in rows if alive]))
+                encoded = [next(live) if alive else row_bytes(payload) for payload, alive in rows]
+                blocks.append(
+                    b"".join(
+                        (
+                            b"{",
+                            dumps(entity).encode("utf-8"),
+                            b":[",
+                            b",".join(encoded),
+                            b'],"startPosition":1,"maxResults":',
+                            str(len(rows)).encode("ascii"),
+                            b"}",
+                        )
+                    )
+                )
+            return b"".join(
+                (
+                    b'{"CDCResponse":[{"QueryResponse":[',
+                    b",".join(blocks),
+                    b']}],"time":',
+                    dumps(self.time()).encode("utf-8"),
+                    b"}",
+                )
+            )
+
+    def _changes(
+        self, entities: list[str], since: datetime, cap: int
+    ) -> tuple[dict[str, list[tuple[JSON, bool]]], int]:
+        """Per entity, in answer order, the (payload, is a live row) pairs a capped CDC answer
+        holds, and how many changes there were before the cap.
+
+        Each entity's changes come in change order from the read index; they are merged on
+        (changed at, entity's place in the request, Id) - a total order - and only as far as
+        the cap needs, so a wide window costs the rows kept, not every row it covers.
+        """
+        oldest: list[Iterator[Change]] = []
+        newest: list[Iterator[Change]] = []
+        total = 0
+        for rank, entity in enumerate(entities):
+            entries, row = self._changed_rows(entity, since)
+            tombs = self._deleted_since(entity, rank, since)
+            total += len(entries) + len(tombs)
+            forward = _tagged(entries, rank, entity, row)
+            backward = _tagged(reversed(entries), rank, entity, row)
+            oldest.append(merge(forward, tombs, key=_ORDER))
+            newest.append(merge(backward, reversed(tombs), key=_ORDER, reverse=True))
+        if total <= cap or self.unkind.cdc_keep == "oldest":
+            kept = list(islice(merge(*oldest, key=_ORDER), cap))
+        elif self.unkind.cdc_keep == "newest":
+            kept = list(islice(merge(*newest, key=_ORDER, reverse=True), cap))[::-1]
+        else:
+            kept = self._cdc_keep(list(merge(*oldest, key=_ORDER)), cap)
+        grouped: dict[str, list[tuple[JSON, bool]]] = {entity: [] for entity in entities}
+        for _, _, _, entity, payload, alive in kept:
+            grouped[entity].append((payload, alive))
+        return grouped, total
+
+    def _deleted_since(self, entity: str, rank: int, since: datetime) -> list[Change]:
+        """CDC's stubs for the entity's records deleted at or after ``since``, in change order."""
+        stubs: list[Change] = []
+        for (tomb_entity, _), tomb in self.tombstones.items():
+            deleted = tomb.deleted_at.replace(microsecond=0)
+            if tomb_entity == entity and deleted >= since:
+                stub: JSON = {
+                    "domain": "QBO",
+                    "status": "Deleted",
+                    "Id": tomb.id,
+                    "MetaData": {"LastUpdatedTime": entity_time(tomb.deleted_at, self.tz)},
+                }
+                stubs.append((deleted, rank, int(tomb.id), entity, stub, False))
+        return sorted(stubs, key=_ORDER)
+
+    def _changed_rows(
+        self, entity: str, since: datetime
+    ) -> tuple[list[Entry], Callable[[str], JSON]]:
+        """(changed at, Id as a number, key) of the rows changed at or after ``since``, in
+        change order, and the row for a key. From the index, the entries are a slice of its
+        keys: no row is looked at until the merge reaches it."""
         rows = self.entities[entity]
         index = self.read_index[entity]
-        if not index.sync(rows):
-            return rows.values()
-        return [rows[row_id] for row_id in index.ids(index.span((since, True), None))]
+        if index.sync(rows):
+            return index.entries(index.span((since, True), None)), rows.__getitem__
+        found: list[Entry] = []
+        for key, payload in rows.items():
+            moment = parse_datetime(payload["MetaData"]["LastUpdatedTime"], self.tz)
+            if moment >= since:
+                found.append((moment, int(payload["Id"]), key))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return found, rows.__getitem__
 
     def _cdc_keep(self, found: list[Any], cap: int) -> list[Any]:
         """Which changes a capped CDC answer keeps: undocumented, so configurable."""
