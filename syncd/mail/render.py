@@ -64,6 +64,15 @@ def reminder_history(lines: Sequence[InvoiceLine]) -> dict[str, object]:
     }
 
 
+def to_header(recipient: Recipient) -> tuple[Address, ...]:
+    """The ``To`` header: the customer's name on its first address, every further address
+    from the same provider field beside it (as the provider's own emails reach them all)."""
+    return (
+        Address(display_name=recipient.name, addr_spec=recipient.email),
+        *(Address(addr_spec=also) for also in recipient.also),
+    )
+
+
 def envelope_recipients(business: Business, recipient: Recipient) -> list[str]:
     """RCPT TO list: the customer's addresses, then the business's BCC copies (deduplicated)."""
     seen: list[str] = []
@@ -127,10 +136,7 @@ def render_reminder(
     msg = EmailMessage(policy=email.policy.default)
     msg["Subject"] = parts.subject
     msg["From"] = Address(display_name=business.name, addr_spec=business.from_address)
-    msg["To"] = (
-        Address(display_name=recipient.name, addr_spec=recipient.email),
-        *(Address(addr_spec=also) for also in recipient.also),
-    )
+    msg["To"] = to_header(recipient)
     if business.reply_to:
         msg["Reply-To"] = business.reply_to
     msg["Date"] = format_datetime(now)

@@ -28,8 +28,8 @@ from connectors.base import PermanentError
 
 from ..mail import Business, MailTemplateError, Recipient, TemplateSet, make_message_id
 from ..mail.model import customer_locale
-from ..mail.render import KEY_HEADER
-from ..review.address import bill_email
+from ..mail.render import KEY_HEADER, to_header
+from ..review.address import bill_emails, email_addresses
 from ..store.models import Customer, Invoice, OutboxAction, PaymentPlan
 from .agree import get_plan
 
@@ -114,14 +114,15 @@ def _recipient(session: Session, plan: PaymentPlan, default: str) -> Recipient:
             Customer.org_id == plan.org_id, Customer.provider_id == plan.customer_provider_id
         )
     )
-    address = customer and ((customer.email or "").strip() or _bill_email(session, plan))
-    if customer is None or not address:
+    addresses = customer and (email_addresses(customer.email) or _bill_emails(session, plan))
+    if customer is None or not addresses:
         raise PermanentError(f"customer {plan.customer_provider_id} has no email address")
     locale = customer_locale(customer.locale, customer.country, default)
-    return Recipient(name=customer.name, email=address, locale=locale)
+    first, *also = addresses
+    return Recipient(name=customer.name, email=first, locale=locale, also=tuple(also))
 
 
-def _bill_email(session: Session, plan: PaymentPlan) -> str:
+def _bill_emails(session: Session, plan: PaymentPlan) -> list[str]:
     covered = {i.invoice_provider_id for i in plan.invoices}
     rows = session.execute(
         select(Invoice.provider_id, Invoice.raw).where(
@@ -131,7 +132,7 @@ def _bill_email(session: Session, plan: PaymentPlan) -> str:
         )
     ).all()
     ordered = sorted(rows, key=lambda r: (r[0] not in covered, r[0]))
-    return next((address for _, raw in ordered if (address := bill_email(raw))), "")
+    return next((found for _, raw in ordered if (found := bill_emails(raw))), [])
 
 
 def _deadline(payload: dict[str, Any], due: date, grace_days: int) -> date:
@@ -202,7 +203,7 @@ def build_plan_message(
     msg = EmailMessage(policy=email.policy.default)
     msg["Subject"] = parts.subject
     msg["From"] = Address(display_name=business.name, addr_spec=business.from_address)
-    msg["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
+    msg["To"] = to_header(recipient)
     if business.reply_to:
         msg["Reply-To"] = business.reply_to
     msg["Date"] = format_datetime(now)

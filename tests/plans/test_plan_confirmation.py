@@ -11,6 +11,9 @@ customer without an email address wait for review (with that reason) instead of 
 
 from __future__ import annotations
 
+from email.utils import getaddresses
+
+import pytest
 from sqlalchemy import select
 
 from syncd.review.address import unaddressed_customers
@@ -133,3 +136,23 @@ def test_plan_emails_wait_for_the_customers_address(ladder: LadderWorld) -> None
     (reminder,) = [r for r in _plan_rows(ladder, plan_id) if r.kind == "plan_reminder"]
     assert reminder.status == "done" and reminder.review_reason is None  # review = "off"
     assert any("again@customer.test" in m.rcpt_tos for m in ladder.w.inbox.messages)
+
+
+@pytest.mark.parametrize("ladder", ["quickbooks"], indirect=True)
+def test_a_plan_email_reaches_every_address_in_the_customers_field(ladder: LadderWorld) -> None:
+    """QuickBooks lets one email field hold several addresses and its own emails reach each;
+    a plan confirmation must too, not fail as "expected one email address"."""
+    customer_id, invoice = _addressless_debtor(ladder)
+    _give_address(ladder, customer_id, "ap@customer.test; Boss@customer.test, ap@customer.test")
+    plan = _create(ladder, customer_id, invoice.provider_id, 3)
+    plan_id = int(str(plan["id"]))
+    ladder.cli("run-once", ok=False)
+    (confirmation,) = [r for r in _plan_rows(ladder, plan_id) if r.kind == "plan_confirmation"]
+    ladder.cli("review", "approve", str(confirmation.id), "--by", "alice")
+    ladder.cli("run-once", ok=False)
+    assert {r.id: r for r in ladder.outbox()}[confirmation.id].status == "done"
+    (sent,) = [m for m in ladder.w.inbox.messages if "ap@customer.test" in m.rcpt_tos]
+    customer = [a for a in sent.rcpt_tos if a.lower().endswith("@customer.test")]
+    assert customer == ["ap@customer.test", "Boss@customer.test"]  # each once, in order
+    to = [a for _, a in getaddresses([str(sent.message["To"])])]
+    assert to == ["ap@customer.test", "Boss@customer.test"]
