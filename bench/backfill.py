@@ -122,7 +122,8 @@ def summarise(
 
 
 #: Xero's sandbox counts calls in a sliding 60-second window (connectors/xero/sandbox/limits.py):
-#: a call is refused while 60 calls fall in the last minute, and a refused call costs nothing.
+#: a call is refused while 60 calls fall in the last minute, and a refused call counts too
+#: (the unkind reading where Xero's documentation is silent).
 XERO_MINUTE_LIMIT = 60
 
 
