@@ -77,18 +77,25 @@ class SeedWriter:
         us = company.country == "US"
         lines: list[JSON] = []
         subtotal = discount = ZERO
+        # A US invoice none of whose lines says TAX owes no sales tax: most of them.
+        taxed = not us
         for number, raw in enumerate(raw_lines, 1):
             line: JSON = {"Id": str(number), "LineNum": number}
             if raw.get("DetailType") == "SalesItemLineDetail":
                 line.update(_item_line(raw, us))
                 subtotal += line["Amount"]
+                taxed = taxed or line["SalesItemLineDetail"]["TaxCodeRef"]["value"] != "NON"
             else:
                 subtotal, discount = company._other_line(raw, line, subtotal, discount)
+                taxed = taxed or line["DetailType"] == "GroupLineDetail"
             lines.append(line)
         lines.append(
             {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
         )
-        detail, tax = tax_detail(company, lines, customer)
+        if taxed:
+            detail, tax = tax_detail(company, lines, customer)
+        else:
+            detail, tax = {"TotalTax": ZERO}, ZERO
         company.last_tax_detail = detail
         return lines, subtotal - discount + tax, detail
 
@@ -151,8 +158,7 @@ class SeedWriter:
         payload["Balance"] = total
         if rate is not None:
             payload["HomeBalance"] = money(total * rate)
-        company.entities["Invoice"][invoice_id] = payload
-        company._link_customer(customer_id, invoice_id, "Invoice")
+        _store(company, "Invoice", payload, customer_id)
         _balance_moved(customer, total, stamp)
         return payload
 
@@ -210,8 +216,7 @@ class SeedWriter:
         if "PaymentRefNum" in body:
             payload["PaymentRefNum"] = body["PaymentRefNum"]
         payload["Line"] = lines
-        company.entities["Payment"][payment_id] = payload
-        company._link_customer(customer_id, payment_id, "Payment")
+        _store(company, "Payment", payload, customer_id)
         for target, amount in targets:
             company.applied.setdefault(target, {})[payment_id] = amount
         company.payment_targets[payment_id] = [target for target, _ in targets]
@@ -278,6 +283,18 @@ class SeedWriter:
             _bump(memo, stamp, None)
 
 
+def _store(company: Company, entity: str, payload: JSON, customer_id: str) -> None:
+    """A new row, linked to its customer (what ``Books._link_customer`` does)."""
+    txn_id = payload["Id"]
+    company.entities[entity][txn_id] = payload
+    txns = company.customer_txns.get(customer_id)
+    if txns is None:
+        company.customer_txns[customer_id] = {txn_id: entity}
+    else:
+        txns[txn_id] = entity
+    company.balances.touch(customer_id, txn_id)
+
+
 def _item_line(raw: JSON, us: bool) -> JSON:
     """A seeded SalesItemLineDetail line as ``ItemLines._item_line`` stores it."""
     detail_in = raw["SalesItemLineDetail"]
@@ -342,4 +359,3 @@ def _bump(payload: JSON, stamp: str, user_id: str | None) -> None:
     meta["LastUpdatedTime"] = stamp
     if user_id is not None and "LastModifiedByRef" in meta:
         meta["LastModifiedByRef"] = {"value": user_id}
-
