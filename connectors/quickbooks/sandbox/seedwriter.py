@@ -80,12 +80,12 @@ class SeedWriter:
         # A US invoice none of whose lines says TAX owes no sales tax: most of them.
         taxed = not us
         for number, raw in enumerate(raw_lines, 1):
-            line: JSON = {"Id": str(number), "LineNum": number}
             if raw.get("DetailType") == "SalesItemLineDetail":
-                line.update(_item_line(raw, us))
+                line, code = _item_line(number, raw, us)
                 subtotal += line["Amount"]
-                taxed = taxed or line["SalesItemLineDetail"]["TaxCodeRef"]["value"] != "NON"
+                taxed = taxed or code != "NON"
             else:
+                line = {"Id": str(number), "LineNum": number}
                 subtotal, discount = company._other_line(raw, line, subtotal, discount)
                 taxed = taxed or line["DetailType"] == "GroupLineDetail"
             lines.append(line)
@@ -295,8 +295,9 @@ def _store(company: Company, entity: str, payload: JSON, customer_id: str) -> No
     company.balances.touch(customer_id, txn_id)
 
 
-def _item_line(raw: JSON, us: bool) -> JSON:
-    """A seeded SalesItemLineDetail line as ``ItemLines._item_line`` stores it."""
+def _item_line(number: int, raw: JSON, us: bool) -> tuple[JSON, str]:
+    """A seeded SalesItemLineDetail line as ``ItemLines._build_lines`` stores it (its
+    ``_item_line`` after the Id and LineNum), and its tax code."""
     detail_in = raw["SalesItemLineDetail"]
     item = ITEMS[detail_in["ItemRef"]["value"]]
     detail: JSON = {"ItemRef": {"value": item.id, "name": item.name}}
@@ -306,15 +307,20 @@ def _item_line(raw: JSON, us: bool) -> JSON:
     if qty:
         detail["Qty"] = qty
     detail["ItemAccountRef"] = {"value": item.account_id, "name": item.account_name}
-    code = (detail_in.get("TaxCodeRef") or {}).get("value")
-    detail["TaxCodeRef"] = {"value": code or "NON" if us else code}
-    return {
+    code = (detail_in.get("TaxCodeRef") or {}).get("value") or ("NON" if us else None)
+    if code is None:  # the rules would refuse it (a VAT or GST/HST rate is required)
+        raise ValueError(f"a seeded line of a non-US company has no tax code: {raw!r}")
+    detail["TaxCodeRef"] = {"value": code}
+    line: JSON = {
+        "Id": str(number),
+        "LineNum": number,
         "Description": str(raw["Description"]),
         "Amount": money(raw["Amount"]),
         "DetailType": "SalesItemLineDetail",
         "SalesItemLineDetail": detail,
         "CustomExtensions": [],
     }
+    return line, code
 
 
 def _copy_addresses(payload: JSON, customer: JSON) -> None:
