@@ -22,8 +22,9 @@ from typing import Protocol
 from .catalog import COMPANY_DEFAULT_DUE_DAYS, DEPOSIT_ACCOUNT_ID, ITEMS, TERMS
 from .company import Company
 from .jsontree import copy_json
-from .money import ZERO, decimal_string, money
-from .shapes import JSON, _days_after, _iso_date, _name_value
+from .money import ZERO, money
+from .payments import applied_line
+from .shapes import JSON, _days_after, _iso_date
 from .taxlines import tax_detail
 from .wire import entity_time
 
@@ -242,19 +243,7 @@ class SeedWriter:
             amount = money(raw["Amount"])
             applied += amount if target_type == "Invoice" else -amount
             open_balance = target["TotalAmt"] - self.company._applied_total(target_id)
-            lines.append(
-                {
-                    "Amount": amount,
-                    "LinkedTxn": [{"TxnId": target_id, "TxnType": target_type}],
-                    "LineEx": {
-                        "any": [
-                            _name_value("txnId", target_id),
-                            _name_value("txnOpenBalance", decimal_string(open_balance)),
-                            _name_value("txnReferenceNumber", str(target.get("DocNumber", ""))),
-                        ]
-                    },
-                }
-            )
+            lines.append(applied_line(target, target_type, amount, open_balance))
             targets.append((target_id, amount))
         return lines, targets, applied
 
