@@ -148,17 +148,7 @@ class SeedWriter:
             payload["SalesTermRef"] = {"value": term.id, "name": term.name}
         days = term.days if term is not None else COMPANY_DEFAULT_DUE_DAYS
         payload["DueDate"] = _days_after(txn_date, days)
-        payload["TotalAmt"] = total
-        if rate is not None:
-            payload["HomeTotalAmt"] = money(total * rate)
-        payload["ApplyTaxAfterDiscount"] = False
-        payload["PrintStatus"] = "NeedToPrint"
-        payload["EmailStatus"] = "NotSet"
-        if "BillEmail" in body:
-            payload["BillEmail"] = {"Address": str(body["BillEmail"]["Address"])}
-        payload["Balance"] = total
-        if rate is not None:
-            payload["HomeBalance"] = money(total * rate)
+        _amounts(payload, body, total, rate)
         _store(company, "Invoice", payload, customer_id)
         _balance_moved(customer, total, stamp)
         return payload
@@ -310,6 +300,21 @@ def _item_line(number: int, raw: JSON, us: bool) -> tuple[JSON, str]:
         "CustomExtensions": [],
     }
     return line, code
+
+
+def _amounts(payload: JSON, body: JSON, total: Decimal, rate: Decimal | None) -> None:
+    """A new invoice's keys from TotalAmt on, in QBO's order (nothing is paid yet)."""
+    payload["TotalAmt"] = total
+    if rate is not None:
+        payload["HomeTotalAmt"] = money(total * rate)
+    payload["ApplyTaxAfterDiscount"] = False
+    payload["PrintStatus"] = "NeedToPrint"
+    payload["EmailStatus"] = "NotSet"
+    if "BillEmail" in body:
+        payload["BillEmail"] = {"Address": str(body["BillEmail"]["Address"])}
+    payload["Balance"] = total
+    if rate is not None:
+        payload["HomeBalance"] = money(total * rate)
 
 
 def _copy_addresses(payload: JSON, customer: JSON) -> None:
