@@ -21,6 +21,7 @@ from typing import Any
 from .catalog import ITEMS
 from .company import Company
 from .money import money
+from .seedwriter import seed_writes
 
 JSON = dict[str, Any]
 
@@ -54,7 +55,11 @@ def _invoice_body(rng: random.Random, company: Company, customer: JSON, txn_date
     return body
 
 
-def add_bulk_imports(company: Company, *, seed: int, now: datetime, size: int) -> None:
+def add_bulk_imports(
+    company: Company, *, seed: int, now: datetime, size: int, replay: bool = False
+) -> None:
+    """``replay`` as in ``seed_company``: through the API rules, or the bulk writer."""
+    writes = seed_writes(company, replay=replay)
     rng = random.Random(f"bulk-{seed}")  # noqa: S311 - reproducible data
     customers = [c for c in company.entities["Customer"].values() if c.get("Active", True)]
     if not customers or size <= 0:
@@ -65,10 +70,10 @@ def add_bulk_imports(company: Company, *, seed: int, now: datetime, size: int) -
         customer = rng.choice(customers)
         txn = (migration - timedelta(days=rng.randrange(10, 365))).astimezone(company.tz)
         body = _invoice_body(rng, company, customer, txn.date().isoformat())
-        imported.append(company.create_invoice(body, at=migration, source="seed"))
+        imported.append(writes.create_invoice(body, at=migration, source="seed"))
     for invoice in imported:
         if rng.random() < 0.5:
-            company.create_payment(
+            writes.create_payment(
                 {
                     "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
                     "TotalAmt": invoice["TotalAmt"],
@@ -86,6 +91,6 @@ def add_bulk_imports(company: Company, *, seed: int, now: datetime, size: int) -
     run = (now - timedelta(days=RECURRING_DAYS_AGO)).replace(microsecond=0)
     run_date = run.astimezone(company.tz).date().isoformat()
     for _ in range(size // 2):
-        company.create_invoice(
+        writes.create_invoice(
             _invoice_body(rng, company, rng.choice(customers), run_date), at=run, source="seed"
         )

@@ -148,19 +148,7 @@ class PaymentRules(ItemLines):
                     f"its open balance ({open_balance}).",
                     "Line.Amount",
                 )
-            lines.append(
-                {
-                    "Amount": amount,
-                    "LinkedTxn": [{"TxnId": target_id, "TxnType": target_type}],
-                    "LineEx": {
-                        "any": [
-                            _name_value("txnId", target_id),
-                            _name_value("txnOpenBalance", decimal_string(open_balance)),
-                            _name_value("txnReferenceNumber", str(target.get("DocNumber", ""))),
-                        ]
-                    },
-                }
-            )
+            lines.append(applied_line(target, target_type, amount, open_balance))
         return lines
 
     def create_payment(self, body: JSON, *, at: datetime | None = None) -> JSON:
@@ -269,3 +257,19 @@ class PaymentRules(ItemLines):
             self._refresh_customer(customer_id, when)
             self._journal_note("Payment", current, new, when)
             return new
+
+
+def applied_line(target: JSON, target_type: str, amount: Decimal, open_balance: Decimal) -> JSON:
+    """A stored payment line applying ``amount`` to ``target`` (its open balance before)."""
+    target_id = target["Id"]
+    return {
+        "Amount": amount,
+        "LinkedTxn": [{"TxnId": target_id, "TxnType": target_type}],
+        "LineEx": {
+            "any": [
+                _name_value("txnId", target_id),
+                _name_value("txnOpenBalance", decimal_string(open_balance)),
+                _name_value("txnReferenceNumber", str(target.get("DocNumber", ""))),
+            ]
+        },
+    }

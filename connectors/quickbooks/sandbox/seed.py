@@ -27,6 +27,7 @@ from .catalog import ITEMS
 from .company import CREDIT_LINK_NOTE, Company
 from .money import ZERO, money
 from .seedpayments import InvoicePlan, PlannerBase
+from .seedwriter import seed_writes
 
 JSON = dict[str, Any]
 
@@ -246,7 +247,7 @@ class _Planner(PlannerBase):
 
     def _create_invoice_action(self, plan: InvoicePlan) -> Callable[[], None]:
         def action() -> None:
-            invoice = self.company.create_invoice(plan.body, at=self._when, source="seed")
+            invoice = self.writes.create_invoice(plan.body, at=self._when, source="seed")
             plan.invoice_id = invoice["Id"]
 
         return action
@@ -254,7 +255,7 @@ class _Planner(PlannerBase):
     def _send_action(self, plan: InvoicePlan) -> Callable[[], None]:
         def action() -> None:
             if plan.invoice_id in self.company.entities["Invoice"]:
-                self.company.send_invoice(plan.invoice_id, None, at=self._when, source="seed")
+                self.writes.send_invoice(plan.invoice_id, None, at=self._when, source="seed")
 
         return action
 
@@ -297,7 +298,7 @@ class _Planner(PlannerBase):
         """QBO applies a credit memo through a zero-amount payment linking both documents."""
 
         def action() -> None:
-            self.company.create_payment(
+            self.writes.create_payment(
                 {
                     "CustomerRef": {"value": plan.customer_id},
                     "TotalAmt": 0,
@@ -322,10 +323,17 @@ class _Planner(PlannerBase):
     # -- payments ----------------------------------------------------------------------
 
 
-def seed_company(company: Company, *, seed: int, invoices: int, now: datetime) -> None:
-    """Fill an empty ``company`` with a deterministic history ending just before ``now``."""
+def seed_company(
+    company: Company, *, seed: int, invoices: int, now: datetime, replay: bool = False
+) -> None:
+    """Fill an empty ``company`` with a deterministic history ending just before ``now``.
+
+    ``replay`` sends every write through the API rules (the slow reference the bulk path is
+    tested against); otherwise the common writes take the bulk path (seedwriter.py).
+    """
     if invoices < 0:
         raise ValueError("invoices must be >= 0")
     planner = _Planner(company, random.Random(seed), now, invoices)  # noqa: S311 - reproducible
+    planner.writes = seed_writes(company, replay=replay)
     planner.aux = random.Random(f"profile-{seed}")  # noqa: S311 - reproducible data
     planner.run()

@@ -13,6 +13,7 @@ from typing import Any
 
 from .company import Company
 from .money import ZERO, money
+from .seedwriter import SeedWrites
 
 JSON = dict[str, Any]
 
@@ -50,6 +51,8 @@ class PlannerBase:
         # Time of the event being replayed, so actions stamp their writes with it.
         self._when = self.now
         self.customer_terms: dict[str, str] = {}
+        #: Where the common writes go: the company's rules or the bulk writer.
+        self.writes: SeedWrites = company
 
     def at(self, when: datetime, action: Callable[[], None]) -> None:
         if when >= self.now:
@@ -126,7 +129,7 @@ class PlannerBase:
             }
             if reference:
                 body["PaymentRefNum"] = reference
-            self.company.create_payment(body, at=self._when)
+            self.writes.create_payment(body, at=self._when)
 
         self.at(when, action)
 
@@ -139,7 +142,7 @@ class PlannerBase:
             amount = money(Decimal(rng.randrange(50, 900)))
 
             def action(customer_id: str = customer_id, amount: Decimal = amount) -> None:
-                self.company.create_payment(
+                self.writes.create_payment(
                     {
                         "CustomerRef": {"value": customer_id},
                         "TotalAmt": amount,
