@@ -58,11 +58,6 @@ def bill_emails(raw: object) -> list[str]:
     return email_addresses(bill.get("Address") if isinstance(bill, Mapping) else None)
 
 
-def bill_email(raw: object) -> str:
-    """The invoice's billing addresses as one field, ``a@x, b@y`` ("" without one)."""
-    return ", ".join(bill_emails(raw))
-
-
 def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str]) -> set[str]:
     """The customers (provider ids) no email could be addressed to."""
     wanted = sorted(set(customers))
@@ -86,7 +81,7 @@ def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str
                 Invoice.balance > 0,
             )
         )
-        if bill_email(raw)
+        if bill_emails(raw)
     }
     return lacking - billed
 
