@@ -5,6 +5,7 @@
     python -m bench sync     --provider quickbooks --invoices 100000 --changes 100
     python -m bench plan     [--invoices 100000] [--due 1000] [--store sqlite|URL]
     python -m bench cycle    --provider quickbooks --due 1000
+    python -m bench floor    [--invoices 100000]
 
 Each prints one JSON object on stdout (per-run lines go to stderr). Timings are measured here
 and recorded in ``bench/RESULTS.md``; tests never assert them.
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     cycle.add_argument("--provider", choices=("quickbooks", "xero"), default="quickbooks")
     cycle.add_argument("--due", type=int, default=1_000)
     cycle.add_argument("--store", default="sqlite")
+    floor = sub.add_parser("floor", help="the least time a backfill keeping what syncd keeps takes")
+    floor.add_argument("--invoices", type=int, default=100_000)
     return parser
 
 
@@ -66,6 +69,10 @@ def main() -> None:
             check=True,
         )
         result = json.loads(done.stdout.strip().splitlines()[-1])
+    elif args.command == "floor":
+        from .floor import run as run_floor
+
+        result = run_floor(args.invoices)
     elif args.command == "sync":
         from .incremental import run as run_sync
 
