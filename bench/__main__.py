@@ -1,4 +1,4 @@
-"""``python -m bench backfill|sync|plan|cycle``: figures anyone can reproduce.
+"""``python -m bench backfill|sync|plan|cycle|floor``: figures anyone can reproduce.
 
     python -m bench backfill --provider quickbooks --invoices 10000 [--store sqlite|URL]
                              [--rounds 2] [--no-naive]
