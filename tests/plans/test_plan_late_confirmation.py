@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from syncd.plans.follow import follow_up
 from syncd.store.models import Org, OutboxAction, PaymentPlan
-from tests.plans.conftest import LadderWorld, days_from, with_settlement_options
+from tests.plans.conftest import LadderWorld, days_from, pdf_text, with_settlement_options
 from tests.review.conftest import make_world
 from tests.support.smtp import smtp_server
 
@@ -62,6 +62,10 @@ def test_a_late_confirmation_is_not_followed_by_a_missed_reminder(ladder: Ladder
     deadline = told + timedelta(days=5)  # in the customer's locale's words
     assert str(deadline.day) in pay_by and str(deadline.year) in pay_by, text
     assert re.search(r"\) Payment 2: ", text), "the next instalment stays on its own line"
+    # The schedule PDF attached to it, the customer's record, says the same.
+    pdf = pdf_text(confirmation)
+    assert pdf.count("already due: please pay it by") == 1, pdf
+    assert f"already due: please pay it by {deadline.isoformat()}" in pdf, pdf
     ladder.cli("run-once", ok=False)  # the next cycle, at once
     ladder.advance_days(0.5)
     ladder.cli("run-once", ok=False)  # half a day later
