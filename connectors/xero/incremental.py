@@ -10,8 +10,9 @@ pulled on every pass, one call each when fewer than a page changed.
 
 Credit notes, prepayments and overpayments are records of their own (what the customer was
 credited, unapplied credit). They are pulled in a pass when a changed invoice names an
-allocation of that kind dated on or after the day before that stream's mark (a new one), and
-otherwise at least every :data:`SECONDARY_EVERY` by Xero's clock. Each keeps its own
+allocation of that kind dated on or after the day before that stream's mark (a new one), a
+changed invoice that syncd skips as a misfit included (its allocations are read loosely),
+and otherwise at least every :data:`SECONDARY_EVERY` by Xero's clock. Each keeps its own
 ``If-Modified-Since`` mark, which only moves when that stream is read, so a later pull returns
 everything changed since the last one: skipping a stream in a pass delays its records and
 loses none. A full pull (backfill) reads every stream whatever the cursor says.
