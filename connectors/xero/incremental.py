@@ -10,8 +10,9 @@ pulled on every pass, one call each when fewer than a page changed.
 
 Credit notes, prepayments and overpayments are records of their own (what the customer was
 credited, unapplied credit). They are pulled in a pass when a changed invoice names an
-allocation of that kind dated on or after the day before that stream's mark (a new one), and
-otherwise at least every :data:`SECONDARY_EVERY` by Xero's clock. Each keeps its own
+allocation of that kind dated on or after the day before that stream's mark (a new one), a
+changed invoice that syncd skips as a misfit included (its allocations are read loosely),
+and otherwise at least every :data:`SECONDARY_EVERY` by Xero's clock. Each keeps its own
 ``If-Modified-Since`` mark, which only moves when that stream is read, so a later pull returns
 everything changed since the last one: skipping a stream in a pass delays its records and
 loses none. A full pull (backfill) reads every stream whatever the cursor says.
@@ -82,7 +83,13 @@ def named(
 ) -> dict[str, set[str]]:
     """Per secondary stream, the documents changed invoices name that may be new to us: not
     read since an invoice last named them, and dated on or after the day before the
-    stream's mark (an entry without a readable date counts as new)."""
+    stream's mark (an entry without a readable date counts as new).
+
+    Misfit invoices (skipped with a reason) count like any other: Xero moves an invoice's
+    ``UpdatedDateUTC`` when a document is allocated to it, so the changed invoice is the
+    only early sign that the document exists, whether or not syncd can map the invoice. A
+    member that is there but cannot be read (not a list, an entry not an object) may name
+    anything: its stream is read (an empty set of ids), as careful as an undated entry."""
     seen = set(known)
     out: dict[str, set[str]] = {}
     for stream, (field, id_field) in _NAMED_IN_INVOICE.items():
@@ -90,8 +97,14 @@ def named(
         since = (mark - timedelta(days=1)).date() if mark is not None else None
         for row in rows:
             entries = row.field(field)
-            for entry in entries if isinstance(entries, list) else []:
+            if entries is None:
+                continue
+            if not isinstance(entries, list):
+                out.setdefault(stream, set())  # unreadable: it may name anything
+                continue
+            for entry in entries:
                 if not isinstance(entry, Mapping):
+                    out.setdefault(stream, set())
                     continue
                 ident = str(entry.get(id_field) or entry.get("ID") or "").lower()
                 if ident and ident in seen:

@@ -30,7 +30,7 @@ from connectors.base import (
     PaymentKind,
     PaymentRecord,
 )
-from connectors.kit import TAG_RE
+from connectors.kit import TAG_RE, trusted
 from connectors.kit import find_tag as tag_of
 from connectors.kit import tag as tag
 from connectors.kit import tag_key as tag_key
@@ -134,7 +134,7 @@ def customer_of(
         "CompanyNumber": rec.CompanyNumber,
         "TaxNumber": rec.TaxNumber,
     }
-    return CustomerRecord(
+    return trusted.customer_record(
         provider_id=require_id(rec.ContactID, "ContactID"),
         name=name,
         email=text(rec.EmailAddress) or next(iter(_person_emails(rec.ContactPersons)), None),
@@ -168,7 +168,7 @@ def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
     for line in rec.LineItems or ():
         description = text(line.Description)
         lines.append(
-            InvoiceLine(
+            trusted.invoice_line(
                 provider_line_id=text(line.LineItemID),
                 description=description,
                 amount=amount(line.LineAmount, "LineAmount", _ZERO),
@@ -209,7 +209,7 @@ def invoice_of(
     if customer_id is None:
         raise MappingError("Contact.ContactID is missing")
     updated = rec.UpdatedDateUTC
-    return InvoiceRecord(
+    return trusted.invoice_record(
         provider_id=require_id(rec.InvoiceID, "InvoiceID"),
         number=text(rec.InvoiceNumber),
         customer_provider_id=customer_id,
@@ -242,7 +242,7 @@ def payment_of(
     updated = parse_datetime(rec.UpdatedDateUTC)
     if str(rec.Status or "").upper() == "DELETED":
         # Xero cannot edit a payment, only delete it (a dishonoured cheque, a mistake).
-        return Deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.PAYMENT)
+        return trusted.deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.PAYMENT)
     target = rec.Invoice
     if not isinstance(target, shapes.InvoiceRef):
         raise MappingError("payment has no Invoice")
@@ -250,7 +250,7 @@ def payment_of(
         return None
     invoice_id = require_id(target.InvoiceID, "InvoiceID")
     paid = amount(rec.Amount, "Amount")
-    return PaymentRecord(
+    return trusted.payment_record(
         provider_id=provider_id,
         kind=PaymentKind.PAYMENT,
         customer_provider_id=contact_id(target.Contact),
@@ -259,7 +259,7 @@ def payment_of(
         amount=paid,
         unapplied=_ZERO,
         updated_at=updated,
-        allocations=(Allocation(invoice_id, paid),),
+        allocations=(trusted.allocation(invoice_id, paid),),
         raw=raw,
         raw_json=raw_json,
     )
@@ -273,7 +273,7 @@ def allocations(rec: shapes.Document) -> tuple[Allocation, ...]:
         invoice_id = text(target.InvoiceID) if isinstance(target, shapes.InvoiceRef) else None
         if invoice_id is None:
             raise MappingError("an allocation has no Invoice.InvoiceID")
-        out.append(Allocation(invoice_id, amount(alloc.Amount, "Amount")))
+        out.append(trusted.allocation(invoice_id, amount(alloc.Amount, "Amount")))
     return tuple(out)
 
 
@@ -310,11 +310,11 @@ def credit_note_of(
     updated = parse_datetime(rec.UpdatedDateUTC)
     status = str(rec.Status or "").upper()
     if status in ("VOIDED", "DELETED"):
-        return Deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.CREDIT_NOTE)
+        return trusted.deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.CREDIT_NOTE)
     if status not in ("AUTHORISED", "PAID"):
         return None
     fields = held_money(rec, provider_id, home_currency, PaymentKind.CREDIT_NOTE)
-    return PaymentRecord(**fields, raw=raw, raw_json=raw_json)
+    return trusted.payment_record(**fields, raw=raw, raw_json=raw_json)
 
 
 # -- records held as dicts, through the same mapper -------------------------------------------

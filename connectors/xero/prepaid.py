@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import Deletion, EntityKind, PaymentKind, PaymentRecord
+from connectors.kit import trusted
 
 from . import mapping, shapes
 from .positions import ORDER, Listing, listing_of
@@ -46,9 +47,9 @@ def _record(stream: str) -> Mapper:
         provider_id = require_id(getattr(rec, ID_FIELD[stream]), ID_FIELD[stream])
         updated = parse_datetime(rec.UpdatedDateUTC)
         if str(rec.Status or "").upper() in ("VOIDED", "DELETED"):
-            return Deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.PAYMENT)
+            return trusted.deletion(EntityKind.PAYMENTS, provider_id, updated, PaymentKind.PAYMENT)
         fields = mapping.held_money(rec, provider_id, home, PaymentKind.PAYMENT)
-        return PaymentRecord(**fields, raw=raw, raw_json=raw_json)
+        return trusted.payment_record(**fields, raw=raw, raw_json=raw_json)
 
     return convert
 

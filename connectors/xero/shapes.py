@@ -117,7 +117,8 @@ class Document(Stamped):
 
 
 class Loose(Stamped):
-    """A record that fits none of the above: enough to name it and to page past it."""
+    """A record that fits none of the above: enough to name it, to page past it and (an
+    invoice) to see what it says was allocated to it."""
 
     ContactID: Any = None
     InvoiceID: Any = None
@@ -127,6 +128,11 @@ class Loose(Stamped):
     OverpaymentID: Any = None
     Type: Any = None
     PaymentType: Any = None
+    #: An invoice's allocations, read even when the invoice itself does not fit: a skipped
+    #: invoice still tells the incremental pull which credit streams moved.
+    CreditNotes: Any = None
+    Prepayments: Any = None
+    Overpayments: Any = None
 
 
 Shape = Contact | Invoice | Payment | Document

@@ -8,11 +8,14 @@ provider id, which never changes.
 from __future__ import annotations
 
 import getpass
+from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import typer
+from sqlalchemy.orm import Session
 
+from syncd.config.loader import LoadedConfig
 from syncd.connections import org_id_for
 from syncd.dunning.holds import HoldError, Scope, place_hold, release_holds
 from syncd.store.invoice_refs import InvoiceRefError, resolve_invoice
@@ -62,16 +65,10 @@ def _hold(
         try:
             with store.sessions.begin() as session:
                 if kind == "resume":
-                    n = release_holds(
-                        session,
-                        org_id=org_id,
-                        scope=scope,
-                        provider_id=provider_id,
-                        actor=actor,
-                        reason=reason,
-                        now=now,
-                    )
-                    message = f"resumed {shown} ({n} hold(s) released)"
+                    message = _resume(
+                        session, config, org, org_id, scope, provider_id,
+                        actor=actor, reason=reason, now=now, shown=shown,
+                    )  # fmt: skip
                 else:
                     place_hold(
                         session,
@@ -89,6 +86,43 @@ def _hold(
         except HoldError as exc:
             fail(str(exc))
     typer.echo(message)
+
+
+def _resume(
+    session: Session,
+    config: LoadedConfig,
+    org: str,
+    org_id: int,
+    scope: Scope,
+    provider_id: str,
+    *,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+    shown: str,
+) -> str:
+    """End the subject's pauses and disputes. An invoice an unconfirmed payment plan still
+    holds is released from it as cancelling the plan would (``syncd.plans.resume``: the
+    plan's own days' interest waived, the plan cancelled once it holds nothing else)."""
+    from syncd.plans.resume import resume_unconfirmed
+
+    plans = (
+        resume_unconfirmed(
+            session, config, org, org_id, provider_id, actor=actor, reason=reason, now=now
+        )
+        if scope == "invoice"
+        else []
+    )
+    n = len(plans) + release_holds(
+        session,
+        org_id=org_id,
+        scope=scope,
+        provider_id=provider_id,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+    return f"resumed {shown} ({n} hold(s) released)" + "".join(f"; {line}" for line in plans)
 
 
 def pause(

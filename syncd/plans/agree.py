@@ -252,5 +252,5 @@ def cancel_plan(
     if not plan_settings(config, org_name).interest_during_plan:
         tz = config.settings.org(org_name).timezone
         for invoice in open_covered(session, plan):
-            waive_interest(session, invoice, plan, tz, local_day(now, tz), now)
+            waive_interest(session, invoice, plan, tz, local_day(now, tz), now, keep=True)
     return plan

@@ -50,8 +50,15 @@ def _money(amount: Any, currency: str) -> str:
     return f"{amount} {currency}"
 
 
-def schedule_pdf(plan: PaymentPlan, business: str, customer: str) -> bytes:
-    """One page: who agreed what, the invoices covered and the dated schedule."""
+def schedule_pdf(
+    plan: PaymentPlan, business: str, customer: str, late: tuple[date, date] | None = None
+) -> bytes:
+    """One page: who agreed what, the invoices covered and the dated schedule.
+
+    ``late`` is (today, the new last day to pay) for a confirmation going out after an
+    instalment fell due: such an instalment, still unpaid, says by when it must now be paid,
+    as the email does (the PDF is the customer's record; it must not hold them to a date the
+    email moved)."""
     pdf = FPDF(format="A4")
     pdf.set_title(f"Payment plan {plan.id}")
     pdf.set_creator("syncd")
@@ -83,6 +90,12 @@ def schedule_pdf(plan: PaymentPlan, business: str, customer: str) -> bytes:
         pdf.cell(60, 7, "Deposit" if i.number == 0 else f"Payment {i.number}")
         pdf.cell(60, 7, i.due_date.isoformat())
         pdf.cell(0, 7, _money(i.amount, plan.currency), align="R", new_x="LMARGIN", new_y="NEXT")
+        if late is not None and i.due_date < late[0] and not i.met_on:
+            pdf.set_font("Helvetica", "I", 10)
+            pdf.cell(60, 6, "")
+            text = f"already due: please pay it by {late[1].isoformat()}"
+            pdf.cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("Helvetica", "", 11)
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(120, 7, "Total", border="T")
     pdf.cell(
@@ -162,6 +175,7 @@ def build_plan_message(
     the grace days, as the plan holds the customer to it, ``policies.plans.standing``)."""
     plan = get_plan(session, row.org_id, int(row.payload["plan_id"]))
     recipient = _recipient(session, plan, business.default_locale)
+    late_pay_by = today + timedelta(days=grace_days)
     context: dict[str, Any] = {
         "business": business,
         "recipient": recipient,
@@ -175,7 +189,7 @@ def build_plan_message(
         "grace_days": grace_days,
         "now": now,
         "today": today,
-        "late_pay_by": today + timedelta(days=grace_days),
+        "late_pay_by": late_pay_by,
     }
     attachments: list[tuple[str, bytes]] = []
     if row.kind == "plan_reminder":
@@ -188,7 +202,10 @@ def build_plan_message(
         )
     else:
         attachments.append(
-            (f"payment-plan-{plan.id}.pdf", schedule_pdf(plan, business.name, recipient.name))
+            (
+                f"payment-plan-{plan.id}.pdf",
+                schedule_pdf(plan, business.name, recipient.name, (today, late_pay_by)),
+            )
         )
     locale = Locale.parse(recipient.locale or business.default_locale)
     try:
@@ -210,9 +227,14 @@ def build_plan_message(
     msg["Message-ID"] = row.message_id or make_message_id(digest, business.domain)
     msg[KEY_HEADER] = digest
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(parts.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(parts.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    for name, content in attachments:
-        msg.add_attachment(content, maintype="application", subtype="pdf", filename=name)
+    _fill(msg, parts.text, parts.html, attachments)
     msg["Content-Language"] = parts.language
     return PlanMessage(msg, business, recipient, attachments)
+
+
+def _fill(msg: EmailMessage, text: str, html: str, attachments: list[tuple[str, bytes]]) -> None:
+    """The two bodies, then the PDFs."""
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for name, content in attachments:
+        msg.add_attachment(content, maintype="application", subtype="pdf", filename=name)

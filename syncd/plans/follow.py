@@ -44,9 +44,27 @@ from .waiver import open_covered, waive_interest
 
 #: No instalment reminder reaches the customer within this long of the confirmation: by the
 #: calendar alone, a confirmation handed over at 23:50 could be followed by a reminder in the
-#: first cycle after midnight. Reminders whose day passes meanwhile are not sent (the
-#: confirmation listed the schedule); a "missed" one still comes once the time is up.
+#: first cycle after midnight. What falls due meanwhile is queued by the first cycle after
+#: it if it still holds that day (``still_relevant``): a "coming up" before the due day, a
+#: "due today" on it, a "missed" while the plan is kept; never about a paid instalment.
 QUIET_AFTER_CONFIRMATION = timedelta(days=1)
+
+
+def still_relevant(kind: str, due: date, met_on: date | None, today: date) -> bool:
+    """Whether a reminder of ``kind`` about an instalment due on ``due`` still holds on
+    ``today``: none once it is paid, no "coming up" from the due day on, and no "due today"
+    on any other day (``policies.plans.reminder_due`` returns the newest kind reached, which
+    stays "due" until "missed" is reached: after a quiet period, a weekend without cycles
+    or a daemon that was down it would say "due today" a day or more late). Checked when a
+    reminder is queued and again when it is sent, which may be later (held for review or
+    for an address)."""
+    if met_on is not None:
+        return False
+    if kind == "before":
+        return today < due
+    if kind == "due":
+        return today == due
+    return True
 
 
 @dataclass
@@ -145,7 +163,7 @@ def _queue_reminders(
     today, told_on = days
     for p in progress:
         kind = reminder_due(p, today, settings, told_on)
-        if kind is None:
+        if kind is None or not still_relevant(kind, p.instalment.due, p.met_on, today):
             continue
         n = p.instalment.number
         deadline = pay_by(p.instalment.due, settings.grace_days, told_on)

@@ -5,6 +5,7 @@ body goes to the server, so a crash after it never sends the email twice."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from connectors.base import PermanentError, TransientError
@@ -21,6 +22,7 @@ from ..outbox.email import ReminderMailer, key_digest
 from ..outbox.handlers.base import ExecContext, Handler, PreviewContext, Rendered, Skip
 from ..store.models import OutboxAction, PaymentPlan
 from .documents import PlanMessage, build_plan_message
+from .follow import still_relevant
 
 
 def render_plan_email(mailer: ReminderMailer, row: OutboxAction) -> PlanMessage:
@@ -73,6 +75,8 @@ class PlanEmailHandler(Handler):
         with ex.store.sessions() as session:
             plan = session.get(PaymentPlan, int(row.payload["plan_id"]))
             status = plan.status if plan is not None else "gone"
+            if plan is not None and status == "active" and row.kind == "plan_reminder":
+                _check_relevant(plan, row, _local_today(ex))
         if status != "active":
             raise Skip(f"payment plan {row.payload['plan_id']} is {status}")
         crashpoint("executor.before_smtp")
@@ -102,3 +106,29 @@ class PlanEmailHandler(Handler):
         out.message = built.message
         out.envelope = tuple(envelope_recipients(built.business, built.recipient))
         out.files = list(built.attachments)
+
+
+def _local_today(ex: ExecContext) -> date:
+    """The org's day now (the mailer knows the org's time zone)."""
+    mailer = ex.send_email
+    if isinstance(mailer, ReminderMailer):
+        return mailer.now().astimezone(mailer.tz).date()
+    return ex.now().date()  # no SMTP: the send fails anyway
+
+
+def _check_relevant(plan: PaymentPlan, row: OutboxAction, today: date) -> None:
+    """Skip an instalment reminder that no longer holds when it is about to go out (it may
+    have waited for review or an address since it was queued): never about an instalment
+    paid meanwhile, never a "due today" on another day or a "coming up" from the due day."""
+    number, kind = int(row.payload["instalment"]), str(row.payload["reminder"])
+    found = next((i for i in plan.instalments if i.number == number), None)
+    if found is None:
+        raise Skip(f"payment plan {plan.id} has no instalment {number}")
+    if still_relevant(kind, found.due_date, found.met_on, today):
+        return
+    if found.met_on is not None:
+        raise Skip(f"instalment {number} of payment plan {plan.id} was paid on {found.met_on}")
+    raise Skip(
+        f"the {kind} reminder of instalment {number} (due {found.due_date}) no longer holds "
+        f"on {today}"
+    )

@@ -39,15 +39,26 @@ def open_covered(session: Session, plan: PaymentPlan) -> list[Invoice]:
 
 
 def waive_interest(
-    session: Session, invoice: Invoice, plan: PaymentPlan, tz: str, last: date, now: datetime
+    session: Session,
+    invoice: Invoice,
+    plan: PaymentPlan,
+    tz: str,
+    last: date,
+    now: datetime,
+    *,
+    keep: bool = False,
 ) -> None:
-    """Waive the invoice's interest from the plan's agreement day through ``last``."""
+    """Waive the invoice's interest from the plan's agreement day through ``last``.
+    ``keep``: leave a window already recorded for this plan as it is (an invoice of an
+    unconfirmed plan resumed by hand earlier keeps its own last day, ``syncd.plans.resume``)."""
     entry = waiver_entry(f"plan/{plan.id}", local_day(plan.created_at, tz), last)
     row = session.get(DunningStateRow, invoice.id)
     if row is None:
         row = DunningStateRow(invoice_id=invoice.id, state=DunningState().to_dict())
         session.add(row)
     state = DunningState.from_dict(row.state)
+    if keep and entry[0] in dict(state.meta):
+        return
     meta = tuple(sorted({**dict(state.meta), entry[0]: entry[1]}.items()))
     row.state = replace(state, meta=meta).to_dict()
     row.updated_at = now

@@ -5,15 +5,18 @@ confirmation and a settlement's credit note."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from email.message import Message
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from syncd.config import load_config
@@ -169,3 +172,12 @@ def ladder(request: pytest.FixtureRequest, tmp_path: Path, store_url: str) -> It
 
 def days_from(day: date, n: int) -> str:
     return (day + timedelta(days=n)).isoformat()
+
+
+def pdf_text(message: Message) -> str:
+    """The text of the one PDF ``message`` carries (the plan's schedule)."""
+    parts = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+    assert len(parts) == 1, "the confirmation carries the schedule as one PDF"
+    payload = parts[0].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(payload)).pages)

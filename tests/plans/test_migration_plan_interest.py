@@ -187,3 +187,42 @@ def test_the_claim_that_takes_restored_days_waits_for_review() -> None:
         date(2026, 3, 21),
     )  # fmt: skip
     assert floored.interest is not None and floored.interest_review is None
+
+
+def _audit_entries(engine: Engine) -> list[tuple[int, str, str, dict[str, Any]]]:
+    with Session(engine) as s:
+        rows = s.execute(
+            select(AuditEntry.id, AuditEntry.event, AuditEntry.subject_id, AuditEntry.details)
+            .where(AuditEntry.event.like("plan.interest_restore%"))
+            .order_by(AuditEntry.id)
+        ).all()
+    return [(i, e, str(subject), dict(d)) for i, e, subject, d in rows]
+
+
+def test_the_downgrade_records_that_it_undid_each_restoration_once(store_url: str) -> None:
+    """The audit log is append-only: a downgrade cannot remove the ``plan.interest_restored``
+    entries, so it records the reversal of each, naming it; a second round trip reverses
+    only the entries of the second upgrade."""
+    engine = make_engine(store_url)
+    try:
+        upgrade(engine, "0014")
+        _seed(engine)
+        upgrade(engine)
+        restored = {i: subject for i, _, subject, _ in _audit_entries(engine)}
+        assert sorted(restored.values()) == ["INV-0", "INV-1"]
+
+        command.downgrade(alembic_config(engine), "0014")
+        undone = [(s, d) for _, e, s, d in _audit_entries(engine) if e.endswith("_undone")]
+        assert sorted((d["restored_entry"], s) for s, d in undone) == sorted(restored.items())
+        for _, details in undone:
+            assert details["claim_put_back"]["step_id"] == f"payment-plan-{details['plan_id']}"
+            assert details["reason"] == "migration 0015 downgraded"
+
+        upgrade(engine)
+        command.downgrade(alembic_config(engine), "0014")
+        entries = _audit_entries(engine)
+        made = [i for i, e, _, _ in entries if e == "plan.interest_restored"]
+        reversed_ = [d["restored_entry"] for _, e, _, d in entries if e.endswith("_undone")]
+        assert len(made) == 4 and sorted(reversed_) == sorted(made)  # each exactly once
+    finally:
+        engine.dispose()

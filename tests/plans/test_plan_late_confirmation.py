@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from sqlalchemy import select
 
 from syncd.plans.follow import follow_up
 from syncd.store.models import Org, OutboxAction, PaymentPlan
-from tests.plans.conftest import LadderWorld, days_from, with_settlement_options
+from tests.plans.conftest import LadderWorld, days_from, pdf_text, with_settlement_options
 from tests.review.conftest import make_world
 from tests.support.smtp import smtp_server
 
@@ -62,6 +63,10 @@ def test_a_late_confirmation_is_not_followed_by_a_missed_reminder(ladder: Ladder
     deadline = told + timedelta(days=5)  # in the customer's locale's words
     assert str(deadline.day) in pay_by and str(deadline.year) in pay_by, text
     assert re.search(r"\) Payment 2: ", text), "the next instalment stays on its own line"
+    # The schedule PDF attached to it, the customer's record, says the same.
+    pdf = pdf_text(confirmation)
+    assert pdf.count("already due: please pay it by") == 1, pdf
+    assert f"already due: please pay it by {deadline.isoformat()}" in pdf, pdf
     ladder.cli("run-once", ok=False)  # the next cycle, at once
     ladder.advance_days(0.5)
     ladder.cli("run-once", ok=False)  # half a day later
@@ -133,3 +138,53 @@ def test_the_telling_counts_in_the_orgs_time_zone_across_midnight(la_ladder: Lad
     assert _plan_status(ladder, plan_id) == "active"
     _follow(ladder, datetime.combine(told + timedelta(days=6), time(0, 30), tz))
     assert _plan_status(ladder, plan_id) == "broken"
+
+
+def test_reminders_held_back_by_the_quiet_period_go_out_after_it_only_if_they_hold(
+    la_ladder: LadderWorld,
+) -> None:
+    """A confirmation handed over at 23:50; instalment 1 due the next day, instalment 2 the
+    day after that. Its "due today" falls inside the quiet period and is not sent a day late
+    when the period ends; instalment 2's "coming up", also held back, goes out after it. A
+    reminder queued for an instalment that is then paid before it is sent is skipped."""
+    ladder = la_ladder
+    ladder.use_plan_settings("after_miss_days = 3\ngrace_days = 5\n")
+    tz = ZoneInfo(ladder.w.config.settings.org(ladder.org).timezone)
+    told = ladder.today()
+    customer, (invoice,) = ladder.debtor()
+    plan = ladder.cli_json(
+        "payment-plan", "create", "--org", ladder.org, "--customer", customer.provider_id,
+        "--invoice", invoice.provider_id, "--instalments", "2", "--every", "2days",
+        "--first", days_from(told, 1), "--by", "alice",
+    )  # fmt: skip
+    plan_id = int(plan["id"])
+    ladder.cli("review", "approve", "--kind", "plan_confirmation", "--by", "alice")
+    ladder.cli("run-once", ok=False)
+    handed = datetime.combine(told, time(23, 50), tz)
+    with ladder.w.store.sessions.begin() as s:
+        row = s.scalar(select(OutboxAction).where(OutboxAction.kind == "plan_confirmation"))
+        assert row is not None and row.status == "done"
+        row.handed_at = handed
+
+    _follow(ladder, handed + timedelta(hours=12))  # instalment 1's due day, still quiet
+    assert _reminders(ladder, plan_id) == []
+    _follow(ladder, handed + timedelta(hours=24, minutes=30))  # the day after it was due
+    assert [(r.payload["instalment"], r.payload["reminder"]) for r in _reminders(ladder, plan_id)
+            ] == [(2, "before")]  # fmt: skip
+
+    # Instalment 1's "missed" is queued three days after its due date...
+    _follow(ladder, datetime.combine(told + timedelta(days=4), time(9), tz))
+    missed = [r for r in _reminders(ladder, plan_id) if r.payload["reminder"] == "missed"]
+    assert [r.payload["instalment"] for r in missed] == [1]
+    # ...and the customer pays it before the cycle that would send it, still in time.
+    ladder.advance_days(5)
+    ladder.pay(invoice.provider_id, Decimal(plan["instalments"][0]["amount"]))
+    ladder.cli("run-once", ok=False)
+    (row,) = [r for r in _reminders(ladder, plan_id) if r.payload["reminder"] == "missed"]
+    assert row.status == "skipped", (row.status, row.last_error)
+    assert not [m for m in ladder.w.inbox.messages
+                if str(m.message["Subject"]).startswith("Not yet received")]  # fmt: skip
+    # Instalment 2's "coming up", queued before its due day, is not sent after it either.
+    (before,) = [r for r in _reminders(ladder, plan_id) if r.payload["reminder"] == "before"]
+    assert before.status == "skipped", (before.status, before.last_error)
+    assert _plan_status(ladder, plan_id) == "active"

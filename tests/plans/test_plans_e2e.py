@@ -8,16 +8,13 @@ breaks it and the policy decides what follows (resume dunning, or escalate).
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 from decimal import Decimal
-from email.message import Message
 
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from syncd.store.models import DunningState, Hold, OutboxAction
-from tests.plans.conftest import LadderWorld, days_from
+from tests.plans.conftest import LadderWorld, days_from, pdf_text
 
 ORDINARY = {"email", "provider_email", "late_fee", "interest", "compensation", "escalate"}
 
@@ -35,14 +32,6 @@ def _ordinary_since(ladder: LadderWorld, invoice_id: str, since: datetime) -> li
         for r in ladder.outbox()
         if r.kind in ORDINARY and r.created_at >= since and _about(r, invoice_id)
     ]
-
-
-def _pdf_text(message: Message) -> str:
-    parts = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
-    assert len(parts) == 1, "the confirmation carries the schedule as one PDF"
-    payload = parts[0].get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(payload)).pages)
 
 
 def test_kept_plan_stops_dunning_allocates_payments_and_a_miss_breaks_it(
@@ -81,7 +70,7 @@ def test_kept_plan_stops_dunning_allocates_payments_and_a_miss_breaks_it(
         if str(m.message["Subject"]).startswith("Your payment plan")
     ]  # fmt: skip
     assert len(confirmations) == 1 and str(customer.email) in confirmations[0].rcpt_tos
-    text = _pdf_text(confirmations[0].message)
+    text = pdf_text(confirmations[0].message)
     assert f"Invoice {invoice.number}" in text
     for row in plan["instalments"]:
         assert row["amount"] in text and row["due"] in text

@@ -94,3 +94,51 @@ def test_named_reads_only_new_allocations() -> None:
     assert incremental.named([old, new], state) == {"prepayments": {"p"}}
     assert incremental.named([old, new], state, ["p"]) == {}
     assert incremental.named([undated], state) == {"overpayments": {"o"}}
+
+
+def test_a_misfit_invoice_still_pulls_the_stream_it_names(bench: Bench) -> None:
+    """Over HTTP: an invoice syncd skips (its lines are not a list) receives a deposit; the
+    changed invoice is the only sign of it, so prepayments are read in that very pass."""
+    from sqlalchemy import select
+
+    from syncd.store.models import Payment, SkippedRecordRow
+
+    syncer = bench.syncer()
+    syncer.backfill()
+    target = unpaid_authorised(bench.truth())[0]
+    bench.control.raw_invoice(target["invoice_id"], LineItems="not a list of lines")
+    bench.control.advance(5)
+    syncer.sync()
+    bench.control.advance(incremental.SECONDARY_EVERY.total_seconds() + 1)
+    syncer.sync()  # every stream read once: what follows is the named read alone
+    deposit = bench.control.receive(
+        "prepayment", target["contact_id"], "1.00", [(target["invoice_id"], "1.00")]
+    )
+    bench.control.advance(5)
+    mark = len(bench.control.requests())
+    syncer.sync()
+    assert sorted(_paths(bench, mark)) == ["Contacts", "Invoices", "Payments", "Prepayments"]
+    with bench.store.sessions() as s:
+        skipped = set(s.scalars(select(SkippedRecordRow.provider_id)))
+        held = set(s.scalars(select(Payment.provider_id)))
+    assert target["invoice_id"] in skipped
+    assert str(deposit["id"]) in held
+
+
+def test_named_reads_what_a_misfit_invoice_names_and_what_cannot_be_read() -> None:
+    from datetime import UTC, datetime
+
+    mark = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+    state: dict[str, Any] = dict.fromkeys(incremental.SECONDARY, mark)
+    misfit, odd_list, odd_entry, empty = rows_of(
+        "Invoices",
+        {"LineItems": "x", "Overpayments": [{"OverpaymentID": "O", "Date": "2026-05-02"}]},
+        {"CreditNotes": {"CreditNoteID": "c"}},
+        {"Prepayments": ["p"]},
+        {"CreditNotes": None, "Prepayments": []},
+    )
+    assert misfit.shape is None, "the row is a misfit"
+    assert incremental.named([misfit], state) == {"overpayments": {"o"}}
+    assert incremental.named([odd_list], state) == {"credit_notes": set()}
+    assert incremental.named([odd_entry], state) == {"prepayments": set()}
+    assert incremental.named([empty], state) == {}

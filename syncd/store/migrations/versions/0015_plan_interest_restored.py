@@ -27,7 +27,9 @@ Restoring replaces the zero claim by the window (agreement day to break day) and
 restored days ``meta["interest-review:plan/ID"]``: the claim that takes them is held for
 review with that reason (``policies.claims``), never posted by itself, as the go-live rules
 hold other old debt. Each restored invoice gets a ``plan.interest_restored`` audit entry.
-The downgrade puts the zero claims back.
+The downgrade puts the zero claims back and records that it did
+(``plan.interest_restore_undone``, naming the entry it reverses): the audit log is
+append-only, so the restoring entries stay as history.
 
 Revision ID: 0015
 Revises: 0014
@@ -96,6 +98,7 @@ _outbox = sa.table(
 )
 _audit = sa.table(
     "audit_log",
+    sa.column("id", sa.Integer),
     sa.column("at", UTCDateTime()),
     sa.column("org_id", sa.Integer),
     sa.column("actor", sa.String),
@@ -232,32 +235,76 @@ def upgrade() -> None:
         )
 
 
+_UNDONE = "plan.interest_restore_undone"
+
+
+def _undone_entries(bind: sa.Connection) -> set[int]:
+    """The ``plan.interest_restored`` entries an earlier downgrade already reversed."""
+    rows = bind.execute(sa.select(_audit.c.details).where(_audit.c.event == _UNDONE)).all()
+    return {int(details["restored_entry"]) for (details,) in rows}
+
+
 def downgrade() -> None:
-    """Put each removed zero claim back (from the audit entry) and drop the two entries."""
+    """Put each removed zero claim back (from the audit entry) and record the reversal.
+
+    The audit log is evidence and append-only (triggers refuse edits and deletes), so the
+    ``plan.interest_restored`` entries stay: each gets a ``plan.interest_restore_undone``
+    entry naming it (``restored_entry``), saying the zero claim is back and the window and
+    review marks are gone, so that the timeline no longer reads as if the days were still
+    restored. An entry already reversed by an earlier downgrade is not reversed twice (an
+    upgrade after it writes a new ``plan.interest_restored`` entry of its own)."""
     bind = op.get_bind()
+    now = datetime.now(UTC)
+    done = _undone_entries(bind)
     entries = bind.execute(
-        sa.select(_audit.c.org_id, _audit.c.subject_id, _audit.c.details).where(
-            _audit.c.event == "plan.interest_restored"
-        )
+        sa.select(_audit.c.id, _audit.c.org_id, _audit.c.subject_id, _audit.c.details)
+        .where(_audit.c.event == "plan.interest_restored")
+        .order_by(_audit.c.id)
     ).all()
-    for org_id, invoice, details in entries:
-        plan_id = details["plan_id"]
-        found = bind.execute(
-            sa.select(_states.c.invoice_id, _states.c.state)
-            .join(_invoices, _invoices.c.id == _states.c.invoice_id)
-            .where(_invoices.c.org_id == org_id, _invoices.c.provider_id == invoice)
-        ).first()
-        if found is None:
+    for entry_id, org_id, invoice, details in entries:
+        if entry_id in done:
             continue
-        state = dict(found.state or {})
-        meta = dict(state.get("meta") or {})
-        meta.pop(_WAIVED.format(plan_id), None)
-        meta.pop(_REVIEW.format(plan_id), None)
-        state["meta"] = meta
-        claims = list(state.get("interest") or [])
-        if details["removed_claim"] not in claims:
-            claims.append(details["removed_claim"])
-        state["interest"] = claims
+        put_back = _put_back(bind, org_id, invoice, details)
         bind.execute(
-            _states.update().where(_states.c.invoice_id == found.invoice_id).values(state=state)
+            _audit.insert().values(
+                at=now,
+                org_id=org_id,
+                actor="syncd:migration/0015",
+                event=_UNDONE,
+                subject_type="invoice",
+                subject_id=invoice,
+                details={
+                    "plan_id": details["plan_id"],
+                    "restored_entry": entry_id,
+                    "reason": "migration 0015 downgraded",
+                    "claim_put_back": details["removed_claim"] if put_back else None,
+                    "state": "restored to the zero claim" if put_back else "no dunning state",
+                },
+            )
         )
+
+
+def _put_back(bind: sa.Connection, org_id: int, invoice: str, details: dict[str, Any]) -> bool:
+    """The zero claim back in the invoice's state, its window and review marks gone; False
+    when the invoice has no dunning state any more."""
+    plan_id = details["plan_id"]
+    found = bind.execute(
+        sa.select(_states.c.invoice_id, _states.c.state)
+        .join(_invoices, _invoices.c.id == _states.c.invoice_id)
+        .where(_invoices.c.org_id == org_id, _invoices.c.provider_id == invoice)
+    ).first()
+    if found is None:
+        return False
+    state = dict(found.state or {})
+    meta = dict(state.get("meta") or {})
+    meta.pop(_WAIVED.format(plan_id), None)
+    meta.pop(_REVIEW.format(plan_id), None)
+    state["meta"] = meta
+    claims = list(state.get("interest") or [])
+    if details["removed_claim"] not in claims:
+        claims.append(details["removed_claim"])
+    state["interest"] = claims
+    bind.execute(
+        _states.update().where(_states.c.invoice_id == found.invoice_id).values(state=state)
+    )
+    return True
