@@ -96,12 +96,20 @@ def line_json(line: LineItem, *, full: bool) -> dict[str, Any]:
 
 
 def receivable_balances(org: Organisation, today: date) -> dict[str, tuple[Decimal, Decimal]]:
-    """Per-contact AR outstanding/overdue in the home currency (Xero's Balances)."""
+    """Per-contact AR outstanding/overdue in the home currency (Xero's Balances).
+
+    One pass over every invoice per write (a contacts page needs it): the rate of each
+    currency is found once, and a row other than an approved sale costs two reads only.
+    """
     out: dict[str, tuple[Decimal, Decimal]] = {}
+    rates: dict[str, Decimal] = {}
     for inv in org.invoices.values():
-        if inv.type != "ACCREC" or inv.status != "AUTHORISED":
+        if inv.status != "AUTHORISED" or inv.type != "ACCREC":
             continue
-        due = cents(inv.amount_due / org.region.currency_rate(inv.currency))
+        rate = rates.get(inv.currency)
+        if rate is None:
+            rate = rates[inv.currency] = org.region.currency_rate(inv.currency)
+        due = cents(inv.amount_due / rate)
         outstanding, overdue = out.get(inv.contact_id, (ZERO, ZERO))
         late = inv.due_date is not None and inv.due_date < today
         out[inv.contact_id] = (outstanding + due, overdue + (due if late else ZERO))
