@@ -38,6 +38,11 @@ def dumps(obj: Any) -> bytes:
     return _ENCODER.encode(obj).encode("utf-8")
 
 
+def encode_text(obj: Any) -> str:
+    """:func:`dumps` before the UTF-8 step (for text written around it)."""
+    return str(_ENCODER.encode(obj))
+
+
 def json_reply(status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, dumps(obj), JSON, dict(headers or {}))
 
