@@ -86,6 +86,14 @@ class XeroSandbox:
             bulk_import_now(self.org, imported, seed=seed, at=at)
         self.org.period_lock_date = period_lock_date
         self.org.end_of_year_lock_date = end_of_year_lock_date
+        self._setup_services(
+            seed, access_token_ttl, Limits(minute_limit, day_limit, concurrent_limit)
+        )
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def _setup_services(self, seed: int, access_token_ttl: int, limits: Limits) -> None:
+        """Identity, limits, faults, the request log and the dispatcher over them."""
         # Derived from the seed so that `syncd sandbox xero --print-config` hands out credentials
         # that work against a sandbox process started separately with the same seed.
         self.client_id = "sandbox-client-" + _derived(seed, "client-id", 16)
@@ -96,7 +104,7 @@ class XeroSandbox:
         self.refresh_token = self.identity.mint_refresh_token(
             "sandbox-rt-" + _derived(seed, "refresh-token", 40)
         )
-        self.limiter = RateLimiter(self.clock, Limits(minute_limit, day_limit, concurrent_limit))
+        self.limiter = RateLimiter(self.clock, limits)
         self.faults = FaultInjector()
         self.requests = RequestLog()
         self.dispatcher = Dispatcher(
@@ -116,8 +124,6 @@ class XeroSandbox:
             config=self._config_json,
         )
         self.dispatcher.control.consent = self.dispatcher.consent
-        self._server: SandboxHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     def _setup_modes(
         self,

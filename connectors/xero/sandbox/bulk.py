@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .models import HistoryRecord, Invoice, LineItem, Payment
+from .models import Contact, HistoryRecord, Invoice, LineItem, Payment
 from .money import cents
 from .organisation import API_USER, Organisation
 from .totals import reprice_invoice
@@ -41,61 +41,72 @@ def bulk_import(
         raise ValueError("the organisation has no active customers to import invoices for")
     with org.lock:
         stamp = at or org.touch()
-        region = org.region
         invoices: list[str] = []
         payments: list[str] = []
         for _ in range(count):
-            contact = rng.choice(customers)
-            currency = contact.default_currency or region.currency
-            description, price = rng.choice(_SERVICES)
-            day = stamp.date() - timedelta(days=rng.randint(0, 90))
-            inv = Invoice(
-                invoice_id=_uid(rng),
-                type="ACCREC",
-                number=org.take_invoice_number(),
-                reference="Imported",
-                contact_id=contact.contact_id,
-                date=day,
-                due_date=day + timedelta(days=20),
-                status="AUTHORISED",
-                line_amount_types="Exclusive",
-                line_items=[
-                    LineItem(
-                        line_item_id=_uid(rng),
-                        description=description,
-                        quantity=Decimal(rng.randint(1, 3)),
-                        unit_amount=cents(price * region.currency_rate(currency)),
-                        account_code="200",
-                        tax_type=region.sales_tax
-                        if currency == region.currency
-                        else region.export_tax,
-                    )
-                ],
-                currency=currency,
-                currency_rate=region.currency_rate(currency),
-                created=stamp,
-                updated=stamp,
-            )
-            reprice_invoice(inv, region.rates())
-            inv.history.append(HistoryRecord("Created", "Imported from CSV.", API_USER, stamp))
+            inv = _imported_invoice(org, rng, customers, stamp)
             org.add_invoice(inv)
             invoices.append(inv.invoice_id)
             if rng.random() < 0.5:
-                payment = Payment(
-                    payment_id=_uid(rng),
-                    invoice_id=inv.invoice_id,
-                    date=min(day + timedelta(days=rng.randint(0, 20)), stamp.date()),
-                    amount=inv.amount_due,
-                    currency_rate=inv.currency_rate,
-                    reference="Imported",
-                    status="AUTHORISED",
-                    updated=stamp,
-                )
-                org.payments[payment.payment_id] = payment
-                inv.payment_ids.append(payment.payment_id)
-                org.settle(inv, stamp)
-                payments.append(payment.payment_id)
+                payments.append(_paid_in_full(org, rng, inv, stamp))
         return {"at": stamp.isoformat(), "invoices": invoices, "payments": payments}
+
+
+def _imported_invoice(
+    org: Organisation, rng: random.Random, customers: list[Contact], stamp: datetime
+) -> Invoice:
+    """One approved invoice, drawing from ``rng`` in a fixed order (same seed, same import)."""
+    region = org.region
+    contact = rng.choice(customers)
+    currency = contact.default_currency or region.currency
+    description, price = rng.choice(_SERVICES)
+    day = stamp.date() - timedelta(days=rng.randint(0, 90))
+    inv = Invoice(
+        invoice_id=_uid(rng),
+        type="ACCREC",
+        number=org.take_invoice_number(),
+        reference="Imported",
+        contact_id=contact.contact_id,
+        date=day,
+        due_date=day + timedelta(days=20),
+        status="AUTHORISED",
+        line_amount_types="Exclusive",
+        line_items=[
+            LineItem(
+                line_item_id=_uid(rng),
+                description=description,
+                quantity=Decimal(rng.randint(1, 3)),
+                unit_amount=cents(price * region.currency_rate(currency)),
+                account_code="200",
+                tax_type=region.sales_tax if currency == region.currency else region.export_tax,
+            )
+        ],
+        currency=currency,
+        currency_rate=region.currency_rate(currency),
+        created=stamp,
+        updated=stamp,
+    )
+    reprice_invoice(inv, region.rates())
+    inv.history.append(HistoryRecord("Created", "Imported from CSV.", API_USER, stamp))
+    return inv
+
+
+def _paid_in_full(org: Organisation, rng: random.Random, inv: Invoice, stamp: datetime) -> str:
+    """A payment of everything ``inv`` owes, within 20 days of it; its id."""
+    payment = Payment(
+        payment_id=_uid(rng),
+        invoice_id=inv.invoice_id,
+        date=min(inv.date + timedelta(days=rng.randint(0, 20)), stamp.date()),
+        amount=inv.amount_due,
+        currency_rate=inv.currency_rate,
+        reference="Imported",
+        status="AUTHORISED",
+        updated=stamp,
+    )
+    org.payments[payment.payment_id] = payment
+    inv.payment_ids.append(payment.payment_id)
+    org.settle(inv, stamp)
+    return payment.payment_id
 
 
 def _uid(rng: random.Random) -> str:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from . import control_extra, errors
 from .auth import IdentityServer
@@ -58,6 +58,10 @@ def _invoice_row(org: Organisation, invoice_id: str) -> dict[str, Any]:
         "total": text(inv.total),
         "amount_due": text(inv.amount_due),
     }
+
+
+#: A handler's answer for a request it does not serve (None is a 204).
+_NOT_HERE = object()
 
 
 class ControlApi:
@@ -110,30 +114,51 @@ class ControlApi:
     ) -> Any:
         org = self.org
         key = "/".join(parts[:1])
-        n = len(parts)
-        if n == 0 and method == "GET":
+        if not parts and method == "GET":
             return {"endpoints": ENDPOINTS, "config": self.config()}
         if key == "config" and method == "GET":
             return self.config()
         if key == "truth" and method == "GET":
             return org.truth()
-        if key == "clock":
-            if method == "POST":
-                if "advance_seconds" in data:
-                    org.clock.advance(float(data["advance_seconds"]))
-                elif "set" in data:
-                    moment = datetime.fromisoformat(str(data["set"]).replace("Z", "+00:00"))
-                    if moment.tzinfo is None:
-                        raise ControlError("set needs a timezone offset")
-                    org.clock.set(moment)
-                else:
-                    raise ControlError("give advance_seconds or set")
-            return {"now": org.clock.now().isoformat()}
         if key == "consent" and method in ("GET", "POST") and self.consent is not None:
             if method == "POST":
                 self.consent.deny = bool(data.get("deny", False))
             return {"deny": self.consent.deny}
-        if key == "tokens" and n == 2 and method == "POST":
+        if key == "invoices":
+            return self._invoices(method, parts, data)
+        if key == "writes" and method == "GET":
+            with org.lock:
+                return org.writes.as_json()
+        handler = self._HANDLERS.get(key)
+        if handler is not None:
+            found = handler(self, method, parts, data, params)
+            if found is not _NOT_HERE:
+                return found
+        extra = control_extra.handle(org, method, parts, data)
+        if extra is not control_extra.NOT_MINE:
+            return extra
+        raise ControlError(f"no control endpoint {method} /_sandbox/{'/'.join(parts)}", 404)
+
+    def _clock(
+        self, method: str, parts: list[str], data: dict[str, Any], params: dict[str, str]
+    ) -> Any:
+        clock = self.org.clock
+        if method == "POST":
+            if "advance_seconds" in data:
+                clock.advance(float(data["advance_seconds"]))
+            elif "set" in data:
+                moment = datetime.fromisoformat(str(data["set"]).replace("Z", "+00:00"))
+                if moment.tzinfo is None:
+                    raise ControlError("set needs a timezone offset")
+                clock.set(moment)
+            else:
+                raise ControlError("give advance_seconds or set")
+        return {"now": clock.now().isoformat()}
+
+    def _tokens(
+        self, method: str, parts: list[str], data: dict[str, Any], params: dict[str, str]
+    ) -> Any:
+        if len(parts) == 2 and method == "POST":
             if parts[1] == "expire":
                 return {"expired": self.identity.expire_access_tokens()}
             if parts[1] == "revoke":
@@ -142,68 +167,82 @@ class ControlApi:
                 return {"refresh_token": self.identity.mint_refresh_token()}
             if parts[1] == "code":
                 return {"code": self.identity.mint_code()}
-        if key == "limits":
-            if n == 2 and parts[1] == "reset" and method == "POST":
-                self.limiter.reset()
-            elif method == "POST":
-                self.limiter.configure(
-                    minute=_opt_int(data, "minute"),
-                    day=_opt_int(data, "day"),
-                    concurrent=_opt_int(data, "concurrent"),
-                    app_minute=_opt_int(data, "app_minute"),
-                )
-            limits = self.limiter.limits
-            return {
-                "minute": limits.minute,
-                "day": limits.day,
-                "concurrent": limits.concurrent,
-                "app_minute": limits.app_minute,
-                "remaining": self.limiter.peek_headers(org.tenant_id),
-            }
-        if key == "faults":
-            if method == "POST":
-                self.faults.add(parse_fault(data))
-            elif method == "DELETE":
-                self.faults.clear()
-            return {"faults": self.faults.pending()}
-        if key == "payments":
-            if n == 1 and method == "POST":
-                with org.lock:
-                    amount = (
-                        Decimal(str(data["amount"])) if data.get("amount") is not None else None
-                    )
-                    on = parse_body_date(data["date"]) if data.get("date") else None
-                    payment = org.add_payment(
-                        str(data["invoice_id"]), amount, on, str(data.get("reference", ""))
-                    )
-                    return _payment_row(org, payment.payment_id)
-            if (n == 2 and method == "DELETE") or (
-                n == 3 and parts[2] == "delete" and method == "POST"
-            ):
-                with org.lock:
-                    payment = org.delete_payment(parts[1])
-                    return _payment_row(org, payment.payment_id)
-        if key == "invoices":
-            return self._invoices(method, parts, data)
-        if key == "writes" and method == "GET":
+        return _NOT_HERE
+
+    def _limits(
+        self, method: str, parts: list[str], data: dict[str, Any], params: dict[str, str]
+    ) -> Any:
+        if len(parts) == 2 and parts[1] == "reset" and method == "POST":
+            self.limiter.reset()
+        elif method == "POST":
+            self.limiter.configure(
+                minute=_opt_int(data, "minute"),
+                day=_opt_int(data, "day"),
+                concurrent=_opt_int(data, "concurrent"),
+                app_minute=_opt_int(data, "app_minute"),
+            )
+        limits = self.limiter.limits
+        return {
+            "minute": limits.minute,
+            "day": limits.day,
+            "concurrent": limits.concurrent,
+            "app_minute": limits.app_minute,
+            "remaining": self.limiter.peek_headers(self.org.tenant_id),
+        }
+
+    def _faults(
+        self, method: str, parts: list[str], data: dict[str, Any], params: dict[str, str]
+    ) -> Any:
+        if method == "POST":
+            self.faults.add(parse_fault(data))
+        elif method == "DELETE":
+            self.faults.clear()
+        return {"faults": self.faults.pending()}
+
+    def _payments(
+        self, method: str, parts: list[str], data: dict[str, Any], params: dict[str, str]
+    ) -> Any:
+        org = self.org
+        n = len(parts)
+        if n == 1 and method == "POST":
             with org.lock:
-                return org.writes.as_json()
-        if key == "requests":
-            if n == 2 and parts[1] == "record" and method == "POST":
-                self.log.record_bodies = bool(data.get("bodies", True))
-                return {"record_bodies": self.log.record_bodies}
-            if method == "DELETE":
-                self.log.clear()
-                return None
-            if method == "GET":
-                bodies = params.get("bodies", "").lower() == "true"
-                return {
-                    "requests": self.log.entries(bodies=bodies, since=int(params.get("since", 0)))
-                }
-        extra = control_extra.handle(org, method, parts, data)
-        if extra is not control_extra.NOT_MINE:
-            return extra
-        raise ControlError(f"no control endpoint {method} /_sandbox/{'/'.join(parts)}", 404)
+                amount = Decimal(str(data["amount"])) if data.get("amount") is not None else None
+                on = parse_body_date(data["date"]) if data.get("date") else None
+                payment = org.add_payment(
+                    str(data["invoice_id"]), amount, on, str(data.get("reference", ""))
+                )
+                return _payment_row(org, payment.payment_id)
+        if (n == 2 and method == "DELETE") or (
+            n == 3 and parts[2] == "delete" and method == "POST"
+        ):
+            with org.lock:
+                payment = org.delete_payment(parts[1])
+                return _payment_row(org, payment.payment_id)
+        return _NOT_HERE
+
+    def _requests(
+        self, method: str, parts: list[str], data: dict[str, Any], params: dict[str, str]
+    ) -> Any:
+        if len(parts) == 2 and parts[1] == "record" and method == "POST":
+            self.log.record_bodies = bool(data.get("bodies", True))
+            return {"record_bodies": self.log.record_bodies}
+        if method == "DELETE":
+            self.log.clear()
+            return None
+        if method == "GET":
+            bodies = params.get("bodies", "").lower() == "true"
+            return {"requests": self.log.entries(bodies=bodies, since=int(params.get("since", 0)))}
+        return _NOT_HERE
+
+    #: Control endpoints by their first path segment (the rest fall through to control_extra).
+    _HANDLERS: ClassVar[dict[str, Callable[..., Any]]] = {
+        "clock": _clock,
+        "tokens": _tokens,
+        "limits": _limits,
+        "faults": _faults,
+        "payments": _payments,
+        "requests": _requests,
+    }
 
     def _invoices(self, method: str, parts: list[str], data: dict[str, Any]) -> Any:
         org = self.org

@@ -10,6 +10,7 @@ datetime.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
@@ -18,6 +19,7 @@ _MS_DATE = re.compile(r"^/Date\((?P<ms>-?\d+)(?P<tz>[+-]\d{2,4})?\)/$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
 
 class DateParseError(ValueError):
@@ -25,9 +27,8 @@ class DateParseError(ValueError):
 
 
 def to_ms(moment: datetime) -> int:
-    """Milliseconds since the epoch, exact (no float rounding)."""
-    delta = moment.astimezone(UTC) - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    """Milliseconds since the epoch, exact (no float rounding): timedelta floor division."""
+    return (moment - EPOCH) // _MS
 
 
 def date_start(day: date) -> datetime:
@@ -35,8 +36,11 @@ def date_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=8192)
 def ms_date(day: date) -> str:
-    """``Date``/``DueDate`` form, with the ``+0000`` suffix the recordings show."""
+    """``Date``/``DueDate`` form, with the ``+0000`` suffix the recordings show.
+
+    Kept per day: a page of invoices renders thousands of dates from a few hundred days."""
     return f"/Date({to_ms(date_start(day))}+0000)/"
 
 
@@ -50,6 +54,7 @@ def ms_envelope(moment: datetime) -> str:
     return f"/Date({to_ms(moment)})/"
 
 
+@functools.lru_cache(maxsize=8192)
 def iso_date_string(day: date) -> str:
     """``DateString`` copy: local midnight without offset, e.g. ``2026-04-16T00:00:00``."""
     return f"{day.isoformat()}T00:00:00"

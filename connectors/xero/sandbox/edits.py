@@ -243,16 +243,7 @@ class InvoiceWriter:
             inv.expected_payment_date = _date(raw["ExpectedPaymentDate"], "ExpectedPaymentDate")
         if "SentToContact" in raw:
             inv.sent_to_contact = bool(raw["SentToContact"])
-        number = str(raw.get("InvoiceNumber") or "").strip()
-        if kind == "ACCREC":
-            if number:
-                if len(number) > 255:
-                    raise Invalid("Invoice Number must be 255 characters or less")
-                if org.invoice_number_taken(number):
-                    raise Invalid("Invoice # must be unique.")
-                inv.number = number
-        else:
-            inv.number = number
+        _given_number(org, inv, raw)
         lines_raw = raw.get("LineItems") or []
         if not isinstance(lines_raw, list):
             raise Invalid("LineItems must be a list")
@@ -385,3 +376,17 @@ class InvoiceWriter:
                 raise Invalid("CurrencyRate must be greater than zero")
             return rate
         return default
+
+
+def _given_number(org: Organisation, inv: Invoice, raw: dict[str, Any]) -> None:
+    """A new invoice's own number, if given: a sale's must be unique (a bill's need not)."""
+    number = str(raw.get("InvoiceNumber") or "").strip()
+    if inv.type == "ACCREC":
+        if number:
+            if len(number) > 255:
+                raise Invalid("Invoice Number must be 255 characters or less")
+            if org.invoice_number_taken(number):
+                raise Invalid("Invoice # must be unique.")
+            inv.number = number
+    else:
+        inv.number = number

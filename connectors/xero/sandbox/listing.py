@@ -16,6 +16,7 @@ from typing import Any
 
 from . import errors
 from .errors import Reply, dumps
+from .models import Invoice
 from .organisation import Organisation
 from .queries import Page
 from .render import (
@@ -27,6 +28,7 @@ from .render import (
     payment_json,
     receivable_balances,
 )
+from .render_text import invoice_list_text
 
 
 def envelope_text(
@@ -52,10 +54,11 @@ def balances(org: Organisation, today: date) -> dict[str, tuple[Decimal, Decimal
 def invoice_page(org: Organisation, page: Page, mode: InvoiceMode, now: datetime) -> Reply:
     renders = org.renders
     gen = renders.generation
-    texts = [
-        renders.text(gen, ("Invoice", i.invoice_id, mode), partial(invoice_json, org, i, mode))
-        for i in page.items
-    ]
+    if mode == "list":  # a reader's pages: written straight to text (render_text.py)
+        render: Callable[[Invoice], Callable[[], Any]] = partial(partial, invoice_list_text, org)
+    else:
+        render = partial(partial, invoice_json, org, mode=mode)
+    texts = [renders.text(gen, ("Invoice", i.invoice_id, mode), render(i)) for i in page.items]
     return _reply(now, "Invoices", texts, page)
 
 

@@ -5,20 +5,23 @@ more CPU than the client spends parsing the page.  The order only depends on eac
 id (fixed) and ``UpdatedDateUTC``, so it is reused while neither the set of records nor any
 ``UpdatedDateUTC`` has changed.  Records are mutated in place from many places (payments,
 edits, the control API), so instead of trusting every writer to invalidate it, the cache
-checks itself: one pass comparing the records by identity, and their timestamps too unless
-no record's ``updated`` has been assigned since (``models.Stamped`` counts those writes):
-reading 100,000 stamps scattered in memory cost more than rendering the page.
+checks itself: the records are the same objects (one number to compare when they come from a
+:class:`.records.Records` table that counts changes to its membership, else one pass by
+identity), and their timestamps too unless no record's ``updated`` has been assigned since
+(``models.Stamped`` counts those writes): reading 100,000 stamps scattered in memory cost
+more than rendering the page.
 """
 
 from __future__ import annotations
 
 import bisect
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from .models import Stamped, stamp_writes
+from .records import Records
 
 _UPDATED = operator.attrgetter("updated")
 
@@ -28,7 +31,16 @@ MAX_FILTERS = 16
 
 
 class _Entry:
-    __slots__ = ("filters", "order", "order_stamps", "records", "stamps", "writes")
+    __slots__ = (
+        "changes",
+        "filters",
+        "order",
+        "order_stamps",
+        "records",
+        "source",
+        "stamps",
+        "writes",
+    )
 
     def __init__(
         self, records: list[Any], stamps: list[datetime], order: list[Any], writes: int
@@ -39,6 +51,8 @@ class _Entry:
         self.order = order
         self.order_stamps: list[datetime] = list(map(_UPDATED, order))
         self.filters: dict[str, tuple[list[Any], list[datetime]]] = {}
+        self.source: Records[Any] | None = None
+        self.changes = -1
 
 
 def _counted(records: list[Any]) -> bool:
@@ -56,41 +70,60 @@ class OrderCache:
     def ordered(
         self,
         kind: str,
-        records: Sequence[Any],
+        records: Iterable[Any],
         updated: Callable[[Any], datetime],
         ident: Callable[[Any], str],
         modified_since: datetime | None = None,
+        source: Records[Any] | None = None,
     ) -> list[Any]:
         """``records`` sorted by id then (stably) by ``updated``: what ``select`` did per call.
 
         ``updated`` must read the records' ``.updated`` attribute (it is what the cache checks).
         With ``modified_since``, only the records updated strictly after it (a fresh list).
+        ``source``, the table ``records`` are the values of, spares listing and comparing them
+        while its membership has not changed (:class:`.records.Records`).
         """
         writes = stamp_writes()  # before reading any stamp: a later write moves it on
-        current = list(records)
+        changes = source.changes if source is not None else -1
         entry = self._entries.get(kind)
-        # Same objects (not merely equal ones: the cached order hands them out), and the very
-        # same stamp objects (a write assigns a new one; an equal new one merely re-sorts).
-        # Every record type keeps UpdatedDateUTC in ``.updated``; attrgetter runs in C.
-        valid = (
-            entry is not None
-            and len(entry.records) == len(current)
-            and all(map(operator.is_, entry.records, current))
-        )
-        if valid and entry is not None and (entry.writes != writes or not _counted(current)):
-            valid = all(map(operator.is_, entry.stamps, map(_UPDATED, current)))
-            if valid:
-                entry.writes = writes
-        if not valid:
+        if entry is None or not self._still_valid(entry, records, writes, source, changes):
+            current = list(records)
             order = sorted(current, key=ident)
             order.sort(key=updated)
             stamps = list(map(_UPDATED, current))
             entry = self._entries[kind] = _Entry(current, stamps, order, writes)
-        assert entry is not None
+            entry.source, entry.changes = source, changes
         if modified_since is None:
             return list(entry.order)
         # Ascending UpdatedDateUTC: "modified after" is a suffix, found by bisection.
         return entry.order[bisect.bisect_right(entry.order_stamps, modified_since) :]
+
+    @staticmethod
+    def _still_valid(
+        entry: _Entry,
+        records: Iterable[Any],
+        writes: int,
+        source: Records[Any] | None,
+        changes: int,
+    ) -> bool:
+        """Same objects (not merely equal ones: the cached order hands them out), and the very
+        same stamp objects (a write assigns a new one; an equal new one merely re-sorts)."""
+        if source is not None and entry.source is source and entry.changes == changes:
+            listed = entry.records  # no entry added, replaced or dropped: the same list
+        else:
+            listed = list(records)
+            same = len(entry.records) == len(listed) and all(
+                map(operator.is_, entry.records, listed)
+            )
+            if not same:
+                return False
+            entry.source, entry.changes = source, changes
+        if entry.writes != writes or not _counted(listed):
+            # Every record type keeps UpdatedDateUTC in ``.updated``; attrgetter runs in C.
+            if not all(map(operator.is_, entry.stamps, map(_UPDATED, listed))):
+                return False
+            entry.writes = writes
+        return True
 
     def matching(
         self,

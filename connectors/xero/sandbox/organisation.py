@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from .clock import SandboxClock
-from .dates import to_ms
 from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, Payment, Prepaid
 from .modes import Modes
 from .money import ZERO, cents, text
 from .ordercache import OrderCache
+from .records import Records
 from .regions import NZ, Region
 from .rendercache import RenderCache
 
@@ -94,10 +94,11 @@ class Organisation:
         self.name = name
         self.clock = clock
         self.lock = threading.RLock()
-        self.contacts: dict[str, Contact] = {}
-        self.invoices: dict[str, Invoice] = {}
-        self.payments: dict[str, Payment] = {}
-        self.credit_notes: dict[str, CreditNote] = {}
+        # Tables that count changes to their membership, for the list order cache.
+        self.contacts: Records[Contact] = Records()
+        self.invoices: Records[Invoice] = Records()
+        self.payments: Records[Payment] = Records()
+        self.credit_notes: Records[CreditNote] = Records()
         self.prepaid: dict[str, Prepaid] = {}
         self.next_invoice_number = 1
         self.next_credit_note_number = 1
@@ -318,80 +319,10 @@ class Organisation:
 
     # ----------------------------------------------------------------- truth
     def truth(self) -> dict[str, Any]:
-        """Ground truth for tests: what a correct sync must end up holding."""
-        from .prepaid import truth_rows as prepaid_truth  # prepaid.py builds on this module
+        """Ground truth for tests: what a correct sync must end up holding (truth.py)."""
+        from .truth import truth_of  # truth.py (through prepaid.py) builds on this module
 
-        with self.lock:
-            invoices = sorted(
-                (i for i in self.invoices.values() if i.type == "ACCREC"),
-                key=lambda i: (i.number, i.invoice_id),
-            )
-            accrec = {i.invoice_id for i in invoices}
-            return {
-                "tenant_id": self.tenant_id,
-                "now": self.clock.now().isoformat(),
-                "home_currency": self.region.currency,
-                "contacts": [
-                    {
-                        "contact_id": c.contact_id,
-                        "name": c.name,
-                        "email": c.email,
-                        "status": c.status,
-                        "is_customer": c.is_customer,
-                        "is_supplier": c.is_supplier,
-                        "email_recipients": c.email_recipients(),
-                        "updated": c.updated.isoformat(),
-                    }
-                    for c in sorted(self.contacts.values(), key=lambda c: c.contact_id)
-                ],
-                "invoices": [
-                    {
-                        "invoice_id": i.invoice_id,
-                        "invoice_number": i.number,
-                        "contact_id": i.contact_id,
-                        "status": i.status,
-                        "currency": i.currency,
-                        "date": i.date.isoformat(),
-                        "due_date": i.due_date.isoformat() if i.due_date else None,
-                        "total": text(i.total),
-                        "amount_due": text(i.amount_due),
-                        "amount_paid": text(i.amount_paid),
-                        "amount_credited": text(i.amount_credited),
-                        "sent_to_contact": i.sent_to_contact,
-                        "updated": i.updated.isoformat(),
-                        "updated_ms": to_ms(i.updated),
-                    }
-                    for i in invoices
-                ],
-                "payments": [
-                    {
-                        "payment_id": p.payment_id,
-                        "invoice_id": p.invoice_id,
-                        "invoice_number": self.invoices[p.invoice_id].number,
-                        "amount": text(p.amount),
-                        "date": p.date.isoformat(),
-                        "status": p.status,
-                        "updated": p.updated.isoformat(),
-                    }
-                    for p in sorted(self.payments.values(), key=lambda p: p.payment_id)
-                    if p.invoice_id in accrec
-                ],
-                "credit_notes": [
-                    {
-                        "credit_note_id": n.credit_note_id,
-                        "number": n.number,
-                        "contact_id": n.contact_id,
-                        "status": n.status,
-                        "total": text(n.total),
-                        "allocations": [
-                            {"invoice_id": a.invoice_id, "amount": text(a.amount)}
-                            for a in n.allocations
-                        ],
-                    }
-                    for n in sorted(self.credit_notes.values(), key=lambda n: n.number)
-                ],
-                "prepaid": prepaid_truth(self),
-            }
+        return truth_of(self)
 
     def allocate_credit(
         self, note: CreditNote, inv: Invoice, amount: Decimal, on: date, at: datetime

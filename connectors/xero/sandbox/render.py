@@ -19,7 +19,8 @@ from .dates import history_string, iso_date_string, ms_date, ms_datetime, ms_env
 from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, LineItem, Payment
 from .money import ZERO, cents, json_number
 from .organisation import Organisation
-from .render_contact import contact_addresses, contact_group_json, contact_phones
+from .render_contact import contact_brief as contact_brief  # re-exported: the renderers' API
+from .render_contact import contact_json as contact_json
 
 InvoiceMode = Literal["list", "nolines", "summary", "full", "embedded"]
 
@@ -94,74 +95,21 @@ def line_json(line: LineItem, *, full: bool) -> dict[str, Any]:
     return out
 
 
-def contact_brief(contact: Contact) -> dict[str, Any]:
-    return {
-        "ContactID": contact.contact_id,
-        "Name": contact.name,
-        "Addresses": [],
-        "Phones": [],
-        "ContactGroups": [],
-        "ContactPersons": [],
-        "HasValidationErrors": False,
-    }
-
-
-def contact_json(
-    contact: Contact, balances: tuple[Decimal, Decimal] | None = None, *, summary: bool = False
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "ContactID": contact.contact_id,
-        "AccountNumber": contact.account_number,
-        "ContactStatus": contact.status,
-        "Name": contact.name,
-        "FirstName": contact.first_name,
-        "LastName": contact.last_name,
-        "EmailAddress": contact.email,
-        "BankAccountDetails": "",
-    }
-    if contact.tax_number:
-        out["TaxNumber"] = contact.tax_number
-    if contact.company_number:
-        out["CompanyNumber"] = contact.company_number
-    if not summary:
-        out["Addresses"] = contact_addresses(contact)
-        out["Phones"] = contact_phones(contact)
-    out["UpdatedDateUTC"] = ms_datetime(contact.updated)
-    out["ContactGroups"] = [contact_group_json(name) for name in contact.groups]
-    out["IsSupplier"] = contact.is_supplier
-    out["IsCustomer"] = contact.is_customer
-    if contact.default_currency:
-        out["DefaultCurrency"] = contact.default_currency
-    if balances is not None and not summary:
-        outstanding, overdue = balances
-        out["Balances"] = {
-            "AccountsReceivable": {
-                "Outstanding": json_number(outstanding),
-                "Overdue": json_number(overdue),
-            },
-            "AccountsPayable": {"Outstanding": 0, "Overdue": 0},
-        }
-    out["ContactPersons"] = [
-        {
-            "FirstName": p.first_name,
-            "LastName": p.last_name,
-            "EmailAddress": p.email,
-            "IncludeInEmails": p.include_in_emails,
-        }
-        for p in contact.persons
-    ]
-    out["HasAttachments"] = False
-    out["HasValidationErrors"] = False
-    return out
-
-
 def receivable_balances(org: Organisation, today: date) -> dict[str, tuple[Decimal, Decimal]]:
-    """Per-contact AR outstanding/overdue in the home currency (Xero's Balances)."""
+    """Per-contact AR outstanding/overdue in the home currency (Xero's Balances).
+
+    One pass over every invoice per write (a contacts page needs it): the rate of each
+    currency is found once, and a row other than an approved sale costs two reads only.
+    """
     out: dict[str, tuple[Decimal, Decimal]] = {}
+    rates: dict[str, Decimal] = {}
     for inv in org.invoices.values():
-        if inv.type != "ACCREC" or inv.status != "AUTHORISED":
+        if inv.status != "AUTHORISED" or inv.type != "ACCREC":
             continue
-        due = cents(inv.amount_due / org.region.currency_rate(inv.currency))
+        rate = rates.get(inv.currency)
+        if rate is None:
+            rate = rates[inv.currency] = org.region.currency_rate(inv.currency)
+        due = cents(inv.amount_due / rate)
         outstanding, overdue = out.get(inv.contact_id, (ZERO, ZERO))
         late = inv.due_date is not None and inv.due_date < today
         out[inv.contact_id] = (outstanding + due, overdue + (due if late else ZERO))
@@ -220,24 +168,8 @@ def _prepaid_in_invoice(
 
 def invoice_json(org: Organisation, inv: Invoice, mode: InvoiceMode) -> dict[str, Any]:
     contact = org.contacts[inv.contact_id]
-    live_payments = [p for p in org.invoice_payments(inv) if p.status == "AUTHORISED"]
     if mode == "embedded":
-        return {
-            "Type": inv.type,
-            "InvoiceID": inv.invoice_id,
-            "InvoiceNumber": inv.number,
-            "Payments": [],
-            "CreditNotes": [],
-            "Prepayments": [],
-            "Overpayments": [],
-            "IsDiscounted": False,
-            "InvoiceAddresses": [],
-            "HasErrors": False,
-            "InvoicePaymentServices": [],
-            "Contact": contact_brief(contact),
-            "LineItems": [],
-            "CurrencyCode": inv.currency,
-        }
+        return _embedded_invoice(inv, contact)
     full = mode == "full"
     out: dict[str, Any] = {
         "Type": inv.type,
@@ -245,37 +177,8 @@ def invoice_json(org: Organisation, inv: Invoice, mode: InvoiceMode) -> dict[str
         "InvoiceNumber": inv.number,
         "Reference": inv.reference,
     }
-    payments = [_payment_in_invoice(p) for p in live_payments]
-    credits = [_credit_in_invoice(org.credit_notes[a.credit_note_id], a) for a in inv.allocations]
-    if mode in ("list", "nolines"):
-        out["Payments"] = payments
-        out["CreditNotes"] = credits
-    elif full:
-        if payments:
-            out["Payments"] = payments
-        if credits:
-            out["CreditNotes"] = credits
-    if mode != "summary":
-        out["Prepayments"], out["Overpayments"] = _prepaid_in_invoice(org, inv)
-    out["AmountDue"] = json_number(inv.amount_due)
-    out["AmountPaid"] = json_number(
-        inv.amount_paid if inv.status not in ("VOIDED", "DELETED") else ZERO
-    )
-    if not full or inv.amount_credited > 0:
-        out["AmountCredited"] = json_number(inv.amount_credited)
-    if full:
-        out["SentToContact"] = inv.sent_to_contact
-    elif inv.sent_to_contact:
-        out["SentToContact"] = True
-    if full or inv.currency_rate != 1:
-        out["CurrencyRate"] = json_number(inv.currency_rate)
-    out["IsDiscounted"] = False
-    out["HasAttachments"] = False
-    if not full:
-        out["InvoiceAddresses"] = []
-    out["HasErrors"] = False
-    if full:
-        out["Attachments"] = []
+    _applied(org, inv, mode, out)
+    _amounts(inv, full, out)
     out["InvoicePaymentServices"] = []
     out["Contact"] = contact_json(contact) if full else contact_brief(contact)
     _date_pair(out, "Date", inv.date)
@@ -299,6 +202,67 @@ def invoice_json(org: Organisation, inv: Invoice, mode: InvoiceMode) -> dict[str
         else:
             out[key] = value
     return out
+
+
+def _embedded_invoice(inv: Invoice, contact: Contact) -> dict[str, Any]:
+    """The brief invoice a payment carries."""
+    return {
+        "Type": inv.type,
+        "InvoiceID": inv.invoice_id,
+        "InvoiceNumber": inv.number,
+        "Payments": [],
+        "CreditNotes": [],
+        "Prepayments": [],
+        "Overpayments": [],
+        "IsDiscounted": False,
+        "InvoiceAddresses": [],
+        "HasErrors": False,
+        "InvoicePaymentServices": [],
+        "Contact": contact_brief(contact),
+        "LineItems": [],
+        "CurrencyCode": inv.currency,
+    }
+
+
+def _applied(org: Organisation, inv: Invoice, mode: InvoiceMode, out: dict[str, Any]) -> None:
+    """Payments, credit notes, prepayments and overpayments: lists carry them even when empty,
+    a single GET only when not, a summary not at all."""
+    live_payments = [p for p in org.invoice_payments(inv) if p.status == "AUTHORISED"]
+    payments = [_payment_in_invoice(p) for p in live_payments]
+    credits = [_credit_in_invoice(org.credit_notes[a.credit_note_id], a) for a in inv.allocations]
+    if mode in ("list", "nolines"):
+        out["Payments"] = payments
+        out["CreditNotes"] = credits
+    elif mode == "full":
+        if payments:
+            out["Payments"] = payments
+        if credits:
+            out["CreditNotes"] = credits
+    if mode != "summary":
+        out["Prepayments"], out["Overpayments"] = _prepaid_in_invoice(org, inv)
+
+
+def _amounts(inv: Invoice, full: bool, out: dict[str, Any]) -> None:
+    """The amounts and flags between the applied items and the contact."""
+    out["AmountDue"] = json_number(inv.amount_due)
+    out["AmountPaid"] = json_number(
+        inv.amount_paid if inv.status not in ("VOIDED", "DELETED") else ZERO
+    )
+    if not full or inv.amount_credited > 0:
+        out["AmountCredited"] = json_number(inv.amount_credited)
+    if full:
+        out["SentToContact"] = inv.sent_to_contact
+    elif inv.sent_to_contact:
+        out["SentToContact"] = True
+    if full or inv.currency_rate != 1:
+        out["CurrencyRate"] = json_number(inv.currency_rate)
+    out["IsDiscounted"] = False
+    out["HasAttachments"] = False
+    if not full:
+        out["InvoiceAddresses"] = []
+    out["HasErrors"] = False
+    if full:
+        out["Attachments"] = []
 
 
 def payment_json(org: Organisation, payment: Payment) -> dict[str, Any]:

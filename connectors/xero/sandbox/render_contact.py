@@ -1,11 +1,15 @@
-"""A contact's groups, addresses and phones in the shapes the recorded Demo Company shows."""
+"""Contacts in the shapes the recorded Demo Company shows: whole, brief (as embedded in an
+invoice), and their groups, addresses and phones."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
+from .dates import ms_datetime
 from .models import Contact
+from .money import json_number
 
 _NS = uuid.UUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
 
@@ -51,3 +55,64 @@ def contact_phones(contact: Contact) -> list[dict[str, Any]]:
             }
         )
     return [default, {"PhoneType": "DDI"}, {"PhoneType": "FAX"}, {"PhoneType": "MOBILE"}]
+
+
+def contact_brief(contact: Contact) -> dict[str, Any]:
+    return {
+        "ContactID": contact.contact_id,
+        "Name": contact.name,
+        "Addresses": [],
+        "Phones": [],
+        "ContactGroups": [],
+        "ContactPersons": [],
+        "HasValidationErrors": False,
+    }
+
+
+def contact_json(
+    contact: Contact, balances: tuple[Decimal, Decimal] | None = None, *, summary: bool = False
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ContactID": contact.contact_id,
+        "AccountNumber": contact.account_number,
+        "ContactStatus": contact.status,
+        "Name": contact.name,
+        "FirstName": contact.first_name,
+        "LastName": contact.last_name,
+        "EmailAddress": contact.email,
+        "BankAccountDetails": "",
+    }
+    if contact.tax_number:
+        out["TaxNumber"] = contact.tax_number
+    if contact.company_number:
+        out["CompanyNumber"] = contact.company_number
+    if not summary:
+        out["Addresses"] = contact_addresses(contact)
+        out["Phones"] = contact_phones(contact)
+    out["UpdatedDateUTC"] = ms_datetime(contact.updated)
+    out["ContactGroups"] = [contact_group_json(name) for name in contact.groups]
+    out["IsSupplier"] = contact.is_supplier
+    out["IsCustomer"] = contact.is_customer
+    if contact.default_currency:
+        out["DefaultCurrency"] = contact.default_currency
+    if balances is not None and not summary:
+        outstanding, overdue = balances
+        out["Balances"] = {
+            "AccountsReceivable": {
+                "Outstanding": json_number(outstanding),
+                "Overdue": json_number(overdue),
+            },
+            "AccountsPayable": {"Outstanding": 0, "Overdue": 0},
+        }
+    out["ContactPersons"] = [
+        {
+            "FirstName": p.first_name,
+            "LastName": p.last_name,
+            "EmailAddress": p.email,
+            "IncludeInEmails": p.include_in_emails,
+        }
+        for p in contact.persons
+    ]
+    out["HasAttachments"] = False
+    out["HasValidationErrors"] = False
+    return out

@@ -53,11 +53,13 @@ class RenderCache:
             self._values.clear()
 
     def text(self, generation: int, key: Hashable, render: Callable[[], Any]) -> bytes:
-        """``render()``'s JSON text, reused while no write happened since ``generation``."""
+        """``render()``'s JSON text (or its bytes, if it writes them itself), reused while no
+        write happened since ``generation``."""
         hit = self._texts.get(key)
         if hit is not None and hit[0] == generation:
             return hit[1]
-        data = dumps(render())
+        value = render()
+        data = value if value.__class__ is bytes else dumps(value)
         with self._lock:
             if generation == self._generation:
                 self._texts[key] = (generation, data)

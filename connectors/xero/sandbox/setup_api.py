@@ -41,9 +41,9 @@ _TAX_FIELDS: dict[str, Field] = {
 }
 
 
-def organisation_json(org: Organisation) -> dict[str, Any]:
-    region = org.region
-    addr = region.address
+def _organisation_addresses(org: Organisation) -> list[dict[str, Any]]:
+    """The POBOX address and a STREET copy of it."""
+    addr = org.region.address
     address: dict[str, Any] = {"AddressType": "POBOX"}
     for i, line in enumerate(addr.lines[:4]):
         address[f"AddressLine{i + 1}"] = line
@@ -55,7 +55,11 @@ def organisation_json(org: Organisation) -> dict[str, Any]:
             "Country": addr.country,
         }
     )
-    street = dict(address, AddressType="STREET")
+    return [address, dict(address, AddressType="STREET")]
+
+
+def organisation_json(org: Organisation) -> dict[str, Any]:
+    region = org.region
     country_code, area, number = region.phone
     out: dict[str, Any] = {
         "APIKey": "",
@@ -83,7 +87,7 @@ def organisation_json(org: Organisation) -> dict[str, Any]:
         "Edition": "BUSINESS",
         "Class": "STANDARD",
         "LineOfBusiness": "Professional services",
-        "Addresses": [address, street],
+        "Addresses": _organisation_addresses(org),
         "Phones": [
             {
                 "PhoneType": "OFFICE",
