@@ -86,7 +86,13 @@ def release_holds(
     now: datetime,
     kinds: Iterable[str] = RESUMABLE_KINDS,
 ) -> int:
-    """End the subject's open holds of ``kinds``, each with its audit entry; returns how many."""
+    """End the subject's open holds of ``kinds``, each with its audit entry; returns how many.
+
+    A hold a payment plan or settlement keeps (actor ``syncd:plan/N``, ``syncd:settlement/N``)
+    is the agreement's, not a person's: only ending the agreement ends it. Otherwise
+    ``syncd resume`` on a plan's invoice would restart ordinary dunning beside the plan's own
+    reminders while the customer keeps to the plan.
+    """
     rows = session.scalars(
         select(Hold).where(
             Hold.org_id == org_id,
@@ -94,6 +100,7 @@ def release_holds(
             Hold.provider_id == provider_id,
             Hold.released_at.is_(None),
             Hold.kind.in_(list(kinds)),
+            Hold.actor.not_like("syncd:%"),
         )
     ).all()
     for row in rows:

@@ -140,3 +140,28 @@ def test_cancelling_after_resuming_one_invoice_keeps_that_invoices_window(
     assert shown["status"] == "cancelled"
     assert _window(ladder, first.id, plan["id"]) == f"{agreed}/{resumed_on}"
     assert _window(ladder, second.id, plan["id"]) == f"{agreed}/{cancelled_on}"
+
+
+def test_resume_leaves_the_hold_of_a_plan_in_force(ladder: LadderWorld) -> None:
+    """``syncd resume`` ends a person's pauses and disputes, never the hold a plan in force
+    keeps: releasing it would restart ordinary dunning beside the plan's own reminders while
+    the customer keeps to the plan. The user is told which plan holds it and how to end it."""
+    customer, (invoice,) = ladder.debtor()
+    plan = ladder.cli_json(
+        "payment-plan", "create", "--org", ladder.org, "--customer", customer.provider_id,
+        "--invoice", invoice.provider_id, "--instalments", "3", "--every", "month",
+        "--first", days_from(ladder.today(), 2),
+    )  # fmt: skip
+    ladder.cli("run-once", ok=False)
+    shown = ladder.cli_json("payment-plan", "show", str(plan["id"]), "--org", ladder.org)
+    assert shown["status"] == "active"
+    ladder.cli("pause", "--org", ladder.org, "--invoice", invoice.provider_id,
+               "--until", days_from(ladder.today(), 30), "--reason", "promised")  # fmt: skip
+    out = ladder.cli("resume", "--org", ladder.org, "--invoice", invoice.provider_id).stdout
+    assert "(1 hold(s) released)" in out  # the person's pause
+    assert f"still held by payment plan {plan['id']}" in out
+    assert f"syncd payment-plan cancel {plan['id']}" in out
+    held = _open_holds(ladder, invoice.provider_id)
+    assert [h.actor for h in held] == [f"syncd:plan/{plan['id']}"]
+    shown = ladder.cli_json("payment-plan", "show", str(plan["id"]), "--org", ladder.org)
+    assert shown["status"] == "active"
