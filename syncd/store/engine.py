@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .cursors import restore_checkpoints
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no lock file, migrate as before
@@ -52,6 +54,7 @@ def make_engine(url: str) -> Engine:
                 folder.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", restore_checkpoints)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
 

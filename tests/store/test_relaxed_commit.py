@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from syncd.store import Store
-from syncd.store.upserts import relaxed_commit
+from syncd.store.cursors import BACKFILL_WAL_PAGES, DEFAULT_WAL_PAGES, relaxed_commit
 
 
 def test_relaxed_commit_lasts_one_transaction(store: Store) -> None:
@@ -20,3 +20,18 @@ def test_relaxed_commit_lasts_one_transaction(store: Store) -> None:
             assert session.scalar(text("SHOW synchronous_commit")) == "on"
         else:
             assert session.scalar(text("PRAGMA synchronous")) == 1  # NORMAL, as before
+
+
+def test_a_backfill_page_checkpoints_sqlite_less_often_and_only_it(store: Store) -> None:
+    """A backfill's SQLite commits leave up to 64 MiB in the WAL; the pooled connection's
+    next (ordinary) transaction checkpoints at SQLite's default again."""
+    if store.engine.dialect.name != "sqlite":
+        return
+    with store.sessions.begin() as session:
+        relaxed_commit(session)
+        relaxed_commit(session)  # a second call in the same transaction changes nothing
+        first = session.connection().connection.dbapi_connection
+        assert session.scalar(text("PRAGMA wal_autocheckpoint")) == BACKFILL_WAL_PAGES
+    with store.sessions.begin() as session:
+        assert session.connection().connection.dbapi_connection is first  # the same one
+        assert session.scalar(text("PRAGMA wal_autocheckpoint")) == DEFAULT_WAL_PAGES
