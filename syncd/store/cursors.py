@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from .models import SyncCursor
 
-#: WAL pages (4 KiB each) a backfill's commits may leave before SQLite copies them into the
-#: database file: 64 MiB instead of SQLite's default 1,000 pages (4 MiB).
-BACKFILL_WAL_PAGES = 16_384
+#: What a backfill's commits may leave in the WAL before SQLite copies it into the database
+#: file: 64 MiB, where SQLite's default is 1,000 pages (4 MiB at 4 KiB pages).
+BACKFILL_WAL_BYTES = 64 << 20
 #: SQLite's own default, which every other transaction keeps.
 DEFAULT_WAL_PAGES = 1_000
 #: Key, in a pooled connection's ``info``, of "this connection checkpoints like a backfill".
@@ -48,8 +48,18 @@ def relaxed_commit(session: Session) -> None:
     elif dialect == "sqlite":
         pooled = session.connection().connection
         if not pooled.info.get(WIDE_WAL):
-            _set_wal_pages(pooled.dbapi_connection, BACKFILL_WAL_PAGES)
+            _set_wal_pages(pooled.dbapi_connection, backfill_wal_pages(pooled.dbapi_connection))
             pooled.info[WIDE_WAL] = True
+
+
+def backfill_wal_pages(dbapi_connection: Any) -> int:
+    """:data:`BACKFILL_WAL_BYTES` in this database's pages."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA page_size")
+        return max(DEFAULT_WAL_PAGES, BACKFILL_WAL_BYTES // int(cursor.fetchone()[0]))
+    finally:
+        cursor.close()
 
 
 def restore_checkpoints(dbapi_connection: Any, record: Any) -> None:
