@@ -35,14 +35,14 @@ from .logs import get_logger
 from .prefetch import interleave, prefetch
 from .store import Store, apply_page
 from .store.audit import record
-from .store.models import Customer, Invoice, SyncCursor
-from .store.upserts import (
-    PageResult,
+from .store.cursors import (
     get_cursor,
     refresh_statistics,
     relaxed_commit,
     set_cursor,
 )
+from .store.models import Customer, Invoice, SyncCursor
+from .store.upserts import PageResult
 
 CHANGES = "changes"
 STREAMS = (EntityKind.CUSTOMERS, EntityKind.INVOICES, EntityKind.PAYMENTS)

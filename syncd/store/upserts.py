@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import (
@@ -29,6 +29,7 @@ from connectors.base import (
 )
 
 from . import bulk
+from .cursors import get_cursor, set_cursor
 from .models import (
     Customer,
     Invoice,
@@ -37,7 +38,6 @@ from .models import (
     Payment,
     PaymentAllocation,
     SkippedRecordRow,
-    SyncCursor,
 )
 
 
@@ -47,6 +47,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 fingerprint = bulk.fingerprint
+#: Importers of these from here predate :mod:`syncd.store.cursors`.
+__all__ = ["PageResult", "apply_page", "ensure_org", "get_cursor", "set_cursor", "to_jsonable"]
 
 
 @dataclass
@@ -352,55 +354,3 @@ def apply_page(
         set_cursor(session, org_id, stream, page.cursor, now=now, backfill=backfill)
     session.flush()
     return result
-
-
-def relaxed_commit(session: Session) -> None:
-    """Let this transaction's commit return before its WAL reaches disk (PostgreSQL only).
-
-    Only for a backfill page committed with its own cursor: a crash can then lose the last
-    few such commits, but never part of one nor one without the ones before it (WAL is
-    written in order, and any later ordinary commit flushes it), so the lost pages are
-    simply read again from the older cursor. A 100,000-invoice backfill otherwise waits
-    for one disk flush per page. SQLite already commits without a flush (WAL with
-    ``synchronous=NORMAL``).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit = off"))
-
-
-#: The tables a backfill fills from nothing, whose planner statistics it leaves stale.
-_BACKFILLED = ("customers", "invoices", "invoice_lines", "payments", "payment_allocations")
-
-
-def refresh_statistics(session: Session) -> None:
-    """Give PostgreSQL's planner the row counts a backfill just created (PostgreSQL only).
-
-    Autovacuum would analyse the new rows eventually, but the first dunning cycle usually runs
-    straight after a backfill: without statistics the candidate query looks up 100,000
-    invoices' states one at a time (seconds) instead of joining them (a fraction of one).
-    SQLite's plans are pinned by its indexes (migration 0011), so it is left alone.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"ANALYZE {', '.join(_BACKFILLED)}"))
-
-
-def get_cursor(session: Session, org_id: int, stream: str) -> SyncCursor | None:
-    return session.get(SyncCursor, (org_id, stream))
-
-
-def set_cursor(
-    session: Session, org_id: int, stream: str, value: str, *, now: datetime, backfill: bool
-) -> None:
-    row = session.get(SyncCursor, (org_id, stream))
-    if row is None:
-        row = SyncCursor(org_id=org_id, stream=stream, updated_at=now)
-        session.add(row)
-    if backfill:
-        if row.backfill_resume == value:
-            return
-        row.backfill_resume = value
-    else:
-        if row.cursor == value:
-            return
-        row.cursor = value
-    row.updated_at = now

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from syncd.store import Store
-from syncd.store.upserts import relaxed_commit
+from syncd.store.cursors import BACKFILL_WAL_BYTES, DEFAULT_WAL_PAGES, relaxed_commit
+from syncd.store.engine import SQLITE_PAGE_SIZE
 
 
 def test_relaxed_commit_lasts_one_transaction(store: Store) -> None:
@@ -20,3 +21,27 @@ def test_relaxed_commit_lasts_one_transaction(store: Store) -> None:
             assert session.scalar(text("SHOW synchronous_commit")) == "on"
         else:
             assert session.scalar(text("PRAGMA synchronous")) == 1  # NORMAL, as before
+
+
+def test_a_backfill_page_checkpoints_sqlite_less_often_and_only_it(store: Store) -> None:
+    """A backfill's SQLite commits leave up to 64 MiB in the WAL; the pooled connection's
+    next (ordinary) transaction checkpoints at SQLite's default again."""
+    if store.engine.dialect.name != "sqlite":
+        return
+    with store.sessions.begin() as session:
+        relaxed_commit(session)
+        relaxed_commit(session)  # a second call in the same transaction changes nothing
+        first = session.connection().connection.dbapi_connection
+        pages = session.scalar(text("PRAGMA wal_autocheckpoint"))
+        assert pages == BACKFILL_WAL_BYTES // SQLITE_PAGE_SIZE
+    with store.sessions.begin() as session:
+        assert session.connection().connection.dbapi_connection is first  # the same one
+        assert session.scalar(text("PRAGMA wal_autocheckpoint")) == DEFAULT_WAL_PAGES
+
+
+def test_a_new_sqlite_store_has_16_kib_pages(store: Store) -> None:
+    """Larger pages keep a row's raw payload in the row's page, not in overflow pages."""
+    if store.engine.dialect.name != "sqlite":
+        return
+    with store.sessions() as session:
+        assert session.scalar(text("PRAGMA page_size")) == SQLITE_PAGE_SIZE == 16_384

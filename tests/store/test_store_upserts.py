@@ -25,8 +25,8 @@ from connectors.base import (
 )
 from syncd.store import Store, apply_page, ensure_org
 from syncd.store.audit import record
+from syncd.store.cursors import get_cursor
 from syncd.store.models import AuditEntry, Invoice, Payment, SyncCursor
-from syncd.store.upserts import get_cursor
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
