@@ -27,7 +27,7 @@ from .catalog import ITEMS
 from .company import CREDIT_LINK_NOTE, Company
 from .money import ZERO, money
 from .seeddraws import Bits, Weighted, below, bits_of, choice, sample_small
-from .seedpayments import InvoicePlan, PlannerBase
+from .seedpayments import InvoicePlan, PlannerBase, _Event
 from .seedwriter import seed_writes
 
 JSON = dict[str, Any]
@@ -64,6 +64,27 @@ _QTY_TABLES = {
 }
 
 
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _time_order(events: list[_Event]) -> None:
+    """Sort events by time, creation order among simultaneous ones (the list is in creation
+    order, and the sort is stable).
+
+    Datetimes sharing one tzinfo object compare by their wall-clock fields alone: the
+    microseconds of those fields as a float (exact below 2**53) order them the same way, and
+    a list of floats sorts several times faster than tuples of datetimes. Events in mixed
+    zones (a customer's first invoice clamped to its sign-up stamp) compare as before.
+    """
+    zone = events[0][0].tzinfo if events else None
+    if zone is not None and all(event[0].tzinfo is zone for event in events):
+        # A difference of two datetimes with the same tzinfo is one of wall-clock fields too.
+        epoch = datetime(1970, 1, 1, tzinfo=zone)
+        events.sort(key=lambda event: (event[0] - epoch) / _MICROSECOND)
+    else:
+        events.sort()
+
+
 def _fate(roll: float, overdue: bool) -> str:
     """What becomes of an invoice, from one draw: most overdue ones are paid by now."""
     if roll < 0.015:
@@ -89,10 +110,7 @@ class _Planner(PlannerBase):
         plans = self.make_invoices()
         self.make_payments(plans)
         self.make_unapplied_payments()
-        # Time order, creation order among simultaneous events: the tuples compare by time, then
-        # by the unique sequence number, so the actions are never compared (and no key tuple
-        # is built per event).
-        self.events.sort()
+        _time_order(self.events)
         for when, _, action in self.events:
             self._when = when
             action()
