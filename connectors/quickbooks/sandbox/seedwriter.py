@@ -24,9 +24,9 @@ from .company import Company
 from .jsontree import copy_json
 from .money import ZERO, money
 from .payments import applied_line
+from .seedstamps import SeedStamps
 from .shapes import JSON, _days_after, _iso_date
 from .taxlines import tax_detail
-from .wire import entity_time
 
 
 class SeedWrites(Protocol):
@@ -58,9 +58,10 @@ class SeedWriter:
         self.home = company.home_currency
         self._rates: dict[str, Decimal] = {}
         self._customer_refs: dict[str, JSON] = {}
+        self._stamps = SeedStamps(self.tz)
 
     def _stamp(self, at: datetime | None) -> str:
-        return entity_time(at if at is not None else self.company.clock.now(), self.tz)
+        return self._stamps(at if at is not None else self.company.clock.now())
 
     def _rate(self, code: str) -> Decimal | None:
         if code == self.home:
