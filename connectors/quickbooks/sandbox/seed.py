@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 from . import realism
@@ -64,25 +65,14 @@ _QTY_TABLES = {
 }
 
 
-_MICROSECOND = timedelta(microseconds=1)
-
-
 def _time_order(events: list[_Event]) -> None:
-    """Sort events by time, creation order among simultaneous ones (the list is in creation
-    order, and the sort is stable).
+    """Sort events by time, creation order among simultaneous ones.
 
-    Datetimes sharing one tzinfo object compare by their wall-clock fields alone: the
-    microseconds of those fields as a float (exact below 2**53) order them the same way, and
-    a list of floats sorts several times faster than tuples of datetimes. Events in mixed
-    zones (a customer's first invoice clamped to its sign-up stamp) compare as before.
+    The list is in creation order and the sort is stable, so sorting by time alone gives the
+    order of the (time, sequence) tuples, at a third of the cost: one datetime comparison
+    per step instead of a tuple's equality test and then its ordering.
     """
-    zone = events[0][0].tzinfo if events else None
-    if zone is not None and all(event[0].tzinfo is zone for event in events):
-        # A difference of two datetimes with the same tzinfo is one of wall-clock fields too.
-        epoch = datetime(1970, 1, 1, tzinfo=zone)
-        events.sort(key=lambda event: (event[0] - epoch) / _MICROSECOND)
-    else:
-        events.sort()
+    events.sort(key=itemgetter(0))
 
 
 def _fate(roll: float, overdue: bool) -> str:
