@@ -57,7 +57,11 @@ class SeedWriter:
         self.user_id = company.user_id
         self.home = company.home_currency
         self._rates: dict[str, Decimal] = {}
-        self._customer_refs: dict[str, JSON] = {}
+        # Reference objects shared by every row that names the same thing: stored rows are
+        # copy-on-write below their top level (``shapes._clone``), so no write changes one in
+        # place, and a hundred thousand invoices allocate a few hundred of them, not a million.
+        self._customer_refs: dict[tuple[str, str], JSON] = {}
+        self._currency_refs: dict[str, JSON] = {}
         self._stamps = SeedStamps(self.tz)
 
     def _stamp(self, at: datetime | None) -> str:
@@ -131,7 +135,7 @@ class SeedWriter:
             "CustomField": [],
             "DocNumber": company._new_doc_number(),
             "TxnDate": txn_date,
-            "CurrencyRef": company._currency_ref(code),
+            "CurrencyRef": self._currency_ref(code),
         }
         if rate is not None:
             payload["ExchangeRate"] = rate
@@ -146,7 +150,7 @@ class SeedWriter:
         _copy_addresses(payload, customer)
         payload["FreeFormAddress"] = True
         if term is not None:
-            payload["SalesTermRef"] = {"value": term.id, "name": term.name}
+            payload["SalesTermRef"] = _TERM_REFS[term.id]
         days = term.days if term is not None else COMPANY_DEFAULT_DUE_DAYS
         payload["DueDate"] = _days_after(txn_date, days)
         _amounts(payload, body, total, rate)
@@ -155,7 +159,17 @@ class SeedWriter:
         return payload
 
     def _customer_ref(self, customer: JSON) -> JSON:
-        return {"value": customer["Id"], "name": customer["DisplayName"]}
+        key = (customer["Id"], customer["DisplayName"])
+        ref = self._customer_refs.get(key)
+        if ref is None:
+            ref = self._customer_refs[key] = {"value": key[0], "name": key[1]}
+        return ref
+
+    def _currency_ref(self, code: str) -> JSON:
+        ref = self._currency_refs.get(code)
+        if ref is None:
+            ref = self._currency_refs[code] = self.company._currency_ref(code)
+        return ref
 
     def send_invoice(
         self,
@@ -198,7 +212,7 @@ class SeedWriter:
             "SyncToken": "0",
             "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
             "TxnDate": _iso_date(body["TxnDate"]),
-            "CurrencyRef": company._currency_ref(code),
+            "CurrencyRef": self._currency_ref(code),
         }
         rate = self._rate(code)
         if rate is not None:
@@ -263,6 +277,19 @@ class SeedWriter:
             _bump(memo, stamp, None)
 
 
+#: Shared reference objects (see ``SeedWriter.__init__``): per item its ItemRef and
+#: ItemAccountRef, per term its SalesTermRef, per tax code its TaxCodeRef.
+_ITEM_REFS = {
+    item.id: (
+        {"value": item.id, "name": item.name},
+        {"value": item.account_id, "name": item.account_name},
+    )
+    for item in ITEMS.values()
+}
+_TERM_REFS = {term.id: {"value": term.id, "name": term.name} for term in TERMS.values()}
+_TAX_REFS: dict[str, JSON] = {}
+
+
 def _store(company: Company, entity: str, payload: JSON, customer_id: str) -> None:
     """A new row, linked to its customer (what ``Books._link_customer`` does)."""
     txn_id = payload["Id"]
@@ -279,18 +306,21 @@ def _item_line(number: int, raw: JSON, us: bool) -> tuple[JSON, str]:
     """A seeded SalesItemLineDetail line as ``ItemLines._build_lines`` stores it (its
     ``_item_line`` after the Id and LineNum), and its tax code."""
     detail_in = raw["SalesItemLineDetail"]
-    item = ITEMS[detail_in["ItemRef"]["value"]]
-    detail: JSON = {"ItemRef": {"value": item.id, "name": item.name}}
+    item_ref, account_ref = _ITEM_REFS[detail_in["ItemRef"]["value"]]
+    detail: JSON = {"ItemRef": item_ref}
     unit, qty = detail_in.get("UnitPrice"), detail_in.get("Qty")
     if unit:
         detail["UnitPrice"] = unit
     if qty:
         detail["Qty"] = qty
-    detail["ItemAccountRef"] = {"value": item.account_id, "name": item.account_name}
+    detail["ItemAccountRef"] = account_ref
     code = (detail_in.get("TaxCodeRef") or {}).get("value") or ("NON" if us else None)
     if code is None:  # the rules would refuse it (a VAT or GST/HST rate is required)
         raise ValueError(f"a seeded line of a non-US company has no tax code: {raw!r}")
-    detail["TaxCodeRef"] = {"value": code}
+    tax_ref = _TAX_REFS.get(code)
+    if tax_ref is None:
+        tax_ref = _TAX_REFS[code] = {"value": code}
+    detail["TaxCodeRef"] = tax_ref
     line: JSON = {
         "Id": str(number),
         "LineNum": number,
