@@ -60,7 +60,7 @@ class SeedWriter:
         # Reference objects shared by every row that names the same thing: stored rows are
         # copy-on-write below their top level (``shapes._clone``), so no write changes one in
         # place, and a hundred thousand invoices allocate a few hundred of them, not a million.
-        self._customer_refs: dict[tuple[str, str], JSON] = {}
+        self._customer_refs: dict[str, JSON] = {}
         self._currency_refs: dict[str, JSON] = {}
         self._stamps = SeedStamps(self.tz)
 
@@ -159,10 +159,10 @@ class SeedWriter:
         return payload
 
     def _customer_ref(self, customer: JSON) -> JSON:
-        key = (customer["Id"], customer["DisplayName"])
-        ref = self._customer_refs.get(key)
-        if ref is None:
-            ref = self._customer_refs[key] = {"value": key[0], "name": key[1]}
+        customer_id, name = customer["Id"], customer["DisplayName"]
+        ref = self._customer_refs.get(customer_id)
+        if ref is None or ref["name"] != name:  # a new one for a renamed customer
+            ref = self._customer_refs[customer_id] = {"value": customer_id, "name": name}
         return ref
 
     def _currency_ref(self, code: str) -> JSON:
