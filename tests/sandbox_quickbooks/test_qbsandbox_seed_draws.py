@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from connectors.quickbooks.sandbox.clock import SandboxClock
+from connectors.quickbooks.sandbox.company import Company
+from connectors.quickbooks.sandbox.lists import install_lists
 from connectors.quickbooks.sandbox.seed import _time_order
 from connectors.quickbooks.sandbox.seeddraws import (
     Weighted,
@@ -23,6 +27,7 @@ from connectors.quickbooks.sandbox.seeddraws import (
     sample_small,
 )
 from connectors.quickbooks.sandbox.seedstamps import SeedStamps
+from connectors.quickbooks.sandbox.seedwriter import seed_writes
 from connectors.quickbooks.sandbox.wire import entity_time
 
 
@@ -84,3 +89,34 @@ def test_events_sorted_by_time_keep_creation_order_among_ties() -> None:
     expected = sorted(events, key=lambda event: (event[0], event[1]))
     _time_order(events)
     assert [event[1] for event in events] == [event[1] for event in expected]
+
+
+def test_shared_references_follow_a_renamed_customer() -> None:
+    """The bulk writer shares one CustomerRef per customer among its rows: a customer renamed
+    between two writes gets a new one, and the earlier rows keep the name they were made with
+    (as the API rules leave them)."""
+    company = Company(
+        realm_id="1234",
+        clock=SandboxClock(datetime(2026, 5, 5, 17, 0, tzinfo=UTC), frozen=True),
+        tz=ZoneInfo("America/Los_Angeles"),
+        home_currency="USD",
+        country="US",
+    )
+    install_lists(company, datetime(2024, 5, 5, tzinfo=UTC))
+    customer = company.create_customer({"DisplayName": "Old Name"})
+    writer = seed_writes(company, replay=False)
+    line = {
+        "Description": "Consulting",
+        "Amount": Decimal("175.00"),
+        "DetailType": "SalesItemLineDetail",
+        "SalesItemLineDetail": {"ItemRef": {"value": "2"}, "Qty": Decimal(1)},
+    }
+    body = {"CustomerRef": {"value": customer["Id"]}, "TxnDate": "2026-05-01", "Line": [line]}
+    first = writer.create_invoice(body)
+    company.update_customer(
+        {"Id": customer["Id"], "SyncToken": customer["SyncToken"], "DisplayName": "New Name"},
+        sparse=True,
+    )
+    second = writer.create_invoice(body)
+    assert first["CustomerRef"] == {"value": customer["Id"], "name": "Old Name"}
+    assert second["CustomerRef"] == {"value": customer["Id"], "name": "New Name"}
