@@ -19,11 +19,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from .catalog import COMPANY_DEFAULT_DUE_DAYS, DEPOSIT_ACCOUNT_ID, ITEMS, TERMS
+from .catalog import COMPANY_DEFAULT_DUE_DAYS, TERMS
 from .company import Company
-from .jsontree import copy_json
 from .money import ZERO, money
 from .payments import applied_line
+from .seedshared import (
+    DEPOSIT_ACCOUNT_REF,
+    NOTHING,
+    TERM_REFS,
+    UNTAXED,
+    flat_copy,
+    item_line,
+)
 from .seedstamps import SeedStamps
 from .shapes import JSON, _days_after, _iso_date
 from .taxlines import tax_detail
@@ -62,6 +69,9 @@ class SeedWriter:
         # place, and a hundred thousand invoices allocate a few hundred of them, not a million.
         self._customer_refs: dict[str, JSON] = {}
         self._currency_refs: dict[str, JSON] = {}
+        #: (customer id, key) -> (the customer's address object, the copy invoices share).
+        self._addresses: dict[tuple[str, str], tuple[JSON, JSON]] = {}
+        self._memos: dict[str, JSON] = {}
         self._stamps = SeedStamps(self.tz)
 
     def _stamp(self, at: datetime | None) -> str:
@@ -87,7 +97,7 @@ class SeedWriter:
         taxed = not us
         for number, raw in enumerate(raw_lines, 1):
             if raw.get("DetailType") == "SalesItemLineDetail":
-                line, code = _item_line(number, raw, us)
+                line, code = item_line(number, raw, us)
                 subtotal += line["Amount"]
                 taxed = taxed or code != "NON"
             else:
@@ -96,12 +106,12 @@ class SeedWriter:
                 taxed = taxed or line["DetailType"] == "GroupLineDetail"
             lines.append(line)
         lines.append(
-            {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+            {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": NOTHING}
         )
         if taxed:
             detail, tax = tax_detail(company, lines, customer)
         else:
-            detail, tax = {"TotalTax": ZERO}, ZERO
+            detail, tax = UNTAXED, ZERO
         company.last_tax_detail = detail
         return lines, subtotal - discount + tax, detail
 
@@ -146,11 +156,11 @@ class SeedWriter:
         payload["TxnTaxDetail"] = detail
         payload["CustomerRef"] = self._customer_ref(customer)
         if "CustomerMemo" in body:
-            payload["CustomerMemo"] = _flat_copy(body["CustomerMemo"])
-        _copy_addresses(payload, customer)
+            payload["CustomerMemo"] = self._memo(body["CustomerMemo"])
+        self._copy_addresses(payload, customer)
         payload["FreeFormAddress"] = True
         if term is not None:
-            payload["SalesTermRef"] = _TERM_REFS[term.id]
+            payload["SalesTermRef"] = TERM_REFS[term.id]
         days = term.days if term is not None else COMPANY_DEFAULT_DUE_DAYS
         payload["DueDate"] = _days_after(txn_date, days)
         _amounts(payload, body, total, rate)
@@ -164,6 +174,27 @@ class SeedWriter:
         if ref is None or ref["name"] != name:  # a new one for a renamed customer
             ref = self._customer_refs[customer_id] = {"value": customer_id, "name": name}
         return ref
+
+    def _memo(self, memo: JSON) -> JSON:
+        """A copy of the request's CustomerMemo, one per text."""
+        text = memo.get("value")
+        if len(memo) != 1 or type(text) is not str:
+            return flat_copy(memo)
+        shared = self._memos.get(text)
+        if shared is None:
+            shared = self._memos[text] = {"value": text}
+        return shared
+
+    def _copy_addresses(self, payload: JSON, customer: JSON) -> None:
+        """The API copies the customer's addresses onto a new invoice: one copy per address
+        object, shared by the customer's invoices (an update gives the customer a new one)."""
+        for key in ("BillAddr", "ShipAddr"):
+            if key in customer:
+                source = customer[key]
+                cached = self._addresses.get((customer["Id"], key))
+                if cached is None or cached[0] is not source:
+                    cached = self._addresses[customer["Id"], key] = (source, flat_copy(source))
+                payload[key] = cached[1]
 
     def _currency_ref(self, code: str) -> JSON:
         ref = self._currency_refs.get(code)
@@ -202,7 +233,7 @@ class SeedWriter:
         code = customer["CurrencyRef"]["value"]
         payload: JSON = {
             "CustomerRef": self._customer_ref(customer),
-            "DepositToAccountRef": {"value": DEPOSIT_ACCOUNT_ID},
+            "DepositToAccountRef": DEPOSIT_ACCOUNT_REF,
             "TotalAmt": total,
             "UnappliedAmt": total - applied,
             "ProcessPayment": False,
@@ -277,19 +308,6 @@ class SeedWriter:
             _bump(memo, stamp, None)
 
 
-#: Shared reference objects (see ``SeedWriter.__init__``): per item its ItemRef and
-#: ItemAccountRef, per term its SalesTermRef, per tax code its TaxCodeRef.
-_ITEM_REFS = {
-    item.id: (
-        {"value": item.id, "name": item.name},
-        {"value": item.account_id, "name": item.account_name},
-    )
-    for item in ITEMS.values()
-}
-_TERM_REFS = {term.id: {"value": term.id, "name": term.name} for term in TERMS.values()}
-_TAX_REFS: dict[str, JSON] = {}
-
-
 def _store(company: Company, entity: str, payload: JSON, customer_id: str) -> None:
     """A new row, linked to its customer (what ``Books._link_customer`` does)."""
     txn_id = payload["Id"]
@@ -300,37 +318,6 @@ def _store(company: Company, entity: str, payload: JSON, customer_id: str) -> No
     else:
         txns[txn_id] = entity
     company.balances.touch(customer_id, txn_id)
-
-
-def _item_line(number: int, raw: JSON, us: bool) -> tuple[JSON, str]:
-    """A seeded SalesItemLineDetail line as ``ItemLines._build_lines`` stores it (its
-    ``_item_line`` after the Id and LineNum), and its tax code."""
-    detail_in = raw["SalesItemLineDetail"]
-    item_ref, account_ref = _ITEM_REFS[detail_in["ItemRef"]["value"]]
-    detail: JSON = {"ItemRef": item_ref}
-    unit, qty = detail_in.get("UnitPrice"), detail_in.get("Qty")
-    if unit:
-        detail["UnitPrice"] = unit
-    if qty:
-        detail["Qty"] = qty
-    detail["ItemAccountRef"] = account_ref
-    code = (detail_in.get("TaxCodeRef") or {}).get("value") or ("NON" if us else None)
-    if code is None:  # the rules would refuse it (a VAT or GST/HST rate is required)
-        raise ValueError(f"a seeded line of a non-US company has no tax code: {raw!r}")
-    tax_ref = _TAX_REFS.get(code)
-    if tax_ref is None:
-        tax_ref = _TAX_REFS[code] = {"value": code}
-    detail["TaxCodeRef"] = tax_ref
-    line: JSON = {
-        "Id": str(number),
-        "LineNum": number,
-        "Description": str(raw["Description"]),
-        "Amount": money(raw["Amount"]),
-        "DetailType": "SalesItemLineDetail",
-        "SalesItemLineDetail": detail,
-        "CustomExtensions": [],
-    }
-    return line, code
 
 
 def _amounts(payload: JSON, body: JSON, total: Decimal, rate: Decimal | None) -> None:
@@ -346,23 +333,6 @@ def _amounts(payload: JSON, body: JSON, total: Decimal, rate: Decimal | None) ->
     payload["Balance"] = total
     if rate is not None:
         payload["HomeBalance"] = money(total * rate)
-
-
-def _copy_addresses(payload: JSON, customer: JSON) -> None:
-    """The API copies the customer's addresses onto a new invoice."""
-    for key in ("BillAddr", "ShipAddr"):
-        if key in customer:
-            payload[key] = _flat_copy(customer[key])
-
-
-def _flat_copy(value: JSON) -> JSON:
-    """``copy_json`` for the flat dicts of text the seed writes, without a call per key."""
-    copied = dict(value)
-    for item in copied.values():
-        if type(item) is not str:
-            result: JSON = copy_json(value)
-            return result
-    return copied
 
 
 def _balance_moved(customer: JSON, delta: Decimal, stamp: str) -> None:
