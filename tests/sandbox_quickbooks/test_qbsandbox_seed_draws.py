@@ -92,9 +92,9 @@ def test_events_sorted_by_time_keep_creation_order_among_ties() -> None:
 
 
 def test_shared_references_follow_a_renamed_customer() -> None:
-    """The bulk writer shares one CustomerRef per customer among its rows: a customer renamed
-    between two writes gets a new one, and the earlier rows keep the name they were made with
-    (as the API rules leave them)."""
+    """The bulk writer shares one CustomerRef and one address copy per customer among its
+    rows: a customer renamed or moved between two writes gets new ones, and the earlier rows
+    keep what they were made with (as the API rules leave them)."""
     company = Company(
         realm_id="1234",
         clock=SandboxClock(datetime(2026, 5, 5, 17, 0, tzinfo=UTC), frozen=True),
@@ -103,7 +103,9 @@ def test_shared_references_follow_a_renamed_customer() -> None:
         country="US",
     )
     install_lists(company, datetime(2024, 5, 5, tzinfo=UTC))
-    customer = company.create_customer({"DisplayName": "Old Name"})
+    customer = company.create_customer(
+        {"DisplayName": "Old Name", "BillAddr": {"Line1": "1 Old St.", "City": "Austin"}}
+    )
     writer = seed_writes(company, replay=False)
     line = {
         "Description": "Consulting",
@@ -114,9 +116,17 @@ def test_shared_references_follow_a_renamed_customer() -> None:
     body = {"CustomerRef": {"value": customer["Id"]}, "TxnDate": "2026-05-01", "Line": [line]}
     first = writer.create_invoice(body)
     company.update_customer(
-        {"Id": customer["Id"], "SyncToken": customer["SyncToken"], "DisplayName": "New Name"},
+        {
+            "Id": customer["Id"],
+            "SyncToken": customer["SyncToken"],
+            "DisplayName": "New Name",
+            "BillAddr": {"Line1": "2 New St.", "City": "Denver"},
+        },
         sparse=True,
     )
     second = writer.create_invoice(body)
     assert first["CustomerRef"] == {"value": customer["Id"], "name": "Old Name"}
     assert second["CustomerRef"] == {"value": customer["Id"], "name": "New Name"}
+    assert first["BillAddr"]["Line1"] == "1 Old St."
+    assert second["BillAddr"]["Line1"] == "2 New St."
+    assert second["BillAddr"] is not company.entities["Customer"][customer["Id"]]["BillAddr"]
