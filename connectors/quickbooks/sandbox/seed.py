@@ -226,6 +226,12 @@ class _Planner(PlannerBase):
             datetime.fromisoformat(c["MetaData"]["CreateTime"]) + timedelta(hours=1)
             for c in customers
         ]
+        # Signed-up stamps carry a fixed offset, so comparing one with an invoice's time asks
+        # the company's zone for an offset: a wall-clock bound a day past the latest of them
+        # (in the company's zone) rules the clamp out for nearly every invoice cheaply.
+        clamp_before = (
+            max(earliest).astimezone(self.company.tz) + timedelta(days=1) if earliest else None
+        )
         # Office hours open on one of some 540 days: each is worked out once.
         openings = [
             _office_opening(self.now, age) if age else self.now for age in range(HISTORY_DAYS)
@@ -237,7 +243,8 @@ class _Planner(PlannerBase):
             customer = customers[pick]
             age_days = 1 + below(bits, HISTORY_DAYS - 1)
             created = openings[age_days] + timedelta(seconds=below(bits, 36000))
-            created = max(created, earliest[pick])
+            if clamp_before is None or created < clamp_before:
+                created = max(created, earliest[pick])
             lines, total = self._lines(bits)
             realism.decorate(self.company, self.aux, lines, customer)
             term = terms[pick]
