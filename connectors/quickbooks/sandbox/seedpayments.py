@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from .company import Company
@@ -19,7 +20,7 @@ from .seedwriter import SeedWrites
 JSON = dict[str, Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class InvoicePlan:
     index: int
     customer_id: str
@@ -86,7 +87,8 @@ class PlannerBase:
                 continue  # too recent to have been paid: stays open
             by_customer.setdefault(plan.customer_id, []).append((paid_at, plan, amount))
         for customer_id in sorted(by_customer, key=int):
-            entries = sorted(by_customer[customer_id], key=lambda e: (e[0], e[1].index))
+            # In invoice order already: a stable sort by time alone orders them by (time, index).
+            entries = sorted(by_customer[customer_id], key=itemgetter(0))
             group: list[tuple[datetime, InvoicePlan, Decimal]] = []
             for entry in entries:
                 if group and (entry[0] - group[0][0] > timedelta(days=10) or rng.random() < 0.6):
