@@ -46,7 +46,7 @@ _LINE_COUNTS = (1, 1, 2, 2, 3, 4)
 _CURRENCIES = Weighted(_CURRENCY_WEIGHTS)
 _TERMS = Weighted(_TERM_WEIGHTS)
 _HEX = "0123456789abcdef"
-#: Quantities as ``_lines`` draws them: (first, how many values) and the Decimal of each.
+#: What ``Decimal(rng.randrange(...))`` gave for each item's quantities, by the index drawn.
 _HALF_HOURS = [Decimal(n) / 2 for n in range(2, 80)]
 _SUPPLIES = [Decimal(n) for n in range(1, 40)]
 _UNITS = [Decimal(n) for n in range(1, 5)]
