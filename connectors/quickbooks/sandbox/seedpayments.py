@@ -9,16 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from .company import Company
 from .money import ZERO, money
+from .seeddraws import below, bits_of, choice
 from .seedwriter import SeedWrites
 
 JSON = dict[str, Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class InvoicePlan:
     index: int
     customer_id: str
@@ -31,6 +33,9 @@ class InvoicePlan:
     credit_applied: bool = False
     memo_id: str = ""
 
+
+#: ``Decimal(n)`` for the share of a partly paid invoice paid so far (25-74 per cent).
+_PARTS = [Decimal(n) for n in range(25, 75)]
 
 #: (when, sequence number, action): a plain tuple, since a few hundred thousand are made and
 #: sorted; the sequence number is unique, so the action is never compared.
@@ -62,6 +67,9 @@ class PlannerBase:
 
     def make_payments(self, plans: list[InvoicePlan]) -> None:
         rng = self.rng
+        bits = bits_of(rng)
+        recent = self.now - timedelta(minutes=5)
+        after_credit, after_sale = timedelta(days=8, hours=1), timedelta(hours=1)
         by_customer: dict[str, list[tuple[datetime, InvoicePlan, Decimal]]] = {}
         for plan in plans:
             if plan.fate not in ("paid", "partial"):
@@ -69,20 +77,18 @@ class PlannerBase:
             due = plan.total - (plan.credit if plan.credit_applied else ZERO)
             if due <= 0:
                 continue
-            amount = (
-                due if plan.fate == "paid" else money(due * Decimal(rng.randrange(25, 75)) / 100)
-            )
-            lag = timedelta(
-                days=rng.randrange(9 if plan.credit else 0, 75), minutes=rng.randrange(0, 600)
-            )
+            amount = due if plan.fate == "paid" else money(due * _PARTS[below(bits, 50)] / 100)
+            first = 9 if plan.credit else 0
+            lag = timedelta(days=first + below(bits, 75 - first), minutes=below(bits, 600))
             paid_at = plan.created + lag
-            if paid_at >= self.now - timedelta(minutes=5):
-                paid_at = self.now - timedelta(minutes=rng.randrange(5, 600))
-            if paid_at <= plan.created + timedelta(days=8 if plan.credit else 0, hours=1):
+            if paid_at >= recent:
+                paid_at = self.now - timedelta(minutes=5 + below(bits, 595))
+            if paid_at <= plan.created + (after_credit if plan.credit else after_sale):
                 continue  # too recent to have been paid: stays open
             by_customer.setdefault(plan.customer_id, []).append((paid_at, plan, amount))
         for customer_id in sorted(by_customer, key=int):
-            entries = sorted(by_customer[customer_id], key=lambda e: (e[0], e[1].index))
+            # In invoice order already: a stable sort by time alone orders them by (time, index).
+            entries = sorted(by_customer[customer_id], key=itemgetter(0))
             group: list[tuple[datetime, InvoicePlan, Decimal]] = []
             for entry in entries:
                 if group and (entry[0] - group[0][0] > timedelta(days=10) or rng.random() < 0.6):
@@ -104,9 +110,10 @@ class PlannerBase:
     ) -> None:
         rng = self.rng
         when = max(entry[0] for entry in group)
-        overpay = money(Decimal(rng.randrange(1, 50))) if rng.random() < 0.02 else ZERO
-        method = rng.choice(("Check", "ACH", "Card"))
-        reference = str(rng.randrange(1000, 99999)) if method == "Check" else None
+        bits = bits_of(rng)
+        overpay = money(Decimal(1 + below(bits, 49))) if rng.random() < 0.02 else ZERO
+        method = choice(bits, ("Check", "ACH", "Card"))
+        reference = str(1000 + below(bits, 98999)) if method == "Check" else None
 
         def action() -> None:
             # Taxes and discounts are only known once QBO computed the invoice: a customer

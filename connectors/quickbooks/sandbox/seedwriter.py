@@ -19,14 +19,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from .catalog import COMPANY_DEFAULT_DUE_DAYS, DEPOSIT_ACCOUNT_ID, ITEMS, TERMS
+from .catalog import COMPANY_DEFAULT_DUE_DAYS, TERMS
 from .company import Company
-from .jsontree import copy_json
 from .money import ZERO, money
 from .payments import applied_line
+from .seedshared import (
+    DEPOSIT_ACCOUNT_REF,
+    NOTHING,
+    TERM_REFS,
+    UNTAXED,
+    flat_copy,
+    item_line,
+)
+from .seedstamps import SeedStamps
 from .shapes import JSON, _days_after, _iso_date
 from .taxlines import tax_detail
-from .wire import entity_time
 
 
 class SeedWrites(Protocol):
@@ -57,10 +64,18 @@ class SeedWriter:
         self.user_id = company.user_id
         self.home = company.home_currency
         self._rates: dict[str, Decimal] = {}
+        # Reference objects shared by every row that names the same thing: stored rows are
+        # copy-on-write below their top level (``shapes._clone``), so no write changes one in
+        # place, and a hundred thousand invoices allocate a few hundred of them, not a million.
         self._customer_refs: dict[str, JSON] = {}
+        self._currency_refs: dict[str, JSON] = {}
+        #: (customer id, key) -> (the customer's address object, the copy invoices share).
+        self._addresses: dict[tuple[str, str], tuple[JSON, JSON]] = {}
+        self._memos: dict[str, JSON] = {}
+        self._stamps = SeedStamps(self.tz)
 
     def _stamp(self, at: datetime | None) -> str:
-        return entity_time(at if at is not None else self.company.clock.now(), self.tz)
+        return self._stamps(at if at is not None else self.company.clock.now())
 
     def _rate(self, code: str) -> Decimal | None:
         if code == self.home:
@@ -82,7 +97,7 @@ class SeedWriter:
         taxed = not us
         for number, raw in enumerate(raw_lines, 1):
             if raw.get("DetailType") == "SalesItemLineDetail":
-                line, code = _item_line(number, raw, us)
+                line, code = item_line(number, raw, us)
                 subtotal += line["Amount"]
                 taxed = taxed or code != "NON"
             else:
@@ -91,12 +106,12 @@ class SeedWriter:
                 taxed = taxed or line["DetailType"] == "GroupLineDetail"
             lines.append(line)
         lines.append(
-            {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+            {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": NOTHING}
         )
         if taxed:
             detail, tax = tax_detail(company, lines, customer)
         else:
-            detail, tax = {"TotalTax": ZERO}, ZERO
+            detail, tax = UNTAXED, ZERO
         company.last_tax_detail = detail
         return lines, subtotal - discount + tax, detail
 
@@ -130,7 +145,7 @@ class SeedWriter:
             "CustomField": [],
             "DocNumber": company._new_doc_number(),
             "TxnDate": txn_date,
-            "CurrencyRef": company._currency_ref(code),
+            "CurrencyRef": self._currency_ref(code),
         }
         if rate is not None:
             payload["ExchangeRate"] = rate
@@ -141,11 +156,11 @@ class SeedWriter:
         payload["TxnTaxDetail"] = detail
         payload["CustomerRef"] = self._customer_ref(customer)
         if "CustomerMemo" in body:
-            payload["CustomerMemo"] = _flat_copy(body["CustomerMemo"])
-        _copy_addresses(payload, customer)
+            payload["CustomerMemo"] = self._memo(body["CustomerMemo"])
+        self._copy_addresses(payload, customer)
         payload["FreeFormAddress"] = True
         if term is not None:
-            payload["SalesTermRef"] = {"value": term.id, "name": term.name}
+            payload["SalesTermRef"] = TERM_REFS[term.id]
         days = term.days if term is not None else COMPANY_DEFAULT_DUE_DAYS
         payload["DueDate"] = _days_after(txn_date, days)
         _amounts(payload, body, total, rate)
@@ -154,7 +169,38 @@ class SeedWriter:
         return payload
 
     def _customer_ref(self, customer: JSON) -> JSON:
-        return {"value": customer["Id"], "name": customer["DisplayName"]}
+        customer_id, name = customer["Id"], customer["DisplayName"]
+        ref = self._customer_refs.get(customer_id)
+        if ref is None or ref["name"] != name:  # a new one for a renamed customer
+            ref = self._customer_refs[customer_id] = {"value": customer_id, "name": name}
+        return ref
+
+    def _memo(self, memo: JSON) -> JSON:
+        """A copy of the request's CustomerMemo, one per text."""
+        text = memo.get("value")
+        if len(memo) != 1 or type(text) is not str:
+            return flat_copy(memo)
+        shared = self._memos.get(text)
+        if shared is None:
+            shared = self._memos[text] = {"value": text}
+        return shared
+
+    def _copy_addresses(self, payload: JSON, customer: JSON) -> None:
+        """The API copies the customer's addresses onto a new invoice: one copy per address
+        object, shared by the customer's invoices (an update gives the customer a new one)."""
+        for key in ("BillAddr", "ShipAddr"):
+            if key in customer:
+                source = customer[key]
+                cached = self._addresses.get((customer["Id"], key))
+                if cached is None or cached[0] is not source:
+                    cached = self._addresses[customer["Id"], key] = (source, flat_copy(source))
+                payload[key] = cached[1]
+
+    def _currency_ref(self, code: str) -> JSON:
+        ref = self._currency_refs.get(code)
+        if ref is None:
+            ref = self._currency_refs[code] = self.company._currency_ref(code)
+        return ref
 
     def send_invoice(
         self,
@@ -187,7 +233,7 @@ class SeedWriter:
         code = customer["CurrencyRef"]["value"]
         payload: JSON = {
             "CustomerRef": self._customer_ref(customer),
-            "DepositToAccountRef": {"value": DEPOSIT_ACCOUNT_ID},
+            "DepositToAccountRef": DEPOSIT_ACCOUNT_REF,
             "TotalAmt": total,
             "UnappliedAmt": total - applied,
             "ProcessPayment": False,
@@ -197,7 +243,7 @@ class SeedWriter:
             "SyncToken": "0",
             "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
             "TxnDate": _iso_date(body["TxnDate"]),
-            "CurrencyRef": company._currency_ref(code),
+            "CurrencyRef": self._currency_ref(code),
         }
         rate = self._rate(code)
         if rate is not None:
@@ -274,34 +320,6 @@ def _store(company: Company, entity: str, payload: JSON, customer_id: str) -> No
     company.balances.touch(customer_id, txn_id)
 
 
-def _item_line(number: int, raw: JSON, us: bool) -> tuple[JSON, str]:
-    """A seeded SalesItemLineDetail line as ``ItemLines._build_lines`` stores it (its
-    ``_item_line`` after the Id and LineNum), and its tax code."""
-    detail_in = raw["SalesItemLineDetail"]
-    item = ITEMS[detail_in["ItemRef"]["value"]]
-    detail: JSON = {"ItemRef": {"value": item.id, "name": item.name}}
-    unit, qty = detail_in.get("UnitPrice"), detail_in.get("Qty")
-    if unit:
-        detail["UnitPrice"] = unit
-    if qty:
-        detail["Qty"] = qty
-    detail["ItemAccountRef"] = {"value": item.account_id, "name": item.account_name}
-    code = (detail_in.get("TaxCodeRef") or {}).get("value") or ("NON" if us else None)
-    if code is None:  # the rules would refuse it (a VAT or GST/HST rate is required)
-        raise ValueError(f"a seeded line of a non-US company has no tax code: {raw!r}")
-    detail["TaxCodeRef"] = {"value": code}
-    line: JSON = {
-        "Id": str(number),
-        "LineNum": number,
-        "Description": str(raw["Description"]),
-        "Amount": money(raw["Amount"]),
-        "DetailType": "SalesItemLineDetail",
-        "SalesItemLineDetail": detail,
-        "CustomExtensions": [],
-    }
-    return line, code
-
-
 def _amounts(payload: JSON, body: JSON, total: Decimal, rate: Decimal | None) -> None:
     """A new invoice's keys from TotalAmt on, in QBO's order (nothing is paid yet)."""
     payload["TotalAmt"] = total
@@ -315,23 +333,6 @@ def _amounts(payload: JSON, body: JSON, total: Decimal, rate: Decimal | None) ->
     payload["Balance"] = total
     if rate is not None:
         payload["HomeBalance"] = money(total * rate)
-
-
-def _copy_addresses(payload: JSON, customer: JSON) -> None:
-    """The API copies the customer's addresses onto a new invoice."""
-    for key in ("BillAddr", "ShipAddr"):
-        if key in customer:
-            payload[key] = _flat_copy(customer[key])
-
-
-def _flat_copy(value: JSON) -> JSON:
-    """``copy_json`` for the flat dicts of text the seed writes, without a call per key."""
-    copied = dict(value)
-    for item in copied.values():
-        if type(item) is not str:
-            result: JSON = copy_json(value)
-            return result
-    return copied
 
 
 def _balance_moved(customer: JSON, delta: Decimal, stamp: str) -> None:
