@@ -44,10 +44,13 @@ from .waiver import open_covered, waive_interest
 
 #: No instalment reminder reaches the customer within this long of the confirmation: by the
 #: calendar alone, a confirmation handed over at 23:50 could be followed by a reminder in the
-#: first cycle after midnight. What falls due meanwhile is queued by the first cycle after
-#: it if it still holds that day (``still_relevant``): a "coming up" before the due day, a
-#: "due today" on it, a "missed" while the plan is kept; never about a paid instalment.
-QUIET_AFTER_CONFIRMATION = timedelta(days=1)
+#: first cycle after midnight. Not a full day: with the default daily schedule (09:00) the
+#: next day's cycle starts seconds *less* than 24 hours after a confirmation handed over
+#: during the previous one, and would lose that day's "due today". What falls due meanwhile
+#: is queued by the first cycle after it if it still holds that day (``still_relevant``): a
+#: "coming up" before the due day, a "due today" on it, a "missed" while the plan is kept;
+#: never about a paid instalment.
+QUIET_AFTER_CONFIRMATION = timedelta(hours=20)
 
 
 def still_relevant(kind: str, due: date, met_on: date | None, today: date) -> bool:

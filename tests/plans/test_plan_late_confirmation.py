@@ -127,7 +127,7 @@ def test_the_telling_counts_in_the_orgs_time_zone_across_midnight(la_ladder: Lad
         row.handed_at = handed
 
     _follow(ladder, handed + timedelta(minutes=20))  # the first cycle after local midnight
-    _follow(ladder, handed + timedelta(hours=23))
+    _follow(ladder, handed + timedelta(hours=19, minutes=50))
     assert _reminders(ladder, plan_id) == []
     _follow(ladder, handed + timedelta(hours=24, minutes=10))
     (missed,) = _reminders(ladder, plan_id)
@@ -188,3 +188,32 @@ def test_reminders_held_back_by_the_quiet_period_go_out_after_it_only_if_they_ho
     (before,) = [r for r in _reminders(ladder, plan_id) if r.payload["reminder"] == "before"]
     assert before.status == "skipped", (before.status, before.last_error)
     assert _plan_status(ladder, plan_id) == "active"
+
+
+def test_the_next_days_cycle_at_the_same_hour_is_past_the_quiet_period(
+    ladder: LadderWorld,
+) -> None:
+    """The default schedule runs daily at 09:00: a confirmation handed over seconds into one
+    cycle is followed by the next day's cycle a few seconds less than 24 hours later. That
+    cycle is past the quiet period, so an instalment due that day gets its "due today"
+    (a full-day quiet period lost it: "due today" is never sent late)."""
+    tz = ZoneInfo(ladder.w.config.settings.org(ladder.org).timezone)
+    told = ladder.today()
+    customer, (invoice,) = ladder.debtor()
+    plan = ladder.cli_json(
+        "payment-plan", "create", "--org", ladder.org, "--customer", customer.provider_id,
+        "--invoice", invoice.provider_id, "--instalments", "2", "--every", "week",
+        "--first", days_from(told, 1), "--by", "alice",
+    )  # fmt: skip
+    plan_id = int(plan["id"])
+    ladder.cli("review", "approve", "--kind", "plan_confirmation", "--by", "alice")
+    ladder.cli("run-once", ok=False)
+    handed = datetime.combine(told, time(9, 0, 5), tz)
+    with ladder.w.store.sessions.begin() as s:
+        row = s.scalar(select(OutboxAction).where(OutboxAction.kind == "plan_confirmation"))
+        assert row is not None and row.status == "done"
+        row.handed_at = handed
+
+    _follow(ladder, datetime.combine(told + timedelta(days=1), time(9), tz))
+    assert [(r.payload["instalment"], r.payload["reminder"]) for r in _reminders(ladder, plan_id)
+            ] == [(1, "due")]  # fmt: skip
