@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from policies.plans import PaymentPlanSettings
+from syncd.plans.follow import QUIET_AFTER_CONFIRMATION
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 
@@ -23,7 +24,8 @@ def test_every_plan_setting_is_documented_in_the_example() -> None:
     section = _plan_section()
     for name in PaymentPlanSettings.model_fields:
         assert name in section, f"{name} is not documented in config.example.toml"
-    for rule in ("coming up", "due today", "not yet received", "24 hours", "already due"):
+    quiet = f"{int(QUIET_AFTER_CONFIRMATION.total_seconds() // 3600)} hours"
+    for rule in ("coming up", "due today", "not yet received", quiet, "already due"):
         assert rule in section, rule
 
 
