@@ -56,7 +56,7 @@ def babel_table() -> tuple[frozenset[str], dict[str, str]]:
     from babel import Locale
 
     english = Locale("en").territories
-    codes = frozenset(c for c in english if len(c) == 2 and c.isalpha())
+    codes = frozenset(c for c in english if isinstance(c, str) and len(c) == 2 and c.isalpha())
     names: dict[str, str] = {}
     for language in _LANGUAGES:
         for code, name in Locale(language).territories.items():
