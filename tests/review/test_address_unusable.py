@@ -58,6 +58,15 @@ def test_a_field_that_is_not_an_address_is_no_usable_address(field: str) -> None
     assert f"{field!r} is not an email address" in address_reason("7", field)
 
 
+@pytest.mark.parametrize(
+    "field",
+    ["ap@acme.test", "Jane.O'Neil+ar@Acme.Co.UK", "ap@b\u00fccher.example", "x@a-b.example"],
+)
+def test_an_address_is_usable(field: str) -> None:
+    assert email_addresses(f" {field} ") == [field]
+    assert read_email_field(field).bad == ()
+
+
 def test_one_bad_entry_beside_good_ones_makes_the_field_unusable_and_is_named() -> None:
     field = "ap@acme.test; boss@acme, n/a"
     read = read_email_field(field)
