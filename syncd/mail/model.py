@@ -9,6 +9,7 @@ Errors are ``ValueError`` (a permanent problem with the data, never worth a retr
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -100,13 +101,15 @@ def _check_address(value: str, what: str) -> str:
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=8192)
 def reachable_address(value: str) -> bool:
     """Whether a customer's ``value`` is one address a reminder could reach.
 
     The mailer's own check first (what ``Recipient`` would refuse at send time), then the
     domain as mail on the internet needs it: two or more host labels under a non-numeric
     top-level one. "x@acme", "x@localhost" or "x@[10.0.0.1]" pass the syntax and reach nobody
-    the business means; a customer's address like that is held for a human, not sent."""
+    the business means; a customer's address like that is held for a human, not sent.
+    Cached: the parse costs tens of microseconds, and a cycle reads the same fields again."""
     try:
         checked = _check_address(value, "customer email")
     except ValueError:
