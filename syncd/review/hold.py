@@ -191,8 +191,10 @@ def release_addressed(
     released = 0
     for row, action in zip(rows, queued, strict=True):
         held, kind = holds.hold(action)
-        if kind is HoldKind.ADDRESS:
-            continue  # still no address
+        if kind is HoldKind.ADDRESS:  # still no usable address: the reason says what is wrong now
+            if held != row.review_reason:
+                row.review_reason, row.updated_at = held, now
+            continue
         lift_address_hold(session, row, held, now)
         released += 1
     return released

@@ -191,3 +191,18 @@ def test_a_bad_customer_field_with_a_billing_address_is_a_warning_naming_both(qb
         "address); reminders go to the invoice's billing address ap@billed.test"
     ) in str(finding["detail"])
     assert finding["data"]["unusable"] == ["accounts at acme"]  # type: ignore[index]
+
+
+def test_a_held_email_names_the_bad_value_a_later_sync_brings(world: World) -> None:
+    """Held while the field was empty, the email is still held once the field says "none",
+    and its reason now names that value (what the person fixing it will look for)."""
+    customer = _debtor(world)
+    world.cli("run-once")
+    emails = _emails_of(world, customer)
+    assert emails and all(NO_ADDRESS in (r.review_reason or "") for r in emails)
+    _set_email(world, customer, "none")
+    world.cli("run-once")
+    after = _emails_of(world, customer)
+    assert [r.id for r in after] == [r.id for r in emails]
+    assert all(r.hold_kind == HoldKind.ADDRESS for r in after)
+    assert all("'none' is not an email address" in (r.review_reason or "") for r in after)
