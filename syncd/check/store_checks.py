@@ -15,7 +15,15 @@ from policies import DunningInput, PolicyConfig, PolicySettings
 from policies.interest import MissingRate, statutory_interest
 from policies.rules import select_policy
 
-from ..review.address import bill_emails, email_addresses
+from ..review.address import (
+    NO_ADDRESS,
+    address_problem,
+    bill_emails,
+    bill_field,
+    email_addresses,
+    read_email_field,
+    unusable_entries,
+)
 from ..store.models import Customer, Invoice
 from .model import Finding
 
@@ -72,28 +80,44 @@ def _no_email(
     where = (
         f"{name} (id {customer_id}), {len(invoices)} open invoice(s) {numbers}, {data['balance']}"
     )
+    own = cust.email if cust is not None else None
+    bad = list(read_email_field(own).bad)
+    if bad:
+        data["email_field"], data["unusable"] = str(own).strip(), bad
+    entries = unusable_entries(own)
     # The mailer's own fallback: the first invoice that names billing addresses, all of them.
     fallback = next((found for inv in invoices if (found := bill_emails(inv.raw))), [])
     if fallback:
         plural = "es" if len(fallback) > 1 else ""
+        on_customer = (
+            f"the customer's email field is not usable ({entries})"
+            if entries
+            else "no email on the customer"
+        )
         return Finding(
             org,
             "customer_email",
             FindingSeverity.WARNING,
-            f"{where}: no email on the customer; reminders go to the invoice's billing "
+            f"{where}: {on_customer}; reminders go to the invoice's billing "
             f"address{plural} {', '.join(fallback)}",
             {**data, "instead": "invoice billing email"},
         )
+    problem = address_problem(own, (bill_field(inv.raw) for inv in invoices))
+    fix = "Correct the address" if problem != NO_ADDRESS else "Add an address to the customer"
     return Finding(
         org,
         "customer_email",
         FindingSeverity.ERROR,
-        f"{where}: no email address, so no reminder email can be sent: each email action "
+        f"{where}: {_unusable(problem)}, so no reminder email can be sent: each email action "
         f"for this customer is held for review with that reason (`syncd review`); fees and "
-        f"notes still apply. Add an address to the customer in {provider}: the next sync "
-        f"releases the held emails.",
+        f"notes still apply. {fix} in {provider}: the next sync releases the held emails.",
         {**data, "instead": "no reminder email; the action is held for review"},
     )
+
+
+def _unusable(problem: str) -> str:
+    """``address_problem``'s wording as the check has always said "no email address"."""
+    return "no email address" if problem == NO_ADDRESS else problem.removeprefix("has ")
 
 
 def dunned_customers(

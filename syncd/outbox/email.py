@@ -36,7 +36,7 @@ from ..mail import (
 )
 from ..mail.model import customer_locale, locale_for_country
 from ..mail.templates import MailTemplateError
-from ..review.address import bill_emails, email_addresses
+from ..review.address import address_problem, bill_emails, bill_field, email_addresses
 from ..store import Store
 from ..store.models import Customer, Invoice, OutboxAction, OutboxStatus
 from ..store.queries import round_money
@@ -167,11 +167,14 @@ class ReminderMailer:
             )
         # The customer's own addresses, else those QuickBooks bills the invoices to: the same
         # rule that decides whether the action is held for a missing address.
-        addresses = email_addresses(customer.email if customer else None) or next(
+        own = customer.email if customer else None
+        addresses = email_addresses(own) or next(
             (found for record in fresh.values() if (found := bill_emails(record.raw))), []
         )
         if not addresses:
-            raise PermanentError(f"customer {row.customer_provider_id} has no email address")
+            billed = (bill_field(record.raw) for record in fresh.values())
+            problem = address_problem(own, billed)
+            raise PermanentError(f"customer {row.customer_provider_id} {problem}")
         name = customer.name if customer else row.customer_provider_id or "Customer"
         locale = customer_locale(
             customer.locale if customer else None,

@@ -23,7 +23,7 @@ from policies.kinds.base import ReviewClass
 from policies.kinds.registry import kind as registered_kind
 
 from ..config.loader import LoadedConfig
-from ..review.address import no_address_reason, unaddressed_customers
+from ..review.address import unaddressed_customers
 from ..review.hold import ESCALATION_KINDS, FEE_KINDS, contacted_customers, review_mode
 from ..store.audit import record
 from ..store.models import (
@@ -213,14 +213,12 @@ def queue_action(
     ``email`` to a customer syncd has no address for is held for that first (what must be
     fixed before anyone can usefully approve it, see ``syncd.plans.addressing``)."""
     addressless = (
-        email
-        and customer_id is not None
-        and customer_id in unaddressed_customers(session, org_id, [customer_id])
+        unaddressed_customers(session, org_id, [customer_id]).get(customer_id)
+        if email and customer_id is not None
+        else None
     )
-    review = (
-        no_address_reason(customer_id or "")
-        if addressless
-        else review_reason(session, config, org_name, kind, org_id=org_id, customer_id=customer_id)
+    review = addressless or review_reason(
+        session, config, org_name, kind, org_id=org_id, customer_id=customer_id
     )
     return enqueue(
         session,

@@ -6,18 +6,22 @@ that says what to fix, marked with the hold kind ``HoldKind.ADDRESS``; once a sy
 address in, :func:`syncd.review.hold.release_addressed` puts the action back on its ordinary
 path. The
 address counts the way the mailer counts it: the customer's own, or the billing address
-QuickBooks keeps on the invoice.
+QuickBooks keeps on the invoice. A field holding something that is not an address ("n/a",
+"none", "accounts at acme", "x@", a lone name) counts as no usable address, and the hold's
+reason names the value (:func:`read_email_field`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..mail.model import reachable_address
 from ..store.audit import record
 from ..store.models import Customer, HoldKind, Invoice, OutboxAction, OutboxStatus
 
@@ -36,32 +40,107 @@ def no_address_reason(customer_id: str) -> str:
     )
 
 
-def email_addresses(field: object) -> list[str]:
-    """The addresses in one provider email field, in order, blanks and repeats dropped.
+@dataclass(frozen=True, slots=True)
+class EmailField:
+    """One provider email field as a bookkeeper reads it: its addresses, and the entries
+    that are not addresses ("n/a", "accounts at acme", "x@", a lone name)."""
+
+    addresses: tuple[str, ...]
+    bad: tuple[str, ...]
+
+    @property
+    def usable(self) -> list[str]:
+        """The addresses a reminder goes to: all of them, or none while any entry is bad.
+
+        A field with a bad entry beside good ones was typed wrong, and the bad entry is
+        most often someone the business meant to reach (a half-typed address); a reminder
+        that silently skips one of its intended readers is the doubt the product rule holds
+        for. The email waits, naming the entry, until the field is corrected."""
+        return [] if self.bad else list(self.addresses)
+
+
+def read_email_field(field: object) -> EmailField:
+    """The entries of one provider email field, in order, blanks and repeats dropped.
 
     QuickBooks lets a business put several addresses in one field, separated by commas
     (people type semicolons too), and sends its own emails to every one of them; a reminder
-    must reach the same people. A field holding only separators or spaces holds no address.
-    """
-    found: list[str] = []
+    must reach the same people. A field holding only separators or spaces holds nothing.
+    Each entry is judged by the mailer's own rule (``syncd.mail.model.reachable_address``),
+    so what is counted usable here is what the mailer will send to."""
+    seen: set[str] = set()
+    addresses: list[str] = []
+    bad: list[str] = []
     for part in re.split(r"[,;]", str(field or "")):
-        address = part.strip()
-        if address and address.lower() not in (f.lower() for f in found):
-            found.append(address)
-    return found
+        entry = part.strip()
+        if not entry or entry.lower() in seen:
+            continue
+        seen.add(entry.lower())
+        (addresses if reachable_address(entry) else bad).append(entry)
+    return EmailField(tuple(addresses), tuple(bad))
+
+
+def email_addresses(field: object) -> list[str]:
+    """The addresses a reminder may go to from one provider email field (see
+    :attr:`EmailField.usable`): empty when the field holds none, or anything that is not an
+    address, so every reader counts such a field as no usable address."""
+    return read_email_field(field).usable
 
 
 def bill_emails(raw: object) -> list[str]:
     """The billing addresses QuickBooks keeps on an invoice's raw payload (none: empty); the
     payload is any mapping, as stored or as a connector's fresh read hands it over."""
+    return email_addresses(bill_field(raw))
+
+
+def bill_field(raw: object) -> object:
+    """The raw ``BillEmail.Address`` of an invoice payload (None when it has none)."""
     bill = raw.get("BillEmail") if isinstance(raw, Mapping) else None
-    return email_addresses(bill.get("Address") if isinstance(bill, Mapping) else None)
+    return bill.get("Address") if isinstance(bill, Mapping) else None
 
 
-def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str]) -> set[str]:
-    """The customers (provider ids) no email could be addressed to."""
+def unusable_entries(field: object) -> str | None:
+    """The entries of ``field`` that are not addresses, named for a person ("'n/a' is not an
+    email address"; the whole field follows when it says more); None when there are none."""
+    bad = read_email_field(field).bad
+    if not bad:
+        return None
+    listed = ", ".join(repr(b) for b in bad)
+    which = "is not an email address" if len(bad) == 1 else "are not email addresses"
+    text = str(field).strip()
+    whole = "" if [text] == list(bad) else f" (the field reads {text!r})"
+    return f"{listed} {which}{whole}"
+
+
+def address_problem(own: object, billed: Iterable[object] = ()) -> str:
+    """What is wrong with a customer's addresses, after "customer <id>": the first field
+    that holds something other than an address (the customer's own, else an invoice's
+    billing one) with that value named, else that there is none at all."""
+    for field in (own, *billed):
+        entries = unusable_entries(field)
+        if entries:
+            return f"has no usable email address: {entries}"
+    return NO_ADDRESS
+
+
+def address_reason(customer_id: str, own: object, billed: Iterable[object] = ()) -> str:
+    """The hold's reason: what to fix, the bad value named so the person fixing it at the
+    provider knows what to look for (the plain "no address" wording when there is none)."""
+    problem = address_problem(own, billed)
+    if problem == NO_ADDRESS:
+        return no_address_reason(customer_id)
+    return (
+        f"customer {customer_id} {problem}: correct it at the provider; "
+        "the next sync releases this email"
+    )
+
+
+def unaddressed_customers(
+    session: Session, org_id: int, customers: Iterable[str]
+) -> dict[str, str]:
+    """The customers (provider ids) no email could be addressed to, each with the reason
+    its emails are held for (:func:`address_reason`)."""
     wanted = sorted(set(customers))
-    lacking: set[str] = set()
+    own: dict[str, object] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         rows = session.execute(
@@ -69,21 +148,26 @@ def unaddressed_customers(session: Session, org_id: int, customers: Iterable[str
                 Customer.org_id == org_id, Customer.provider_id.in_(chunk)
             )
         )
-        lacking.update(set(chunk) - {pid for pid, email in rows if email_addresses(email)})
-    if not lacking:
-        return lacking
-    billed = {
-        customer
-        for customer, raw in session.execute(
-            select(Invoice.customer_provider_id, Invoice.raw).where(
-                Invoice.org_id == org_id,
-                Invoice.customer_provider_id.in_(sorted(lacking)),
-                Invoice.balance > 0,
-            )
+        emails = {pid: email for pid, email in rows}
+        own.update((c, emails.get(c)) for c in chunk if not email_addresses(emails.get(c)))
+    if not own:
+        return {}
+    billed: dict[str, list[object]] = {c: [] for c in own}
+    for customer, raw in session.execute(
+        select(Invoice.customer_provider_id, Invoice.raw)
+        .where(
+            Invoice.org_id == org_id,
+            Invoice.customer_provider_id.in_(sorted(own)),
+            Invoice.balance > 0,
         )
-        if bill_emails(raw)
+        .order_by(Invoice.customer_provider_id, Invoice.provider_id)
+    ):
+        billed[customer].append(bill_field(raw))
+    return {
+        customer: address_reason(customer, field, billed[customer])
+        for customer, field in own.items()
+        if not any(email_addresses(b) for b in billed[customer])
     }
-    return lacking - billed
 
 
 def address_holds(session: Session, org_id: int, kinds: Iterable[str]) -> list[OutboxAction]:

@@ -39,7 +39,6 @@ from .address import (
     ADDRESSED_KINDS,
     address_holds,
     lift_address_hold,
-    no_address_reason,
     unaddressed_customers,
 )
 
@@ -171,7 +170,7 @@ class Holds:
         """Why ``action`` waits for review (None: it does not), and the kind of hold when
         syncd itself releases it (None: only a human does)."""
         if str(action.kind) in ADDRESSED_KINDS and action.customer_id in self.unaddressed:
-            return no_address_reason(action.customer_id), HoldKind.ADDRESS
+            return self.unaddressed[action.customer_id], HoldKind.ADDRESS
         contacted = action.customer_id in self.contacted
         return hold_reason(action, self.mode, contacted=contacted, exempt=self.exempt), None
 
@@ -192,8 +191,10 @@ def release_addressed(
     released = 0
     for row, action in zip(rows, queued, strict=True):
         held, kind = holds.hold(action)
-        if kind is HoldKind.ADDRESS:
-            continue  # still no address
+        if kind is HoldKind.ADDRESS:  # still no usable address: the reason says what is wrong now
+            if held != row.review_reason:
+                row.review_reason, row.updated_at = held, now
+            continue
         lift_address_hold(session, row, held, now)
         released += 1
     return released
