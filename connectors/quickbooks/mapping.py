@@ -153,12 +153,18 @@ _COUNTRIES: dict[str | None, str | None] = {}
 
 
 def _country(typed: str | None) -> str | None:
-    if typed in _COUNTRIES:
-        return _COUNTRIES[typed]
+    # One lookup, never ``in`` then ``[]``: streams map in parallel threads, and another
+    # thread may empty the cache between the two.
+    found = _COUNTRIES.get(typed, _UNKNOWN)
+    if found is not _UNKNOWN:
+        return found  # type: ignore[return-value]  # a str or None once stored
     if len(_COUNTRIES) >= 1024:
         _COUNTRIES.clear()
-    found = _COUNTRIES[typed] = countries.to_alpha2(typed)
-    return found
+    resolved = _COUNTRIES[typed] = countries.to_alpha2(typed)
+    return resolved
+
+
+_UNKNOWN = object()
 
 
 def customer_of(
