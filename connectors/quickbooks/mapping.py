@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
-from decimal import ROUND_DOWN, Context, Decimal
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
@@ -35,113 +34,24 @@ from connectors.base import (
 from connectors.kit import TAG_RE, countries
 
 from . import shapes, trusted
+from .fields import MAX_AMOUNT as MAX_AMOUNT
+from .fields import MAX_DECIMALS as MAX_DECIMALS
+from .fields import UPDATED as _UPDATED
+from .fields import ZERO as _ZERO
+from .fields import MappingError as MappingError
+from .fields import amount as _amount
+from .fields import clean_text as clean_text
+from .fields import date_of as _date
+from .fields import money as _money
+from .fields import parse_time as parse_time
 
 #: Marks a line syncd added, so a late fee is recognisable after a crash or a replay.
 FEE_TAG = TAG_RE
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-#: Amounts at or beyond this are corrupt data, and would not fit the store's money columns.
-MAX_AMOUNT = Decimal(10) ** 12
-#: The store keeps six decimal places; QBO money has two.
-MAX_DECIMALS = 6
-
-
-class MappingError(ValueError):
-    pass
-
-
-def parse_time(value: Any, field: str = "MetaData.LastUpdatedTime") -> datetime:
-    """QuickBooks timestamps carry the company's offset (``2026-05-05T02:11:27-07:00``)."""
-    if not isinstance(value, str) or not value:
-        raise MappingError(f"{field} is missing")
-    found = _TIMES.get(value)
-    return found if found is not None else _parsed_time(value, field)
-
-
-# Parse caches keyed by the text alone (the field only words an error, and errors are never
-# cached): a dict lookup inline is cheaper than an lru_cache call keyed by (text, field).
-# A backfill page shares many stamps (bulk edits, imports): half of them repeat; a company's
-# documents fall on a few hundred distinct days. Emptied when full, like a bounded cache.
-_TIMES: dict[str, datetime] = {}
-_DATES: dict[str, date] = {}
-_CACHED = 16384
-
-
-def _parsed_time(value: str, field: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise MappingError(f"{field} is not an ISO timestamp: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise MappingError(f"{field} has no UTC offset: {value!r}")
-    if len(_TIMES) >= _CACHED:
-        _TIMES.clear()
-    found = _TIMES[value] = parsed.astimezone(UTC)
-    return found
-
-
-def _date(value: str | None, field: str) -> date | None:
-    if value is None or value == "":
-        return None
-    found = _DATES.get(value)
-    return found if found is not None else _parsed_date(value, field)
-
-
-def _parsed_date(value: str, field: str) -> date:
-    try:
-        parsed = date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise MappingError(f"{field} is not a date: {value!r}") from None
-    if len(_DATES) >= _CACHED:
-        _DATES.clear()
-    _DATES[value] = parsed
-    return parsed
-
-
-def _money(value: Decimal | None, field: str, default: Decimal | None = None) -> Decimal:
-    # Money as Intuit sends it has 0, 1 or 2 decimal places: an exponent test and a magnitude
-    # test (C calls of a few ns) accept it; anything else gets the full check with its reason.
-    if value is not None:
-        same = value.same_quantum  # false for NaN and infinities
-        if (same(_ONE) or same(_CENT) or same(_TENTH)) and value.adjusted() < _MAX_ADJUSTED:
-            return value
-    return _checked_money(value, field, default)
-
-
-def _checked_money(value: Decimal | None, field: str, default: Decimal | None) -> Decimal:
-    if value is None:
-        if default is not None:
-            return default
-        raise MappingError(f"{field} is missing")
-    if not value.is_finite():
-        raise MappingError(f"{field} is not a finite number: {value!r}")
-    if not -MAX_AMOUNT < value < MAX_AMOUNT:
-        raise MappingError(f"{field} {value} is beyond any real invoice (10^12 or more)")
-    if value != _TRUNCATING.quantize(value, _QUANTUM):
-        raise MappingError(f"{field} {value} has more than {MAX_DECIMALS} decimal places")
-    return value
-
-
-_ONE, _TENTH, _CENT = Decimal(1), Decimal("0.1"), Decimal("0.01")
-#: A finite Decimal whose adjusted exponent is below 12 is below 10^12 in magnitude.
-_MAX_ADJUSTED = MAX_AMOUNT.adjusted()
-_QUANTUM = Decimal(1).scaleb(-MAX_DECIMALS)
-#: Context.quantize takes no keyword to parse: a third cheaper than Decimal.quantize(rounding=).
-_TRUNCATING = Context(rounding=ROUND_DOWN)
-
-
-def _not_negative(amount: Decimal, field: str) -> Decimal:
-    if amount.is_signed() and amount < 0:  # is_signed alone is true for -0
-        raise MappingError(f"{field} is negative ({amount}); QuickBooks never sends that")
-    return amount
-
-
-def clean_text(value: Any) -> str:
-    """Names and numbers as sent, minus control characters (a NUL byte breaks PostgreSQL).
-    HTML and Unicode stay: escaping is the email renderer's job, not the mapper's."""
-    text = str(value)
-    if text.isprintable():  # no control character at all: the common case, decided in C
-        return text.strip()
-    return "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) != "Cc").strip()
+# Enum members read through their class cost 0.2 us each (the metaclass' attribute lookup);
+# read once here, they are plain globals.
+_OPEN, _PAID, _VOIDED = InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.VOIDED
+_PAYMENT, _CREDIT_NOTE = PaymentKind.PAYMENT, PaymentKind.CREDIT_NOTE
 
 
 def _ref(ref: shapes.Ref | None) -> str | None:
@@ -158,12 +68,7 @@ def _id(rec: shapes.Record) -> str:
 
 def _updated(rec: shapes.Record) -> datetime:
     meta = rec.MetaData
-    stamp = meta.LastUpdatedTime if meta is not None else None
-    found = _TIMES.get(stamp) if stamp else None  # straight to the cache
-    return found if found is not None else parse_time(stamp, _UPDATED)
-
-
-_UPDATED = "MetaData.LastUpdatedTime"
+    return parse_time(meta.LastUpdatedTime if meta is not None else None, _UPDATED)
 
 
 @functools.cache
@@ -179,7 +84,11 @@ def _checked_currency(code: str) -> str:
 
 
 def _currency(rec: shapes.Record, home_currency: str) -> str:
-    return _checked_currency(_ref(rec.CurrencyRef) or home_currency)
+    ref = rec.CurrencyRef
+    code = ref.value if ref is not None else None
+    if code.__class__ is not str:  # absent, or a number (which _ref words as text)
+        code = _ref(ref)
+    return _checked_currency(code or home_currency)
 
 
 def is_deleted(rec: shapes.Record) -> bool:
@@ -238,6 +147,24 @@ def is_business(raw: Mapping[str, Any] | shapes.Customer) -> bool | None:
 
 
 _NO_ADDRESS = shapes.Address()
+#: Country as typed -> alpha-2: a company's customers share a handful of spellings, and
+#: resolving one (Babel's territory names, Unicode folding) costs several microseconds.
+_COUNTRIES: dict[str | None, str | None] = {}
+
+
+def _country(typed: str | None) -> str | None:
+    # One lookup, never ``in`` then ``[]``: streams map in parallel threads, and another
+    # thread may empty the cache between the two.
+    found = _COUNTRIES.get(typed, _UNKNOWN)
+    if found is not _UNKNOWN:
+        return found  # type: ignore[return-value]  # a str or None once stored
+    if len(_COUNTRIES) >= 1024:
+        _COUNTRIES.clear()
+    resolved = _COUNTRIES[typed] = countries.to_alpha2(typed)
+    return resolved
+
+
+_UNKNOWN = object()
 
 
 def customer_of(
@@ -261,7 +188,7 @@ def customer_of(
         updated_at=_updated(rec),
         active=bool(rec.Active),
         groups=_groups(rec.CustomerTypeRef, types),
-        country=countries.to_alpha2(addr.Country),
+        country=_country(addr.Country),
         is_business=is_business(rec),
         phone=phone.strip() or None if phone else None,
         address=address_lines(addr),
@@ -279,6 +206,14 @@ def _is_voided(rec: shapes.Invoice, total: Decimal, balance: Decimal) -> bool:
     return total.is_zero() and balance.is_zero() and note.lstrip().lower().startswith("voided")
 
 
+def _status(rec: shapes.Invoice, total: Decimal, balance: Decimal) -> InvoiceStatus:
+    if rec.status is None and not balance.is_zero():  # the common case: open, not voided
+        return _OPEN
+    if _is_voided(rec, total, balance):
+        return _VOIDED
+    return _PAID if balance.is_zero() else _OPEN
+
+
 def _line_amount(line: shapes.InvoiceLine) -> Decimal:
     """What a line contributes. Description-only lines carry no Amount; discounts reduce the
     total; a group (bundle) line may carry no Amount of its own, only its inner lines."""
@@ -294,14 +229,20 @@ def _line_amount(line: shapes.InvoiceLine) -> Decimal:
     return _money(line.Amount, "Amount", _ZERO)
 
 
-_ZERO = Decimal(0)
+def _line_item(line: shapes.InvoiceLine) -> str | None:
+    detail = line.SalesItemLineDetail
+    item = _ref(detail.ItemRef) if detail is not None else None
+    if item is None and line.GroupLineDetail is not None:
+        item = _ref(line.GroupLineDetail.GroupItemRef)
+    return item
 
 
 def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
-    append, new_line = lines.append, trusted.invoice_line
+    append, new_line, money = lines.append, trusted.invoice_line, _money
     for line in rec.lines or ():
-        if line.DetailType == "SubTotalLineDetail":
+        kind = line.DetailType
+        if kind == "SubTotalLineDetail":
             continue  # derived by QuickBooks, never sent back
         description = line.Description
         tag = None
@@ -312,16 +253,19 @@ def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
             description = (
                 description.strip() if description.isprintable() else clean_text(description)
             )
-        detail = line.SalesItemLineDetail
-        item = _ref(detail.ItemRef) if detail is not None else None
-        if item is None and line.GroupLineDetail is not None:
-            item = _ref(line.GroupLineDetail.GroupItemRef)
+        # A sales line with an item id as text is most lines: read inline, the rest in full.
+        detail, value = line.SalesItemLineDetail, None
+        if detail is not None and (ref := detail.ItemRef) is not None:
+            value = ref.value
+        item = value if value.__class__ is str and value else _line_item(line)
         line_id = line.Id
         append(
             new_line(  # positional, in InvoiceLine's field order
                 line_id if line_id.__class__ is str or line_id is None else str(line_id),
                 description,
-                _line_amount(line),
+                money(line.Amount, "Amount")
+                if kind == "SalesItemLineDetail"
+                else _line_amount(line),
                 item,
                 tag.group(1) if tag else None,
             )
@@ -332,26 +276,22 @@ def invoice_lines(rec: shapes.Invoice) -> tuple[InvoiceLine, ...]:
 def invoice_of(
     rec: shapes.Invoice, home_currency: str, raw: Mapping[str, Any], raw_json: str | None = None
 ) -> InvoiceRecord:
-    total = _not_negative(_money(rec.TotalAmt, "TotalAmt"), "TotalAmt")
-    balance = _not_negative(_money(rec.Balance, "Balance"), "Balance")
+    total = _amount(rec.TotalAmt, "TotalAmt")
+    balance = _amount(rec.Balance, "Balance")
     if balance > total:
         raise MappingError(f"Balance {balance} exceeds TotalAmt {total}")
     customer_id = _ref(rec.CustomerRef)
     if customer_id is None:
         raise MappingError("CustomerRef is missing: the invoice belongs to no customer")
-    if _is_voided(rec, total, balance):
-        status = InvoiceStatus.VOIDED
-    elif not balance.is_zero():  # and not negative: open
-        status = InvoiceStatus.OPEN
-    else:
-        status = InvoiceStatus.PAID
+    status = _status(rec, total, balance)
     issue = _date(rec.TxnDate, "TxnDate")
     due = _date(rec.DueDate, "DueDate") or issue  # no DueDate: due on receipt, QBO's default
-    if due is None and status is InvoiceStatus.OPEN:
+    if due is None and status is _OPEN:
         raise MappingError("neither DueDate nor TxnDate: nobody can say when it falls due")
-    return trusted.invoice_record(
+    number, token = rec.DocNumber, rec.SyncToken
+    return trusted.invoice_record(  # keywords evaluated in order: the first error is reported
         provider_id=_id(rec),
-        number=clean_text(rec.DocNumber) or None if rec.DocNumber else None,
+        number=clean_text(number) or None if number else None,
         customer_provider_id=customer_id,
         issue_date=issue,
         due_date=due,
@@ -360,7 +300,7 @@ def invoice_of(
         balance=balance,
         status=status,
         updated_at=_updated(rec),
-        version=str(rec.SyncToken) if rec.SyncToken is not None else None,
+        version=str(token) if token is not None else None,
         lines=invoice_lines(rec),
         pay_url=rec.InvoiceLink or None,
         raw=raw,
@@ -378,15 +318,15 @@ def payment_of(
             # A payment line can also consume a credit memo; only invoice links reduce balances.
             if linked.TxnType == "Invoice" and linked.TxnId:
                 allocations.append(trusted.allocation(str(linked.TxnId), amount))
-    total = _not_negative(_money(rec.TotalAmt, "TotalAmt"), "TotalAmt")
+    total = _amount(rec.TotalAmt, "TotalAmt")
     return trusted.payment_record(
         provider_id=_id(rec),
-        kind=PaymentKind.PAYMENT,
+        kind=_PAYMENT,
         customer_provider_id=_ref(rec.CustomerRef),
         date=_date(rec.TxnDate, "TxnDate"),
         currency=_currency(rec, home_currency),
         amount=total,
-        unapplied=_not_negative(_money(rec.UnappliedAmt, "UnappliedAmt", _ZERO), "UnappliedAmt"),
+        unapplied=_amount(rec.UnappliedAmt, "UnappliedAmt", _ZERO),
         updated_at=_updated(rec),
         allocations=tuple(allocations),
         raw=raw,
@@ -401,7 +341,7 @@ def credit_memo_of(
     total = _money(rec.TotalAmt, "TotalAmt")
     return trusted.payment_record(
         provider_id=_id(rec),
-        kind=PaymentKind.CREDIT_NOTE,
+        kind=_CREDIT_NOTE,
         customer_provider_id=_ref(rec.CustomerRef),
         date=_date(rec.TxnDate, "TxnDate"),
         currency=_currency(rec, home_currency),

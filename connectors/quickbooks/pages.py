@@ -20,6 +20,7 @@ from connectors.base import (
     PaymentRecord,
     SkippedRecord,
 )
+from connectors.kit.lazyjson import LazyJson
 
 from . import mapping, shapes
 from .wire import Received
@@ -41,16 +42,17 @@ def _map(row: Received, home: str, type_names: TypeNames) -> Record:
         raise mapping.MappingError(f"unexpected shape ({row.error})")
     if rec.status is not None and mapping.is_deleted(rec):  # most records have no status
         return mapping.deletion(ENTITY_KIND[entity], rec, _KIND.get(entity))
-    raw = row.raw()
+    text = row.text
+    raw = LazyJson(text)  # what row.raw() makes, without the extra call per record
     if isinstance(rec, shapes.Invoice):  # the most common first
-        return mapping.invoice_of(rec, home, raw, row.text)
+        return mapping.invoice_of(rec, home, raw, text)
     if isinstance(rec, shapes.Customer):
         types = type_names(mapping.type_id(rec))
-        return mapping.customer_of(rec, home, types, raw, row.text)
+        return mapping.customer_of(rec, home, types, raw, text)
     if isinstance(rec, shapes.Payment):
-        return mapping.payment_of(rec, home, raw, row.text)
+        return mapping.payment_of(rec, home, raw, text)
     if isinstance(rec, shapes.CreditMemo):
-        return mapping.credit_memo_of(rec, home, raw, row.text)
+        return mapping.credit_memo_of(rec, home, raw, text)
     raise mapping.MappingError(f"no mapping for {entity}")  # pragma: no cover - SHAPES
 
 

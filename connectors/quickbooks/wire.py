@@ -120,6 +120,21 @@ class Received:
         return LazyJson(self.text)
 
 
+def _fitting(entity: str, items: list[msgspec.Raw], found: list[shapes.Record]) -> list[Received]:
+    """The rows of a page that decoded whole, built without ``__init__``'s call and checks:
+    the slots are stored directly (a 100,000-invoice backfill makes 190,000 rows)."""
+    rows: list[Received] = []
+    append, new = rows.append, object.__new__
+    for item, shape in zip(items, found, strict=True):
+        row = new(Received)
+        row.entity = entity
+        row.text = str(item, "utf-8")
+        row.shape = shape
+        row.loose = row.error = None
+        append(row)
+    return rows
+
+
 def _received(entity: str, value: msgspec.Raw) -> list[Received]:
     """The rows with their texts; the whole page decoded in one call while every row fits,
     row by row (so that one bad record costs one record) as soon as one does not."""
@@ -131,7 +146,7 @@ def _received(entity: str, value: msgspec.Raw) -> list[Received]:
         decoded = _PAGE_DECODERS[entity].decode(value)
     except msgspec.ValidationError:
         return [Received(entity, item) for item in items]
-    return [Received(entity, item, shape) for item, shape in zip(items, decoded, strict=True)]
+    return _fitting(entity, items, decoded)
 
 
 def _shaped_rows(entity: str, body: bytes) -> list[Received] | None:
@@ -147,7 +162,7 @@ def _shaped_rows(entity: str, body: bytes) -> list[Received] | None:
         items = getattr(_RAW_ANSWERS[entity].decode(body).QueryResponse, entity)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    return [Received(entity, item, shape) for item, shape in zip(items, found, strict=True)]
+    return _fitting(entity, items, found)
 
 
 def _envelope(body: bytes, status: int) -> _Envelope:
