@@ -175,6 +175,43 @@ def build_plan_message(
     the grace days, as the plan holds the customer to it, ``policies.plans.standing``)."""
     plan = get_plan(session, row.org_id, int(row.payload["plan_id"]))
     recipient = _recipient(session, plan, business.default_locale)
+    context, attachments = _content(row, plan, business, recipient, now, today, grace_days)
+    locale = Locale.parse(recipient.locale or business.default_locale)
+    try:
+        parts = plan_templates(templates).render(
+            str(row.payload.get("template") or row.kind.replace("_", "-")),
+            locale.language,
+            context,
+            locale=locale,
+        )
+    except MailTemplateError as exc:
+        raise PermanentError(f"cannot build the {row.kind} email: {exc}") from None
+    msg = EmailMessage(policy=email.policy.default)
+    msg["Subject"] = parts.subject
+    msg["From"] = Address(display_name=business.name, addr_spec=business.from_address)
+    msg["To"] = to_header(recipient)
+    if business.reply_to:
+        msg["Reply-To"] = business.reply_to
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = row.message_id or make_message_id(digest, business.domain)
+    msg[KEY_HEADER] = digest
+    msg["Auto-Submitted"] = "auto-generated"
+    _fill(msg, parts.text, parts.html, attachments)
+    msg["Content-Language"] = parts.language
+    return PlanMessage(msg, business, recipient, attachments)
+
+
+def _content(
+    row: OutboxAction,
+    plan: PaymentPlan,
+    business: Business,
+    recipient: Recipient,
+    now: datetime,
+    today: date,
+    grace_days: int,
+) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+    """The templates' context and the attachments: a reminder names its instalment and the
+    day the plan holds the customer to; a confirmation carries the schedule PDF."""
     late_pay_by = today + timedelta(days=grace_days)
     context: dict[str, Any] = {
         "business": business,
@@ -207,29 +244,7 @@ def build_plan_message(
                 schedule_pdf(plan, business.name, recipient.name, (today, late_pay_by)),
             )
         )
-    locale = Locale.parse(recipient.locale or business.default_locale)
-    try:
-        parts = plan_templates(templates).render(
-            str(row.payload.get("template") or row.kind.replace("_", "-")),
-            locale.language,
-            context,
-            locale=locale,
-        )
-    except MailTemplateError as exc:
-        raise PermanentError(f"cannot build the {row.kind} email: {exc}") from None
-    msg = EmailMessage(policy=email.policy.default)
-    msg["Subject"] = parts.subject
-    msg["From"] = Address(display_name=business.name, addr_spec=business.from_address)
-    msg["To"] = to_header(recipient)
-    if business.reply_to:
-        msg["Reply-To"] = business.reply_to
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = row.message_id or make_message_id(digest, business.domain)
-    msg[KEY_HEADER] = digest
-    msg["Auto-Submitted"] = "auto-generated"
-    _fill(msg, parts.text, parts.html, attachments)
-    msg["Content-Language"] = parts.language
-    return PlanMessage(msg, business, recipient, attachments)
+    return context, attachments
 
 
 def _fill(msg: EmailMessage, text: str, html: str, attachments: list[tuple[str, bytes]]) -> None:

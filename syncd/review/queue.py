@@ -119,8 +119,8 @@ def pending(session: Session, selection: Selection | None = None) -> list[Pendin
 
 
 def _addressless(session: Session, chosen: list[Pending]) -> set[int]:
-    """Those held for a missing email address whose customer still has none: approving them
-    would only make them fail at send time."""
+    """Those held for a missing or unusable email address whose customer still has no usable
+    one: approving them would only make them fail at send time."""
     held = [p.row for p in chosen if p.row.hold_kind == HoldKind.ADDRESS.value]
     by_org: dict[int, set[str]] = {}
     for row in held:
@@ -154,12 +154,12 @@ def _decide(
     if waiting and selection.ids:
         listed = ", ".join(str(i) for i in sorted(waiting))
         raise ReviewError(
-            f"the customer still has no email address: {listed} (add one at the provider "
-            "and sync: the email is released by itself; or skip it)"
+            f"the customer still has no usable email address: {listed} (add or correct it "
+            "at the provider and sync: the email is released by itself; or skip it)"
         )
     chosen = [p for p in chosen if p.row.id not in waiting]
     if not chosen:
-        more = f" ({len(waiting)} wait for an email address)" if waiting else ""
+        more = f" ({len(waiting)} wait for a usable email address)" if waiting else ""
         raise ReviewError(f"no action awaiting review matches{more}")
     rows = []
     for p in chosen:

@@ -1,6 +1,6 @@
 """Per page kind: the Xero sandbox's CPU to serve a page against the client's to read it.
 
-    PYTHONPATH=/path/to/tree python tests/sandbox_xero/servingcost.py [invoices] [rounds]
+    python -m bench.xero_serving [invoices] [rounds]
 
 Issue 19 asks that serving a 1,000-row page cost the sandbox less CPU than the client spends
 on it. For the pages syncd's connector asks (the backfill's keyset pages of contacts,
@@ -9,7 +9,8 @@ and 50 invoices by ``IDs=``), this prints as JSON the thread CPU in ms (median o
 of: ``first`` (the request answered with no record text kept: the kept texts are dropped
 before each round, as a write would), ``repeat`` (the same request again), and ``client``
 (``wire.decode`` of the body plus ``pages.build``, what the connector does with a page).
-Run it against two trees in turn (A/B) to compare them; the API is called in-process.
+Run it from two checkouts in turn (A/B) to compare them; the API is called in-process.
+(``bench.serving`` does the same for the QuickBooks sandbox.)
 """
 
 from __future__ import annotations
