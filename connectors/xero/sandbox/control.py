@@ -23,6 +23,7 @@ from .limits import RateLimiter
 from .money import text
 from .organisation import Organisation, OrgError
 from .requestlog import RequestLog
+from .truth import payment_row
 
 
 class ControlError(Exception):
@@ -30,19 +31,6 @@ class ControlError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def _payment_row(org: Organisation, payment_id: str) -> dict[str, Any]:
-    p = org.payments[payment_id]
-    return {
-        "payment_id": p.payment_id,
-        "invoice_id": p.invoice_id,
-        "invoice_number": org.invoices[p.invoice_id].number,
-        "amount": text(p.amount),
-        "date": p.date.isoformat(),
-        "status": p.status,
-        "updated": p.updated.isoformat(),
-    }
 
 
 def _invoice_row(org: Organisation, invoice_id: str) -> dict[str, Any]:
@@ -211,13 +199,13 @@ class ControlApi:
                 payment = org.add_payment(
                     str(data["invoice_id"]), amount, on, str(data.get("reference", ""))
                 )
-                return _payment_row(org, payment.payment_id)
+                return payment_row(org, payment)
         if (n == 2 and method == "DELETE") or (
             n == 3 and parts[2] == "delete" and method == "POST"
         ):
             with org.lock:
                 payment = org.delete_payment(parts[1])
-                return _payment_row(org, payment.payment_id)
+                return payment_row(org, payment)
         return _NOT_HERE
 
     def _requests(

@@ -34,7 +34,7 @@ def truth_of(org: Organisation) -> dict[str, Any]:
             ],
             "invoices": [_invoice_row(i) for i in invoices],
             "payments": [
-                _payment_row(org, p)
+                payment_row(org, p)
                 for p in sorted(org.payments.values(), key=lambda p: p.payment_id)
                 if p.invoice_id in accrec
             ],
@@ -78,7 +78,8 @@ def _invoice_row(i: Invoice) -> dict[str, Any]:
     }
 
 
-def _payment_row(org: Organisation, p: Payment) -> dict[str, Any]:
+def payment_row(org: Organisation, p: Payment) -> dict[str, Any]:
+    """A payment as the truth document lists it (and as the control API answers a write)."""
     return {
         "payment_id": p.payment_id,
         "invoice_id": p.invoice_id,
