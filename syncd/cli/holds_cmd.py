@@ -104,7 +104,8 @@ def _resume(
     """End the subject's pauses and disputes. An invoice an unconfirmed payment plan still
     holds is released from it as cancelling the plan would (``syncd.plans.resume``: the
     plan's own days' interest waived, the plan cancelled once it holds nothing else). A plan
-    or settlement in force keeps its hold: the user is told how to end it."""
+    or settlement in force (or awaiting its confirmation) keeps its hold: the user is told
+    how to end it."""
     from syncd.plans.common import held_by_agreement
     from syncd.plans.resume import resume_unconfirmed
 
@@ -129,7 +130,7 @@ def _resume(
         what, ident = still.removeprefix("syncd:").split("/", 1)
         command = "payment-plan" if what == "plan" else "settle"
         plans.append(
-            f"still held by {what.replace('plan', 'payment plan')} {ident}, which is in force "
+            f"still held by {what.replace('plan', 'payment plan')} {ident} "
             f"(`syncd {command} cancel {ident}` ends it)"
         )
     return f"resumed {shown} ({n} hold(s) released)" + "".join(f"; {line}" for line in plans)
