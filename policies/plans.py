@@ -254,7 +254,10 @@ def reminder_due(
 ) -> ReminderKind | None:
     """The latest reminder this unpaid instalment has reached by ``today`` (one per kind,
     ever, is the caller's business: the newest only, so a daemon that was down does not
-    send a stale "coming up" after the due day).
+    send a stale "coming up" after the due day). "Due today" is the answer on the due day
+    only: the day after, until "missed" is reached (or for good, when the policy sends no
+    "missed"), there is no reminder to send, since any wording would be untrue; a cycle
+    that did not run on the due day has missed that reminder.
 
     ``told_on`` is the day the customer was sent the plan. As for the grace days
     (``standing``), an instalment already due by then is "missed" only ``after_miss_days``
@@ -274,7 +277,9 @@ def reminder_due(
     if settings.after_miss_days is not None and settings.after_miss_days <= settings.grace_days:
         days["missed"] = start + timedelta(days=settings.after_miss_days)
     for which, on in days.items():  # in the order the kinds come
-        if today >= on and not (which == "due" and told_on is not None and on < told_on):
+        if which == "due" and (today != on or (told_on is not None and on < told_on)):
+            continue
+        if today >= on:
             reached = which
     if reached == "before" and today >= due:
         return None  # the day passed; a "coming up" now would be wrong

@@ -47,20 +47,18 @@ from .waiver import open_covered, waive_interest
 #: first cycle after midnight. Not a full day: with the default daily schedule (09:00) the
 #: next day's cycle starts seconds *less* than 24 hours after a confirmation handed over
 #: during the previous one, and would lose that day's "due today". What falls due meanwhile
-#: is queued by the first cycle after it if it still holds that day (``still_relevant``): a
-#: "coming up" before the due day, a "due today" on it, a "missed" while the plan is kept;
-#: never about a paid instalment.
+#: is queued by the first cycle after it if it still holds that day
+#: (``policies.plans.reminder_due``): a "coming up" before the due day, a "due today" on it,
+#: a "missed" while the plan is kept; never about a paid instalment.
 QUIET_AFTER_CONFIRMATION = timedelta(hours=20)
 
 
 def still_relevant(kind: str, due: date, met_on: date | None, today: date) -> bool:
     """Whether a reminder of ``kind`` about an instalment due on ``due`` still holds on
     ``today``: none once it is paid, no "coming up" from the due day on, and no "due today"
-    on any other day (``policies.plans.reminder_due`` returns the newest kind reached, which
-    stays "due" until "missed" is reached: after a quiet period, a weekend without cycles
-    or a daemon that was down it would say "due today" a day or more late). Checked when a
-    reminder is queued and again when it is sent, which may be later (held for review or
-    for an address)."""
+    on any other day. ``policies.plans.reminder_due`` already answers so on the day it is
+    asked; this is the re-check for the day the reminder is sent, which may be later (held
+    for review or for an address, or queued before a weekend without cycles)."""
     if met_on is not None:
         return False
     if kind == "before":
@@ -166,7 +164,7 @@ def _queue_reminders(
     today, told_on = days
     for p in progress:
         kind = reminder_due(p, today, settings, told_on)
-        if kind is None or not still_relevant(kind, p.instalment.due, p.met_on, today):
+        if kind is None:
             continue
         n = p.instalment.number
         deadline = pay_by(p.instalment.due, settings.grace_days, told_on)

@@ -58,7 +58,7 @@ def test_no_due_today_about_an_instalment_due_before_the_telling() -> None:
     settings = PaymentPlanSettings(after_miss_days=3, grace_days=5)
     progress = _unpaid()
     told = _day(1)  # within the 3 days before "missed"
-    assert reminder_due(progress, _day(1), settings) == "due"  # what was sent before
+    assert reminder_due(progress, _day(1), settings) is None  # "due today" is a day late
     assert reminder_due(progress, _day(1), settings, told) is None
     assert reminder_due(progress, _day(3), settings, told) is None
     assert reminder_due(progress, _day(4), settings, told) == "missed"
@@ -75,3 +75,24 @@ def test_a_longer_after_miss_counts_from_the_telling_across_a_month_end() -> Non
     assert reminder_due(progress, date(2027, 1, 2), settings, told) is None
     assert reminder_due(progress, date(2027, 1, 3), settings, told) == "missed"
     assert reminder_due(progress, date(2027, 1, 2), settings) == "missed"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        PaymentPlanSettings(after_miss_days=3, grace_days=5),
+        PaymentPlanSettings(after_miss_days=None),  # no "missed" at all
+        PaymentPlanSettings(after_miss_days=6, grace_days=5),  # "missed" past the grace days
+    ],
+)
+def test_due_today_only_on_the_due_day_itself(settings: PaymentPlanSettings) -> None:
+    """The day after the due day "due today" is untrue; until "missed" is reached (if ever)
+    there is no reminder to send, not only what the cycle queues after its own re-check."""
+    progress = _unpaid()
+    assert reminder_due(progress, _day(0), settings) == "due"
+    assert reminder_due(progress, _day(0), settings, _day(-20)) == "due"
+    for late in (1, 2):
+        assert reminder_due(progress, _day(late), settings) is None, late
+        assert reminder_due(progress, _day(late), settings, _day(-20)) is None, late
+    reached = reminder_due(progress, _day(30), settings)
+    assert reached == ("missed" if settings.after_miss_days == 3 else None)
