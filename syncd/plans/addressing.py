@@ -20,7 +20,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ..config.loader import LoadedConfig
-from ..review.address import address_holds, lift_address_hold, unaddressed_customers
+from ..review.address import (
+    address_holds,
+    lift_address_hold,
+    refresh_address_hold,
+    unaddressed_customers,
+)
 from .common import review_reason
 
 #: The plan's emails, sent by SMTP to the customer's own address.
@@ -31,14 +36,22 @@ def release_plan_emails(
     session: Session, config: LoadedConfig, org_name: str, org_id: int, now: datetime
 ) -> int:
     """Plan emails held for a missing address whose customer has one now go back on their
-    ordinary path. Returns how many were released."""
+    ordinary path; those still without one keep waiting with the reason of what the field
+    holds now (as the dunning cycle's emails do). Returns how many were released."""
     held = address_holds(session, org_id, PLAN_EMAIL_KINDS)
+    if not held:
+        return 0
     customers = {row.customer_provider_id or "" for row in held}
-    still = unaddressed_customers(session, org_id, customers) if held else set()
-    released = [row for row in held if (row.customer_provider_id or "") not in still]
-    for row in released:
+    still = unaddressed_customers(session, org_id, customers)
+    released = 0
+    for row in held:
+        reason = still.get(row.customer_provider_id or "")
+        if reason is not None:
+            refresh_address_hold(row, reason, now)
+            continue
         review = review_reason(
             session, config, org_name, row.kind, org_id=org_id, customer_id=row.customer_provider_id
         )
         lift_address_hold(session, row, review, now)
-    return len(released)
+        released += 1
+    return released

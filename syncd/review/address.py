@@ -187,6 +187,14 @@ def address_holds(session: Session, org_id: int, kinds: Iterable[str]) -> list[O
     )
 
 
+def refresh_address_hold(row: OutboxAction, reason: str | None, now: datetime) -> None:
+    """``row`` stays held for its address, with the reason of today's value (None: keep the
+    one it has): a field that went from empty to "n/a" needs correcting, not adding, and the
+    person fixing it at the provider looks for the value the reason names."""
+    if reason is not None and reason != row.review_reason:
+        row.review_reason, row.updated_at = reason, now
+
+
 def lift_address_hold(
     session: Session, row: OutboxAction, review: str | None, now: datetime
 ) -> None:

@@ -39,6 +39,7 @@ from .address import (
     ADDRESSED_KINDS,
     address_holds,
     lift_address_hold,
+    refresh_address_hold,
     unaddressed_customers,
 )
 
@@ -192,8 +193,7 @@ def release_addressed(
     for row, action in zip(rows, queued, strict=True):
         held, kind = holds.hold(action)
         if kind is HoldKind.ADDRESS:  # still no usable address: the reason says what is wrong now
-            if held != row.review_reason:
-                row.review_reason, row.updated_at = held, now
+            refresh_address_hold(row, held, now)
             continue
         lift_address_hold(session, row, held, now)
         released += 1

@@ -6,7 +6,8 @@ customer without an email address wait for review (with that reason) instead of 
 * A confirmation skipped by a reviewer (or failed) ends the plan ``unconfirmed``: nothing
   is sent about it, its invoices stay on hold for a person, and cancelling it resumes them.
 * A confirmation or reminder to a customer without an address is held with the dunning
-  cycle's reason, survives a bulk approval, and is released by the sync bringing the address.
+  cycle's reason, survives a bulk approval, and is released by the sync bringing the address;
+  a sync bringing an unusable value ("n/a") keeps it held, the reason naming the value.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from syncd.review.address import unaddressed_customers
-from syncd.store.models import Customer, Hold, Invoice, OutboxAction
+from syncd.store.models import Customer, Hold, HoldKind, Invoice, OutboxAction
 from tests.plans.conftest import LadderWorld, days_from
 
 ADDRESS = "has no email address"
@@ -136,6 +137,27 @@ def test_plan_emails_wait_for_the_customers_address(ladder: LadderWorld) -> None
     (reminder,) = [r for r in _plan_rows(ladder, plan_id) if r.kind == "plan_reminder"]
     assert reminder.status == "done" and reminder.review_reason is None  # review = "off"
     assert any("again@customer.test" in m.rcpt_tos for m in ladder.w.inbox.messages)
+
+
+def test_a_held_plan_email_names_the_bad_value_a_later_sync_brings(ladder: LadderWorld) -> None:
+    """Held while the customer's field was empty, a plan's email is still held once the
+    field says "n/a", and its reason now names that value (what the person fixing it at
+    the provider will look for), as a dunning email's does."""
+    customer_id, invoice = _addressless_debtor(ladder)
+    plan = _create(ladder, customer_id, invoice.provider_id, 3)
+    ladder.cli("run-once", ok=False)
+    (confirmation,) = [
+        r for r in _plan_rows(ladder, int(str(plan["id"]))) if r.kind == "plan_confirmation"
+    ]
+    assert ADDRESS in str(confirmation.review_reason)
+
+    _give_address(ladder, customer_id, "n/a")
+    ladder.cli("run-once", ok=False)  # the sync brings "n/a": still no usable address
+    held = {r.id: r for r in ladder.outbox()}[confirmation.id]
+    assert (held.status, held.hold_kind) == ("awaiting_review", HoldKind.ADDRESS)
+    assert "'n/a' is not an email address" in str(held.review_reason)
+    assert ADDRESS not in str(held.review_reason)
+    assert not [r for r in ladder.outbox() if r.status == "failed"]
 
 
 @pytest.mark.parametrize("ladder", ["quickbooks"], indirect=True)
