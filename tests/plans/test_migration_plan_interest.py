@@ -226,3 +226,105 @@ def test_the_downgrade_records_that_it_undid_each_restoration_once(store_url: st
         assert len(made) == 4 and sorted(reversed_) == sorted(made)  # each exactly once
     finally:
         engine.dispose()
+
+
+def _queue(
+    s: Session, invoice: str, key: str, kind: str, status: str, at: datetime
+) -> OutboxAction:
+    row = OutboxAction(
+        org_id=1, idempotency_key=key, kind=kind, invoice_provider_id=invoice,
+        customer_provider_id="C1", payload={}, status=status, attempts=0,
+        review_reason="this claim includes interest restored after it had been waived"
+        if status == "awaiting_review" else None,
+        reviewed_by="alice" if status == "pending" else None,
+        reviewed_at=at if status == "pending" else None,
+        scheduled_for=at, created_at=at, updated_at=at,
+    )  # fmt: skip
+    s.add(row)
+    return row
+
+
+def test_the_downgrade_holds_an_unsent_claim_that_may_charge_the_restored_days(
+    store_url: str,
+) -> None:
+    """After the upgrade a cycle claims interest on the two restored invoices: INV-0's claim
+    awaits review, INV-1's was approved and waits for the executor. The downgrade waives the
+    restored days again, so neither may go out as reckoned: both are held for review with
+    the reason, and the reversal's audit entry names the claim. A later claim, a claim
+    already done, the compensation and the claims of invoices not restored are left alone."""
+    engine = make_engine(store_url)
+    try:
+        upgrade(engine, "0014")
+        _seed(engine)
+        upgrade(engine)
+        at = datetime.now(UTC) + timedelta(seconds=1)
+        with Session(engine) as s, s.begin():
+            _queue(s, "INV-0", "acme:INV-0:day-60/interest:2026-04-02", "interest",
+                   "awaiting_review", at)  # fmt: skip
+            _queue(s, "INV-0", "acme:INV-0:compensation:once", "compensation", "pending", at)
+            _queue(s, "INV-0", "acme:INV-0:day-90/interest:2026-05-02", "interest", "pending",
+                   at + timedelta(days=30))  # fmt: skip
+            _queue(s, "INV-1", "acme:INV-1:day-60/interest:2026-04-02", "interest", "pending",
+                   at)  # fmt: skip
+            _queue(s, "INV-2", "acme:INV-2:day-60/interest:2026-04-02", "interest", "pending",
+                   at)  # fmt: skip
+        before = {r.idempotency_key: r for r in _outbox(engine)}
+
+        command.downgrade(alembic_config(engine), "0014")
+        after = {r.idempotency_key: r for r in _outbox(engine)}
+        held = {"acme:INV-0:day-60/interest:2026-04-02", "acme:INV-1:day-60/interest:2026-04-02"}
+        for key in held:
+            row = after[key]
+            assert (row.status, row.hold_kind, row.reviewed_by) == ("awaiting_review", None, None)
+            reason = str(row.review_reason)
+            assert reason.startswith("migration 0015 was downgraded")
+            assert "2026-02-02 to 2026-03-09" in reason and "through 2026-03-20" in reason
+        for key in set(after) - held:
+            assert (after[key].status, after[key].review_reason) == (
+                before[key].status,
+                before[key].review_reason,
+            ), key
+
+        undone = [d for _, e, _, d in _audit_entries(engine) if e.endswith("_undone")]
+        assert sorted(d["claim_since"]["key"] for d in undone) == sorted(held)
+        assert all(d["claim_since"]["held"] for d in undone)
+        with Session(engine) as s:
+            logged = s.execute(
+                select(AuditEntry.subject_id, AuditEntry.actor, AuditEntry.details).where(
+                    AuditEntry.event == "action.held"
+                )
+            ).all()
+        assert sorted(k for k, _, _ in logged) == sorted(held)
+        assert {a for _, a, _ in logged} == {"syncd:migration/0015"}
+        assert sorted(d["was"] for _, _, d in logged) == ["awaiting_review", "pending"]
+    finally:
+        engine.dispose()
+
+
+def test_the_downgrade_leaves_a_claim_that_already_went_out(store_url: str) -> None:
+    """A claim done before the downgrade has charged what it charged: nothing to hold, and
+    the reversal says so."""
+    engine = make_engine(store_url)
+    try:
+        upgrade(engine, "0014")
+        _seed(engine)
+        upgrade(engine)
+        at = datetime.now(UTC) + timedelta(seconds=1)
+        key = "acme:INV-0:day-60/interest:2026-04-02"
+        with Session(engine) as s, s.begin():
+            _queue(s, "INV-0", key, "interest", "done", at)
+        command.downgrade(alembic_config(engine), "0014")
+        (row,) = [r for r in _outbox(engine) if r.idempotency_key == key]
+        assert row.status == "done"
+        undone = {s: d for _, e, s, d in _audit_entries(engine) if e.endswith("_undone")}
+        assert undone["INV-0"]["claim_since"] == {"key": key, "status": "done", "held": False}
+        assert undone["INV-1"]["claim_since"] is None
+    finally:
+        engine.dispose()
+
+
+def _outbox(engine: Engine) -> list[OutboxAction]:
+    with Session(engine) as s:
+        rows = list(s.scalars(select(OutboxAction).order_by(OutboxAction.id)))
+        s.expunge_all()
+    return rows

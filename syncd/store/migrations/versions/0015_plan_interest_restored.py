@@ -29,7 +29,9 @@ review with that reason (``policies.claims``), never posted by itself, as the go
 hold other old debt. Each restored invoice gets a ``plan.interest_restored`` audit entry.
 The downgrade puts the zero claims back and records that it did
 (``plan.interest_restore_undone``, naming the entry it reverses): the audit log is
-append-only, so the restoring entries stay as history.
+append-only, so the restoring entries stay as history. An interest claim queued since the
+restoration that has not gone out (pending or awaiting review) is held for review with the
+reason (``action.held``): its amount may include the days the downgrade waives again.
 
 Revision ID: 0015
 Revises: 0014
@@ -90,11 +92,19 @@ _states = sa.table(
 )
 _outbox = sa.table(
     "outbox_actions",
+    sa.column("id", sa.Integer),
     sa.column("org_id", sa.Integer),
+    sa.column("idempotency_key", sa.String),
     sa.column("invoice_provider_id", sa.String),
     sa.column("kind", sa.String),
     sa.column("status", sa.String),
+    sa.column("review_reason", sa.Text),
+    sa.column("hold_kind", sa.String),
+    sa.column("reviewed_by", sa.String),
+    sa.column("reviewed_at", UTCDateTime()),
+    sa.column("next_attempt_at", UTCDateTime()),
     sa.column("created_at", UTCDateTime()),
+    sa.column("updated_at", UTCDateTime()),
 )
 _audit = sa.table(
     "audit_log",
@@ -252,19 +262,21 @@ def downgrade() -> None:
     entry naming it (``restored_entry``), saying the zero claim is back and the window and
     review marks are gone, so that the timeline no longer reads as if the days were still
     restored. An entry already reversed by an earlier downgrade is not reversed twice (an
-    upgrade after it writes a new ``plan.interest_restored`` entry of its own)."""
+    upgrade after it writes a new ``plan.interest_restored`` entry of its own). A claim
+    queued since the restoration and not sent is held for review (``_hold_claim``)."""
     bind = op.get_bind()
     now = datetime.now(UTC)
     done = _undone_entries(bind)
     entries = bind.execute(
-        sa.select(_audit.c.id, _audit.c.org_id, _audit.c.subject_id, _audit.c.details)
+        sa.select(_audit.c.id, _audit.c.at, _audit.c.org_id, _audit.c.subject_id, _audit.c.details)
         .where(_audit.c.event == "plan.interest_restored")
         .order_by(_audit.c.id)
     ).all()
-    for entry_id, org_id, invoice, details in entries:
+    for entry_id, restored_at, org_id, invoice, details in entries:
         if entry_id in done:
             continue
         put_back = _put_back(bind, org_id, invoice, details)
+        claim = _hold_claim(bind, org_id, invoice, restored_at, details, now)
         bind.execute(
             _audit.insert().values(
                 at=now,
@@ -279,9 +291,81 @@ def downgrade() -> None:
                     "reason": "migration 0015 downgraded",
                     "claim_put_back": details["removed_claim"] if put_back else None,
                     "state": "restored to the zero claim" if put_back else "no dunning state",
+                    "claim_since": claim,
                 },
             )
         )
+
+
+#: Outbox statuses of an action that has not reached the provider and will not by itself
+#: once held (``in_flight`` may already have: the executor reconciles it, not a migration).
+_UNSENT = ("pending", "awaiting_review")
+
+
+def _hold_claim(
+    bind: sa.Connection,
+    org_id: int,
+    invoice: str,
+    restored_at: datetime,
+    details: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The first interest claim queued since the restoration (the only one that can take
+    the restored days: later ones start after it), held for review if it has not gone out.
+
+    Its amount may include days the zero claim put back waives again, so an approval given
+    before the downgrade (or one given without knowing of it) must not send it. Held, not
+    skipped: it also claims the days after the break, which stay the business's to claim;
+    a person decides with the reason in front of them."""
+    claim = bind.execute(
+        sa.select(_outbox.c.id, _outbox.c.idempotency_key, _outbox.c.status)
+        .where(
+            _outbox.c.org_id == org_id,
+            _outbox.c.invoice_provider_id == invoice,
+            _outbox.c.kind == "interest",
+            _outbox.c.created_at >= restored_at,
+        )
+        .order_by(_outbox.c.created_at, _outbox.c.id)
+        .limit(1)
+    ).first()
+    if claim is None:
+        return None
+    if claim.status not in _UNSENT:
+        return {"key": claim.idempotency_key, "status": claim.status, "held": False}
+    first, last = str(details["restored_for_review"]).split("/")
+    through = details["removed_claim"]["through"]
+    reason = (
+        f"migration 0015 was downgraded: this interest claim was reckoned while {first} to "
+        f"{last} (before payment plan {details['plan_id']}) were restored for review, and may "
+        f"charge those days, which are waived again (zero claim "
+        f"payment-plan-{details['plan_id']} through {through}): skip it, or approve it only "
+        "if the business means to claim them"
+    )
+    bind.execute(
+        _outbox.update()
+        .where(_outbox.c.id == claim.id)
+        .values(
+            status="awaiting_review",
+            review_reason=reason,
+            hold_kind=None,
+            reviewed_by=None,
+            reviewed_at=None,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+    )
+    bind.execute(
+        _audit.insert().values(
+            at=now,
+            org_id=org_id,
+            actor="syncd:migration/0015",
+            event="action.held",
+            subject_type="action",
+            subject_id=claim.idempotency_key,
+            details={"status": "awaiting_review", "was": claim.status, "reason": reason},
+        )
+    )
+    return {"key": claim.idempotency_key, "status": "awaiting_review", "held": True}
 
 
 def _put_back(bind: sa.Connection, org_id: int, invoice: str, details: dict[str, Any]) -> bool:
