@@ -31,6 +31,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x73796E6364
 #: Page size of a new SQLite store (SQLite's default is 4 KiB).
 SQLITE_PAGE_SIZE = 16_384
+#: What a WAL file may keep on disk once checkpointed. A backfill lets the WAL grow to 64 MiB
+#: (:func:`syncd.store.cursors.relaxed_commit`); without a limit SQLite reuses the file
+#: from its start but never shrinks it, so a small office's store kept 64 MiB it no longer
+#: needed beside the database for good.
+SQLITE_WAL_KEEP_BYTES = 4 * 1024 * 1024
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -44,6 +49,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_KEEP_BYTES}")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
