@@ -36,7 +36,7 @@ from ..mail import (
 )
 from ..mail.model import customer_locale, locale_for_country
 from ..mail.templates import MailTemplateError
-from ..review.address import address_problem, bill_emails, bill_field, email_addresses
+from ..review.address import NoUsableAddress, bill_emails, bill_field, email_addresses
 from ..store import Store
 from ..store.models import Customer, Invoice, OutboxAction, OutboxStatus
 from ..store.queries import round_money
@@ -173,8 +173,7 @@ class ReminderMailer:
         )
         if not addresses:
             billed = (bill_field(record.raw) for record in fresh.values())
-            problem = address_problem(own, billed)
-            raise PermanentError(f"customer {row.customer_provider_id} {problem}")
+            raise NoUsableAddress(row.customer_provider_id or "", own, billed)
         name = customer.name if customer else row.customer_provider_id or "Customer"
         locale = customer_locale(
             customer.locale if customer else None,

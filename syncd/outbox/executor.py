@@ -47,10 +47,11 @@ from connectors.base import (
 
 from ..crashpoints import crashpoint
 from ..logs import get_logger
+from ..review.address import NoUsableAddress
 from ..store import Store, apply_page
 from ..store.audit import record
 from ..store.leases import OrgLease
-from ..store.models import OutboxAction, OutboxStatus
+from ..store.models import HoldKind, OutboxAction, OutboxStatus
 from .freshness import UNKNOWN, FreshInvoices, Known, invoices_named, is_unknown
 from .handlers.base import EmailSender as EmailSender
 from .handlers.base import Skip as Skip
@@ -79,6 +80,8 @@ class ExecutionReport:
     skipped: int = 0
     failed: int = 0
     retrying: int = 0
+    #: Put back in review, held for the customer's address (:meth:`Executor._hold_for_address`).
+    held: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -268,6 +271,10 @@ class Executor:
         except AuthError as exc:
             self._unclaim(row, exc)
             raise ReconnectRequired(str(exc)) from None
+        except NoUsableAddress as exc:
+            self._hold_for_address(row, exc)
+            report.held += 1
+            return
         except PermanentError as exc:
             self._transition(action_id, OutboxStatus.FAILED, "action.failed", last_error=str(exc))
             report.failed += 1
@@ -286,6 +293,24 @@ class Executor:
             OutboxStatus.PENDING,
             "action.interrupted",
             last_error=f"not sent: {exc}",
+            attempts=max(0, row.attempts - 1),
+            claimed_by=None,
+            lease_generation=None,
+        )
+
+    def _hold_for_address(self, row: OutboxAction, exc: NoUsableAddress) -> None:
+        """Nothing was sent: the email goes back in review, held for its address, its approval
+        spent (it was given for an address that no longer works) and its attempt not counted;
+        the sync that brings a usable address releases it, as it does any address hold."""
+        self._transition(
+            row.id,
+            OutboxStatus.AWAITING_REVIEW,
+            "action.held",
+            last_error=f"not sent: {exc}",
+            review_reason=exc.reason,
+            hold_kind=HoldKind.ADDRESS.value,
+            reviewed_by=None,
+            reviewed_at=None,
             attempts=max(0, row.attempts - 1),
             claimed_by=None,
             lease_generation=None,

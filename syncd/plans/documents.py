@@ -29,7 +29,7 @@ from connectors.base import PermanentError
 from ..mail import Business, MailTemplateError, Recipient, TemplateSet, make_message_id
 from ..mail.model import customer_locale
 from ..mail.render import KEY_HEADER, to_header
-from ..review.address import bill_emails, email_addresses
+from ..review.address import NoUsableAddress, bill_emails, email_addresses
 from ..store.models import Customer, Invoice, OutboxAction, PaymentPlan
 from .agree import get_plan
 
@@ -129,7 +129,7 @@ def _recipient(session: Session, plan: PaymentPlan, default: str) -> Recipient:
     )
     addresses = customer and (email_addresses(customer.email) or _bill_emails(session, plan))
     if customer is None or not addresses:
-        raise PermanentError(f"customer {plan.customer_provider_id} has no email address")
+        raise NoUsableAddress(plan.customer_provider_id, customer.email if customer else None)
     locale = customer_locale(customer.locale, customer.country, default)
     first, *also = addresses
     return Recipient(name=customer.name, email=first, locale=locale, also=tuple(also))

@@ -21,6 +21,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.base import PermanentError
+
 from ..mail.model import reachable_address
 from ..store.audit import record
 from ..store.models import Customer, HoldKind, Invoice, OutboxAction, OutboxStatus
@@ -132,6 +134,20 @@ def address_reason(customer_id: str, own: object, billed: Iterable[object] = ())
         f"customer {customer_id} {problem}: correct it at the provider; "
         "the next sync releases this email"
     )
+
+
+class NoUsableAddress(PermanentError):
+    """No email can be addressed to the customer at send time, though one could when it was
+    queued or approved: the field went empty or bad since. That is the address's fault, not
+    the email's, so the executor puts it back in review, held for its address, and the sync
+    that brings a usable one releases it (:func:`lift_address_hold`), instead of failing an
+    email a person approved. A preview shows it as the error it is. ``reason`` is the hold's
+    (:func:`address_reason`)."""
+
+    def __init__(self, customer_id: str, own: object, billed: Iterable[object] = ()) -> None:
+        billed = list(billed)
+        self.reason = address_reason(customer_id, own, billed)
+        super().__init__(f"customer {customer_id} {address_problem(own, billed)}")
 
 
 def unaddressed_customers(

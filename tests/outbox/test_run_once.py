@@ -150,9 +150,12 @@ def test_held_for_a_missing_address_is_sent_once_after_the_address_arrives(
     assert [m for m in inbox.messages if m.message.get(KEY_HEADER) == digest] == mine
 
 
-def test_address_gone_between_release_and_send_fails_clearly(
+def test_address_gone_between_release_and_send_holds_it_again_until_one_comes(
     world: tuple[World, Inbox],
 ) -> None:
+    """An email released (or approved) while the customer had an address, whose address is
+    gone when it is sent, is not failed: it goes back in review, held for its address, and
+    the sync that brings one sends it, once."""
     bench, inbox = world
     assert run(bench).error is None
     held = _held_for_address(bench)
@@ -160,8 +163,8 @@ def test_address_gone_between_release_and_send_fails_clearly(
     org_id = org_id_for(bench.store, bench.config, bench.org, bench.clock)
     run_cycle(bench.store, bench.config, bench.org, org_id, bench.clock.now())
     assert {r.id: r for r in outbox(bench)}[held.id].status == "pending"
-    _set_email(bench, held.customer_provider_id, None)
-    Executor(
+    _set_email(bench, held.customer_provider_id, "n/a")
+    report = Executor(
         bench.store,
         org_id,
         bench.connector(),
@@ -169,9 +172,17 @@ def test_address_gone_between_release_and_send_fails_clearly(
         send_email=default_mailer(bench.store, bench.config, bench.org, org_id, bench.clock),
     ).run()
     after = {r.id: r for r in outbox(bench)}[held.id]
-    assert after.status == "failed" and "has no email address" in (after.last_error or "")
+    assert report.held == 1 and report.failed == 0
+    assert after.status == "awaiting_review" and after.hold_kind == "address"
+    assert "'n/a'" in (after.review_reason or "") and "not sent" in (after.last_error or "")
+    assert after.reviewed_at is None and after.attempts == 0
     digest = key_digest(held.idempotency_key)
     assert all(m.message.get(KEY_HEADER) != digest for m in inbox.messages)
+    _give_address_at_provider(bench, str(held.customer_provider_id), "back@customer.test")
+    assert run(bench).error is None  # the sync brings the address, the cycle releases it
+    assert {r.id: r for r in outbox(bench)}[held.id].status == "done"
+    mine = [m for m in inbox.messages if m.message.get(KEY_HEADER) == digest]
+    assert len(mine) == 1 and "back@customer.test" in mine[0].rcpt_tos
 
 
 def test_payment_between_plan_and_execute_stops_the_reminder(

@@ -160,6 +160,44 @@ def test_a_held_plan_email_names_the_bad_value_a_later_sync_brings(ladder: Ladde
     assert not [r for r in ladder.outbox() if r.status == "failed"]
 
 
+def test_an_approved_plan_email_whose_address_went_bad_is_held_again_not_failed(
+    ladder: LadderWorld,
+) -> None:
+    """The confirmation was approved while the customer had an address; by the time it is
+    sent the field says "n/a". Nothing goes out and nothing fails: it is back in review,
+    held for its address, the value named, until a sync brings a usable one."""
+    customer_id, invoice = _addressless_debtor(ladder)
+    _give_address(ladder, customer_id, "found@customer.test")
+    plan = _create(ladder, customer_id, invoice.provider_id, 3)
+    ladder.cli("run-once", ok=False)
+    (confirmation,) = [
+        r for r in _plan_rows(ladder, int(str(plan["id"]))) if r.kind == "plan_confirmation"
+    ]
+    assert confirmation.status == "awaiting_review" and confirmation.hold_kind is None
+    ladder.cli("review", "approve", str(confirmation.id), "--by", "alice")
+
+    _give_address(ladder, customer_id, "n/a")
+    ladder.cli("run-once", ok=False)  # the sync brings "n/a" before the executor sends
+    held = {r.id: r for r in ladder.outbox()}[confirmation.id]
+    assert (held.status, held.hold_kind, held.reviewed_by) == (
+        "awaiting_review",
+        HoldKind.ADDRESS,
+        None,
+    )
+    assert "'n/a' is not an email address" in str(held.review_reason)
+    assert not [r for r in ladder.outbox() if r.status == "failed"]
+    assert not [
+        m for m in ladder.w.inbox.messages if "Your payment plan" in str(m.message["Subject"])
+    ]
+
+    _give_address(ladder, customer_id, "again@customer.test")
+    ladder.cli("run-once", ok=False)  # released; a confirmation always waits for approval
+    ladder.cli("review", "approve", str(confirmation.id), "--by", "alice")
+    ladder.cli("run-once", ok=False)
+    assert {r.id: r for r in ladder.outbox()}[confirmation.id].status == "done"
+    assert any("again@customer.test" in m.rcpt_tos for m in ladder.w.inbox.messages)
+
+
 @pytest.mark.parametrize("ladder", ["quickbooks"], indirect=True)
 def test_a_plan_email_reaches_every_address_in_the_customers_field(ladder: LadderWorld) -> None:
     """QuickBooks lets one email field hold several addresses and its own emails reach each;
