@@ -85,6 +85,11 @@ class ExecutionReport:
     errors: list[str] = field(default_factory=list)
 
 
+def _given_back(row: OutboxAction) -> dict[str, Any]:
+    """The claim released without burning an attempt: nothing was sent."""
+    return {"attempts": max(0, row.attempts - 1), "claimed_by": None, "lease_generation": None}
+
+
 class Executor:
     def __init__(
         self,
@@ -293,9 +298,7 @@ class Executor:
             OutboxStatus.PENDING,
             "action.interrupted",
             last_error=f"not sent: {exc}",
-            attempts=max(0, row.attempts - 1),
-            claimed_by=None,
-            lease_generation=None,
+            **_given_back(row),
         )
 
     def _hold_for_address(self, row: OutboxAction, exc: NoUsableAddress) -> None:
@@ -311,9 +314,7 @@ class Executor:
             hold_kind=HoldKind.ADDRESS.value,
             reviewed_by=None,
             reviewed_at=None,
-            attempts=max(0, row.attempts - 1),
-            claimed_by=None,
-            lease_generation=None,
+            **_given_back(row),
         )
 
     def _retry_or_fail(

@@ -244,6 +244,14 @@ def _queue(
     return row
 
 
+def _restored(engine: Engine) -> datetime:
+    """The seeded store upgraded through 0015 (its restorations made); a moment after it."""
+    upgrade(engine, "0014")
+    _seed(engine)
+    upgrade(engine)
+    return datetime.now(UTC) + timedelta(seconds=1)
+
+
 def test_the_downgrade_holds_an_unsent_claim_that_may_charge_the_restored_days(
     store_url: str,
 ) -> None:
@@ -254,10 +262,7 @@ def test_the_downgrade_holds_an_unsent_claim_that_may_charge_the_restored_days(
     already done, the compensation and the claims of invoices not restored are left alone."""
     engine = make_engine(store_url)
     try:
-        upgrade(engine, "0014")
-        _seed(engine)
-        upgrade(engine)
-        at = datetime.now(UTC) + timedelta(seconds=1)
+        at = _restored(engine)
         with Session(engine) as s, s.begin():
             _queue(s, "INV-0", "acme:INV-0:day-60/interest:2026-04-02", "interest",
                    "awaiting_review", at)  # fmt: skip
@@ -306,10 +311,7 @@ def test_the_downgrade_leaves_a_claim_that_already_went_out(store_url: str) -> N
     the reversal says so."""
     engine = make_engine(store_url)
     try:
-        upgrade(engine, "0014")
-        _seed(engine)
-        upgrade(engine)
-        at = datetime.now(UTC) + timedelta(seconds=1)
+        at = _restored(engine)
         key = "acme:INV-0:day-60/interest:2026-04-02"
         with Session(engine) as s, s.begin():
             _queue(s, "INV-0", key, "interest", "done", at)
