@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
@@ -21,7 +22,7 @@ from syncd.store.models import Org as OrgRow
 from syncd.store.models import OutboxAction, OutboxStatus
 
 from .context import fail_config, state_of
-from .output import JSON_OPTION, Col, emit, fit_table, known_orgs
+from .output import JSON_OPTION, Col, emit, fit_table, known_orgs, say
 
 SUMMARY = [
     Col("org", "wrap", 16),
@@ -32,6 +33,7 @@ SUMMARY = [
     Col("skipped"),
     Col("failed"),
     Col("retry"),
+    Col("held"),
     Col("error", "trim"),
 ]
 
@@ -49,12 +51,34 @@ def _summary(runs: list[OrgRun], width: int) -> Table:
                 str(r.cycle.queued) if r.cycle else "",
                 *(
                     str(getattr(e, k)) if e else ""
-                    for k in ("done", "skipped", "failed", "retrying")
+                    for k in ("done", "skipped", "failed", "retrying", "held")
                 ),
                 r.error or "; ".join(e.errors[:3]) if e else (r.error or ""),
             ]
         )
     return fit_table(width, SUMMARY, rows, title="run-once")
+
+
+def _held_note(run: OrgRun) -> str | None:
+    """The ``held`` column in words: an email held at send time is neither failed nor
+    retried, and only a person correcting the address at the provider moves it on, which a
+    bare count does not say."""
+    held = run.execution.held if run.execution else 0
+    if not held:
+        return None
+    emails, wait = ("email was", "It waits") if held == 1 else ("emails were", "They wait")
+    return (
+        f"{run.org}: {held} {emails} not sent and held: the customer's email address was "
+        f"removed or became unusable after the email was queued or approved. {wait} in "
+        "review until the address is corrected at the provider (the next sync releases it); "
+        "see `syncd review`."
+    )
+
+
+def _print_summary(console: Console, runs: list[OrgRun]) -> None:
+    console.print(_summary(runs, console.width))
+    for note in filter(None, map(_held_note, runs)):
+        say(console, note)
 
 
 WAIT_HELP = "If another process is working on the org, wait up to this many seconds for it."
@@ -98,7 +122,7 @@ def run_once_cmd(
     emit(
         [_run_dict(r) for r in runs],
         as_json,
-        lambda console: console.print(_summary(runs, console.width)),
+        lambda console: _print_summary(console, runs),
     )
     for r in runs:
         if r.busy is not None:

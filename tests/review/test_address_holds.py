@@ -54,3 +54,29 @@ def test_no_address_holds_survive_bulk_approval_until_the_address_arrives(world:
     assert len(sent) == 1 and "found@customer.test" in sent[0].rcpt_tos
     world.cli("run-once")
     assert [m for m in world.inbox.messages if m.message.get(KEY_HEADER) == digest] == sent
+
+
+def test_run_once_tells_a_person_about_an_approved_email_held_at_send_time(world: World) -> None:
+    """Approved with a usable address, the email finds "n/a" at send time: run-once's table
+    counts it under ``held`` and says in words what happened and where to look."""
+    world.cli("run-once")
+    first = _no_address(world)[0]
+    _give_address(world, str(first.customer_provider_id), "found@customer.test")
+    world.cli("run-once")  # the sync brings the address; review = "all" holds it for a human
+    world.cli("review", "approve", str(first.id), "--by", "alice")
+    _give_address(world, str(first.customer_provider_id), "n/a")
+
+    shown = world.cli("run-once").stdout  # the sync brings "n/a"; the executor holds it
+    held = {r.id: r for r in world.outbox()}[first.id]
+    assert (held.status, held.hold_kind) == ("awaiting_review", HoldKind.ADDRESS)
+    lines = [line.strip() for line in shown.splitlines()]
+    header = next(line for line in lines if line.startswith("org "))
+    row = next(line for line in lines if line.startswith(f"{world.org} "))
+    counted = header.split()[2:]  # the numbers after org and sync (no error column here)
+    cells = dict(zip(counted, row.split()[-len(counted) :], strict=True))
+    assert cells["held"] == "1" and cells["failed"] == "0"
+    assert (
+        f"{world.org}: 1 email was not sent and held: the customer's email address was "
+        "removed or became unusable after the email was queued or approved."
+    ) in " ".join(shown.split())
+    assert "see `syncd review`" in shown
