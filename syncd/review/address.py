@@ -6,9 +6,10 @@ that says what to fix, marked with the hold kind ``HoldKind.ADDRESS``; once a sy
 address in, :func:`syncd.review.hold.release_addressed` puts the action back on its ordinary
 path. The
 address counts the way the mailer counts it: the customer's own, or the billing address
-QuickBooks keeps on the invoice. A field holding something that is not an address ("n/a",
-"none", "accounts at acme", "x@", a lone name) counts as no usable address, and the hold's
-reason names the value (:func:`read_email_field`).
+QuickBooks keeps on the invoice, each entry bare or with a display name as a mail program
+writes it. A field holding something that is not an address ("n/a", "none", "accounts at
+acme", "x@", a lone name) counts as no usable address, and the hold's reason names the value
+(:func:`read_email_field`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr, unquote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,24 +63,58 @@ class EmailField:
         return [] if self.bad else list(self.addresses)
 
 
+#: One entry of a provider email field: up to the next comma or semicolon that is not inside
+#: a quoted display name (``"Smith, Jane" <jane@acme.test>``) or angle brackets. An unclosed
+#: quote or bracket is an ordinary character, so the entry it starts reads as typed (and bad).
+_ENTRY = re.compile(r'(?:"(?:[^"\\]|\\.)*"|<[^<>]*>|[^,;])+')
+
+
 def read_email_field(field: object) -> EmailField:
-    """The entries of one provider email field, in order, blanks and repeats dropped.
+    """The entries of one provider email field, in order, blanks and repeated addresses
+    dropped.
 
     QuickBooks lets a business put several addresses in one field, separated by commas
     (people type semicolons too), and sends its own emails to every one of them; a reminder
-    must reach the same people. A field holding only separators or spaces holds nothing.
-    Each entry is judged by the mailer's own rule (``syncd.mail.model.reachable_address``),
-    so what is counted usable here is what the mailer will send to."""
+    must reach the same people. An entry may carry a display name as people copy it from
+    their mail program (``Jane Smith <jane@acme.test>``): a bookkeeper would send to it, so
+    its address counts. A field holding only separators or spaces holds nothing. Each
+    address is judged by the mailer's own rule (``syncd.mail.model.reachable_address``), and
+    the mailer sends to exactly :attr:`EmailField.usable`, so what is counted usable here is
+    what it will send to."""
     seen: set[str] = set()
     addresses: list[str] = []
     bad: list[str] = []
-    for part in re.split(r"[,;]", str(field or "")):
-        entry = part.strip()
-        if not entry or entry.lower() in seen:
+    for match in _ENTRY.finditer(str(field or "")):
+        entry = match.group().strip()
+        if not entry:
             continue
-        seen.add(entry.lower())
-        (addresses if reachable_address(entry) else bad).append(entry)
+        address = _address_of(entry)
+        if (address or entry).lower() in seen:
+            continue
+        seen.add((address or entry).lower())
+        if address is None:
+            bad.append(entry)
+        else:
+            addresses.append(address)
     return EmailField(tuple(addresses), tuple(bad))
+
+
+def _address_of(entry: str) -> str | None:
+    """The address one field entry names, bare (``jane@acme.test``) or with a display name
+    (``"Smith, Jane" <jane@acme.test>``); None when it names none a reminder could reach.
+
+    ``email.utils.parseaddr`` reads the display-name form, but it forgives what a careful
+    bookkeeper would not ("Jane <jane@acme.test" and "Jane <jane@acme.test> extra" both
+    parse to the address), so an entry counts only when it reads exactly ``name <address>``
+    as parsed: anything the parser had to guess at is held and named like "n/a"."""
+    if reachable_address(entry):
+        return entry
+    name, address = parseaddr(entry)
+    bracketed = f"<{address}>"
+    if not address or not entry.endswith(bracketed) or not reachable_address(address):
+        return None
+    typed = entry.removesuffix(bracketed).strip()
+    return address if " ".join(unquote(typed).split()) == " ".join(name.split()) else None
 
 
 def email_addresses(field: object) -> list[str]:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from email.utils import getaddresses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,8 @@ def qbo(tmp_path: Path, store_url: str) -> Iterator[World]:
         ("ap@acme.test, boss@acme.test", ["ap@acme.test", "boss@acme.test"]),
         ("ap@acme.test;boss@acme.test ; ", ["ap@acme.test", "boss@acme.test"]),
         ("ap@acme.test, AP@acme.test", ["ap@acme.test"]),
+        ('"Smith, Jane" <jane@acme.test>, ap@acme.test', ["jane@acme.test", "ap@acme.test"]),
+        ("Jane <jane@acme.test>; AP <ap@acme.test>", ["jane@acme.test", "ap@acme.test"]),
         (" , ; ", []),
         ("", []),
         (None, []),
@@ -113,3 +116,56 @@ def test_a_field_of_separators_only_is_no_address(qbo: World) -> None:
     assert finding["severity"] == "error" and "no email address" in str(finding["detail"])
     digest = key_digest(first.idempotency_key)
     assert not [m for m in qbo.inbox.messages if m.message.get(KEY_HEADER) == digest]
+
+
+def _sent_for(world: World, action: OutboxAction) -> list[Any]:
+    digest = key_digest(action.idempotency_key)
+    return [m for m in world.inbox.messages if m.message.get(KEY_HEADER) == digest]
+
+
+def test_a_field_with_display_names_is_sent_to_exactly_its_addresses(world: World) -> None:
+    """``"Smith, Jane" <...>; Bob Jones <...>`` on the customer, as a bookkeeper pastes it
+    from a mail program: the held reminder is released, and once approved it reaches both
+    addresses, and only them (with the business's BCC), through a real SMTP server."""
+    world.cli("run-once")
+    first = _held(world)[0]
+    customer = str(first.customer_provider_id)
+    field = '"Smith, Jane" <jane@customer.test>; Bob Jones <bob@customer.test>'
+    if world.provider == "quickbooks":
+        world.bench.sandbox.control.edit_customer(
+            customer, {"PrimaryEmailAddr": {"Address": field}}
+        )
+    else:
+        world.bench.control.edit_contact(customer, email=field)
+
+    world.cli("run-once")  # the sync brings the field; the cycle lifts the address hold
+    released = {r.id: r for r in world.outbox()}[first.id]
+    assert released.hold_kind is None, released.review_reason
+    report = json.loads(world.cli("check", "--json", ok=False).stdout)
+    assert not [
+        f
+        for f in report["findings"]
+        if f["check"] == "customer_email" and f["data"]["customer"] == customer
+    ]
+
+    world.cli("review", "approve", str(first.id), "--by", "alice")
+    world.cli("run-once")
+    (sent,) = _sent_for(world, first)
+    assert sorted(sent.rcpt_tos) == ["ar@acme.test", "bob@customer.test", "jane@customer.test"]
+    to = getaddresses(sent.message.get_all("To") or [])
+    assert [address for _, address in to] == ["jane@customer.test", "bob@customer.test"]
+    assert {r.id: r for r in world.outbox()}[first.id].status == "done"
+
+
+def test_a_billing_address_with_a_display_name_receives_the_reminder(qbo: World) -> None:
+    """QuickBooks's ``BillEmail`` fallback goes through the same reader as the customer's
+    own field: a display name there is an address too, and the reminder goes to it."""
+    qbo.cli("run-once")
+    first = _held(qbo)[0]
+    _bill_invoices(qbo, str(first.customer_provider_id), '"Payable, Accounts" <ap@billed.test>')
+    qbo.cli("run-once")
+    assert {r.id: r for r in qbo.outbox()}[first.id].hold_kind is None
+    qbo.cli("review", "approve", str(first.id), "--by", "alice")
+    qbo.cli("run-once")
+    (sent,) = _sent_for(qbo, first)
+    assert sorted(sent.rcpt_tos) == ["ap@billed.test", "ar@acme.test"]

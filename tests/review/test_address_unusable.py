@@ -19,6 +19,7 @@ from syncd.review.address import (
     NO_ADDRESS,
     address_problem,
     address_reason,
+    bill_emails,
     email_addresses,
     read_email_field,
     unaddressed_customers,
@@ -46,7 +47,11 @@ from tests.support.smtp import smtp_server
         "jane@-acme.test",
         "jane smith@acme.test",
         "a@b@c.test",
-        "Jane <jane@acme.test>",
+        "Jane <jane@acme.test",
+        "Jane <jane@acme.test> extra",
+        "Jane <jane@localhost>",
+        "Jane <>",
+        "a <b> <c@acme.test>",
     ],
 )
 def test_a_field_that_is_not_an_address_is_no_usable_address(field: str) -> None:
@@ -65,6 +70,38 @@ def test_a_field_that_is_not_an_address_is_no_usable_address(field: str) -> None
 def test_an_address_is_usable(field: str) -> None:
     assert email_addresses(f" {field} ") == [field]
     assert read_email_field(field).bad == ()
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("Jane Smith <jane@acme.test>", ["jane@acme.test"]),
+        ('"Smith, Jane" <jane@acme.test>', ["jane@acme.test"]),
+        ("<jane@acme.test>", ["jane@acme.test"]),
+        (
+            '"Smith, Jane" <jane@acme.test>; Bob <bob@acme.test>',
+            ["jane@acme.test", "bob@acme.test"],
+        ),
+        ("J\u00f6rg M\u00fcller <jorg@acme.test>, JORG@acme.test", ["jorg@acme.test"]),
+    ],
+)
+def test_an_address_with_a_display_name_is_usable(field: str, expected: list[str]) -> None:
+    """As people copy it from their mail program: the bookkeeper would send to it."""
+    assert email_addresses(field) == expected
+    assert read_email_field(field).bad == ()
+    assert bill_emails({"BillEmail": {"Address": field}}) == expected
+
+
+def test_a_display_name_beside_a_bad_entry_holds_the_field_naming_only_the_bad_one() -> None:
+    """The comma inside the quotes is part of the name; the one outside separates a lone
+    name, which is not an address."""
+    field = '"Smith, Jane" <jane@acme.test>, Jane, Bob <bob@acme.test>'
+    read = read_email_field(field)
+    assert read.addresses == ("jane@acme.test", "bob@acme.test") and read.bad == ("Jane",)
+    assert email_addresses(field) == []
+    assert address_problem(field) == (
+        f"has no usable email address: 'Jane' is not an email address (the field reads {field!r})"
+    )
 
 
 def test_one_bad_entry_beside_good_ones_makes_the_field_unusable_and_is_named() -> None:
