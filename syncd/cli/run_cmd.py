@@ -75,10 +75,24 @@ def _held_note(run: OrgRun) -> str | None:
     )
 
 
+def _review_note(run: OrgRun) -> str | None:
+    """What ``queued`` does not say: how many of those actions wait for a person, so that a
+    run that sent nothing is not taken for one that failed."""
+    waiting = run.cycle.held if run.cycle else 0
+    if not waiting:
+        return None
+    actions, wait = ("action", "waits") if waiting == 1 else ("actions", "wait")
+    return (
+        f"{run.org}: {waiting} of the {actions} queued by this run {wait} for review before "
+        "anything is sent; see `syncd review`."
+    )
+
+
 def _print_summary(console: Console, runs: list[OrgRun]) -> None:
     console.print(_summary(runs, console.width))
-    for note in filter(None, map(_held_note, runs)):
-        say(console, note)
+    for run in runs:
+        for note in filter(None, (_review_note(run), _held_note(run))):
+            say(console, note)
 
 
 WAIT_HELP = "If another process is working on the org, wait up to this many seconds for it."

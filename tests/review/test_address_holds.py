@@ -24,7 +24,12 @@ def _give_address(world: World, customer_id: str, email: str) -> None:
 
 
 def test_no_address_holds_survive_bulk_approval_until_the_address_arrives(world: World) -> None:
-    world.cli("run-once")
+    shown = " ".join(world.cli("run-once").stdout.split())
+    waiting = [r for r in world.outbox() if r.status == "awaiting_review"]
+    assert (
+        f"{world.org}: {len(waiting)} of the actions queued by this run wait for review "
+        "before anything is sent; see `syncd review`."
+    ) in shown
     held = _no_address(world)
     assert held, "the seed has customers without an email address"
     assert all(r.kind == "email" and r.hold_kind == HoldKind.ADDRESS for r in held)
