@@ -22,13 +22,11 @@ from .queries import Page
 from .render import (
     InvoiceMode,
     contact_json,
-    credit_note_json,
     envelope,
     invoice_json,
-    payment_json,
-    receivable_balances,
 )
 from .render_text import invoice_list_text
+from .render_text_docs import credit_note_text, payment_text
 
 
 def envelope_text(
@@ -36,7 +34,13 @@ def envelope_text(
 ) -> bytes:
     """Byte for byte ``dumps(envelope(now, key, items, pagination))``, from item texts."""
     head = dumps(envelope(now, key, [], pagination))  # ... ,"Invoices":[]}
-    return head[:-2] + b",".join(texts) + b"]}"
+    parts = list(texts)
+    if not parts:
+        return head
+    # One copy of the page's megabytes (the join), not three (join, then two concatenations).
+    parts[0] = head[:-2] + parts[0]
+    parts[-1] += b"]}"
+    return b",".join(parts)
 
 
 def _reply(now: datetime, key: str, texts: list[bytes], page: Page) -> Reply:
@@ -44,11 +48,9 @@ def _reply(now: datetime, key: str, texts: list[bytes], page: Page) -> Reply:
 
 
 def balances(org: Organisation, today: date) -> dict[str, tuple[Decimal, Decimal]]:
-    """Every customer's balances: one pass over all invoices, so once per write generation."""
-    renders = org.renders
-    return renders.value(
-        renders.generation, ("Balances", today), partial(receivable_balances, org, today)
-    )
+    """Every customer's balances: kept, and re-summed for the invoices written since
+    (:mod:`.balances`)."""
+    return org.balance_book.balances(org.invoices, org.region, today)
 
 
 def invoice_page(org: Organisation, page: Page, mode: InvoiceMode, now: datetime) -> Reply:
@@ -81,12 +83,12 @@ def contact_page(org: Organisation, page: Page, summary: bool, now: datetime) ->
 
 
 def payment_page(org: Organisation, page: Page, now: datetime) -> Reply:
-    return _records_page(org, page, now, "Payments", lambda p: p.payment_id, payment_json)
+    return _records_page(org, page, now, "Payments", lambda p: p.payment_id, payment_text)
 
 
 def credit_note_page(org: Organisation, page: Page, now: datetime) -> Reply:
     return _records_page(
-        org, page, now, "CreditNotes", lambda n: n.credit_note_id, credit_note_json
+        org, page, now, "CreditNotes", lambda n: n.credit_note_id, credit_note_text
     )
 
 
@@ -96,9 +98,10 @@ def _records_page(
     now: datetime,
     collection: str,
     ident: Callable[[Any], str],
-    render: Callable[[Organisation, Any], dict[str, Any]],
+    render: Callable[[Organisation, Any], bytes],
 ) -> Reply:
-    """A page of records whose text depends on nothing but the organisation's state."""
+    """A page of records whose text depends on nothing but the organisation's state
+    (written straight to text: render_text_docs.py)."""
     renders = org.renders
     gen = renders.generation
     texts = [

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from .errors import dumps
+from .errors import record_dumps
 
 T = TypeVar("T")
 
@@ -59,7 +59,7 @@ class RenderCache:
         if hit is not None and hit[0] == generation:
             return hit[1]
         value = render()
-        data = value if value.__class__ is bytes else dumps(value)
+        data = value if value.__class__ is bytes else record_dumps(value)
         with self._lock:
             if generation == self._generation:
                 self._texts[key] = (generation, data)
