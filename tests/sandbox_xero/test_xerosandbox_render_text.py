@@ -6,6 +6,7 @@ forced overrides, with the memos kept or emptied; and lists serve them."""
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ import pytest
 from connectors.xero.sandbox import XeroSandbox, listing, render_text, render_text_docs
 from connectors.xero.sandbox.api import ApiRequest
 from connectors.xero.sandbox.errors import dumps
+from connectors.xero.sandbox.money import json_number
 from connectors.xero.sandbox.render import credit_note_json, invoice_json, payment_json
 
 NOW = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
@@ -96,3 +98,19 @@ def test_list_pages_serve_the_written_text(monkeypatch: pytest.MonkeyPatch) -> N
     # Other shapes (unpaged lists carry no lines, summaries less) still go the dict way.
     assert {"Written": 1} not in rows({})
     assert {"Written": 1} not in rows({"page": "1", "summaryonly": "true"})
+
+
+def test_amounts_written_from_their_text_as_json_number_gives() -> None:
+    """The short way (trailing zeros dropped) writes what repr of json_number's value does,
+    for amounts of any size and scale; what it does not cover goes the exact way."""
+    rng = random.Random(19)
+    texts = ["0", "-0", "0.00", "-0.00", "1E+2", "1E-7", "0.0001", "0.00001", "-0.0001"]
+    texts += ["NaN", "123456789012345.6", "1234567890123456.7", "0.10", "-5.50"]
+    for _ in range(20_000):
+        digits = rng.randint(1, 18)
+        value = Decimal(rng.randint(-(10**digits), 10**digits)).scaleb(-rng.randint(0, 8))
+        texts.append(str(value))
+    for text in texts:
+        value = Decimal(text)
+        expected = repr(json_number(value)) if not value.is_nan() else "nan"
+        assert render_text._number(str(value)) == expected, text

@@ -8,7 +8,7 @@ any write costs a join instead of 1,000 renders.  The bytes are exactly those of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
@@ -16,7 +16,7 @@ from typing import Any
 
 from . import errors
 from .errors import Reply, dumps
-from .models import Invoice
+from .models import Contact, Invoice
 from .organisation import Organisation
 from .queries import Page
 from .render import (
@@ -55,41 +55,34 @@ def balances(org: Organisation, today: date) -> dict[str, tuple[Decimal, Decimal
 
 def invoice_page(org: Organisation, page: Page, mode: InvoiceMode, now: datetime) -> Reply:
     renders = org.renders
-    gen = renders.generation
     if mode == "list":  # a reader's pages: written straight to text (render_text.py)
-        render: Callable[[Invoice], Callable[[], Any]] = partial(partial, invoice_list_text, org)
+        render: Callable[[Invoice], Any] = partial(invoice_list_text, org)
     else:
-        render = partial(partial, invoice_json, org, mode=mode)
-    texts = [renders.text(gen, ("Invoice", i.invoice_id, mode), render(i)) for i in page.items]
-    return _reply(now, "Invoices", texts, page)
+        render = partial(invoice_json, org, mode=mode)
+    keyed = [(("Invoice", i.invoice_id, mode), i) for i in page.items]
+    return _reply(now, "Invoices", renders.texts(renders.generation, keyed, render), page)
 
 
 def contact_page(org: Organisation, page: Page, summary: bool, now: datetime) -> Reply:
     today = now.date()
     owed = balances(org, today)
     renders = org.renders
-    gen = renders.generation
-    texts = [
-        renders.text(
-            gen,
-            ("Contact", c.contact_id, summary, today),
-            partial(
-                contact_json, c, owed.get(c.contact_id) if c.is_customer else None, summary=summary
-            ),
-        )
-        for c in page.items
-    ]
-    return _reply(now, "Contacts", texts, page)
+
+    def render(c: Contact) -> dict[str, Any]:
+        return contact_json(c, owed.get(c.contact_id) if c.is_customer else None, summary=summary)
+
+    keyed = [(("Contact", c.contact_id, summary, today), c) for c in page.items]
+    return _reply(now, "Contacts", renders.texts(renders.generation, keyed, render), page)
 
 
 def payment_page(org: Organisation, page: Page, now: datetime) -> Reply:
-    return _records_page(org, page, now, "Payments", lambda p: p.payment_id, payment_text)
+    keyed = [(("Payments", p.payment_id), p) for p in page.items]
+    return _records_page(org, page, now, "Payments", keyed, payment_text)
 
 
 def credit_note_page(org: Organisation, page: Page, now: datetime) -> Reply:
-    return _records_page(
-        org, page, now, "CreditNotes", lambda n: n.credit_note_id, credit_note_text
-    )
+    keyed = [(("CreditNotes", n.credit_note_id), n) for n in page.items]
+    return _records_page(org, page, now, "CreditNotes", keyed, credit_note_text)
 
 
 def _records_page(
@@ -97,15 +90,11 @@ def _records_page(
     page: Page,
     now: datetime,
     collection: str,
-    ident: Callable[[Any], str],
+    keyed: Iterable[tuple[Hashable, Any]],
     render: Callable[[Organisation, Any], bytes],
 ) -> Reply:
     """A page of records whose text depends on nothing but the organisation's state
     (written straight to text: render_text_docs.py)."""
     renders = org.renders
-    gen = renders.generation
-    texts = [
-        renders.text(gen, (collection, ident(record)), partial(render, org, record))
-        for record in page.items
-    ]
+    texts = renders.texts(renders.generation, keyed, partial(render, org))
     return _reply(now, collection, texts, page)

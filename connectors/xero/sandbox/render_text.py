@@ -19,14 +19,15 @@ as they come.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
 from typing import Any
 
-from .dates import iso_date_string, ms_date, ms_datetime
+from .dates import EPOCH, iso_date_string, ms_date
 from .errors import dumps, record_dumps
-from .models import Invoice, LineItem
+from .models import Invoice, LineItem, Payment
 from .money import ZERO
 from .organisation import Organisation
 from .render import (
@@ -66,19 +67,48 @@ def _q(value: Any) -> str:
     return str(encode_basestring(value))
 
 
-def _number(key: tuple[type, Any]) -> str:
+def _number(key: str) -> str:
     """:func:`.money.json_number`'s JSON text: ints without a fraction, others as floats.
-    Keyed by (type, value): an int equal to a Decimal seen before is still unusual."""
-    kind, value = key
-    if kind is not Decimal:
-        raise _Unusual
+
+    Keyed by the Decimal's text (``_ds``, which refuses anything but a Decimal, so an int
+    equal to an amount seen before is still unusual): hashing a Decimal costs five times as
+    much as writing its text, and a page's amounts are new objects.  Most are written from
+    that text alone: trailing zeros dropped (``repr(float)`` of a decimal of 15 digits or
+    fewer, between 1e-4 and 1e16, is that decimal's shortest text)."""
+    if len(key) <= 16 and key[-1].isdigit() and "E" not in key:
+        if "." not in key:
+            return "0" if key == "-0" else key
+        short = key.rstrip("0")
+        if short[-1] == ".":
+            return "0" if short == "-0." else short[:-1]
+        if not short.lstrip("-").startswith("0.0000"):
+            return short
+    return _exact_number(key)
+
+
+def _exact_number(key: str) -> str:
+    """What ``_n`` always wrote: ``repr`` of the int or float :func:`.money.json_number`
+    gives (``nan`` for a NaN, as before)."""
+    value = Decimal(key)
     if value == value.to_integral_value():
         return repr(int(value))
     return repr(float(value))
 
 
-def _day(key: tuple[str, Any]) -> str:
-    name, day = key
+def _days(key: tuple[Any, Any]) -> str:
+    """``Date`` and ``DueDate`` with their ``String`` copies, each if set."""
+    day, due = key
+    return (_day("Date", day) if day is not None else "") + (
+        _day("DueDate", due) if due is not None else ""
+    )
+
+
+def _status(key: tuple[str, str]) -> str:
+    status, line_amount_types = key
+    return f',"Status":{_q(status)},"LineAmountTypes":{_q(line_amount_types)}'
+
+
+def _day(name: str, day: Any) -> str:
     if day.__class__ is not date:
         raise _Unusual
     return f',"{name}String":{_q(iso_date_string(day))},"{name}":{_q(ms_date(day))}'
@@ -109,13 +139,31 @@ def _line_parts(key: tuple[Any, ...]) -> tuple[str, str, str, str]:
     )
 
 
+def _line_value(key: tuple[Any, ...]) -> tuple[str, str]:
+    """A line's text before and after its id."""
+    head, mid, tail, end = _LINES[key[:4]]
+    n = _N
+    unit, tax, amount, qty, discount = key[4:]
+    rate = f'"DiscountRate":{n[discount]},' if discount else ""
+    unit, tax, amount, qty = n[unit], n[tax], n[amount], n[qty]
+    return (
+        f'{head}{unit}{mid}{tax},"LineAmount":{amount}{tail}{qty},{rate}"LineItemID":',
+        end,
+    )
+
+
 _N = _Memo(_number)
 _Q = _Memo(_q)
-_DAYS = _Memo(_day)
+_DATES = _Memo(partial(_day, "Date"))
+_DAY_PAIRS = _Memo(_days)
+_STATUSES = _Memo(_status)
 _CONTACTS = _Memo(_contact)
 _LINES = _Memo(_line_parts)
-MEMOS = (_N, _Q, _DAYS, _CONTACTS, _LINES)
+_LINE_VALUES = _Memo(_line_value)
+MEMOS = (_N, _Q, _DATES, _DAY_PAIRS, _STATUSES, _CONTACTS, _LINES, _LINE_VALUES)
 _eb = encode_basestring  # a non-str raises TypeError: the invoice goes the dict way
+_ds = Decimal.__str__  # likewise for a non-Decimal
+_MS = timedelta(milliseconds=1)  # UpdatedDateUTC as dates.ms_datetime writes it
 _EMPTY_APPLIED = '"Payments":[],"CreditNotes":[],"Prepayments":[],"Overpayments":[]'
 
 
@@ -138,17 +186,13 @@ def invoice_list_text(org: Organisation, inv: Invoice) -> bytes:
 def _applied(org: Organisation, inv: Invoice) -> str:
     if not inv.payment_ids and not inv.allocations and not inv.prepaid:
         return _EMPTY_APPLIED
-    live = [p for p in org.invoice_payments(inv) if p.status == "AUTHORISED"]
+    table = org.payments
     payments = ",".join(
-        f'{{"PaymentID":{_eb(p.payment_id)},"Date":{_q(ms_date(p.date))},'
-        f'"Amount":{_N[p.amount.__class__, p.amount]},"Reference":{_eb(p.reference)},'
-        '"HasAccount":false,"HasValidationErrors":false'
-        + (
-            "}"
-            if p.currency_rate == 1
-            else f',"CurrencyRate":{_N[p.currency_rate.__class__, p.currency_rate]}}}'
-        )
-        for p in live
+        [
+            _payment_in(p)
+            for p in map(table.__getitem__, inv.payment_ids)
+            if p.status == "AUTHORISED"
+        ]
     )
     credits = (
         _encoded(
@@ -165,6 +209,17 @@ def _applied(org: Organisation, inv: Invoice) -> str:
     return f'"Payments":[{payments}],"CreditNotes":{credits},{prepaid}'
 
 
+def _payment_in(p: Payment) -> str:
+    """:func:`.render._payment_in_invoice` as text."""
+    rate = p.currency_rate
+    return (
+        f'{{"PaymentID":{_eb(p.payment_id)},"Date":{_eb(ms_date(p.date))},'
+        f'"Amount":{_N[_ds(p.amount)]},"Reference":{_eb(p.reference)},'
+        '"HasAccount":false,"HasValidationErrors":false'
+        + ("}" if rate == 1 else f',"CurrencyRate":{_N[_ds(rate)]}}}')
+    )
+
+
 def _encoded(value: Any) -> str:
     return record_dumps(value).decode("utf-8")
 
@@ -177,10 +232,8 @@ def _written(org: Organisation, inv: Invoice) -> str:
     sub, tax, total = inv.sub_total, inv.total_tax, inv.total
     optional = ',"SentToContact":true' if inv.sent_to_contact else ""
     if rate != 1:
-        optional += f',"CurrencyRate":{n[rate.__class__, rate]}'
-    dates = _DAYS["Date", inv.date] if inv.date is not None else ""
-    if inv.due_date is not None:
-        dates += _DAYS["DueDate", inv.due_date]
+        optional += f',"CurrencyRate":{n[_ds(rate)]}'
+    dates = _DAY_PAIRS[inv.date, inv.due_date]
     if inv.expected_payment_date is not None:
         dates += f',"ExpectedPaymentDate":{_q(ms_date(inv.expected_payment_date))}'
     fully = (
@@ -191,30 +244,32 @@ def _written(org: Organisation, inv: Invoice) -> str:
     return (
         f'{{"Type":{_Q[inv.type]},"InvoiceID":{_eb(inv.invoice_id)},'
         f'"InvoiceNumber":{_eb(inv.number)},"Reference":{_eb(inv.reference)},'
-        f'{_applied(org, inv)},"AmountDue":{n[due.__class__, due]},'
-        f'"AmountPaid":{n[paid.__class__, paid]},'
-        f'"AmountCredited":{n[credited.__class__, credited]}{optional},"IsDiscounted":false,'
+        f'{_applied(org, inv)},"AmountDue":{n[_ds(due)]},'
+        f'"AmountPaid":{n[_ds(paid)]},'
+        f'"AmountCredited":{n[_ds(credited)]}{optional},"IsDiscounted":false,'
         '"HasAttachments":false,"InvoiceAddresses":[],"HasErrors":false,'
-        f'"InvoicePaymentServices":[]{_CONTACTS[contact.contact_id, contact.name]}{dates},'
-        f'"Status":{_Q[inv.status]},"LineAmountTypes":{_Q[inv.line_amount_types]},'
+        f'"InvoicePaymentServices":[]{_CONTACTS[contact.contact_id, contact.name]}{dates}'
+        f"{_STATUSES[inv.status, inv.line_amount_types]},"
         f'"LineItems":[{",".join(map(_line, inv.line_items))}],'
-        f'"SubTotal":{n[sub.__class__, sub]},"TotalTax":{n[tax.__class__, tax]},'
-        f'"Total":{n[total.__class__, total]},"UpdatedDateUTC":"{ms_datetime(inv.updated)}",'
+        f'"SubTotal":{n[_ds(sub)]},"TotalTax":{n[_ds(tax)]},'
+        f'"Total":{n[_ds(total)]},"UpdatedDateUTC":"/Date({(inv.updated - EPOCH) // _MS}+0000)/",'
         f'"CurrencyCode":{_Q[inv.currency]}{fully}}}'
     )
 
 
 def _line(line: LineItem) -> str:
-    """:func:`.render.line_json` (not full) as text."""
-    n = _N
-    head, mid, tail, end = _LINES[
-        line.item_code, line.description, line.tax_type, line.account_code
-    ]
-    unit, tax, amount, qty = line.unit_amount, line.tax_amount, line.line_amount, line.quantity
+    """:func:`.render.line_json` (not full) as text: all but its id looked up by value (the
+    catalogue's lines repeat, amounts and all)."""
     discount = line.discount_rate
-    rate = f'"DiscountRate":{n[discount.__class__, discount]},' if discount else ""
-    return (
-        f"{head}{n[unit.__class__, unit]}{mid}{n[tax.__class__, tax]},"
-        f'"LineAmount":{n[amount.__class__, amount]}{tail}{n[qty.__class__, qty]},{rate}'
-        f'"LineItemID":{_eb(line.line_item_id)}{end}'
-    )
+    head, end = _LINE_VALUES[
+        line.item_code,
+        line.description,
+        line.tax_type,
+        line.account_code,
+        _ds(line.unit_amount),
+        _ds(line.tax_amount),
+        _ds(line.line_amount),
+        _ds(line.quantity),
+        _ds(discount) if discount else "",
+    ]
+    return f"{head}{_eb(line.line_item_id)}{end}"

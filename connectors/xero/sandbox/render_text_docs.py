@@ -18,7 +18,7 @@ from .models import CreditNote, Invoice, Payment
 from .money import cents
 from .organisation import Organisation
 from .render import BANK_ACCOUNT_CODE, account_id, credit_note_json, payment_json
-from .render_text import _CONTACTS, _DAYS, _N, _Q, _eb, _line, _Unusual
+from .render_text import _CONTACTS, _DATES, _N, _Q, _ds, _eb, _line, _Unusual
 
 _ACCOUNT = (
     f'"Account":{{"AccountID":"{account_id(BANK_ACCOUNT_CODE)}","Code":"{BANK_ACCOUNT_CODE}"}}'
@@ -70,8 +70,8 @@ def _payment(org: Organisation, payment: Payment) -> str:
     kind = "ACCRECPAYMENT" if inv.type == "ACCREC" else "ACCPAYPAYMENT"
     return (
         f'{{"PaymentID":{_eb(payment.payment_id)},"Date":{_eb(ms_date(payment.date))},'
-        f'"BankAmount":{n[bank.__class__, bank]},"Amount":{n[amount.__class__, amount]},'
-        f'"Reference":{_eb(payment.reference)},"CurrencyRate":{n[rate.__class__, rate]},'
+        f'"BankAmount":{n[_ds(bank)]},"Amount":{n[_ds(amount)]},'
+        f'"Reference":{_eb(payment.reference)},"CurrencyRate":{n[_ds(rate)]},'
         f'"PaymentType":"{kind}","Status":{_Q[payment.status]},'
         f'"UpdatedDateUTC":"{ms_datetime(payment.updated)}","HasAccount":true,'
         f'"IsReconciled":{_bool(payment.is_reconciled)},{_ACCOUNT},'
@@ -85,7 +85,7 @@ def _allocations(org: Organisation, note: CreditNote) -> str:
         inv = org.invoices[alloc.invoice_id]
         amount = alloc.amount
         out.append(
-            f'{{"AllocationID":{_eb(alloc.allocation_id)},"Amount":{_N[amount.__class__, amount]},'
+            f'{{"AllocationID":{_eb(alloc.allocation_id)},"Amount":{_N[_ds(amount)]},'
             f'"Date":{_eb(ms_date(alloc.date))},"Invoice":{{"InvoiceID":{_eb(inv.invoice_id)},'
             f'"InvoiceNumber":{_eb(inv.number)},"Payments":[],"CreditNotes":[],"Prepayments":[],'
             '"Overpayments":[],"HasErrors":false,"IsDiscounted":false,"InvoiceAddresses":[],'
@@ -99,7 +99,7 @@ def _credit_note(org: Organisation, note: CreditNote) -> str:
     contact = org.contacts[note.contact_id]
     remaining, rate = note.remaining_credit, note.currency_rate
     sub, tax, total = note.sub_total, note.total_tax, note.total
-    dates = _DAYS["Date", note.date] if note.date is not None else ""
+    dates = _DATES[note.date] if note.date is not None else ""
     fully = (
         f',"FullyPaidOnDate":{_eb(ms_date(max(a.date for a in note.allocations)))}'
         if note.status == "PAID" and note.allocations
@@ -108,12 +108,12 @@ def _credit_note(org: Organisation, note: CreditNote) -> str:
     return (
         f'{{"CreditNoteID":{_eb(note.credit_note_id)},"CreditNoteNumber":{_eb(note.number)},'
         f'"Type":{_Q[note.type]},"Reference":{_eb(note.reference)},"Payments":[],'
-        f'"RemainingCredit":{n[remaining.__class__, remaining]},'
+        f'"RemainingCredit":{n[_ds(remaining)]},'
         f'"Allocations":[{_allocations(org, note)}],"HasAttachments":false,"HasErrors":false'
         f'{_CONTACTS[contact.contact_id, contact.name]}{dates},"Status":{_Q[note.status]},'
         f'"LineAmountTypes":{_Q[note.line_amount_types]},'
         f'"LineItems":[{",".join(map(_line, note.line_items))}],'
-        f'"SubTotal":{n[sub.__class__, sub]},"TotalTax":{n[tax.__class__, tax]},'
-        f'"Total":{n[total.__class__, total]},"UpdatedDateUTC":"{ms_datetime(note.updated)}",'
-        f'"CurrencyCode":{_Q[note.currency]},"CurrencyRate":{n[rate.__class__, rate]}{fully}}}'
+        f'"SubTotal":{n[_ds(sub)]},"TotalTax":{n[_ds(tax)]},'
+        f'"Total":{n[_ds(total)]},"UpdatedDateUTC":"{ms_datetime(note.updated)}",'
+        f'"CurrencyCode":{_Q[note.currency]},"CurrencyRate":{n[_ds(rate)]}{fully}}}'
     )
