@@ -84,25 +84,18 @@ class Owed(Records[Invoice]):
         return self
 
 
-def _share(inv: Invoice, today: date, rates: dict[str, Decimal], rate_of: Any) -> Any:
-    """``(contact id, outstanding, overdue)`` the invoice adds, or None."""
-    if inv.status != "AUTHORISED" or inv.type != "ACCREC":
-        return None
-    rate = rates.get(inv.currency)
-    if rate is None:
-        rate = rates[inv.currency] = rate_of(inv.currency)
-    due = cents(inv.amount_due / rate)
-    late = inv.due_date is not None and inv.due_date < today
-    return (inv.contact_id, due, due if late else ZERO)
-
-
 class BalanceBook:
-    """One organisation's sums: contact id -> [outstanding, overdue, invoices counted]."""
+    """One organisation's sums: contact id -> [outstanding, overdue, invoices counted], and
+    each counted invoice's share (kept in flat dicts: no object per invoice to allocate)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[Any, ...] | None = None
-        self._shares: dict[str, tuple[str, Decimal, Decimal]] = {}
+        self._today = date.min
+        self._rate_of: Any = None
+        self._contact: dict[str, str] = {}
+        self._due: dict[str, Decimal] = {}
+        self._late: dict[str, Decimal] = {}
         self._sums: dict[str, list[Any]] = {}
         self._rates: dict[str, Decimal] = {}
 
@@ -122,29 +115,44 @@ class BalanceBook:
                 self._rebuild(table, region, today)
             else:
                 for ident in ids:
-                    self._redo(ident, table.get(ident), region, today)
+                    self._take(ident)
+                    inv = table.get(ident)
+                    if inv is not None and inv.status == "AUTHORISED" and inv.type == "ACCREC":
+                        self._add(ident, inv)
             return {c: (s[0], s[1]) for c, s in self._sums.items()}
 
     def _rebuild(self, table: Records[Invoice], region: Any, today: date) -> None:
-        self._shares, self._sums, self._rates = {}, {}, {}
+        self._contact, self._due, self._late, self._sums, self._rates = {}, {}, {}, {}, {}
+        self._today, self._rate_of = today, region.currency_rate
         if isinstance(table, Owed):
             table.touched.clear()
-        for ident, inv in list(table.items()):
-            self._redo(ident, inv, region, today)
+        for inv in list(table.values()):  # keyed by their ids
+            if inv.status == "AUTHORISED" and inv.type == "ACCREC":
+                self._add(inv.invoice_id, inv)
 
-    def _redo(self, ident: str, inv: Invoice | None, region: Any, today: date) -> None:
-        old = self._shares.pop(ident, None)
-        if old is not None:
-            sums = self._sums[old[0]]
-            sums[0] -= old[1]
-            sums[1] -= old[2]
-            sums[2] -= 1
-            if not sums[2]:
-                del self._sums[old[0]]
-        new = None if inv is None else _share(inv, today, self._rates, region.currency_rate)
-        if new is not None:
-            self._shares[ident] = new
-            sums = self._sums.setdefault(new[0], [ZERO, ZERO, 0])
-            sums[0] += new[1]
-            sums[1] += new[2]
-            sums[2] += 1
+    def _take(self, ident: str) -> None:
+        contact = self._contact.pop(ident, None)
+        if contact is None:
+            return
+        sums = self._sums[contact]
+        sums[0] -= self._due.pop(ident)
+        sums[1] -= self._late.pop(ident)
+        sums[2] -= 1
+        if not sums[2]:
+            del self._sums[contact]
+
+    def _add(self, ident: str, inv: Invoice) -> None:
+        """An approved sale's share: its amount due in the home currency, overdue or not."""
+        rate = self._rates.get(inv.currency)
+        if rate is None:
+            rate = self._rates[inv.currency] = self._rate_of(inv.currency)
+        due = cents(inv.amount_due / rate)
+        late = due if inv.due_date is not None and inv.due_date < self._today else ZERO
+        contact = self._contact[ident] = inv.contact_id
+        self._due[ident], self._late[ident] = due, late
+        sums = self._sums.get(contact)
+        if sums is None:
+            sums = self._sums[contact] = [ZERO, ZERO, 0]
+        sums[0] += due
+        sums[1] += late
+        sums[2] += 1

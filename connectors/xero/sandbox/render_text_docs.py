@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .dates import ms_date, ms_datetime
+from .dates import EPOCH, ms_date
 from .errors import dumps
 from .models import CreditNote, Invoice, Payment
 from .money import cents
 from .organisation import Organisation
 from .render import BANK_ACCOUNT_CODE, account_id, credit_note_json, payment_json
-from .render_text import _CONTACTS, _DATES, _N, _Q, _ds, _eb, _line, _Unusual
+from .render_text import _CONTACTS, _DATES, _MS, _N, _Q, _ds, _eb, _line, _Unusual
 
 _ACCOUNT = (
     f'"Account":{{"AccountID":"{account_id(BANK_ACCOUNT_CODE)}","Code":"{BANK_ACCOUNT_CODE}"}}'
@@ -73,7 +73,7 @@ def _payment(org: Organisation, payment: Payment) -> str:
         f'"BankAmount":{n[_ds(bank)]},"Amount":{n[_ds(amount)]},'
         f'"Reference":{_eb(payment.reference)},"CurrencyRate":{n[_ds(rate)]},'
         f'"PaymentType":"{kind}","Status":{_Q[payment.status]},'
-        f'"UpdatedDateUTC":"{ms_datetime(payment.updated)}","HasAccount":true,'
+        f'"UpdatedDateUTC":"/Date({(payment.updated - EPOCH) // _MS}+0000)/","HasAccount":true,'
         f'"IsReconciled":{_bool(payment.is_reconciled)},{_ACCOUNT},'
         f'"Invoice":{_embedded(org, inv)},"HasValidationErrors":false}}'
     )
@@ -114,6 +114,6 @@ def _credit_note(org: Organisation, note: CreditNote) -> str:
         f'"LineAmountTypes":{_Q[note.line_amount_types]},'
         f'"LineItems":[{",".join(map(_line, note.line_items))}],'
         f'"SubTotal":{n[_ds(sub)]},"TotalTax":{n[_ds(tax)]},'
-        f'"Total":{n[_ds(total)]},"UpdatedDateUTC":"{ms_datetime(note.updated)}",'
+        f'"Total":{n[_ds(total)]},"UpdatedDateUTC":"/Date({(note.updated - EPOCH) // _MS}+0000)/",'
         f'"CurrencyCode":{_Q[note.currency]},"CurrencyRate":{n[_ds(rate)]}{fully}}}'
     )
