@@ -67,23 +67,38 @@ def _q(value: Any) -> str:
     return str(encode_basestring(value))
 
 
-def _number(key: str) -> str:
-    """:func:`.money.json_number`'s JSON text: ints without a fraction, others as floats.
+class _Numbers(dict[str, str]):
+    """:func:`.money.json_number`'s JSON text by the Decimal's text: most amounts on a page
+    are new, so a miss is written here, in one frame.
 
     Keyed by the Decimal's text (``_ds``, which refuses anything but a Decimal, so an int
     equal to an amount seen before is still unusual): hashing a Decimal costs five times as
     much as writing its text, and a page's amounts are new objects.  Most are written from
     that text alone: trailing zeros dropped (``repr(float)`` of a decimal of 15 digits or
     fewer, between 1e-4 and 1e16, is that decimal's shortest text)."""
-    if len(key) <= 16 and key[-1].isdigit() and "E" not in key:
-        if "." not in key:
-            return "0" if key == "-0" else key
-        short = key.rstrip("0")
-        if short[-1] == ".":
-            return "0" if short == "-0." else short[:-1]
-        if not short.lstrip("-").startswith("0.0000"):
-            return short
-    return _exact_number(key)
+
+    def __missing__(self, key: str) -> str:
+        if len(self) >= MEMO_SIZE:
+            self.clear()
+        text = None
+        if len(key) <= 16 and key[-1].isdigit() and "E" not in key:
+            if "." not in key:
+                text = "0" if key == "-0" else key
+            else:
+                short = key.rstrip("0")
+                if short[-1] == ".":
+                    text = "0" if short == "-0." else short[:-1]
+                elif not short.lstrip("-").startswith("0.0000"):
+                    text = short
+        if text is None:
+            text = _exact_number(key)
+        self[key] = text
+        return text
+
+
+def _number(key: str) -> str:
+    """One amount's text, kept by no memo."""
+    return _Numbers()[key]
 
 
 def _exact_number(key: str) -> str:
@@ -152,7 +167,7 @@ def _line_value(key: tuple[Any, ...]) -> tuple[str, str]:
     )
 
 
-_N = _Memo(_number)
+_N = _Numbers()
 _Q = _Memo(_q)
 _DATES = _Memo(partial(_day, "Date"))
 _DAY_PAIRS = _Memo(_days)
