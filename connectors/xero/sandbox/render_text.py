@@ -201,14 +201,13 @@ def invoice_list_text(org: Organisation, inv: Invoice) -> bytes:
 def _applied(org: Organisation, inv: Invoice) -> str:
     if not inv.payment_ids and not inv.allocations and not inv.prepaid:
         return _EMPTY_APPLIED
-    table = org.payments
-    payments = ",".join(
-        [
-            _payment_in(p)
-            for p in map(table.__getitem__, inv.payment_ids)
-            if p.status == "AUTHORISED"
-        ]
-    )
+    table, ids = org.payments, inv.payment_ids
+    if len(ids) == 1:  # the usual case: no list to build
+        payment = table[ids[0]]
+        payments = _payment_in(payment) if payment.status == "AUTHORISED" else ""
+    else:
+        live = [p for p in map(table.__getitem__, ids) if p.status == "AUTHORISED"]
+        payments = ",".join(map(_payment_in, live))
     credits = (
         _encoded(
             [_credit_in_invoice(org.credit_notes[a.credit_note_id], a) for a in inv.allocations]
