@@ -1,19 +1,22 @@
-"""The invoice list text written directly (render_text.py) equals the dict rendering's, byte
-for byte, for every invoice of organisations of every region, strict and not, after payments,
-credit allocations, prepayments, renames and forced overrides; and lists serve it."""
+"""The list texts written directly (render_text.py, render_text_docs.py) equal the dict
+rendering's, byte for byte, for every invoice, payment and credit note of organisations of
+every region, strict and not, after payments, credit allocations, prepayments, renames and
+forced overrides, with the memos kept or emptied; and lists serve them."""
 
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from connectors.xero.sandbox import XeroSandbox, listing, render_text
+from connectors.xero.sandbox import XeroSandbox, listing, render_text, render_text_docs
 from connectors.xero.sandbox.api import ApiRequest
 from connectors.xero.sandbox.errors import dumps
-from connectors.xero.sandbox.render import invoice_json
+from connectors.xero.sandbox.money import json_number
+from connectors.xero.sandbox.render import credit_note_json, invoice_json, payment_json
 
 NOW = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
 
@@ -25,8 +28,17 @@ def _control(sb: XeroSandbox, method: str, path: str, body: object) -> None:
 
 def _assert_same(sb: XeroSandbox) -> None:
     org = sb.org
-    for inv in org.invoices.values():
-        assert render_text.invoice_list_text(org, inv) == dumps(invoice_json(org, inv, "list"))
+    for forget in (False, True):
+        if forget:
+            render_text.forget()
+        for inv in org.invoices.values():
+            assert render_text.invoice_list_text(org, inv) == dumps(invoice_json(org, inv, "list"))
+        for pay in org.payments.values():
+            assert render_text_docs.payment_text(org, pay) == dumps(payment_json(org, pay))
+        for note in org.credit_notes.values():
+            assert render_text_docs.credit_note_text(org, note) == dumps(
+                credit_note_json(org, note)
+            )
 
 
 @pytest.mark.parametrize(
@@ -49,7 +61,27 @@ def test_every_invoice_written_as_the_dicts_give(seed: int, region: str, strict:
     org.invoices[open_ones[3]].sent_to_contact = True
     org.invoices[open_ones[3]].line_items[0].discount_rate = Decimal("12.5")
     org.invoices[open_ones[4]].reference = 12  # type: ignore[assignment]  # not a str: dict way
+    payments = sorted(org.payments)
+    org.payments[payments[0]].is_reconciled = True
+    org.payments[payments[1]].reference = 'Ref " \\ \u00e9'
+    note = org.credit_notes[sorted(org.credit_notes)[0]]
+    note.line_items[0].quantity = Decimal("0.00001")  # written by repr as 1e-05: json's way
+    note.reference = "\u2028\x02"
     _assert_same(sb)
+
+
+def test_an_amount_of_another_type_goes_the_dict_way() -> None:
+    """An int equal to an amount memoised before is not written as that amount's text."""
+    sb = XeroSandbox(seed=7, invoices=60, now=NOW)
+    org = sb.org
+    _assert_same(sb)
+    inv = next(i for i in org.invoices.values() if i.line_items)
+    inv.line_items[0].tax_type = 5  # type: ignore[assignment]
+    assert render_text.invoice_list_text(org, inv) == dumps(invoice_json(org, inv, "list"))
+    inv.line_items[0].tax_type = "NONE"
+    inv.line_items[0].quantity = 1  # type: ignore[assignment]
+    with pytest.raises(AttributeError):  # json_number wants a Decimal, as on main
+        render_text.invoice_list_text(org, inv)
 
 
 def test_list_pages_serve_the_written_text(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,3 +98,19 @@ def test_list_pages_serve_the_written_text(monkeypatch: pytest.MonkeyPatch) -> N
     # Other shapes (unpaged lists carry no lines, summaries less) still go the dict way.
     assert {"Written": 1} not in rows({})
     assert {"Written": 1} not in rows({"page": "1", "summaryonly": "true"})
+
+
+def test_amounts_written_from_their_text_as_json_number_gives() -> None:
+    """The short way (trailing zeros dropped) writes what repr of json_number's value does,
+    for amounts of any size and scale; what it does not cover goes the exact way."""
+    rng = random.Random(19)
+    texts = ["0", "-0", "0.00", "-0.00", "1E+2", "1E-7", "0.0001", "0.00001", "-0.0001"]
+    texts += ["NaN", "123456789012345.6", "1234567890123456.7", "0.10", "-5.50"]
+    for _ in range(20_000):
+        digits = rng.randint(1, 18)
+        value = Decimal(rng.randint(-(10**digits), 10**digits)).scaleb(-rng.randint(0, 8))
+        texts.append(str(value))
+    for text in texts:
+        value = Decimal(text)
+        expected = repr(json_number(value)) if not value.is_nan() else "nan"
+        assert render_text._number(str(value)) == expected, text

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 JSON = "application/json; charset=utf-8"
 NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
 
@@ -36,6 +38,30 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 def dumps(obj: Any) -> bytes:
     """``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` as UTF-8 bytes."""
     return _ENCODER.encode(obj).encode("utf-8")
+
+
+#: A record's JSON is encoded by orjson unless it holds something orjson would write otherwise
+#: than ``json`` (subclasses, dataclasses, datetimes: passed through, so refused).
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+
+
+def record_dumps(obj: Any) -> bytes:
+    """:func:`dumps` of a record rendered by :mod:`.render` (numbers from
+    :func:`.money.json_number`), about ten times faster.
+
+    orjson writes the same bytes for str keys, strings, ints within 64 bits, bools, None,
+    lists and floats from 1e-4 to 1e16 (what ``json_number`` hands it); anything it refuses
+    (other keys, larger ints, :class:`.money.ExactFloat`, any subclass) goes through ``json``.
+    Not for bodies echoing a client's values: a float it parsed may be outside that range.
+    """
+    try:
+        return orjson.dumps(obj, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return dumps(obj)
 
 
 def encode_text(obj: Any) -> str:

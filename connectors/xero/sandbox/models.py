@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from .money import ZERO, cents
 
@@ -37,10 +38,25 @@ class Stamped:
 
     __slots__ = ()
 
+    #: The set of ids an invoice table keeps of the invoices written (balances.py); an
+    #: invoice in such a table notes its id there when a field a balance reads is assigned.
+    _owed_by: ClassVar[set[str] | None] = None
+
     def __setattr__(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
         if name == "updated":
             _StampWrites.count += 1
+        elif name in OWED_FIELDS:
+            owner = self._owed_by
+            if owner is not None:
+                owner.add(self.invoice_id)  # type: ignore[attr-defined]  # only invoices own one
+
+
+#: The invoice fields a receivable balance reads (``amount_due`` derives from the money).
+OWED_FIELDS = frozenset(
+    {"type", "status", "contact_id", "currency", "due_date", "total", "amount_paid",
+     "amount_credited"}
+)  # fmt: skip
 
 
 INVOICE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED")

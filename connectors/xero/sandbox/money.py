@@ -43,6 +43,13 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)
 
 
+class ExactFloat(float):
+    """A float whose text only ``json`` writes as ``repr`` does: a record's text is encoded
+    with orjson (:func:`.errors.record_dumps`), which writes ``0.00001`` where ``repr`` gives
+    ``1e-05`` and ``null`` for NaN, and refuses a float subclass, so the text falls back to
+    ``json``, byte for byte as before."""
+
+
 def json_number(value: Decimal) -> int | float:
     """Render like Xero: integral values without a fraction, others as decimals.
 
@@ -51,7 +58,10 @@ def json_number(value: Decimal) -> int | float:
     """
     if value == value.to_integral_value():
         return int(value)
-    return float(value)
+    number = float(value)
+    if 1e-4 <= abs(number) < 1e16:  # orjson writes these as repr does (NaN fails too)
+        return number
+    return ExactFloat(number)
 
 
 def text(value: Decimal) -> str:

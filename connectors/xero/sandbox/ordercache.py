@@ -83,6 +83,22 @@ class OrderCache:
         ``source``, the table ``records`` are the values of, spares listing and comparing them
         while its membership has not changed (:class:`.records.Records`).
         """
+        entry = self.checked(kind, records, updated, ident, source)
+        if modified_since is None:
+            return list(entry.order)
+        # Ascending UpdatedDateUTC: "modified after" is a suffix, found by bisection.
+        return entry.order[bisect.bisect_right(entry.order_stamps, modified_since) :]
+
+    def checked(
+        self,
+        kind: str,
+        records: Iterable[Any],
+        updated: Callable[[Any], datetime],
+        ident: Callable[[Any], str],
+        source: Records[Any] | None = None,
+    ) -> _Entry:
+        """``kind``'s entry, sorted again if it is no longer valid (what :meth:`matching`
+        needs checked first: without copying the 100,000-row order, as :meth:`ordered` does)."""
         writes = stamp_writes()  # before reading any stamp: a later write moves it on
         changes = source.changes if source is not None else -1
         entry = self._entries.get(kind)
@@ -93,10 +109,7 @@ class OrderCache:
             stamps = list(map(_UPDATED, current))
             entry = self._entries[kind] = _Entry(current, stamps, order, writes)
             entry.source, entry.changes = source, changes
-        if modified_since is None:
-            return list(entry.order)
-        # Ascending UpdatedDateUTC: "modified after" is a suffix, found by bisection.
-        return entry.order[bisect.bisect_right(entry.order_stamps, modified_since) :]
+        return entry
 
     @staticmethod
     def _still_valid(
@@ -132,7 +145,7 @@ class OrderCache:
         predicate: Callable[[Any], bool],
         modified_since: datetime | None = None,
     ) -> list[Any]:
-        """The rows of ``kind``'s order (checked by :meth:`ordered` just before) that pass
+        """The rows of ``kind``'s order (checked by :meth:`checked` just before) that pass
         ``predicate``, in that order, updated strictly after ``modified_since`` if given.
 
         Only for a predicate on fields that never change once a record exists (its type, its

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from .balances import BalanceBook, Owed
 from .clock import SandboxClock
 from .models import Allocation, Contact, CreditNote, HistoryRecord, Invoice, Payment, Prepaid
 from .modes import Modes
@@ -96,7 +97,7 @@ class Organisation:
         self.lock = threading.RLock()
         # Tables that count changes to their membership, for the list order cache.
         self.contacts: Records[Contact] = Records()
-        self.invoices: Records[Invoice] = Records()
+        self.invoices: Records[Invoice] = Owed()  # also notes the ids written
         self.payments: Records[Payment] = Records()
         self.credit_notes: Records[CreditNote] = Records()
         self.prepaid: dict[str, Prepaid] = {}
@@ -121,6 +122,8 @@ class Organisation:
         self.order_cache = OrderCache()
         #: Records' JSON texts, kept until the next write request (rendercache.py).
         self.renders = RenderCache()
+        #: Customers' receivable balances, re-summed per invoice written (balances.py).
+        self.balance_book = BalanceBook()
 
     # ----------------------------------------------------------------- helpers
     @staticmethod

@@ -139,7 +139,7 @@ def select(
     cached = ordering is None and cache is not None and not selective
     if cached and cache is not None:  # filtering the ordered rows keeps their order: no sort
         if where and predicate is not None and reads <= FIXED_FIELDS.get(type_name, frozenset()):
-            cache.ordered(type_name, records, updated, ident, source=source)
+            cache.checked(type_name, records, updated, ident, source)
             records = cache.matching(type_name, where, predicate, modified_since)
             predicate = None  # applied by the cache
         else:

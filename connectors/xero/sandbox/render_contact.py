@@ -3,6 +3,7 @@ invoice), and their groups, addresses and phones."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -14,9 +15,15 @@ from .money import json_number
 _NS = uuid.UUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
 
 
+@functools.lru_cache(maxsize=1024)
+def _group_id(name: str) -> str:
+    """A group's id, hashed once per name: every contact of a page lists its groups."""
+    return str(uuid.uuid5(_NS, f"group:{name}"))
+
+
 def contact_group_json(name: str) -> dict[str, Any]:
     return {
-        "ContactGroupID": str(uuid.uuid5(_NS, f"group:{name}")),
+        "ContactGroupID": _group_id(name),
         "Name": name,
         "Status": "ACTIVE",
         "Contacts": [],

@@ -7,31 +7,58 @@ written directly, field by field in the order :func:`.render.invoice_json` puts 
 must equal ``dumps(invoice_json(org, inv, "list"))`` byte for byte (the tests compare every
 invoice of several organisations). Anything unusual (forced overrides, a value that is not
 the type the model says) goes the dict way instead.
+
+The pieces that repeat from invoice to invoice are written once per distinct value and looked
+up after that (:class:`_Memo`): amounts (a page has a few hundred distinct ones in 14,000),
+short strings (types, statuses, tax types, currencies), dates, a contact as embedded, a line's
+catalogue part. They are keyed by value (an amount by its type too), never by record, so a
+write cannot make one stale; each memo is bounded. Ids and other one-off strings are escaped
+as they come.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
 from typing import Any
 
-from .dates import iso_date_string, ms_date, ms_datetime
-from .errors import dumps, encode_text
-from .models import Invoice, LineItem
+from .dates import EPOCH, iso_date_string, ms_date
+from .errors import dumps, record_dumps
+from .models import Invoice, LineItem, Payment
 from .money import ZERO
 from .organisation import Organisation
 from .render import (
     _credit_in_invoice,
-    _payment_in_invoice,
     _prepaid_in_invoice,
     account_id,
     invoice_json,
     item_id,
 )
 
+#: Entries a memo keeps at most (then it starts again): a few thousand amounts and days.
+MEMO_SIZE = 20_000
+
 
 class _Unusual(Exception):
     """A value the direct text does not cover: render through the dicts."""
+
+
+class _Memo(dict[Hashable, Any]):
+    """Text by value, written by ``make`` the first time a value is asked for."""
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Hashable) -> Any:
+        text = self.make(key)
+        if len(self) >= MEMO_SIZE:
+            self.clear()
+        self[key] = text
+        return text
 
 
 def _q(value: Any) -> str:
@@ -40,13 +67,125 @@ def _q(value: Any) -> str:
     return str(encode_basestring(value))
 
 
-def _n(value: Any) -> str:
-    """:func:`.money.json_number`'s JSON text: ints without a fraction, others as floats."""
-    if value.__class__ is not Decimal:
-        raise _Unusual
+class _Numbers(dict[str, str]):
+    """:func:`.money.json_number`'s JSON text by the Decimal's text: most amounts on a page
+    are new, so a miss is written here, in one frame.
+
+    Keyed by the Decimal's text (``_ds``, which refuses anything but a Decimal, so an int
+    equal to an amount seen before is still unusual): hashing a Decimal costs five times as
+    much as writing its text, and a page's amounts are new objects.  Most are written from
+    that text alone: trailing zeros dropped (``repr(float)`` of a decimal of 15 digits or
+    fewer, between 1e-4 and 1e16, is that decimal's shortest text)."""
+
+    def __missing__(self, key: str) -> str:
+        if len(self) >= MEMO_SIZE:
+            self.clear()
+        text = None
+        if len(key) <= 16 and key[-1].isdigit() and "E" not in key:
+            if "." not in key:
+                text = "0" if key == "-0" else key
+            else:
+                short = key.rstrip("0")
+                if short[-1] == ".":
+                    text = "0" if short == "-0." else short[:-1]
+                elif not short.lstrip("-").startswith("0.0000"):
+                    text = short
+        if text is None:
+            text = _exact_number(key)
+        self[key] = text
+        return text
+
+
+def _number(key: str) -> str:
+    """One amount's text, kept by no memo."""
+    return _Numbers()[key]
+
+
+def _exact_number(key: str) -> str:
+    """What ``_n`` always wrote: ``repr`` of the int or float :func:`.money.json_number`
+    gives (``nan`` for a NaN, as before)."""
+    value = Decimal(key)
     if value == value.to_integral_value():
         return repr(int(value))
     return repr(float(value))
+
+
+def _days(key: tuple[Any, Any]) -> str:
+    """``Date`` and ``DueDate`` with their ``String`` copies, each if set."""
+    day, due = key
+    return (_day("Date", day) if day is not None else "") + (
+        _day("DueDate", due) if due is not None else ""
+    )
+
+
+def _status(key: tuple[str, str]) -> str:
+    status, line_amount_types = key
+    return f',"Status":{_q(status)},"LineAmountTypes":{_q(line_amount_types)}'
+
+
+def _day(name: str, day: Any) -> str:
+    if day.__class__ is not date:
+        raise _Unusual
+    return f',"{name}String":{_q(iso_date_string(day))},"{name}":{_q(ms_date(day))}'
+
+
+def _contact(key: tuple[str, str]) -> str:
+    contact_id, name = key
+    return (
+        f',"Contact":{{"ContactID":{_q(contact_id)},"Name":{_q(name)},"Addresses":[],'
+        '"Phones":[],"ContactGroups":[],"ContactPersons":[],"HasValidationErrors":false}'
+    )
+
+
+def _line_parts(key: tuple[Any, ...]) -> tuple[str, str, str, str]:
+    """A line's text around its amounts, quantity and id (:func:`.render.line_json`)."""
+    code, description, tax_type, account = key
+    head = f'{{"ItemCode":{_q(code)},' if code else "{"
+    item = (
+        f'"Item":{{"ItemID":{_q(item_id(code))},"Name":{_q(description)},"Code":{_q(code)}}},'
+        if code
+        else ""
+    )
+    return (
+        f'{head}"Description":{_q(description)},"UnitAmount":',
+        f',"TaxType":{_q(tax_type)},"TaxAmount":',
+        f',"AccountCode":{_q(account)},{item}"Tracking":[],"Quantity":',
+        f',"AccountID":{_q(account_id(account))}}}',
+    )
+
+
+def _line_value(key: tuple[Any, ...]) -> tuple[str, str]:
+    """A line's text before and after its id."""
+    head, mid, tail, end = _LINES[key[:4]]
+    n = _N
+    unit, tax, amount, qty, discount = key[4:]
+    rate = f'"DiscountRate":{n[discount]},' if discount else ""
+    unit, tax, amount, qty = n[unit], n[tax], n[amount], n[qty]
+    return (
+        f'{head}{unit}{mid}{tax},"LineAmount":{amount}{tail}{qty},{rate}"LineItemID":',
+        end,
+    )
+
+
+_N = _Numbers()
+_Q = _Memo(_q)
+_DATES = _Memo(partial(_day, "Date"))
+_DAY_PAIRS = _Memo(_days)
+_STATUSES = _Memo(_status)
+_CONTACTS = _Memo(_contact)
+_LINES = _Memo(_line_parts)
+_LINE_VALUES = _Memo(_line_value)
+MEMOS = (_N, _Q, _DATES, _DAY_PAIRS, _STATUSES, _CONTACTS, _LINES, _LINE_VALUES)
+_eb = encode_basestring  # a non-str raises TypeError: the invoice goes the dict way
+_ds = Decimal.__str__  # likewise for a non-Decimal
+_MS = timedelta(milliseconds=1)  # UpdatedDateUTC as dates.ms_datetime writes it
+_EMPTY_APPLIED = '"Payments":[],"CreditNotes":[],"Prepayments":[],"Overpayments":[]'
+
+
+def forget() -> None:
+    """Drop every memo (the benchmark's first serving measures them empty)."""
+    for memo in MEMOS:
+        memo.clear()
 
 
 def invoice_list_text(org: Organisation, inv: Invoice) -> bytes:
@@ -55,15 +194,22 @@ def invoice_list_text(org: Organisation, inv: Invoice) -> bytes:
         return dumps(invoice_json(org, inv, "list"))
     try:
         return _written(org, inv).encode("utf-8")
-    except _Unusual:
+    except (_Unusual, TypeError):
         return dumps(invoice_json(org, inv, "list"))
 
 
 def _applied(org: Organisation, inv: Invoice) -> str:
-    live = [p for p in org.invoice_payments(inv) if p.status == "AUTHORISED"]
-    payments = encode_text([_payment_in_invoice(p) for p in live]) if live else "[]"
+    if not inv.payment_ids and not inv.allocations and not inv.prepaid:
+        return _EMPTY_APPLIED
+    table, ids = org.payments, inv.payment_ids
+    if len(ids) == 1:  # the usual case: no list to build
+        payment = table[ids[0]]
+        payments = _payment_in(payment) if payment.status == "AUTHORISED" else ""
+    else:
+        live = [p for p in map(table.__getitem__, ids) if p.status == "AUTHORISED"]
+        payments = ",".join(map(_payment_in, live))
     credits = (
-        encode_text(
+        _encoded(
             [_credit_in_invoice(org.credit_notes[a.credit_note_id], a) for a in inv.allocations]
         )
         if inv.allocations
@@ -71,64 +217,73 @@ def _applied(org: Organisation, inv: Invoice) -> str:
     )
     if inv.prepaid:
         pre, over = _prepaid_in_invoice(org, inv)
-        prepaid = f'"Prepayments":{encode_text(pre)},"Overpayments":{encode_text(over)}'
+        prepaid = f'"Prepayments":{_encoded(pre)},"Overpayments":{_encoded(over)}'
     else:
         prepaid = '"Prepayments":[],"Overpayments":[]'
-    return f'"Payments":{payments},"CreditNotes":{credits},{prepaid}'
+    return f'"Payments":[{payments}],"CreditNotes":{credits},{prepaid}'
+
+
+def _payment_in(p: Payment) -> str:
+    """:func:`.render._payment_in_invoice` as text."""
+    rate = p.currency_rate
+    return (
+        f'{{"PaymentID":{_eb(p.payment_id)},"Date":{_eb(ms_date(p.date))},'
+        f'"Amount":{_N[_ds(p.amount)]},"Reference":{_eb(p.reference)},'
+        '"HasAccount":false,"HasValidationErrors":false'
+        + ("}" if rate == 1 else f',"CurrencyRate":{_N[_ds(rate)]}}}')
+    )
+
+
+def _encoded(value: Any) -> str:
+    return record_dumps(value).decode("utf-8")
 
 
 def _written(org: Organisation, inv: Invoice) -> str:
     contact = org.contacts[inv.contact_id]
+    n = _N
     paid = inv.amount_paid if inv.status not in ("VOIDED", "DELETED") else ZERO
-    parts = [
-        f'{{"Type":{_q(inv.type)},"InvoiceID":{_q(inv.invoice_id)},'
-        f'"InvoiceNumber":{_q(inv.number)},"Reference":{_q(inv.reference)},',
-        _applied(org, inv),
-        f',"AmountDue":{_n(inv.amount_due)},"AmountPaid":{_n(paid)},'
-        f'"AmountCredited":{_n(inv.amount_credited)}',
-    ]
-    if inv.sent_to_contact:
-        parts.append(',"SentToContact":true')
-    if inv.currency_rate != 1:
-        parts.append(f',"CurrencyRate":{_n(inv.currency_rate)}')
-    parts.append(
-        ',"IsDiscounted":false,"HasAttachments":false,"InvoiceAddresses":[],"HasErrors":false,'
-        f'"InvoicePaymentServices":[],"Contact":{{"ContactID":{_q(contact.contact_id)},'
-        f'"Name":{_q(contact.name)},"Addresses":[],"Phones":[],"ContactGroups":[],'
-        '"ContactPersons":[],"HasValidationErrors":false}'
-    )
-    for key, day in (("Date", inv.date), ("DueDate", inv.due_date)):
-        if day is not None:
-            parts.append(f',"{key}String":{_q(iso_date_string(day))},"{key}":{_q(ms_date(day))}')
+    due, credited, rate = inv.amount_due, inv.amount_credited, inv.currency_rate
+    sub, tax, total = inv.sub_total, inv.total_tax, inv.total
+    optional = ',"SentToContact":true' if inv.sent_to_contact else ""
+    if rate != 1:
+        optional += f',"CurrencyRate":{n[_ds(rate)]}'
+    dates = _DAY_PAIRS[inv.date, inv.due_date]
     if inv.expected_payment_date is not None:
-        parts.append(f',"ExpectedPaymentDate":{_q(ms_date(inv.expected_payment_date))}')
-    lines = ",".join([_line(ln) for ln in inv.line_items])
-    parts.append(
-        f',"Status":{_q(inv.status)},"LineAmountTypes":{_q(inv.line_amount_types)},'
-        f'"LineItems":[{lines}],"SubTotal":{_n(inv.sub_total)},"TotalTax":{_n(inv.total_tax)},'
-        f'"Total":{_n(inv.total)},"UpdatedDateUTC":{_q(ms_datetime(inv.updated))},'
-        f'"CurrencyCode":{_q(inv.currency)}'
+        dates += f',"ExpectedPaymentDate":{_q(ms_date(inv.expected_payment_date))}'
+    fully = (
+        f',"FullyPaidOnDate":{_q(ms_date(inv.fully_paid_on))}'
+        if inv.fully_paid_on is not None and inv.status == "PAID"
+        else ""
     )
-    if inv.fully_paid_on is not None and inv.status == "PAID":
-        parts.append(f',"FullyPaidOnDate":{_q(ms_date(inv.fully_paid_on))}')
-    parts.append("}")
-    return "".join(parts)
+    return (
+        f'{{"Type":{_Q[inv.type]},"InvoiceID":{_eb(inv.invoice_id)},'
+        f'"InvoiceNumber":{_eb(inv.number)},"Reference":{_eb(inv.reference)},'
+        f'{_applied(org, inv)},"AmountDue":{n[_ds(due)]},'
+        f'"AmountPaid":{n[_ds(paid)]},'
+        f'"AmountCredited":{n[_ds(credited)]}{optional},"IsDiscounted":false,'
+        '"HasAttachments":false,"InvoiceAddresses":[],"HasErrors":false,'
+        f'"InvoicePaymentServices":[]{_CONTACTS[contact.contact_id, contact.name]}{dates}'
+        f"{_STATUSES[inv.status, inv.line_amount_types]},"
+        f'"LineItems":[{",".join(map(_line, inv.line_items))}],'
+        f'"SubTotal":{n[_ds(sub)]},"TotalTax":{n[_ds(tax)]},'
+        f'"Total":{n[_ds(total)]},"UpdatedDateUTC":"/Date({(inv.updated - EPOCH) // _MS}+0000)/",'
+        f'"CurrencyCode":{_Q[inv.currency]}{fully}}}'
+    )
 
 
 def _line(line: LineItem) -> str:
-    """:func:`.render.line_json` (not full) as text."""
-    code = line.item_code
-    head = f'{{"ItemCode":{_q(code)},' if code else "{"
-    item = (
-        f'"Item":{{"ItemID":{_q(item_id(code))},"Name":{_q(line.description)},"Code":{_q(code)}}},'
-        if code
-        else ""
-    )
-    discount = f'"DiscountRate":{_n(line.discount_rate)},' if line.discount_rate else ""
-    return (
-        f'{head}"Description":{_q(line.description)},"UnitAmount":{_n(line.unit_amount)},'
-        f'"TaxType":{_q(line.tax_type)},"TaxAmount":{_n(line.tax_amount)},'
-        f'"LineAmount":{_n(line.line_amount)},"AccountCode":{_q(line.account_code)},'
-        f'{item}"Tracking":[],"Quantity":{_n(line.quantity)},{discount}'
-        f'"LineItemID":{_q(line.line_item_id)},"AccountID":{_q(account_id(line.account_code))}}}'
-    )
+    """:func:`.render.line_json` (not full) as text: all but its id looked up by value (the
+    catalogue's lines repeat, amounts and all)."""
+    discount = line.discount_rate
+    head, end = _LINE_VALUES[
+        line.item_code,
+        line.description,
+        line.tax_type,
+        line.account_code,
+        _ds(line.unit_amount),
+        _ds(line.tax_amount),
+        _ds(line.line_amount),
+        _ds(line.quantity),
+        _ds(discount) if discount else "",
+    ]
+    return f"{head}{_eb(line.line_item_id)}{end}"

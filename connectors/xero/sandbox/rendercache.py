@@ -17,11 +17,12 @@ invoices.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
-from .errors import dumps
+from .errors import record_dumps
 
 T = TypeVar("T")
 
@@ -59,13 +60,44 @@ class RenderCache:
         if hit is not None and hit[0] == generation:
             return hit[1]
         value = render()
-        data = value if value.__class__ is bytes else dumps(value)
+        data = value if value.__class__ is bytes else record_dumps(value)
         with self._lock:
             if generation == self._generation:
                 self._texts[key] = (generation, data)
                 if len(self._texts) > self.max_texts:
                     del self._texts[next(iter(self._texts))]  # the oldest kept
         return data
+
+    def texts(
+        self,
+        generation: int,
+        keyed: Iterable[tuple[Hashable, T]],
+        render: Callable[[T], Any],
+    ) -> list[bytes]:
+        """:meth:`text` for a page's records, ``(key, record)`` in order: the texts not kept
+        are rendered by ``render(record)`` and kept under one lock, not one per record."""
+        kept = self._texts
+        out: list[bytes] = []
+        fresh: list[tuple[Hashable, bytes]] = []
+        for key, item in keyed:
+            hit = kept.get(key)
+            if hit is not None and hit[0] == generation:
+                out.append(hit[1])
+                continue
+            value = render(item)
+            data = value if value.__class__ is bytes else record_dumps(value)
+            out.append(data)
+            fresh.append((key, data))
+        if fresh:
+            with self._lock:
+                if generation == self._generation:
+                    for key, data in fresh:
+                        kept[key] = (generation, data)
+                    excess = len(kept) - self.max_texts
+                    if excess > 0:  # the oldest kept go first
+                        for key in list(itertools.islice(kept, excess)):
+                            del kept[key]
+        return out
 
     def value(self, generation: int, key: Hashable, compute: Callable[[], T]) -> T:
         """A derived value (contact balances) reused like a text."""
