@@ -59,39 +59,35 @@ def _summary(runs: list[OrgRun], width: int) -> Table:
     return fit_table(width, SUMMARY, rows, title="run-once")
 
 
-def _held_note(run: OrgRun) -> str | None:
-    """The ``held`` column in words: an email held at send time is neither failed nor
-    retried, and only a person correcting the address at the provider moves it on, which a
-    bare count does not say."""
-    held = run.execution.held if run.execution else 0
-    if not held:
-        return None
-    emails, wait = ("email was", "It waits") if held == 1 else ("emails were", "They wait")
-    return (
-        f"{run.org}: {held} {emails} not sent and held: the customer's email address was "
-        f"removed or became unusable after the email was queued or approved. {wait} in "
-        "review until the address is corrected at the provider (the next sync releases it); "
-        "see `syncd review`."
-    )
-
-
-def _review_note(run: OrgRun) -> str | None:
-    """What ``queued`` does not say: how many of those actions wait for a person, so that a
-    run that sent nothing is not taken for one that failed."""
+def _notes(run: OrgRun) -> list[str]:
+    """What the counts do not say. ``queued`` includes the actions that wait for a person
+    (so a run that sent nothing is not taken for one that failed); ``held`` emails were held
+    at send time, neither failed nor retried, and only a person correcting the address at the
+    provider moves them on."""
+    notes = []
     waiting = run.cycle.held if run.cycle else 0
-    if not waiting:
-        return None
-    actions, wait = ("action", "waits") if waiting == 1 else ("actions", "wait")
-    return (
-        f"{run.org}: {waiting} of the {actions} queued by this run {wait} for review before "
-        "anything is sent; see `syncd review`."
-    )
+    if waiting:
+        actions, wait = ("action", "waits") if waiting == 1 else ("actions", "wait")
+        notes.append(
+            f"{run.org}: {waiting} of the {actions} queued by this run {wait} for review "
+            "before anything is sent; see `syncd review`."
+        )
+    held = run.execution.held if run.execution else 0
+    if held:
+        emails, wait = ("email was", "It waits") if held == 1 else ("emails were", "They wait")
+        notes.append(
+            f"{run.org}: {held} {emails} not sent and held: the customer's email address was "
+            f"removed or became unusable after the email was queued or approved. {wait} in "
+            "review until the address is corrected at the provider (the next sync releases "
+            "it); see `syncd review`."
+        )
+    return notes
 
 
 def _print_summary(console: Console, runs: list[OrgRun]) -> None:
     console.print(_summary(runs, console.width))
     for run in runs:
-        for note in filter(None, (_review_note(run), _held_note(run))):
+        for note in _notes(run):
             say(console, note)
 
 
