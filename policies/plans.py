@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -150,8 +150,11 @@ class Progress:
     @property
     def short(self) -> Decimal:
         """In the instalment's own minor unit: stored payments carry six decimal places, and
-        this figure is written into the note on the customer's invoice."""
-        return (self.instalment.amount - self.paid).quantize(self.instalment.amount)
+        this figure is written into the note on the customer's invoice. Rounded up, so an
+        instalment that is not met never shows nothing short (half a cent short is a cent)."""
+        return (self.instalment.amount - self.paid).quantize(
+            self.instalment.amount, rounding=ROUND_UP
+        )
 
 
 def allocate(

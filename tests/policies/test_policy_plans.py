@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from policies.money import minor_unit
@@ -109,6 +109,8 @@ def test_deposit_at_or_above_the_balance_is_refused() -> None:
         st.tuples(st.integers(min_value=0, max_value=400), st.integers(1, 20_000)), max_size=15
     ),
 )
+# Found by CI: an instalment of Decimal("1") half paid showed 0 short (rounded half to even).
+@example(cents=[100], pays=[(0, 50)])
 def test_allocation_is_in_order_and_conserves_money(
     cents: list[int], pays: list[tuple[int, int]]
 ) -> None:
