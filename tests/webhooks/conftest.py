@@ -63,12 +63,15 @@ def recorder() -> Iterator[Recorder]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             hit = Hit(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             status = rec.answer(hit)
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            # Kept before answering: the sender waits for the answer before its next POST,
+            # so hits are kept in the order they were sent. Kept after answering, a handler
+            # thread slowed on a loaded machine kept a retry after the next delivery.
             with rec.changed:
                 rec.hits.append(hit)
                 rec.changed.notify_all()
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
