@@ -56,17 +56,7 @@ class RenderCache:
     def text(self, generation: int, key: Hashable, render: Callable[[], Any]) -> bytes:
         """``render()``'s JSON text (or its bytes, if it writes them itself), reused while no
         write happened since ``generation``."""
-        hit = self._texts.get(key)
-        if hit is not None and hit[0] == generation:
-            return hit[1]
-        value = render()
-        data = value if value.__class__ is bytes else record_dumps(value)
-        with self._lock:
-            if generation == self._generation:
-                self._texts[key] = (generation, data)
-                if len(self._texts) > self.max_texts:
-                    del self._texts[next(iter(self._texts))]  # the oldest kept
-        return data
+        return self.texts(generation, [(key, render)], _called)[0]
 
     def texts(
         self,
@@ -110,3 +100,7 @@ class RenderCache:
             if generation == self._generation:
                 self._values[key] = (generation, result)
         return result
+
+
+def _called(render: Callable[[], Any]) -> Any:
+    return render()
