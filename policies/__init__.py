@@ -12,7 +12,14 @@ from policies.actions import (
     PlannedAction,
 )
 from policies.calendar import SendCalendar
-from policies.engine import InvoiceDecision, OrgContext, Outcome, PlanResult, plan_cycle
+from policies.engine import (
+    Deferral,
+    InvoiceDecision,
+    OrgContext,
+    Outcome,
+    PlanResult,
+    plan_cycle,
+)
 from policies.explain import explain_decision, explain_invoice, explain_policy
 from policies.money import Money, round_money
 from policies.pauses import dispute, pause, resume, with_holds
@@ -53,6 +60,7 @@ __all__ = [
     "CalendarConfig",
     "ConfigIssue",
     "CustomerSnapshot",
+    "Deferral",
     "DunningInput",
     "DunningState",
     "EmailItem",

@@ -65,6 +65,14 @@ class SendCalendar:
                 return f"{day.isoformat()} is a public holiday ({name})"
         return None
 
+    def why_closed_today(self, day: date) -> str:
+        """Why a cycle on ``day`` plans nothing for it: a closed day, or a window past.
+
+        Only asked once the next open slot is known to fall on a later day, so an open day
+        here means its send window has already closed."""
+        window = f"{self.config.send_from:%H:%M}-{self.config.send_until:%H:%M} {self.tz.key}"
+        return self.closed_reason(day) or f"today's send window ({window}) has closed"
+
     def is_open_day(self, day: date) -> bool:
         return self.closed_reason(day) is None
 

@@ -32,7 +32,24 @@ from policies.kinds.registry import kind
 from policies.schema import PolicyConfig, PolicySettings
 from policies.snapshot import DunningInput, DunningState
 
-__all__ = ["InvoiceDecision", "OrgContext", "Outcome", "PlanResult", "plan_cycle"]
+__all__ = ["Deferral", "InvoiceDecision", "OrgContext", "Outcome", "PlanResult", "plan_cycle"]
+
+
+@dataclass(frozen=True, slots=True)
+class Deferral:
+    """A cycle run after today's send window (or on a closed day) plans nothing for today.
+
+    Each invoice's own reason says so, but a person running ``plan`` or ``run-once`` in the
+    evening sees only "0 planned" and takes the setup for broken: this is the one line that
+    says why, and which day the waiting invoices go out."""
+
+    on: date
+    """The org's local date the cycle ran on."""
+    until: date
+    """The next open day (the org's local date), when the waiting invoices are planned."""
+    why: str
+    invoices: int
+    """Invoices looked at this cycle whose next look is ``until``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +66,8 @@ class PlanResult:
     warnings: tuple[str, ...] = ()
     """Problems the user should fix that did not stop planning (e.g. the reference-rate
     table does not cover the dates a policy's interest needs)."""
+    deferral: Deferral | None = None
+    """Set when the cycle's slot falls on a later day than ``as_of``'s."""
 
 
 def plan_cycle(
@@ -107,7 +126,21 @@ def plan_cycle(
         states=states,
         decisions=tuple(ev.decision for ev in evals),
         warnings=_rate_warnings(evals),
+        deferral=_deferral(calendar, today, slot_day, evals),
     )
+
+
+def _deferral(
+    calendar: SendCalendar, today: date, slot_day: date, evals: list[Eval]
+) -> Deferral | None:
+    if slot_day <= today:
+        return None
+    waiting = sum(
+        1
+        for ev in evals
+        if ev.decision.outcome is Outcome.WAITING and ev.decision.next_action_on == slot_day
+    )
+    return Deferral(today, slot_day, calendar.why_closed_today(today), waiting)
 
 
 def _rate_warnings(evals: list[Eval]) -> tuple[str, ...]:

@@ -199,8 +199,10 @@ def gate(
     if slot_day > today:
         # Planning now would stack this cycle's messages on the next open morning with
         # the next cycle's: wait, and then send only the latest due step.
-        closed = calendar.closed_reason(today) or "today's send window has closed"
-        why = f"{closed}: nothing is planned until the next open day, {slot_day.isoformat()}"
+        why = (
+            f"{calendar.why_closed_today(today)}: nothing is planned until the next open "
+            f"day, {slot_day.isoformat()}"
+        )
         return _done(
             inv, st, Outcome.WAITING, [selection.reason, why], policy=name, next_on=slot_day
         )

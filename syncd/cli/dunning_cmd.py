@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from policies import explain_decision, explain_policy, plan_cycle
+from policies import Deferral, explain_decision, explain_policy, plan_cycle
 from syncd.connections import org_id_for
 from syncd.dunning.planning import as_of_datetime, backtest_org, org_context, plan_org
 from syncd.dunning.snapshots import load_inputs
@@ -22,7 +22,7 @@ from syncd.store.queries import customer_names
 
 from .backtest_view import measured_steps, print_backtest
 from .context import CliState, state_of
-from .output import JSON_OPTION, Col, emit, fail, fit_table, known_orgs, parse_date
+from .output import JSON_OPTION, Col, emit, fail, fit_table, known_orgs, parse_date, say
 
 policy_app = typer.Typer(help="Inspect dunning policies.", no_args_is_help=True)
 
@@ -41,6 +41,21 @@ PLAN_COLUMNS = [
     Col("on"),
     Col("why", "trim"),
 ]
+
+
+def deferral_note(org: str, deferral: Deferral | None) -> str | None:
+    """The line that tells a person running ``plan`` or ``run-once`` after hours (or on a
+    closed day) why nothing was planned for today, and when the next cycle can plan."""
+    if deferral is None:
+        return None
+    day = deferral.until.isoformat()
+    count = deferral.invoices
+    waiting = "" if not count else f"; {count} invoice{'s' if count > 1 else ''} due wait for it"
+    return (
+        f"{org}: nothing is planned on {deferral.on.isoformat()}: {deferral.why}. The next "
+        f"open day is {day}"
+        f"{waiting}; `syncd plan --as-of {day}` shows what that day's cycle will do."
+    )
 
 
 def _demanded(items: list[dict[str, Any]]) -> str:
@@ -87,6 +102,7 @@ def plan(
     day = parse_date(as_of, "--as-of")
     config = state.config()
     by_org: dict[str, list[dict[str, Any]]] = {}
+    notes: list[str] = []
     with state.store() as store:
         for name in orgs_of(state, org):
             org_id = org_id_for(store, config, name, state.clock)
@@ -94,6 +110,8 @@ def plan(
             with store.sessions() as session:
                 result = plan_org(session, config, name, org_id, when)
                 names = customer_names(session, [org_id])
+            note = deferral_note(name, result.deferral)
+            notes.extend([note] if note else [])
             by_org[name] = [
                 {**a.to_dict(), "customer_name": names.get((org_id, a.customer_id))}
                 for a in result.actions
@@ -105,6 +123,8 @@ def plan(
             if acts:
                 console.print(fit_table(console.width, PLAN_COLUMNS, _plan_rows(acts), title=name))
         console.print(f"{len(actions)} action(s) planned", markup=False)
+        for note in notes:
+            say(console, note)
 
     emit(actions, as_json, render)
 

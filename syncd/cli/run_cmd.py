@@ -22,6 +22,7 @@ from syncd.store.models import Org as OrgRow
 from syncd.store.models import OutboxAction, OutboxStatus
 
 from .context import fail_config, state_of
+from .dunning_cmd import deferral_note
 from .output import JSON_OPTION, Col, emit, fit_table, known_orgs, say
 
 SUMMARY = [
@@ -65,6 +66,9 @@ def _notes(run: OrgRun) -> list[str]:
     at send time, neither failed nor retried, and only a person correcting the address at the
     provider moves them on."""
     notes = []
+    deferred = deferral_note(run.org, run.cycle.deferral) if run.cycle else None
+    if deferred:
+        notes.append(deferred)
     waiting = run.cycle.held if run.cycle else 0
     if waiting:
         actions, wait = ("action", "waits") if waiting == 1 else ("actions", "wait")

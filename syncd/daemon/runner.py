@@ -140,7 +140,7 @@ def _run_org_leased(
         if dry_run:
             with store.sessions() as session:
                 result = plan_org(session, config, org_name, org_id, clock.now())
-            run.cycle = CycleReport(org_name, planned=len(result.actions))
+            run.cycle = CycleReport(org_name, planned=len(result.actions), deferral=result.deferral)
             for action in result.actions:
                 log.info(
                     "dry run: planned",

@@ -8,6 +8,7 @@ and idempotency key) and the state says the steps fired, so they are never plann
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from policies import DunningState
+from policies import Deferral, DunningState, PlannedAction
 
 from ..config.loader import LoadedConfig
 from ..crashpoints import crashpoint
@@ -29,7 +30,7 @@ from ..store import Store
 from ..store.audit import record
 from ..store.models import DunningState as DunningStateRow
 from ..store.models import Invoice, OutboxAction, OutboxStatus
-from .planning import org_context, plan_org_candidates
+from .planning import OrgPlan, org_context, plan_org_candidates
 
 
 @dataclass
@@ -41,6 +42,9 @@ class CycleReport:
     states: int = 0
     #: Of ``queued``: written as awaiting review.
     held: int = 0
+    #: Set when the cycle ran after today's send window or on a closed day (nothing planned
+    #: for today; the invoices due wait for ``deferral.until``).
+    deferral: Deferral | None = None
 
 
 def run_cycle(
@@ -52,107 +56,127 @@ def run_cycle(
         follow_up(session, config, org_name, org_id, now)  # plans and settlements first
         release_addressed(session, config, org_name, org_id, now)  # a sync found the address
         plan = plan_org_candidates(session, config, org_name, org_id, now, record_arms=True)
-        result = plan.result
-        report.planned = len(result.actions)
-        keys = [str(a.key) for a in result.actions]
-        holds = Holds(session, config, org_name, org_id, result.actions)
-        existing = (
-            set(
-                session.scalars(
-                    select(OutboxAction.idempotency_key).where(
-                        OutboxAction.org_id == org_id, OutboxAction.idempotency_key.in_(keys)
-                    )
-                )
-            )
-            if keys
-            else set()
-        )
-        for action in result.actions:
-            key = str(action.key)
-            if key in existing:
-                report.already_queued += 1
-                continue
-            existing.add(key)
-            held, hold_kind = holds.hold(action)
-            payload = action.to_dict()
-            letter, letter_hold = letter_payload(session, config, org_name, org_id, payload)
-            if letter is not None:
-                payload["letter"] = letter
-                held = held or letter_hold
-            values = {
-                "org_id": org_id,
-                "idempotency_key": key,
-                "kind": str(action.kind),
-                "invoice_provider_id": action.invoice_id,
-                "customer_provider_id": action.customer_id,
-                "payload": payload,
-                "status": (OutboxStatus.AWAITING_REVIEW if held else OutboxStatus.PENDING).value,
-                "review_reason": held,
-                "hold_kind": hold_kind.value if hold_kind else None,
-                "attempts": 0,
-                "scheduled_for": action.scheduled_for,
-                "created_at": now,
-                "updated_at": now,
-            }
-            if not _insert_if_absent(session, values):
-                # Another process queued the same action at the same instant.
-                report.already_queued += 1
-                continue
-            record(
-                session,
-                at=now,
-                event="action.planned",
-                org_id=org_id,
-                subject_type="action",
-                subject_id=key,
-                reason=action.reason,
-                review=held,
-            )
-            report.queued += 1
-            report.held += int(held is not None)
-        # Every planned invoice records the fingerprint it was planned under (and when), so
-        # the next cycle skips it until it is due or something changes.
-        touched = set(plan.planned) | set(result.states)
-        ids: dict[str, int] = {}
-        for start in range(0, len(touched), 5000):
-            chunk = sorted(touched)[start : start + 5000]
-            # (A Result has .keys(), so dict(result) would treat it as a mapping.)
-            ids.update(
-                {
-                    provider_id: internal
-                    for provider_id, internal in session.execute(
-                        select(Invoice.provider_id, Invoice.id).where(
-                            Invoice.org_id == org_id, Invoice.provider_id.in_(chunk)
-                        )
-                    )
-                }
-            )
-        rows = {
-            r.invoice_id: r
-            for start in range(0, len(ids), 5000)
-            for r in session.scalars(
-                select(DunningStateRow).where(
-                    DunningStateRow.invoice_id.in_(list(ids.values())[start : start + 5000])
-                )
-            )
-        }
-        for provider_id, internal in ids.items():
-            row = rows.get(internal)
-            state = result.states.get(provider_id)
-            if row is None:
-                row = DunningStateRow(invoice_id=internal, state=DunningState().to_dict())
-                session.add(row)
-            if state is not None:
-                row.state = state.to_dict()
-                row.stage = state.stage.step_id if state.stage else None
-                row.escalated = state.escalation.value if state.escalation else None
-                row.next_action_on = state.next_action_on
-                report.states += 1
-            row.plan_fingerprint = plan.fingerprint
-            row.updated_at = now
+        report.planned = len(plan.result.actions)
+        report.deferral = plan.result.deferral
+        _queue(session, config, org_name, org_id, plan.result.actions, now, report)
+        _record_states(session, org_id, plan, now, report)
         crashpoint("cycle.before_commit")
     crashpoint("cycle.after_commit")
     return report
+
+
+def _queue(
+    session: Session,
+    config: LoadedConfig,
+    org_name: str,
+    org_id: int,
+    actions: Sequence[PlannedAction],
+    now: datetime,
+    report: CycleReport,
+) -> None:
+    """Each planned action into the outbox once, held for review where a rule says so."""
+    keys = [str(a.key) for a in actions]
+    holds = Holds(session, config, org_name, org_id, actions)
+    existing = (
+        set(
+            session.scalars(
+                select(OutboxAction.idempotency_key).where(
+                    OutboxAction.org_id == org_id, OutboxAction.idempotency_key.in_(keys)
+                )
+            )
+        )
+        if keys
+        else set()
+    )
+    for action in actions:
+        key = str(action.key)
+        if key in existing:
+            report.already_queued += 1
+            continue
+        existing.add(key)
+        held, hold_kind = holds.hold(action)
+        payload = action.to_dict()
+        letter, letter_hold = letter_payload(session, config, org_name, org_id, payload)
+        if letter is not None:
+            payload["letter"] = letter
+            held = held or letter_hold
+        values = {
+            "org_id": org_id,
+            "idempotency_key": key,
+            "kind": str(action.kind),
+            "invoice_provider_id": action.invoice_id,
+            "customer_provider_id": action.customer_id,
+            "payload": payload,
+            "status": (OutboxStatus.AWAITING_REVIEW if held else OutboxStatus.PENDING).value,
+            "review_reason": held,
+            "hold_kind": hold_kind.value if hold_kind else None,
+            "attempts": 0,
+            "scheduled_for": action.scheduled_for,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if not _insert_if_absent(session, values):
+            # Another process queued the same action at the same instant.
+            report.already_queued += 1
+            continue
+        record(
+            session,
+            at=now,
+            event="action.planned",
+            org_id=org_id,
+            subject_type="action",
+            subject_id=key,
+            reason=action.reason,
+            review=held,
+        )
+        report.queued += 1
+        report.held += int(held is not None)
+
+
+def _record_states(
+    session: Session, org_id: int, plan: OrgPlan, now: datetime, report: CycleReport
+) -> None:
+    """Every planned invoice records the fingerprint it was planned under (and when), so
+    the next cycle skips it until it is due or something changes."""
+    result = plan.result
+    touched = set(plan.planned) | set(result.states)
+    ids: dict[str, int] = {}
+    for start in range(0, len(touched), 5000):
+        chunk = sorted(touched)[start : start + 5000]
+        # (A Result has .keys(), so dict(result) would treat it as a mapping.)
+        ids.update(
+            {
+                provider_id: internal
+                for provider_id, internal in session.execute(
+                    select(Invoice.provider_id, Invoice.id).where(
+                        Invoice.org_id == org_id, Invoice.provider_id.in_(chunk)
+                    )
+                )
+            }
+        )
+    rows = {
+        r.invoice_id: r
+        for start in range(0, len(ids), 5000)
+        for r in session.scalars(
+            select(DunningStateRow).where(
+                DunningStateRow.invoice_id.in_(list(ids.values())[start : start + 5000])
+            )
+        )
+    }
+    for provider_id, internal in ids.items():
+        row = rows.get(internal)
+        state = result.states.get(provider_id)
+        if row is None:
+            row = DunningStateRow(invoice_id=internal, state=DunningState().to_dict())
+            session.add(row)
+        if state is not None:
+            row.state = state.to_dict()
+            row.stage = state.stage.step_id if state.stage else None
+            row.escalated = state.escalation.value if state.escalation else None
+            row.next_action_on = state.next_action_on
+            report.states += 1
+        row.plan_fingerprint = plan.fingerprint
+        row.updated_at = now
 
 
 def _insert_if_absent(session: Session, values: dict[str, Any]) -> bool:

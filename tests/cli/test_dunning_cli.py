@@ -4,11 +4,13 @@ provider's sandbox."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -179,3 +181,44 @@ def test_policy_explain_in_words(backfilled: Bench) -> None:
         *("--as-of", backfilled.today),
     ).stdout
     assert why.strip()
+
+
+def _at(bench: Bench, hour: int) -> str:
+    """``hour``:00 in the org's own timezone on the bench's working day."""
+    tz = ZoneInfo(bench.config.settings.org(bench.org).timezone)
+    day = datetime.fromisoformat(bench.now).astimezone(tz).date()
+    return datetime.combine(day, time(hour, 0), tzinfo=tz).isoformat()
+
+
+def _said(bench: Bench, now: str, *args: str) -> str:
+    result = runner.invoke(app, ["--config", str(bench.config.path), "--now", now, *args])
+    assert result.exit_code == 0, result.output
+    return " ".join(result.stdout.split())
+
+
+def test_after_the_send_window_plan_and_run_once_say_why_nothing_is_planned(
+    backfilled: Bench,
+) -> None:
+    """Someone trying syncd in the evening saw "0 action(s) planned" and nothing else."""
+    tz = backfilled.config.settings.org(backfilled.org).timezone
+    day = date.fromisoformat(backfilled.today)
+    after = day + timedelta(days=1)
+    while after.weekday() >= 5:
+        after += timedelta(days=1)
+    morning = _said(backfilled, _at(backfilled, 10), "plan")
+    assert "nothing is planned" not in morning and "0 action(s) planned" not in morning
+    evening = _at(backfilled, 20)
+    said = _said(backfilled, evening, "plan")
+    assert "0 action(s) planned" in said
+    head = (
+        f"{backfilled.org}: nothing is planned on {day.isoformat()}: today's send window "
+        f"(09:00-17:00 {tz}) has closed. The next open day is {after.isoformat()}; "
+    )
+    assert head in said
+    waiting = re.search(r"; (\d+) invoices? due wait for it; ", said)
+    assert waiting is not None and int(waiting.group(1)) > 0
+    assert f"`syncd plan --as-of {after.isoformat()}` shows what that day's cycle will do" in said
+    # run-once (here --dry-run: it syncs and plans, sends nothing) says the same below its table.
+    assert head in _said(backfilled, evening, "run-once", "--dry-run")
+    runs = json.loads(_said(backfilled, evening, "run-once", "--dry-run", "--json"))
+    assert runs[0]["cycle"]["deferral"]["until"] == after.isoformat()

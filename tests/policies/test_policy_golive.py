@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from policies import (
     ActionKind,
     CustomerSnapshot,
+    Deferral,
     DunningInput,
     DunningState,
     FeeCharge,
@@ -386,7 +387,40 @@ def test_a_step_after_the_window_waits_for_the_next_morning() -> None:
         invoices=[item],
     )
     assert evening.actions == () and evening.decisions[0].next_action_on == date(2024, 5, 3)
-    assert "today's send window has closed" in evening.decisions[0].reasons[-1]
+    closed = "today's send window (09:00-17:00 Europe/London) has closed"
+    assert closed in evening.decisions[0].reasons[-1]
+    # The whole cycle says so once, for the person who ran it after hours.
+    assert evening.deferral == Deferral(date(2024, 5, 2), date(2024, 5, 3), closed, 1)
+
+
+def test_a_cycle_inside_the_window_or_before_it_opens_is_not_deferred() -> None:
+    item = DunningInput(inv("a", date(2024, 5, 1)), CustomerSnapshot("c1"))
+    org = OrgContext("acme", TZ, "standard")
+    for hour in (7, 12):  # before 09:00 the cycle's slot is this morning's opening
+        result = plan_cycle(
+            org=org,
+            policies=POLICIES,
+            settings=SETTINGS,
+            as_of=datetime(2024, 5, 2, hour, tzinfo=TZ),
+            invoices=[item],
+        )
+        assert result.actions and result.deferral is None
+
+
+def test_a_cycle_on_a_closed_day_names_the_day_and_the_next_open_one() -> None:
+    items = [DunningInput(inv(i, date(2024, 5, 1)), CustomerSnapshot("c1")) for i in ("a", "b")]
+    saturday = plan_cycle(
+        org=OrgContext("acme", TZ, "standard"),
+        policies=POLICIES,
+        settings=SETTINGS,
+        as_of=datetime(2024, 5, 4, 10, tzinfo=TZ),
+        invoices=items,
+    )
+    assert saturday.actions == ()
+    # Monday 6 May 2024 is the Early May bank holiday only where holidays are configured.
+    assert saturday.deferral == Deferral(
+        date(2024, 5, 4), date(2024, 5, 6), "Saturday is not a send day", 2
+    )
 
 
 def test_an_invoice_never_gets_two_emails_the_same_morning() -> None:
