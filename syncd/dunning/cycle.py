@@ -11,11 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from policies import Deferral, DunningState, PlannedAction
@@ -23,13 +20,13 @@ from policies import Deferral, DunningState, PlannedAction
 from ..config.loader import LoadedConfig
 from ..crashpoints import crashpoint
 from ..letters.spec import letter_payload
+from ..outbox.queue import enqueue
 from ..plans.follow import follow_up
 from ..review.golive import go_live_for
 from ..review.hold import Holds, release_addressed
 from ..store import Store
-from ..store.audit import record
 from ..store.models import DunningState as DunningStateRow
-from ..store.models import Invoice, OutboxAction, OutboxStatus
+from ..store.models import Invoice, OutboxAction
 from .planning import OrgPlan, org_context, plan_org_candidates
 
 
@@ -100,35 +97,24 @@ def _queue(
         if letter is not None:
             payload["letter"] = letter
             held = held or letter_hold
-        values = {
-            "org_id": org_id,
-            "idempotency_key": key,
-            "kind": str(action.kind),
-            "invoice_provider_id": action.invoice_id,
-            "customer_provider_id": action.customer_id,
-            "payload": payload,
-            "status": (OutboxStatus.AWAITING_REVIEW if held else OutboxStatus.PENDING).value,
-            "review_reason": held,
-            "hold_kind": hold_kind.value if hold_kind else None,
-            "attempts": 0,
-            "scheduled_for": action.scheduled_for,
-            "created_at": now,
-            "updated_at": now,
-        }
-        if not _insert_if_absent(session, values):
+        new = enqueue(
+            session,
+            org_id=org_id,
+            key=key,
+            kind=str(action.kind),
+            payload=payload,
+            now=now,
+            review=held,
+            hold_kind=hold_kind,
+            invoice_id=action.invoice_id,
+            customer_id=action.customer_id,
+            reason=action.reason,
+            scheduled_for=action.scheduled_for,
+        )
+        if not new:
             # Another process queued the same action at the same instant.
             report.already_queued += 1
             continue
-        record(
-            session,
-            at=now,
-            event="action.planned",
-            org_id=org_id,
-            subject_type="action",
-            subject_id=key,
-            reason=action.reason,
-            review=held,
-        )
         report.queued += 1
         report.held += int(held is not None)
 
@@ -177,20 +163,6 @@ def _record_states(
             report.states += 1
         row.plan_fingerprint = plan.fingerprint
         row.updated_at = now
-
-
-def _insert_if_absent(session: Session, values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING on the outbox's (org, key): True if inserted."""
-    dialect = session.get_bind().dialect.name
-    keys = ["org_id", "idempotency_key"]
-    stmt = (
-        pg_insert(OutboxAction).values(**values).on_conflict_do_nothing(index_elements=keys)
-        if dialect == "postgresql"
-        else sqlite_insert(OutboxAction)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=keys)
-    ).returning(OutboxAction.id)
-    return session.execute(stmt).first() is not None
 
 
 def tz_of(config: LoadedConfig, org_name: str) -> str:

@@ -16,17 +16,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector, InvoiceRecord, PermanentError
 
 from ..crashpoints import crashpoint
+from ..outbox.queue import enqueue
 from ..store import Store
-from ..store.audit import record
 from ..store.ladder import Letter
-from ..store.models import Invoice, Org, OutboxAction, OutboxStatus
+from ..store.models import Invoice, Org, OutboxAction
 from ..store.queries import round_money
 from .produce import draft_letter, existing_letter, note_for, save_letter
 from .render import LetterRenderer, LetterTemplateError
@@ -201,34 +199,15 @@ def _queue_email(
         "step": row.payload.get("step"),
         "reason": f"carries letter {letter.statement.get('reference')}",
     }
-    values = {
-        "org_id": org_id,
-        "idempotency_key": key,
-        "kind": "email",
-        "invoice_provider_id": None,
-        "customer_provider_id": letter.customer_provider_id,
-        "payload": payload,
-        "status": OutboxStatus.PENDING.value,
-        "attempts": 0,
-        "scheduled_for": now.astimezone(UTC),
-        "created_at": now,
-        "updated_at": now,
-    }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(OutboxAction)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["org_id", "idempotency_key"])
+    enqueue(
+        session,
+        org_id=org_id,
+        key=key,
+        kind="email",
+        payload=payload,
+        now=now,
+        review=None,
+        customer_id=letter.customer_provider_id,
+        reason=payload["reason"],
+        scheduled_for=now.astimezone(UTC),
     )
-    if session.execute(stmt.returning(OutboxAction.id)).first() is not None:
-        record(
-            session,
-            at=now,
-            event="action.planned",
-            org_id=org_id,
-            subject_type="action",
-            subject_id=key,
-            reason=payload["reason"],
-            review=None,
-        )

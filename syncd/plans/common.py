@@ -15,14 +15,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from policies.kinds.base import ReviewClass
 from policies.kinds.registry import kind as registered_kind
 
 from ..config.loader import LoadedConfig
+from ..outbox.queue import enqueue
 from ..review.address import unaddressed_customers
 from ..review.hold import ESCALATION_KINDS, FEE_KINDS, contacted_customers, review_mode
 from ..store.audit import record
@@ -30,8 +29,6 @@ from ..store.models import (
     Hold,
     HoldKind,
     Invoice,
-    OutboxAction,
-    OutboxStatus,
     Payment,
     PaymentAllocation,
 )
@@ -233,58 +230,3 @@ def queue_action(
         customer_id=customer_id,
         reason=reason,
     )
-
-
-def enqueue(
-    session: Session,
-    *,
-    org_id: int,
-    key: str,
-    kind: str,
-    payload: dict[str, Any],
-    now: datetime,
-    review: str | None,
-    hold_kind: HoldKind | None = None,
-    invoice_id: str | None = None,
-    customer_id: str | None = None,
-    reason: str = "",
-) -> bool:
-    """Queue one outbox action, exactly once per key; True if it was new. ``hold_kind`` marks
-    a hold syncd lifts by itself once its cause is gone (``HoldKind``)."""
-    values = {
-        "org_id": org_id,
-        "idempotency_key": key,
-        "kind": kind,
-        "invoice_provider_id": invoice_id,
-        "customer_provider_id": customer_id,
-        "payload": payload,
-        "status": (OutboxStatus.AWAITING_REVIEW if review else OutboxStatus.PENDING).value,
-        "review_reason": review,
-        "hold_kind": hold_kind.value if hold_kind else None,
-        "attempts": 0,
-        "scheduled_for": now,
-        "created_at": now,
-        "updated_at": now,
-    }
-    index = ["org_id", "idempotency_key"]
-    dialect = session.get_bind().dialect.name
-    stmt = (
-        pg_insert(OutboxAction).values(**values).on_conflict_do_nothing(index_elements=index)
-        if dialect == "postgresql"
-        else sqlite_insert(OutboxAction)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=index)
-    ).returning(OutboxAction.id)
-    if session.execute(stmt).first() is None:
-        return False
-    record(
-        session,
-        at=now,
-        event="action.planned",
-        org_id=org_id,
-        subject_type="action",
-        subject_id=key,
-        reason=reason,
-        review=review,
-    )
-    return True
