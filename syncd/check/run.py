@@ -10,7 +10,7 @@ import ssl
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from connectors.base import Connector, ConnectorError, FindingSeverity
+from connectors.base import CompanyInfo, Connector, ConnectorError, FindingSeverity
 
 from ..clock import Clock
 from ..company import refresh_company
@@ -23,6 +23,7 @@ from ..mail import MailError, SmtpSender
 from ..store import Store
 from .model import CheckReport, Finding
 from .store_checks import customers_without_email, dunned_customers, reference_rates
+from .timezone import timezone_check
 
 log = get_logger(__name__)
 
@@ -45,11 +46,8 @@ def connector_checks(org: str, connector: Connector) -> list[Finding]:
     return [Finding(org, f.check, f.severity, f.detail) for f in found]
 
 
-def company_check(
-    store: Store, org: str, org_id: int, connector: Connector, clock: Clock
-) -> Finding:
+def company_check(org: str, info: CompanyInfo | None) -> Finding:
     """The business's name signs every email; its address heads letters and claims."""
-    info = refresh_company(store, org_id, connector, clock.now(), force=True)
     if info is None or not info.name.strip():
         return Finding(
             org,
@@ -112,7 +110,17 @@ def check_org(store: Store, config: LoadedConfig, org: str, clock: Clock) -> lis
     try:
         connector = connect(store, config, org, clock)
         findings += connector_checks(org, connector)
-        findings.append(company_check(store, org, org_id, connector, clock))
+        info = refresh_company(store, org_id, connector, clock.now(), force=True)
+        findings.append(company_check(org, info))
+        findings.append(
+            timezone_check(
+                org,
+                config.settings.org(org).timezone,
+                info.country if info else None,
+                config.dunning[org].calendar,
+                clock.now(),
+            )
+        )
     except ConnectorError as exc:
         findings.append(Finding(org, "connection", FindingSeverity.ERROR, scrub(str(exc))))
     except Exception as exc:  # one org's bug must not hide the others' results

@@ -238,3 +238,30 @@ def test_customers_excluded_from_dunning_are_not_listed(
     _, report = _check(path)
     listed = {f["data"]["customer"] for f in _by_check(report, "customer_email")}
     assert listed == set(expected) - {excluded}
+
+
+def test_a_timezone_outside_the_companys_country_is_a_warning(
+    tmp_path: Path, login_smtp: LoginServer
+) -> None:
+    """The company's country comes from the provider (CompanyInfo); the config's zone is the
+    benches' America/Los_Angeles, which is the US sandbox's own and not the British one's."""
+    with QuickBooksSandbox(seed=11, invoices=20, now=SANDBOX_NOW, country="GB") as british:
+        path = _config(tmp_path, british, login_smtp.email_block(), late_fee_tax_code_id="12")
+        _, report = _check(path)
+        (zone,) = _by_check(report, "timezone")
+        assert zone["severity"] == "warning" and zone["data"]["country"] == "GB"
+        assert "timezone America/Los_Angeles is not a timezone of GB" in zone["detail"]
+        assert 'set timezone = "Europe/London"' in zone["detail"]
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("America/Los_Angeles", "Europe/London"), encoding="utf-8")
+        _, report = _check(path)
+        (zone,) = _by_check(report, "timezone")
+        assert zone["severity"] == "ok" and "Europe/London is in GB" in zone["detail"]
+
+
+def test_the_us_sandbox_in_its_own_zone_passes(
+    tmp_path: Path, sandbox: QuickBooksSandbox, login_smtp: LoginServer
+) -> None:
+    _, report = _check(_config(tmp_path, sandbox, login_smtp.email_block()))
+    (zone,) = _by_check(report, "timezone")
+    assert zone["severity"] == "ok" and zone["data"]["country"] == "US"
