@@ -37,16 +37,21 @@ def _country_option(cls: Any, country: str) -> dict[str, str]:
 
 
 def org_block(
-    provider: str, name: str, org_config: dict[str, str], options: dict[str, str] | None = None
+    provider: str,
+    name: str,
+    org_config: dict[str, str],
+    options: dict[str, str] | None = None,
+    timezone: str | None = None,
 ) -> str:
-    """A ready ``[[orgs]]`` table for the config file."""
+    """A ready ``[[orgs]]`` table for the config file, in the sandbox company's own timezone
+    (``timezone`` overrides it) so that reminders go out in its customers' daytime."""
     credential_keys = ("client_id", "client_secret", "refresh_token", "realm_id", "tenant_id")
     lines = [
         "[[orgs]]",
         f'name = "{name}"',
         f'connector = "{provider}"',
         'policy = "standard"',
-        'timezone = "UTC"',
+        f'timezone = "{timezone or org_config.get("timezone", "UTC")}"',
         f'base_url = "{org_config["base_url"]}"',
         f'token_url = "{org_config["token_url"]}"',
         "",

@@ -55,8 +55,8 @@ class Workspace:
         """A config for these sandboxes and the local mail catcher (review stays on: "all")."""
         blocks = []
         for org in orgs:
-            block = org_block(org.provider, org.name, org.box.org_config(), org.options)
-            blocks.append(block.replace('timezone = "UTC"', f'timezone = "{org.timezone}"'))
+            config = org.box.org_config()
+            blocks.append(org_block(org.provider, org.name, config, org.options, org.timezone))
         text = (
             "# Written by `syncd demo`: the sandboxes it points at only live during the demo.\n"
             '[store]\nurl = "sqlite:///syncd.db"\n\n'

@@ -58,6 +58,11 @@ def test_print_config_backfill_sync_and_invoices(tmp_path: Path, provider: str) 
         checked = json.loads(run("config", "check", "--json").stdout)
         assert checked["ok"] and [o["name"] for o in checked["orgs"]] == ["shop"]
         assert checked["orgs"][0]["connector"] == provider
+        # The printed block is in the company's own timezone, which the pre-flight accepts
+        # (the check exits 1 here: nothing listens for SMTP).
+        preflight = json.loads(run("check", "--json").stdout)
+        (zone,) = [f for f in preflight["findings"] if f["check"] == "timezone"]
+        assert zone["severity"] == "ok", zone["detail"]
         listed = run("invoices", "--json", "--open")
         rows = json.loads(listed.stdout)
         assert rows and all(r["org"] == "shop" and r["status"] == "open" for r in rows)

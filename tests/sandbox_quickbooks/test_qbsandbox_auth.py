@@ -35,8 +35,10 @@ def test_discovery_document_points_at_sandbox(sandbox: QuickBooksSandbox) -> Non
         # What a late fee needs in this (US) company; a UK one adds late_fee_tax_code_id.
         "options.late_fee_item_id",
         "options.home_currency",
+        # The company's zone, for the [[orgs]] block `--print-config` writes.
+        "timezone",
     }
-    assert cfg["base_url"] == sandbox.api_url
+    assert cfg["base_url"] == sandbox.api_url and cfg["timezone"] == "America/Los_Angeles"
     assert all(
         cfg[k].startswith("sandbox-") for k in ("client_id", "client_secret", "refresh_token")
     )

@@ -32,10 +32,11 @@ def test_org_config_is_complete_and_fake_looking(sandbox) -> None:  # type: igno
         "tenant_id",
         "base_url",
         "token_url",
+        "timezone",  # the organisation's zone, for the [[orgs]] block `--print-config` writes
     }
     for key in ("client_id", "client_secret", "refresh_token"):
         assert cfg[key].startswith("sandbox-")
-    assert cfg["base_url"] == sandbox.api_url
+    assert cfg["base_url"] == sandbox.api_url and cfg["timezone"] == "Pacific/Auckland"
 
 
 def test_refresh_rotates_and_old_token_has_a_grace_period(sandbox, control) -> None:  # type: ignore[no-untyped-def]

@@ -33,6 +33,24 @@ def test_print_config_carries_every_option_a_fee_needs(tmp_path: Path) -> None:
     config.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n\n{block}', encoding="utf-8")
     loaded = load_config(config)
     assert loaded is not None
+    # The company's own zone (Organisation.Timezone NEWZEALANDSTANDARDTIME), so that the
+    # send window is its customers' daytime and `syncd check` has nothing to say about it.
+    assert loaded.settings.orgs[0].timezone == "Pacific/Auckland"
+
+
+def test_print_config_names_each_editions_timezone() -> None:
+    for country, zone in (
+        ("gb", "Europe/London"),
+        ("au", "Australia/Sydney"),
+        ("us", "America/Los_Angeles"),
+    ):
+        block = subprocess.run(
+            [*SYNCD, "sandbox", "xero", "--country", country, "--invoices", "0", "--print-config"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert f'timezone = "{zone}"' in block, country
 
 
 def test_strict_serves_every_unkind_mode() -> None:

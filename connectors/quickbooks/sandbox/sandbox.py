@@ -146,6 +146,7 @@ class QuickBooksSandbox:
         config = app_config(self.app)
         config["options.late_fee_item_id"] = LATE_FEE_ITEM_ID
         config["options.home_currency"] = self.company.home_currency
+        config["timezone"] = COUNTRIES[self.company.country][0]
         if self.company.country in LATE_FEE_TAX_CODES:
             config["options.late_fee_tax_code_id"] = LATE_FEE_TAX_CODES[self.company.country]
         return config

@@ -235,6 +235,7 @@ class XeroSandbox:
             "tenant_id": self.org.tenant_id,
             "base_url": self.api_url,
             "token_url": self.token_url,
+            "timezone": self.org.region.zone,
         }
 
     def org_options(self) -> dict[str, str]:

@@ -52,7 +52,8 @@ class Address:
 class Region:
     code: str  # Organisation.CountryCode and Version
     currency: str
-    timezone: str
+    timezone: str  # Organisation.Timezone, Xero's (Windows) name
+    zone: str  # the same zone's IANA name, for the [[orgs]] block a sandbox prints
     org_name: str
     legal_name: str
     registration: str
@@ -124,6 +125,7 @@ NZ = Region(
     code="NZ",
     currency="NZD",
     timezone="NEWZEALANDSTANDARDTIME",
+    zone="Pacific/Auckland",
     org_name="Kowhai Sandbox Trading",
     legal_name="Kowhai Sandbox Trading Limited",
     registration="8712345",
@@ -151,6 +153,7 @@ UK = Region(
     code="GB",
     currency="GBP",
     timezone="GMTSTANDARDTIME",
+    zone="Europe/London",
     org_name="Hartley & Rowe Consulting",
     legal_name="Hartley & Rowe Consulting Ltd",
     registration="09876543",
@@ -184,6 +187,7 @@ AU = Region(
     code="AU",
     currency="AUD",
     timezone="AUSEASTERNSTANDARDTIME",
+    zone="Australia/Sydney",
     org_name="Wattle Creek Electrical",
     legal_name="Wattle Creek Electrical Pty Ltd",
     registration="ACN 612 345 678",
@@ -209,6 +213,7 @@ US = Region(
     code="US",
     currency="USD",
     timezone="PACIFICSTANDARDTIME",
+    zone="America/Los_Angeles",
     org_name="Redwood Bay Design Studio",
     legal_name="Redwood Bay Design Studio LLC",
     registration="",
