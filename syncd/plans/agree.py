@@ -68,7 +68,15 @@ def _covered(session: Session, org_id: int, customer: Customer, refs: list[str])
         inv = find_invoice(session, org_id, ref)
         label = inv.number or inv.provider_id
         if inv.customer_provider_id != customer.provider_id:
-            raise LadderError(f"invoice {label} belongs to another customer")
+            owner = session.scalar(
+                select(Customer.name).where(
+                    Customer.org_id == org_id, Customer.provider_id == inv.customer_provider_id
+                )
+            )
+            raise LadderError(
+                f"invoice {label} belongs to {owner or inv.customer_provider_id}, "
+                f"not to {customer.name or customer.provider_id}"
+            )
         if inv.status != "open" or inv.balance <= 0:
             raise LadderError(f"invoice {label} is {inv.status} with nothing left to pay")
         holder = held_by_agreement(session, org_id, inv.provider_id)

@@ -32,6 +32,9 @@ def test_bad_plans_and_settlements_change_nothing(ladder: LadderWorld) -> None:
             )
         ).first()
         assert paid is not None and other is not None
+        owner = s.scalar(
+            select(Customer.name).where(Customer.provider_id == other.customer_provider_id)
+        )
         s.expunge_all()
     plan = ["payment-plan", "create", "--org", ladder.org, "--customer", customer.provider_id]
     when = ["--every", "month", "--first", days_from(today, 7)]
@@ -41,10 +44,12 @@ def test_bad_plans_and_settlements_change_nothing(ladder: LadderWorld) -> None:
     _refused(ladder, [*plan, "--invoice", "NO-SUCH-1", "--instalments", "3", *when],
              "no invoice 'NO-SUCH-1'")  # fmt: skip
     _refused(ladder, [*plan, "--invoice", paid.provider_id, "--instalments", "2", *when],
-             "belongs to another customer" if paid.customer_provider_id != customer.provider_id
+             "belongs to " if paid.customer_provider_id != customer.provider_id
              else "nothing left to pay")  # fmt: skip
+    # Whose it is, by name, and whose it is not (so the right customer can be given).
     _refused(ladder, [*plan, "--invoice", number, "--invoice", other.provider_id,
-                      "--instalments", "2", *when], "belongs to another customer")  # fmt: skip
+                      "--instalments", "2", *when],
+             f"invoice {other.number} belongs to {owner}, not to {customer.name}")  # fmt: skip
     _refused(ladder, [*plan, "--invoice", number, "--instalments", "3", *when,
                       "--deposit", str(balance + 1)], "not below the covered balance")  # fmt: skip
     cents = int(balance * 100) + 1  # more instalments than there are cents to split
