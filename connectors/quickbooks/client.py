@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 import structlog
@@ -27,7 +26,6 @@ from connectors.base import (
     AuthError,
     Charge,
     CompanyInfo,
-    ConnectorError,
     Credit,
     EntityKind,
     InvoiceRecord,
@@ -36,24 +34,18 @@ from connectors.base import (
     PermanentError,
     PreflightFinding,
     StaleWriteError,
-    TransientError,
 )
-from connectors.kit import (
-    RateLimited,
-    call_with_retries,
-    countries,
-    tag,
-)
+from connectors.kit import call_with_retries
 
 from . import (
     changefeed,
     companyinfo,
     credits,
+    errors,
     keyset,
     mapping,
     pages,
     preflight,
-    privatenote,
     reads,
     reminders,
     wire,
@@ -66,9 +58,6 @@ PRODUCTION_API = "https://quickbooks.api.intuit.com/v3"
 SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com/v3"
 CDC_CAP = changefeed.CDC_CAP
 CDC_LOOKBACK = changefeed.CDC_LOOKBACK
-STALE_OBJECT = 5010
-#: Fresh read + new request id after a stale SyncToken, this many times before failing.
-STALE_RETRIES = 3
 _STREAMS: dict[EntityKind, tuple[str, ...]] = {
     EntityKind.CUSTOMERS: ("Customer",),
     EntityKind.INVOICES: ("Invoice",),
@@ -83,11 +72,6 @@ def request_id(key: str) -> str:
     if len(key) <= 50:
         return key
     return hashlib.sha256(key.encode()).hexdigest()[:40]
-
-
-def attempt_key(key: str, attempt: int) -> str:
-    """The request id of one attempt: the key itself first, then key-derived fresh ids."""
-    return key if attempt == 0 else f"{key}#{attempt}"
 
 
 def _fmt(ts: datetime) -> str:
@@ -153,7 +137,7 @@ class QuickBooksConnector:
             try:
                 return fn()
             except QuickbooksException as exc:
-                raise _classify(exc) from exc
+                raise errors.classify(exc) from exc
 
         return call_with_retries(
             once,
@@ -233,59 +217,13 @@ class QuickBooksConnector:
         return companyinfo.company_info(raw, self.options.home_currency)
 
     def preflight(self) -> list[PreflightFinding]:
-        try:
-            info = self._read("CompanyInfo", self._qb.company_id) or {}
-            findings = [
-                PreflightFinding(
-                    "connection",
-                    preflight.OK,
-                    f"connected to {info.get('CompanyName') or 'the company'} "
-                    f"(realm {self._qb.company_id}, country {info.get('Country') or 'unknown'})",
-                ),
-                preflight.check_fee_item(self._read, self.options),
-                preflight.check_tax_code(
-                    self._read, self.options, countries.to_alpha2(info.get("Country"))
-                ),
-                preflight.check_reminders(info),
-            ]
-        except ConnectorError as exc:
-            return [PreflightFinding("connection", preflight.ERROR, f"QuickBooks: {exc}")]
-        return findings
+        return preflight.findings(self._read, self.options, self._qb.company_id)
 
     # -- actions -----------------------------------------------------------------------------
 
-    def _with_fresh_invoice(
-        self, invoice_id: str, key: str, build: Callable[[dict[str, Any]], dict[str, Any] | None]
-    ) -> ActionResult:
-        """Read, build a sparse update, post; on a stale SyncToken read again and post again.
-
-        Each retry carries a new request id derived from the key and the attempt: QBO replays
-        the stale answer forever under the old id. The ``[syncd:KEY]`` tag in the body makes a
-        write that did land recognisable on the fresh read, so nothing is written twice.
-        """
-        for attempt in range(STALE_RETRIES + 1):
-            raw = self._read("Invoice", invoice_id)
-            if raw is None:
-                raise PermanentError(f"invoice {invoice_id} no longer exists")
-            body = build(raw)
-            if body is None:
-                return ActionResult(detail="already applied", invoice=self._record(raw))
-            try:
-                updated = self._post("Invoice", body, attempt_key(key, attempt))
-            except PermanentError as exc:
-                if writes.error_code(exc) == STALE_OBJECT and attempt < STALE_RETRIES:
-                    log.info(
-                        "quickbooks.stale_synctoken",
-                        invoice=invoice_id,
-                        attempt=attempt + 1,
-                        retry="fresh read, new request id",
-                    )
-                    continue
-                raise
-            return ActionResult(remote_id=str(updated.get("Id")), invoice=self._record(updated))
-        raise PermanentError(  # pragma: no cover - the loop returns or raises
-            f"invoice {invoice_id} kept changing under us (stale SyncToken)"
-        )
+    def _with_fresh_invoice(self, invoice_id: str, key: str, build: writes.Build) -> ActionResult:
+        """A sparse update built from a fresh read of the invoice (writes.write_fresh)."""
+        return writes.write_fresh(self._read, self._post, self._record, (invoice_id, key), build)
 
     def _record(self, raw: Mapping[str, Any]) -> InvoiceRecord | None:
         try:
@@ -328,7 +266,7 @@ class QuickBooksConnector:
         attempt: int = 0,
     ) -> ActionResult:
         key, home = idempotency_key, self.options.home_currency
-        line = self._fee_line(charge, key)
+        line = writes.fee_line(charge, key, self.options)
         try:
             return writes.write_seen(
                 self._post,
@@ -349,19 +287,7 @@ class QuickBooksConnector:
     ) -> ActionResult:
         """Marker first, then the send, reconciled on every attempt (see reminders.py)."""
         key = idempotency_key
-
-        def mark(raw: dict[str, Any]) -> dict[str, Any] | None:
-            if reminders.marked_previous(raw.get("PrivateNote"), key) is not None:
-                return None
-            note = privatenote.append(raw.get("PrivateNote"), key, reminders.marker_text(raw))
-            return {
-                "Id": raw["Id"],
-                "SyncToken": raw["SyncToken"],
-                "sparse": True,
-                "PrivateNote": note,
-            }
-
-        self._with_fresh_invoice(invoice_id, f"{key}:mark", mark)
+        self._with_fresh_invoice(invoice_id, f"{key}:mark", lambda raw: reminders.mark(raw, key))
         url = f"{self._qb.api_url}/company/{self._qb.company_id}/invoice/{invoice_id}/send"
         params = {"sendTo": to} if to else {}
 
@@ -389,27 +315,8 @@ class QuickBooksConnector:
             remote_id=str(raw.get("Id", invoice_id)), detail=detail, invoice=self._record(raw)
         )
 
-    def _fee_line(self, fee: Charge, key: str) -> dict[str, Any]:
-        if not self.options.late_fee_item_id:
-            raise PermanentError("options.late_fee_item_id is not set for this org")
-        return {
-            "Amount": fee.amount,
-            "Description": f"{fee.description} {tag(key)}",
-            "DetailType": "SalesItemLineDetail",
-            "SalesItemLineDetail": {
-                "ItemRef": {"value": self.options.late_fee_item_id},
-                "Qty": 1,
-                "UnitPrice": fee.amount,
-                **(
-                    {"TaxCodeRef": {"value": self.options.late_fee_tax_code_id}}
-                    if self.options.late_fee_tax_code_id
-                    else {}
-                ),
-            },
-        }
-
     def add_charge(self, invoice_id: str, charge: Charge, *, idempotency_key: str) -> ActionResult:
-        line = self._fee_line(charge, idempotency_key)
+        line = writes.fee_line(charge, idempotency_key, self.options)
         if self.options.late_fee_mode == "invoice":
             return self._fee_invoice(invoice_id, charge, line, idempotency_key)
 
@@ -449,16 +356,7 @@ class QuickBooksConnector:
             return ActionResult(
                 remote_id=str(existing.get("Id")), detail=f"fee invoice for {number} exists"
             )
-        body: dict[str, Any] = {
-            "CustomerRef": original["CustomerRef"],
-            "Line": [line],
-            "PrivateNote": f"Late fee for invoice {number} {tag(key)}",
-            "CustomerMemo": {"value": f"Late fee for invoice {number}"},
-        }
-        if original.get("CurrencyRef"):
-            body["CurrencyRef"] = original["CurrencyRef"]
-        if original.get("BillEmail"):
-            body["BillEmail"] = original["BillEmail"]
+        body = writes.fee_invoice_body(original, number, line, key)
         created = self._post("Invoice", body, request_key or key)
         return ActionResult(remote_id=str(created.get("Id")), detail=f"fee invoice for {number}")
 
@@ -467,34 +365,8 @@ class QuickBooksConnector:
     ) -> ActionResult:
         """A tagged credit memo, then (unless QuickBooks applies it itself) the zero-total
         payment that links it to the invoice; see credits.py."""
-        key = idempotency_key
-        invoice = self._read("Invoice", invoice_id)
-        if invoice is None:
-            raise PermanentError(f"invoice {invoice_id} no longer exists")
-        customer_id = str(invoice["CustomerRef"]["value"])
-        memo = credits.find_memo(self._query, customer_id, key)
-        wrote = memo is None
-        if memo is None:
-            if not self.options.settlement_item_id:
-                raise PermanentError("options.settlement_item_id is not set for this org")
-            credits.check(invoice, credit, self.options.home_currency)
-            auto = self._auto_apply_credit()
-            if auto:
-                credits.refuse_misapplied(self._query, invoice, customer_id)
-            body = credits.memo_body(
-                invoice, credit, key, self.options.settlement_item_id,
-                self.options.late_fee_tax_code_id,
-            )  # fmt: skip
-            memo = self._post("CreditMemo", body, key)
-            memo = self._read("CreditMemo", str(memo["Id"])) or memo
-        remaining = Decimal(str(memo.get("Balance", "0")))
-        if remaining > 0:
-            invoice = self._read("Invoice", invoice_id) or invoice
-            credits.check(invoice, Credit(remaining, credit.currency, credit.reference), (
-                self.options.home_currency))  # fmt: skip
-            link = credits.link_body(invoice, memo, remaining, credit.on, key)
-            self._post("Payment", link, f"{key}:link")
-            wrote = True
+        books = credits.Books(self._read, self._query, self._post, self._auto_apply_credit)
+        memo, wrote = credits.apply(books, invoice_id, credit, idempotency_key, self.options)
         fresh = self._read("Invoice", invoice_id)
         number = memo.get("DocNumber") or memo["Id"]
         return ActionResult(
@@ -512,24 +384,3 @@ class QuickBooksConnector:
     def close(self) -> None:
         self.session.close()
         self.tokens.close()
-
-
-def _classify(exc: QuickbooksException) -> Exception:
-    code = getattr(exc, "error_code", None)
-    text = str(exc.message)
-    if code == 10000 and "Error reading json response" in text:
-        # The SDK puts the whole unreadable body in its message: customer data, kilobytes
-        # long. Logs and summaries get its first characters only.
-        text = f"Error reading json response (body starts {text[29:].strip()[:60]!r})"
-    message = f"QuickBooks error {code}: {text[:300]}"
-    detail = getattr(exc, "detail", "")
-    if detail:
-        message += f" ({str(detail)[:300]})"
-    if code in (3001, 3200) or "ThrottleExceeded" in str(exc.message):
-        error: Exception = RateLimited(message, retry_after=60.0)
-    elif code == 10000 and "Error reading json response" in text:
-        # Intuit sometimes answers in XML or with a truncated body: worth another try.
-        error = TransientError(message)
-    else:
-        error = PermanentError(message)
-    return error

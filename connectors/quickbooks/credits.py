@@ -14,6 +14,7 @@ second one, and links it only if nothing applied it yet.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,61 @@ from typing import Any
 from connectors.base import Credit, PermanentError
 from connectors.kit import tag
 
+from .settings import QuickBooksOptions
+
 Query = Callable[[str], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Books:
+    """The connector's calls a credit goes through, each with its retries and error mapping."""
+
+    read: Callable[[str, str], dict[str, Any] | None]
+    query: Query
+    post: Callable[[str, Mapping[str, Any], str], dict[str, Any]]
+    #: Whether the company applies new credits itself (its AutoApplyCredit preference).
+    auto_apply: Callable[[], bool]
+
+
+def apply(
+    books: Books, invoice_id: str, credit: Credit, key: str, options: QuickBooksOptions
+) -> tuple[dict[str, Any], bool]:
+    """The tagged memo (created unless an earlier attempt did), linked to the invoice unless
+    something already applied it: ``(memo, whether this call wrote anything)``."""
+    invoice = books.read("Invoice", invoice_id)
+    if invoice is None:
+        raise PermanentError(f"invoice {invoice_id} no longer exists")
+    customer_id = str(invoice["CustomerRef"]["value"])
+    memo = find_memo(books.query, customer_id, key)
+    wrote = memo is None
+    if memo is None:
+        memo = _create_memo(books, invoice, customer_id, credit, key, options)
+    remaining = Decimal(str(memo.get("Balance", "0")))
+    if remaining > 0:
+        invoice = books.read("Invoice", invoice_id) or invoice
+        check(invoice, Credit(remaining, credit.currency, credit.reference), options.home_currency)
+        link = link_body(invoice, memo, remaining, credit.on, key)
+        books.post("Payment", link, f"{key}:link")
+        wrote = True
+    return memo, wrote
+
+
+def _create_memo(
+    books: Books,
+    invoice: Mapping[str, Any],
+    customer_id: str,
+    credit: Credit,
+    key: str,
+    options: QuickBooksOptions,
+) -> dict[str, Any]:
+    if not options.settlement_item_id:
+        raise PermanentError("options.settlement_item_id is not set for this org")
+    check(invoice, credit, options.home_currency)
+    if books.auto_apply():
+        refuse_misapplied(books.query, invoice, customer_id)
+    body = memo_body(invoice, credit, key, options.settlement_item_id, options.late_fee_tax_code_id)
+    memo = books.post("CreditMemo", body, key)
+    return books.read("CreditMemo", str(memo["Id"])) or memo
 
 
 def _id(value: str) -> str:

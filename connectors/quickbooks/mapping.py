@@ -15,9 +15,8 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
 from babel.numbers import list_currencies
 
 from connectors.base import (
@@ -353,52 +352,22 @@ def credit_memo_of(
     )
 
 
-# -- dicts (python-quickbooks answers) through the same mapper --------------------------------
-
-_S = TypeVar("_S", bound=shapes.Record)
-
-
-def _first_float(value: Any, path: str) -> str | None:
-    if isinstance(value, float):
-        return path
-    if isinstance(value, Mapping):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        found = _first_float(item, f"{path}.{key}" if path else str(key))
-        if found:
-            return found
-    return None
-
-
-def shape_of(raw: Mapping[str, Any], shape: type[_S]) -> _S:
-    """A dict as the Struct the mapper reads, or why it cannot be one."""
-    where = _first_float(raw, "")
-    if where is not None:
-        # python-quickbooks parses floats unless use_decimal is on; refuse rather than guess.
-        raise MappingError(f"{where} arrived as a float; the client must parse decimals")
-    try:
-        return msgspec.convert(raw, shape)
-    except msgspec.ValidationError as exc:
-        raise MappingError(f"unexpected shape ({exc})") from None
+# -- dicts (python-quickbooks answers) through the same mapper (via shapes.shape_of) -----
 
 
 def customer(
     raw: Mapping[str, Any], home_currency: str, types: Mapping[str, str] | None = None
 ) -> CustomerRecord:
-    return customer_of(shape_of(raw, shapes.Customer), home_currency, types or {}, raw)
+    return customer_of(shapes.shape_of(raw, shapes.Customer), home_currency, types or {}, raw)
 
 
 def invoice(raw: Mapping[str, Any], home_currency: str) -> InvoiceRecord:
-    return invoice_of(shape_of(raw, shapes.Invoice), home_currency, raw)
+    return invoice_of(shapes.shape_of(raw, shapes.Invoice), home_currency, raw)
 
 
 def payment(raw: Mapping[str, Any], home_currency: str) -> PaymentRecord:
-    return payment_of(shape_of(raw, shapes.Payment), home_currency, raw)
+    return payment_of(shapes.shape_of(raw, shapes.Payment), home_currency, raw)
 
 
 def credit_memo(raw: Mapping[str, Any], home_currency: str) -> PaymentRecord:
-    return credit_memo_of(shape_of(raw, shapes.CreditMemo), home_currency, raw)
+    return credit_memo_of(shapes.shape_of(raw, shapes.CreditMemo), home_currency, raw)

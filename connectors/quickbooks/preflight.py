@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from connectors.base import FindingSeverity, PreflightFinding
+from connectors.base import ConnectorError, FindingSeverity, PreflightFinding
+from connectors.kit import countries
 
 from .settings import QuickBooksOptions
 
@@ -25,6 +26,25 @@ OK, WARNING, ERROR = FindingSeverity.OK, FindingSeverity.WARNING, FindingSeverit
 
 def _finding(check: str, severity: FindingSeverity, detail: str) -> PreflightFinding:
     return PreflightFinding(check, severity, detail)
+
+
+def findings(read: Read, options: QuickBooksOptions, company_id: str) -> list[PreflightFinding]:
+    """The connection first, then every write check; a connection that fails is all there is."""
+    try:
+        info = read("CompanyInfo", company_id) or {}
+        return [
+            PreflightFinding(
+                "connection",
+                OK,
+                f"connected to {info.get('CompanyName') or 'the company'} "
+                f"(realm {company_id}, country {info.get('Country') or 'unknown'})",
+            ),
+            check_fee_item(read, options),
+            check_tax_code(read, options, countries.to_alpha2(info.get("Country"))),
+            check_reminders(info),
+        ]
+    except ConnectorError as exc:
+        return [PreflightFinding("connection", ERROR, f"QuickBooks: {exc}")]
 
 
 def check_fee_item(read: Read, options: QuickBooksOptions) -> PreflightFinding:

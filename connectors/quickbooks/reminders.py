@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import privatenote
+
 MARKER = "reminder email requested through QuickBooks (last delivery before: {previous})"
 _PREVIOUS = re.compile(r"\(last delivery before: ([^)]*)\)")
 NONE = "none"
@@ -44,6 +46,14 @@ def marked_previous(note: str | None, key: str) -> str | None:
             found = _PREVIOUS.search(line)
             return found.group(1).strip() if found else NONE
     return None
+
+
+def mark(raw: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    """The sparse update writing this key's marker; ``None`` if the marker is there already."""
+    if marked_previous(raw.get("PrivateNote"), key) is not None:
+        return None
+    note = privatenote.append(raw.get("PrivateNote"), key, marker_text(raw))
+    return {"Id": raw["Id"], "SyncToken": raw["SyncToken"], "sparse": True, "PrivateNote": note}
 
 
 def delivered_since_marker(raw: Mapping[str, Any], key: str) -> bool:

@@ -166,7 +166,7 @@ def _shaped_rows(entity: str, body: bytes) -> list[Received] | None:
 
 
 def _envelope(body: bytes, status: int) -> _Envelope:
-    """The answer, or the SDK's exception for it (so ``_classify`` maps it as before)."""
+    """The answer, or the SDK's exception for it (so ``errors.classify`` maps it as before)."""
     try:
         envelope = _ENVELOPE.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError):

@@ -1,4 +1,8 @@
-"""Invoice writes based on a version already read (a batched read), refused if stale.
+"""Invoice writes: the request bodies, and posting them under a SyncToken, refused if stale.
+
+A write is built either from a fresh read of its own (:func:`write_fresh`, which reads again
+and posts again under a new request id when QuickBooks refuses a stale SyncToken) or from a
+version already read (:func:`write_seen`, below).
 
 The executor reads the invoices of a whole run in batches. A write built from that read and
 carrying its ``SyncToken`` is refused by QuickBooks (stale object, 5010) if the invoice
@@ -21,6 +25,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+import structlog
+
 from connectors.base import (
     ActionResult,
     Charge,
@@ -29,15 +35,26 @@ from connectors.base import (
     PermanentError,
     StaleWriteError,
 )
-from connectors.kit import tag_key
+from connectors.kit import tag, tag_key
 
 from . import mapping, privatenote
+from .errors import error_code
+from .settings import QuickBooksOptions
 
 STALE_OBJECT = 5010
+#: Fresh read + new request id after a stale SyncToken, this many times before failing.
+STALE_RETRIES = 3
 
+Read = Callable[[str, str], dict[str, Any] | None]
 Post = Callable[[str, Mapping[str, Any], str], dict[str, Any]]
 ToRecord = Callable[[Mapping[str, Any]], InvoiceRecord | None]
 Build = Callable[[dict[str, Any]], dict[str, Any] | None]
+log = structlog.get_logger(__name__)
+
+
+def attempt_key(key: str, attempt: int) -> str:
+    """The request id of one attempt: the key itself first, then key-derived fresh ids."""
+    return key if attempt == 0 else f"{key}#{attempt}"
 
 
 def seen_raw(seen: InvoiceRecord) -> dict[str, Any]:
@@ -77,15 +94,6 @@ def charge_body(
         )
     kept = [ln for ln in raw.get("Line") or [] if ln.get("DetailType") != "SubTotalLineDetail"]
     return {"Id": raw["Id"], "SyncToken": raw["SyncToken"], "sparse": True, "Line": [*kept, line]}
-
-
-def error_code(exc: BaseException) -> int | None:
-    cause = exc.__cause__ or exc.__context__
-    code = getattr(cause, "error_code", None)
-    try:
-        return int(code) if code is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 class StaleCount:
@@ -128,3 +136,77 @@ def write_seen(
             ) from None
         raise
     return ActionResult(remote_id=str(updated.get("Id")), invoice=to_record(updated))
+
+
+def write_fresh(
+    read: Read, post: Post, to_record: ToRecord, target: tuple[str, str], build: Build
+) -> ActionResult:
+    """Read, build a sparse update, post; on a stale SyncToken read again and post again.
+
+    ``target`` is the invoice id and the idempotency key. Each retry carries a new request id
+    derived from the key and the attempt: QBO replays the stale answer forever under the old
+    id. The ``[syncd:KEY]`` tag in the body makes a write that did land recognisable on the
+    fresh read, so nothing is written twice.
+    """
+    invoice_id, key = target
+    for attempt in range(STALE_RETRIES + 1):
+        raw = read("Invoice", invoice_id)
+        if raw is None:
+            raise PermanentError(f"invoice {invoice_id} no longer exists")
+        body = build(raw)
+        if body is None:
+            return ActionResult(detail="already applied", invoice=to_record(raw))
+        try:
+            updated = post("Invoice", body, attempt_key(key, attempt))
+        except PermanentError as exc:
+            if error_code(exc) == STALE_OBJECT and attempt < STALE_RETRIES:
+                log.info(
+                    "quickbooks.stale_synctoken",
+                    invoice=invoice_id,
+                    attempt=attempt + 1,
+                    retry="fresh read, new request id",
+                )
+                continue
+            raise
+        return ActionResult(remote_id=str(updated.get("Id")), invoice=to_record(updated))
+    raise PermanentError(  # pragma: no cover - the loop returns or raises
+        f"invoice {invoice_id} kept changing under us (stale SyncToken)"
+    )
+
+
+def fee_line(fee: Charge, key: str, options: QuickBooksOptions) -> dict[str, Any]:
+    """The tagged sales line a late fee adds, on the org's fee item and tax code."""
+    if not options.late_fee_item_id:
+        raise PermanentError("options.late_fee_item_id is not set for this org")
+    return {
+        "Amount": fee.amount,
+        "Description": f"{fee.description} {tag(key)}",
+        "DetailType": "SalesItemLineDetail",
+        "SalesItemLineDetail": {
+            "ItemRef": {"value": options.late_fee_item_id},
+            "Qty": 1,
+            "UnitPrice": fee.amount,
+            **(
+                {"TaxCodeRef": {"value": options.late_fee_tax_code_id}}
+                if options.late_fee_tax_code_id
+                else {}
+            ),
+        },
+    }
+
+
+def fee_invoice_body(
+    original: Mapping[str, Any], number: str, line: dict[str, Any], key: str
+) -> dict[str, Any]:
+    """A separate invoice for the fee on invoice ``number`` (``original``), tagged."""
+    body: dict[str, Any] = {
+        "CustomerRef": original["CustomerRef"],
+        "Line": [line],
+        "PrivateNote": f"Late fee for invoice {number} {tag(key)}",
+        "CustomerMemo": {"value": f"Late fee for invoice {number}"},
+    }
+    if original.get("CurrencyRef"):
+        body["CurrencyRef"] = original["CurrencyRef"]
+    if original.get("BillEmail"):
+        body["BillEmail"] = original["BillEmail"]
+    return body

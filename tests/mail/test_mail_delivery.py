@@ -28,7 +28,7 @@ from syncd.mail import (
     make_message_id,
     render_reminder,
 )
-from syncd.mail.smtp import _dot_stuff
+from syncd.mail.transaction import dot_stuff
 from tests.mail.conftest import NOW, Server, ServerFactory, free_port
 
 DIGEST = "0123456789abcdef0123456789abcdef"
@@ -358,8 +358,8 @@ def test_dot_stuffing_keeps_leading_dots_and_cannot_end_early(plain_server: Serv
     body = _parse(received.content).get_content().replace("\r\n", "\n")
     assert body == ".hidden line\n.\nafter a lone dot\n"
 
-    assert _dot_stuff(b"a\n.\nb") == b"a\r\n..\r\nb\r\n.\r\n"
-    assert _dot_stuff(b"x\r.y\r\n") == b"x\r\n..y\r\n.\r\n"
+    assert dot_stuff(b"a\n.\nb") == b"a\r\n..\r\nb\r\n.\r\n"
+    assert dot_stuff(b"x\r.y\r\n") == b"x\r\n..y\r\n.\r\n"
 
 
 def test_idn_domain_is_punycoded_and_duplicates_collapse(

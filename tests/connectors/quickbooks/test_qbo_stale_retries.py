@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import LateFee, PermanentError
-from connectors.quickbooks.client import STALE_RETRIES, attempt_key
+from connectors.quickbooks.writes import STALE_RETRIES, attempt_key
 
 from .conftest import Bench
 from .test_qbo_connector_writes import open_invoice, qbo

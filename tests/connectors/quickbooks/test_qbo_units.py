@@ -10,7 +10,7 @@ from connectors.base import PermanentError, is_loopback, require_secure
 from connectors.quickbooks import privatenote, shapes
 from connectors.quickbooks.auth import RateLimiter
 from connectors.quickbooks.client import request_id
-from connectors.quickbooks.mapping import invoice_lines, shape_of
+from connectors.quickbooks.mapping import invoice_lines
 
 
 def test_notes_append_and_trim_oldest_syncd_entries_only() -> None:
@@ -79,7 +79,7 @@ def test_tags_recognise_the_policy_engines_keys() -> None:
         "SalesItemLineDetail": {},
     }
     raw = {"Line": [line]}
-    assert invoice_lines(shape_of(raw, shapes.Invoice))[0].fee_key == key
+    assert invoice_lines(shapes.shape_of(raw, shapes.Invoice))[0].fee_key == key
     note = privatenote.append("User text", key, "first")
     note = privatenote.append(note, odd, "second")
     assert privatenote.has_entry(note, key) and privatenote.has_entry(note, odd)
