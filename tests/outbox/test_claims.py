@@ -14,8 +14,9 @@ from sqlalchemy import select, update
 
 from syncd.connections import org_id_for
 from syncd.daemon.runner import default_mailer, run_org_once
-from syncd.dunning.cycle import _insert_if_absent, run_cycle
+from syncd.dunning.cycle import run_cycle
 from syncd.outbox.executor import Executor, ReconnectRequired
+from syncd.outbox.queue import enqueue
 from syncd.store.leases import OrgLease
 from syncd.store.models import AuditEntry, OutboxAction
 from syncd.tokens import StoredTokens, load_cipher
@@ -129,23 +130,19 @@ def test_a_duplicate_insert_is_counted_as_already_queued(world: tuple[Bench, Inb
     bench, _ = world
     _, rows = queued(bench)
     row = rows[0]
-    values = {
-        c: getattr(row, c)
-        for c in (
-            "org_id",
-            "idempotency_key",
-            "kind",
-            "invoice_provider_id",
-            "customer_provider_id",
-            "payload",
-            "status",
-            "attempts",
-            "scheduled_for",
-            "created_at",
-            "updated_at",
-        )
-    }
     with bench.store.sessions.begin() as s:
-        assert _insert_if_absent(s, values) is False
+        again = enqueue(
+            s,
+            org_id=row.org_id,
+            key=row.idempotency_key,
+            kind=row.kind,
+            payload=dict(row.payload),
+            now=row.created_at,
+            review=None,
+            invoice_id=row.invoice_provider_id,
+            customer_id=row.customer_provider_id,
+            scheduled_for=row.scheduled_for,
+        )
+        assert again is False
     with bench.store.sessions() as s:
         assert len(list(s.scalars(select(OutboxAction)))) == len(rows)
