@@ -64,6 +64,8 @@ def test_every_invoice_written_as_the_dicts_give(seed: int, region: str, strict:
     payments = sorted(org.payments)
     org.payments[payments[0]].is_reconciled = True
     org.payments[payments[1]].reference = 'Ref " \\ \u00e9'
+    # A moment where a day belongs: written as the dicts do (ms_date takes its date part).
+    org.payments[payments[2]].date = datetime(2026, 3, 4, 23, 30, tzinfo=UTC)  # type: ignore[assignment]
     note = org.credit_notes[sorted(org.credit_notes)[0]]
     note.line_items[0].quantity = Decimal("0.00001")  # written by repr as 1e-05: json's way
     note.reference = "\u2028\x02"
@@ -114,3 +116,5 @@ def test_amounts_written_from_their_text_as_json_number_gives() -> None:
         value = Decimal(text)
         expected = repr(json_number(value)) if not value.is_nan() else "nan"
         assert render_text._number(str(value)) == expected, text
+        # The renderers key amounts by to_eng_string's text (its exponent placed otherwise).
+        assert render_text._number(value.to_eng_string()) == expected, text

@@ -9,7 +9,7 @@ invoice of several organisations). Anything unusual (forced overrides, a value t
 the type the model says) goes the dict way instead.
 
 The pieces that repeat from invoice to invoice are written once per distinct value and looked
-up after that (:class:`_Memo`): amounts (a page has a few hundred distinct ones in 14,000),
+up after that (:class:`_Memo`): amounts (a page has some 2,600 distinct ones in 16,000),
 short strings (types, statuses, tax types, currencies), dates, a contact as embedded, a line's
 catalogue part. They are keyed by value (an amount by its type too), never by record, so a
 write cannot make one stale; each memo is bounded. Ids and other one-off strings are escaped
@@ -73,9 +73,11 @@ class _Numbers(dict[str, str]):
 
     Keyed by the Decimal's text (``_ds``, which refuses anything but a Decimal, so an int
     equal to an amount seen before is still unusual): hashing a Decimal costs five times as
-    much as writing its text, and a page's amounts are new objects.  Most are written from
-    that text alone: trailing zeros dropped (``repr(float)`` of a decimal of 15 digits or
-    fewer, between 1e-4 and 1e16, is that decimal's shortest text)."""
+    much as writing its text, and a page's amounts are new objects.  That text is
+    ``to_eng_string``'s, which differs from ``str``'s only in where an exponent goes: either
+    is the value's exact text, and what is written here depends on the value alone.  Most
+    are written from that text alone: trailing zeros dropped (``repr(float)`` of a decimal of
+    15 digits or fewer, between 1e-4 and 1e16, is that decimal's shortest text)."""
 
     def __missing__(self, key: str) -> str:
         if len(self) >= MEMO_SIZE:
@@ -129,6 +131,13 @@ def _day(name: str, day: Any) -> str:
     return f',"{name}String":{_q(iso_date_string(day))},"{name}":{_q(ms_date(day))}'
 
 
+def _ms_day(day: Any) -> str:
+    """A date alone, quoted (a payment's, an allocation's)."""
+    if day.__class__ is not date:
+        raise _Unusual
+    return _q(ms_date(day))
+
+
 def _contact(key: tuple[str, str]) -> str:
     contact_id, name = key
     return (
@@ -154,30 +163,19 @@ def _line_parts(key: tuple[Any, ...]) -> tuple[str, str, str, str]:
     )
 
 
-def _line_value(key: tuple[Any, ...]) -> tuple[str, str]:
-    """A line's text before and after its id."""
-    head, mid, tail, end = _LINES[key[:4]]
-    n = _N
-    unit, tax, amount, qty, discount = key[4:]
-    rate = f'"DiscountRate":{n[discount]},' if discount else ""
-    unit, tax, amount, qty = n[unit], n[tax], n[amount], n[qty]
-    return (
-        f'{head}{unit}{mid}{tax},"LineAmount":{amount}{tail}{qty},{rate}"LineItemID":',
-        end,
-    )
-
-
 _N = _Numbers()
 _Q = _Memo(_q)
 _DATES = _Memo(partial(_day, "Date"))
+_MS_DATES = _Memo(_ms_day)
 _DAY_PAIRS = _Memo(_days)
 _STATUSES = _Memo(_status)
 _CONTACTS = _Memo(_contact)
 _LINES = _Memo(_line_parts)
-_LINE_VALUES = _Memo(_line_value)
-MEMOS = (_N, _Q, _DATES, _DAY_PAIRS, _STATUSES, _CONTACTS, _LINES, _LINE_VALUES)
+MEMOS = (_N, _Q, _DATES, _MS_DATES, _DAY_PAIRS, _STATUSES, _CONTACTS, _LINES)
 _eb = encode_basestring  # a non-str raises TypeError: the invoice goes the dict way
-_ds = Decimal.__str__  # likewise for a non-Decimal
+#: Likewise for a non-Decimal.  Not ``Decimal.__str__``: called through its slot wrapper that
+#: costs twice as much, and a page of invoices writes some 16,000 amounts.
+_ds = Decimal.to_eng_string
 _MS = timedelta(milliseconds=1)  # UpdatedDateUTC as dates.ms_datetime writes it
 _EMPTY_APPLIED = '"Payments":[],"CreditNotes":[],"Prepayments":[],"Overpayments":[]'
 
@@ -227,7 +225,7 @@ def _payment_in(p: Payment) -> str:
     """:func:`.render._payment_in_invoice` as text."""
     rate = p.currency_rate
     return (
-        f'{{"PaymentID":{_eb(p.payment_id)},"Date":{_eb(ms_date(p.date))},'
+        f'{{"PaymentID":{_eb(p.payment_id)},"Date":{_MS_DATES[p.date]},'
         f'"Amount":{_N[_ds(p.amount)]},"Reference":{_eb(p.reference)},'
         '"HasAccount":false,"HasValidationErrors":false'
         + ("}" if rate == 1 else f',"CurrencyRate":{_N[_ds(rate)]}}}')
@@ -272,18 +270,17 @@ def _written(org: Organisation, inv: Invoice) -> str:
 
 
 def _line(line: LineItem) -> str:
-    """:func:`.render.line_json` (not full) as text: all but its id looked up by value (the
-    catalogue's lines repeat, amounts and all)."""
-    discount = line.discount_rate
-    head, end = _LINE_VALUES[
-        line.item_code,
-        line.description,
-        line.tax_type,
-        line.account_code,
-        _ds(line.unit_amount),
-        _ds(line.tax_amount),
-        _ds(line.line_amount),
-        _ds(line.quantity),
-        _ds(discount) if discount else "",
+    """:func:`.render.line_json` (not full) as text: the catalogue's part looked up by value,
+    each amount by its text.  (Not the whole line by all its values: a page's lines are
+    mostly new combinations of amounts seen before, each written anew.)"""
+    head, mid, tail, end = _LINES[
+        line.item_code, line.description, line.tax_type, line.account_code
     ]
-    return f"{head}{_eb(line.line_item_id)}{end}"
+    n = _N
+    discount = line.discount_rate
+    rate = f'"DiscountRate":{n[_ds(discount)]},' if discount else ""
+    return (
+        f"{head}{n[_ds(line.unit_amount)]}{mid}{n[_ds(line.tax_amount)]},"
+        f'"LineAmount":{n[_ds(line.line_amount)]}{tail}{n[_ds(line.quantity)]},{rate}'
+        f'"LineItemID":{_eb(line.line_item_id)}{end}'
+    )

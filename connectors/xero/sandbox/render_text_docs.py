@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .dates import EPOCH, ms_date
+from .dates import EPOCH
 from .errors import dumps
 from .models import CreditNote, Invoice, Payment
 from .money import cents
 from .organisation import Organisation
 from .render import BANK_ACCOUNT_CODE, account_id, credit_note_json, payment_json
-from .render_text import _CONTACTS, _DATES, _MS, _N, _Q, _ds, _eb, _line, _Unusual
+from .render_text import _CONTACTS, _DATES, _MS, _MS_DATES, _N, _Q, _ds, _eb, _line, _Unusual
 
 _ACCOUNT = (
     f'"Account":{{"AccountID":"{account_id(BANK_ACCOUNT_CODE)}","Code":"{BANK_ACCOUNT_CODE}"}}'
@@ -69,7 +69,7 @@ def _payment(org: Organisation, payment: Payment) -> str:
     bank = cents(amount / rate) if rate else amount
     kind = "ACCRECPAYMENT" if inv.type == "ACCREC" else "ACCPAYPAYMENT"
     return (
-        f'{{"PaymentID":{_eb(payment.payment_id)},"Date":{_eb(ms_date(payment.date))},'
+        f'{{"PaymentID":{_eb(payment.payment_id)},"Date":{_MS_DATES[payment.date]},'
         f'"BankAmount":{n[_ds(bank)]},"Amount":{n[_ds(amount)]},'
         f'"Reference":{_eb(payment.reference)},"CurrencyRate":{n[_ds(rate)]},'
         f'"PaymentType":"{kind}","Status":{_Q[payment.status]},'
@@ -86,7 +86,7 @@ def _allocations(org: Organisation, note: CreditNote) -> str:
         amount = alloc.amount
         out.append(
             f'{{"AllocationID":{_eb(alloc.allocation_id)},"Amount":{_N[_ds(amount)]},'
-            f'"Date":{_eb(ms_date(alloc.date))},"Invoice":{{"InvoiceID":{_eb(inv.invoice_id)},'
+            f'"Date":{_MS_DATES[alloc.date]},"Invoice":{{"InvoiceID":{_eb(inv.invoice_id)},'
             f'"InvoiceNumber":{_eb(inv.number)},"Payments":[],"CreditNotes":[],"Prepayments":[],'
             '"Overpayments":[],"HasErrors":false,"IsDiscounted":false,"InvoiceAddresses":[],'
             '"InvoicePaymentServices":[],"LineItems":[]}}'
@@ -101,7 +101,7 @@ def _credit_note(org: Organisation, note: CreditNote) -> str:
     sub, tax, total = note.sub_total, note.total_tax, note.total
     dates = _DATES[note.date] if note.date is not None else ""
     fully = (
-        f',"FullyPaidOnDate":{_eb(ms_date(max(a.date for a in note.allocations)))}'
+        f',"FullyPaidOnDate":{_MS_DATES[max(a.date for a in note.allocations)]}'
         if note.status == "PAID" and note.allocations
         else ""
     )
