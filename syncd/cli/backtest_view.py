@@ -19,6 +19,17 @@ from syncd.store import Store
 FEW = 10
 
 
+def _go_live_line(result: Backtest) -> str:
+    if not result.go_live_assumed:
+        return f"Go-live {result.go_live}: no fee period or interest before it is charged."
+    actual = f"this org's go-live: {result.go_live}" if result.go_live else "no go-live yet"
+    return (
+        f"Replayed as if syncd had gone live on {result.start} ({actual}): invoices already "
+        "overdue that day enter at the onboarding step, and no fee period or interest "
+        "before it is charged."
+    )
+
+
 def measured_steps(store: Store, config: LoadedConfig, org: str, clock: Clock) -> list[StepStats]:
     """Paid-within rates after each step syncd actually took, over the whole history."""
     data = load_orgs(store, config, [org], clock)[0]
@@ -57,6 +68,7 @@ def print_backtest(result: Backtest, measured: list[StepStats]) -> None:
         f"{s['fee_periods_charged']} fee period(s) charged "
         f"({s['fee_periods_waived']} settled at zero), {s['escalated']} escalated."
     )
+    console.print(_go_live_line(result))
     console.print(CAVEAT)
     if not measured:
         console.print("No measured rates: syncd has not carried out any step in this store yet.")

@@ -145,7 +145,8 @@ def simulate(
     """Replay policies day by day over the stored invoices and their payments (read-only).
 
     Every policy starts from the dunning state as it stood on --from (rebuilt from the
-    dated records of syncd's own actions; empty before go-live) and sees the same payments,
+    dated records of syncd's own actions; empty before go-live; an org not live by --from
+    is replayed as if it went live that day) and sees the same payments,
     replayed as they happened: how customers would have responded to a different policy is
     not modelled. Where syncd has acted before, the measured share of invoices paid within
     7/14/30 days after each step is added, with its sample size."""

@@ -6,6 +6,14 @@ that started from them would begin escalated and charged. Every record in a stat
 state on a day is today's state without the records from that day on. The two records
 without a date, the escalation level and the compensation claim, are taken from syncd's own
 actions in the outbox (planned before the day). Before go-live there was no state at all.
+
+A back-test asks what a policy would have done had syncd been running over the period. An
+org that went live after the period began (or has not gone live yet: every org before its
+first go-live, exactly when a policy is being chosen) had syncd switched off for it, so a
+replay with the real go-live would do nothing until that day and every policy would look
+alike. Such a replay assumes syncd went live on its first day instead (:func:`replay_go_live`),
+with the go-live rules as in production: no fee period or interest before that day,
+invoices already overdue enter at the onboarding step.
 """
 
 from __future__ import annotations
@@ -50,6 +58,14 @@ def state_on(
         onboarded_on=onboarded,
         clock_shift=state.clock_shift if onboarded else 0,
     )
+
+
+def replay_go_live(go_live: date | None, start: date) -> date:
+    """The go-live a replay from ``start`` runs with: the org's own when it was live by
+    then, else ``start`` itself (see the module's docstring)."""
+    if go_live is None or go_live > start:
+        return start
+    return go_live
 
 
 def _decided_before(

@@ -16,7 +16,7 @@ from policies.compare import CAVEAT, Comparison, compare
 from ..config.loader import LoadedConfig
 from ..experiments.assignments import with_arms
 from ..review.golive import go_live_for
-from .backtest import describe, inputs_on
+from .backtest import describe, inputs_on, replay_go_live
 from .snapshots import load_inputs
 
 
@@ -110,46 +110,6 @@ def plan_org(
     return plan_org_candidates(session, config, org_name, org_id, as_of).result
 
 
-def simulate_org(
-    session: Session,
-    config: LoadedConfig,
-    org_name: str,
-    org_id: int,
-    start: date,
-    end: date,
-    policy: str | None,
-) -> SimulationResult:
-    go_live = go_live_for(session, config, org_name, org_id, record=False)
-    ctx = org_context(config, org_name, go_live)
-    inputs = load_inputs(
-        session,
-        org_id,
-        ctx.timezone,
-        open_only=False,
-        business_groups=config.settings.org(org_name).business_groups,
-    )
-    rules = config.dunning[org_name].rules
-    now = datetime.combine(start, time(9, 0), tzinfo=ctx.timezone)
-    inputs = with_arms(
-        session,
-        org_name=org_name,
-        org_id=org_id,
-        rules=rules,
-        inputs=inputs,
-        now=now,
-        record_new=False,
-    )
-    return simulate(
-        org=ctx,
-        policies=config.policies,
-        settings=config.dunning[org_name],
-        invoices=inputs,
-        start=start,
-        end=end,
-        policy=policy,
-    )
-
-
 @dataclass
 class Backtest:
     """Several policies replayed over the same history from the state on ``start``."""
@@ -160,6 +120,14 @@ class Backtest:
     start_state: dict[str, int]
     runs: dict[str, SimulationResult]
     comparisons: dict[str, Comparison]
+    #: The org's go-live (None: not yet) and the one the replay ran with.
+    go_live: date | None
+    replayed_go_live: date
+
+    @property
+    def go_live_assumed(self) -> bool:
+        """The replay assumed syncd went live on ``start`` (the org was not live by then)."""
+        return self.go_live != self.replayed_go_live
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -167,6 +135,11 @@ class Backtest:
             "to": self.end.isoformat(),
             "note": CAVEAT,
             "start_state": self.start_state,
+            "go_live": {
+                "org": self.go_live.isoformat() if self.go_live else None,
+                "replayed": self.replayed_go_live.isoformat(),
+                "assumed": self.go_live_assumed,
+            },
             "policies": {
                 name: {**run.to_dict(), "comparison": self.comparisons[name].to_dict()}
                 for name, run in self.runs.items()
@@ -187,7 +160,8 @@ def backtest_org(
     """Every policy (None: the org's configured policies and rules) from the dunning state
     as it stood on ``start``, over the real payment history."""
     go_live = go_live_for(session, config, org_name, org_id, record=False)
-    ctx = org_context(config, org_name, go_live)
+    replayed = replay_go_live(go_live, start)
+    ctx = org_context(config, org_name, replayed)
     inputs = load_inputs(
         session,
         org_id,
@@ -195,7 +169,7 @@ def backtest_org(
         open_only=False,
         business_groups=config.settings.org(org_name).business_groups,
     )
-    inputs = inputs_on(session, org_id, inputs, start, ctx.timezone, go_live)
+    inputs = inputs_on(session, org_id, inputs, start, ctx.timezone, replayed)
     snapshots = {i.invoice.invoice_id: i.invoice for i in inputs}
     runs: dict[str, SimulationResult] = {}
     comparisons: dict[str, Comparison] = {}
@@ -218,4 +192,6 @@ def backtest_org(
         describe({i.invoice.invoice_id: i.state for i in inputs}),
         runs,
         comparisons,
+        go_live,
+        replayed,
     )

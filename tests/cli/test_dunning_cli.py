@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -166,6 +167,48 @@ def test_simulate_reports_totals_and_compares_policies(backfilled: Bench) -> Non
     assert list(both["policies"]) == ["gentle", "standard"]
     assert both["policies"]["gentle"]["overall"] == gentle["overall"]
     assert "not modelled" in both["note"]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_simulate_before_go_live_replays_as_if_live_from_the_first_day(
+    provider: str, tmp_path: Path, store_url: str
+) -> None:
+    """A new org (go-live = its first backfill, today) choosing a policy: a replay of the
+    last two months must show what each policy would have done over them, not nothing
+    until today for every policy alike."""
+    for world in make_world(
+        tmp_path, store_url, provider, "kind", invoices=120, org_keys='review = "off"\n'
+    ):
+        world.syncer().backfill()
+        now = world.adapter.now + timedelta(days=1)
+        b = Bench(world, world.org, now.isoformat(), now.date().isoformat(), "")
+        start = (now - timedelta(days=63)).date()
+        args = ("simulate", "--from", start.isoformat(), "--to", b.today)
+        both = json.loads(cli(b, *args, "--policy", "gentle", "--policy", "firm", "--json").stdout)
+        body = both[b.org]
+        runs = body["policies"]
+        first_week = (start + timedelta(days=7)).isoformat()
+        for name in ("gentle", "firm"):
+            days = {a["day"] for a in runs[name]["timeline"]}
+            assert days and min(days) <= first_week, f"{name} did nothing in the first week"
+        assert runs["gentle"]["comparison"] != runs["firm"]["comparison"]
+        firm_charged = runs["firm"]["comparison"]["per_currency"].values()
+        assert any(Decimal(c["charged"]) for c in firm_charged)
+        assert body["go_live"]["assumed"] is True
+        assert body["go_live"]["replayed"] == start.isoformat()
+        assert body["go_live"]["org"] is not None and body["go_live"]["org"] > start.isoformat()
+        text = " ".join(cli(b, *args, "--policy", "firm").stdout.split())
+        assert f"Replayed as if syncd had gone live on {start.isoformat()}" in text
+
+
+def test_simulate_after_go_live_keeps_the_org_s_own(backfilled: Bench) -> None:
+    b = backfilled
+    body = json.loads(
+        cli(b, "simulate", "--from", b.two_months_ago, "--to", b.today, "--json").stdout
+    )[b.org]
+    assert body["go_live"] == {"org": "2024-01-01", "replayed": "2024-01-01", "assumed": False}
+    text = " ".join(cli(b, "simulate", "--from", b.two_months_ago, "--to", b.today).stdout.split())
+    assert "Go-live 2024-01-01" in text and "as if syncd" not in text
 
 
 def test_policy_explain_in_words(backfilled: Bench) -> None:
