@@ -34,7 +34,8 @@ from rich.table import Table
 from rich.text import Text
 
 JSON_OPTION = typer.Option(False, "--json", help="Print the result as JSON on stdout.")
-ORG_OPTION = typer.Option(..., "--org", help="The org, as named in the config.")
+#: Optional: with one org configured, that org (see ``ladder_common.org_name``).
+ORG_OPTION = typer.Option(None, "--org", help="The org (needed if several are configured).")
 
 #: Exit status of a usage error (bad option value, unknown org or invoice).
 EXIT_USAGE = 2

@@ -29,19 +29,13 @@ from syncd.store.models import Customer, OutboxAction, PaymentPlan
 from ..config.loader import LoadedConfig
 from ..store.queries import round_money
 from .context import CliState, state_of
+from .ladder_common import org_name
 from .output import JSON_OPTION, ORG_OPTION
 
 app = typer.Typer(help="Agree, follow and cancel payment plans.", no_args_is_help=True)
 
 #: A plan's or settlement's view (its JSON form) printed for a person.
 Printer = Callable[[dict[str, Any]], None]
-
-
-def check_org(state: CliState, org: str) -> None:
-    config = state.config()
-    if org not in {o.name for o in config.settings.orgs}:
-        typer.echo(f"syncd: no org named {org!r} in {config.path}", err=True)
-        raise typer.Exit(2)
 
 
 def parse_day(value: str, option: str) -> date:
@@ -54,9 +48,9 @@ def parse_day(value: str, option: str) -> date:
 
 
 @contextmanager
-def org_session(state: CliState, org: str, *, write: bool) -> Iterator[tuple[Session, int]]:
+def org_session(state: CliState, org: str | None, *, write: bool) -> Iterator[tuple[Session, int]]:
     """A session on the org's store; a :class:`LadderError` rolls back and exits 2."""
-    check_org(state, org)
+    org = org_name(state, org)
     with state.store() as store:
         org_id = org_id_for(store, state.config(), org, state.clock)
         try:
@@ -86,7 +80,7 @@ def add_show(
     def show_cmd(
         ctx: typer.Context,
         number: int = ident,
-        org: str = ORG_OPTION,
+        org: str | None = ORG_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         with org_session(state_of(ctx), org, write=False) as (session, org_id):
@@ -121,12 +115,13 @@ def add_cancel(app: typer.Typer, doc: str, ident: Any, end: Canceller, show: Pri
     def cancel_cmd(
         ctx: typer.Context,
         number: int = ident,
-        org: str = ORG_OPTION,
+        org: str | None = ORG_OPTION,
         reason: str | None = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
         by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
         as_json: bool = JSON_OPTION,
     ) -> None:
         state = state_of(ctx)
+        org = org_name(state, org)
         with org_session(state, org, write=True) as (session, org_id):
             actor = by or getpass.getuser()
             when = state.clock.now()
@@ -213,7 +208,7 @@ def _print_plan(data: dict[str, Any]) -> None:
 @app.command("create")
 def create(
     ctx: typer.Context,
-    org: str = ORG_OPTION,
+    org: str | None = ORG_OPTION,
     customer: str = typer.Option(..., "--customer", help="Customer id or exact name."),
     invoice: list[str] = typer.Option(..., "--invoice", help="Invoice number or id; repeat."),
     instalments: int = typer.Option(
@@ -227,6 +222,7 @@ def create(
 ) -> None:
     """Agree a payment plan: no ordinary dunning while it is kept; confirmed in writing."""
     state = state_of(ctx)
+    org = org_name(state, org)
     day = parse_day(first, "--first")
     with org_session(state, org, write=True) as (session, org_id):
         plan = create_plan(
@@ -259,7 +255,7 @@ add_show(
 @app.command("list")
 def list_plans(
     ctx: typer.Context,
-    org: str = ORG_OPTION,
+    org: str | None = ORG_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Every plan of the org, newest first."""

@@ -14,6 +14,8 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from syncd.plans.common import local_day
 from syncd.plans.settlements import (
@@ -22,10 +24,11 @@ from syncd.plans.settlements import (
     get_settlement,
     list_settlements,
 )
-from syncd.store.models import Settlement
+from syncd.store.models import Invoice, Settlement
 
 from ..store.queries import round_money
 from .context import state_of
+from .ladder_common import org_name
 from .output import JSON_OPTION, ORG_OPTION
 from .plans_cmd import Ending, add_cancel, add_show, emit, org_session, parse_day
 
@@ -35,10 +38,16 @@ app = typer.Typer(
 )
 
 
-def settlement_json(s: Settlement) -> dict[str, Any]:
+def settlement_json(session: Session, s: Settlement) -> dict[str, Any]:
+    number = session.scalar(
+        select(Invoice.number).where(
+            Invoice.org_id == s.org_id, Invoice.provider_id == s.invoice_provider_id
+        )
+    )
     return {
         "id": s.id,
         "invoice": s.invoice_provider_id,
+        "invoice_number": number,
         "customer": s.customer_provider_id,
         "currency": s.currency,
         "balance": str(round_money(s.balance, s.currency)),
@@ -57,7 +66,8 @@ def settlement_json(s: Settlement) -> dict[str, Any]:
 
 def _print(data: dict[str, Any]) -> None:
     typer.echo(
-        f"Settlement {data['id']} on invoice {data['invoice']}: {data['agreed']} "
+        f"Settlement {data['id']} on invoice {data['invoice_number'] or data['invoice']}: "
+        f"{data['agreed']} "
         f"{data['currency']} by {data['pay_by']} (balance {data['balance']}, "
         f"write-off {data['write_off']}), {data['status']}"
         + (f": {data['end_reason']}" if data["end_reason"] else "")
@@ -67,7 +77,7 @@ def _print(data: dict[str, Any]) -> None:
 @app.callback()
 def settle(
     ctx: typer.Context,
-    org: str | None = typer.Option(None, "--org", help="The org (needed if several)."),
+    org: str | None = ORG_OPTION,
     invoice: str | None = typer.Option(None, "--invoice", help="Invoice number or id."),
     amount: str | None = typer.Option(None, "--amount", help="The agreed amount."),
     pay_by: str | None = typer.Option(None, "--pay-by", help="Last day to pay it."),
@@ -80,15 +90,15 @@ def settle(
         return
     missing = [
         name
-        for name, value in (("--org", org), ("--invoice", invoice), ("--amount", amount),
-                            ("--pay-by", pay_by))
+        for name, value in (("--invoice", invoice), ("--amount", amount), ("--pay-by", pay_by))
         if value is None
     ]  # fmt: skip
     if missing:
         typer.echo(f"syncd: settle needs {', '.join(missing)}", err=True)
         raise typer.Exit(2)
-    assert org is not None and invoice is not None and amount is not None and pay_by is not None
+    assert invoice is not None and amount is not None and pay_by is not None
     state = state_of(ctx)
+    org = org_name(state, org)
     day = parse_day(pay_by, "--pay-by")
     now = state.clock.now()
     with org_session(state, org, write=True) as (session, org_id):
@@ -103,28 +113,27 @@ def settle(
             actor=by or getpass.getuser(),
             now=now,
         )
-        data = settlement_json(found)
+        data = settlement_json(session, found)
     emit(data, as_json, _print)
 
 
 @app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    org: str = ORG_OPTION,
+    org: str | None = ORG_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Every settlement of the org."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
-        rows = [settlement_json(s) for s in list_settlements(session, org_id)]
+        rows = [settlement_json(session, s) for s in list_settlements(session, org_id)]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table("id", "invoice", "agreed", "pay by", "status")
     for r in rows:
-        table.add_row(
-            str(r["id"]), r["invoice"][:20], f"{r['agreed']} {r['currency']}", r["pay_by"],
-            r["status"],
-        )  # fmt: skip
+        invoice = str(r["invoice_number"] or r["invoice"])[:20]
+        agreed = f"{r['agreed']} {r['currency']}"
+        table.add_row(str(r["id"]), invoice, agreed, r["pay_by"], r["status"])
     Console(width=80).print(table)
 
 
@@ -132,14 +141,14 @@ def _cancel(e: Ending) -> dict[str, Any]:
     found = cancel_settlement(
         e.session, e.org_id, e.ident, reason=e.reason, actor=e.actor, now=e.now
     )
-    return settlement_json(found)
+    return settlement_json(e.session, found)
 
 
 add_show(
     app,
     "One settlement.",
     typer.Argument(..., help="The settlement's number.", metavar="ident"),
-    lambda session, org_id, ident: settlement_json(get_settlement(session, org_id, ident)),
+    lambda session, org_id, ident: settlement_json(session, get_settlement(session, org_id, ident)),
     _print,
 )
 add_cancel(

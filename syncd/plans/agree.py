@@ -27,6 +27,7 @@ from ..store.models import (
     PaymentPlanInstalment,
     PaymentPlanInvoice,
 )
+from ..store.queries import money_text, round_money
 from .common import (
     LadderError,
     find_invoice,
@@ -227,10 +228,11 @@ def _put_in_writing(
 
 def plan_summary(plan: PaymentPlan) -> str:
     """One line for the invoice's note (Xero notes hold 250 characters)."""
-    parts = [f"{i.amount} on {i.due_date.isoformat()}" for i in plan.instalments]
+    unit = plan.currency
+    parts = [f"{round_money(i.amount, unit)} on {i.due_date.isoformat()}" for i in plan.instalments]
     shown = ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
     return (
-        f"Payment plan {plan.id} agreed for {plan.amount} {plan.currency} in "
+        f"Payment plan {plan.id} agreed for {money_text(plan.amount, unit)} in "
         f"{len(parts)} payment(s): {shown}"
     )
 

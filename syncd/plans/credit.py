@@ -20,6 +20,8 @@ from connectors.base import (
     PermanentError,
 )
 
+from ..store.queries import money_text
+
 
 def settlement_credit(fresh: InvoiceRecord, payload: dict[str, Any]) -> Credit:
     at_most = Decimal(str(payload["at_most"]))
@@ -28,8 +30,9 @@ def settlement_credit(fresh: InvoiceRecord, payload: dict[str, Any]) -> Credit:
         raise PermanentError(f"the settlement is in {currency}, the invoice in {fresh.currency}")
     if fresh.balance > at_most:
         raise PermanentError(
-            f"the invoice still owes {fresh.balance} {currency}, more than the settlement "
-            f"writes off ({at_most} {currency}): a payment may have been reversed or a charge "
+            f"the invoice still owes {money_text(fresh.balance, currency)}, more than the "
+            f"settlement writes off ({money_text(at_most, currency)}): a payment may have been "
+            "reversed or a charge "
             "added since; look at it before crediting"
         )
     return Credit(fresh.balance, currency, str(payload["reference"]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.policy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -31,6 +32,7 @@ from ..mail.model import customer_locale
 from ..mail.render import KEY_HEADER, to_header
 from ..review.address import NoUsableAddress, bill_emails, email_addresses
 from ..store.models import Customer, Invoice, OutboxAction, PaymentPlan
+from ..store.queries import money_text
 from .agree import get_plan
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -46,8 +48,8 @@ def plan_templates(base: TemplateSet) -> TemplateSet:
     return base
 
 
-def _money(amount: Any, currency: str) -> str:
-    return f"{amount} {currency}"
+def _money(amount: Decimal, currency: str) -> str:
+    return money_text(amount, currency, grouped=True)
 
 
 def schedule_pdf(

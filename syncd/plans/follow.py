@@ -35,7 +35,7 @@ from policies.plans import (
 
 from ..config.loader import LoadedConfig
 from ..store.models import Invoice, OutboxAction, OutboxStatus, PaymentPlan, Settlement
-from ..store.queries import round_money
+from ..store.queries import money_text, round_money
 from .addressing import release_plan_emails
 from .agree import plan_settings
 from .common import local_day, payments_towards, queue_action
@@ -321,8 +321,8 @@ def _follow_settlement(
     settlement.status, settlement.met_on = "met", met_on
     settlement.credit_key = f"{org_name}:settlement/{settlement.id}:credit"
     reference = (
-        f"Settlement {settlement.id}: {settlement.agreed_amount} {settlement.currency} "
-        f"accepted in full settlement"
+        f"Settlement {settlement.id}: "
+        f"{money_text(settlement.agreed_amount, settlement.currency)} accepted in full settlement"
     )
     queue_action(
         session,

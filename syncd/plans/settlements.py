@@ -14,6 +14,7 @@ from policies.money import minor_unit
 
 from ..store.audit import record
 from ..store.models import Settlement
+from ..store.queries import money_text
 from .common import (
     LadderError,
     find_invoice,
@@ -55,12 +56,13 @@ def create_settlement(
     agreed = _amount(amount, inv.currency)
     if agreed > inv.balance:
         raise LadderError(
-            f"the settlement {agreed} {inv.currency} is above the invoice's balance "
-            f"{inv.balance} {inv.currency}"
+            f"the settlement {money_text(agreed, inv.currency)} is above the invoice's "
+            f"balance {money_text(inv.balance, inv.currency)}"
         )
     if agreed == inv.balance:
         raise LadderError(
-            f"the settlement equals the balance {inv.balance} {inv.currency}: nothing to "
+            f"the settlement equals the balance {money_text(inv.balance, inv.currency)}: "
+            "nothing to "
             "write off (use a pause for a promise to pay)"
         )
     if pay_by < today:

@@ -28,6 +28,17 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
+def money_text(amount: Decimal, currency: str, *, grouped: bool = False) -> str:
+    """An amount as a note, a document or a message shows it: "2297.44 USD".
+
+    Stored amounts carry six decimal places; written out as they came from the store, a
+    note on the customer's invoice read "agreed for 2297.440000 USD". ``grouped`` adds
+    thousands separators ("2,297.44 USD"), for documents a person reads.
+    """
+    rounded = round_money(amount, currency)
+    return f"{rounded:,} {currency}" if grouped else f"{rounded} {currency}"
+
+
 @dataclass(frozen=True)
 class InvoiceView:
     org: str

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.numbers import get_currency_precision
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -168,6 +170,11 @@ def ladder(request: pytest.FixtureRequest, tmp_path: Path, store_url: str) -> It
             request.param, tmp_path, store_url, port, inbox, invoices=40, review='"off"'
         ):
             yield LadderWorld(with_settlement_options(world))
+
+
+def overprecise(text: str, currency: str) -> list[str]:
+    """Amounts in ``text`` with more decimals than ``currency`` has (as "765.810000")."""
+    return re.findall(rf"\d\.\d{{{get_currency_precision(currency) + 1},}}", text)
 
 
 def days_from(day: date, n: int) -> str:

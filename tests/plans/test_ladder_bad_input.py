@@ -66,8 +66,10 @@ def test_bad_plans_and_settlements_change_nothing(ladder: LadderWorld) -> None:
              "no customer 'nobody-here'")  # fmt: skip
 
     settle = ["settle", "--org", ladder.org, "--pay-by", days_from(today, 10)]
+    # Amounts as a bookkeeper writes them (stored ones carry six decimal places).
+    shown = f"{balance.quantize(Decimal('0.01'))} {invoice.currency}"
     _refused(ladder, [*settle, "--invoice", number, "--amount", str(balance + Decimal("0.01"))],
-             "is above the invoice's balance")  # fmt: skip
+             f"is above the invoice's balance {shown}")  # fmt: skip
     _refused(ladder, [*settle, "--invoice", paid.provider_id, "--amount", "1.00"],
              "nothing left to settle")  # fmt: skip
     _refused(ladder, [*settle, "--invoice", "NO-SUCH-1", "--amount", "1.00"],
@@ -83,3 +85,8 @@ def test_bad_plans_and_settlements_change_nothing(ladder: LadderWorld) -> None:
              "is already under settlement/")  # fmt: skip
     with ladder.w.store.sessions() as s:
         assert s.scalar(select(Customer.email).where(Customer.id == customer.id))
+    # With one org configured, --org may be left out, as for plan and review.
+    listed = [(r["invoice"], r["invoice_number"]) for r in ladder.cli_json("settle", "list")]
+    assert listed == [(invoice.provider_id, invoice.number)]
+    assert ladder.cli_json("payment-plan", "list") == []
+    _refused(ladder, ["settle", "list", "--org", "nope"], "no org named 'nope'")

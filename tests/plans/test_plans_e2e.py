@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from syncd.store.models import DunningState, Hold, OutboxAction
-from tests.plans.conftest import LadderWorld, days_from, pdf_text
+from tests.plans.conftest import LadderWorld, days_from, overprecise, pdf_text
 
 ORDINARY = {"email", "provider_email", "late_fee", "interest", "compensation", "escalate"}
 
@@ -59,6 +59,10 @@ def test_kept_plan_stops_dunning_allocates_payments_and_a_miss_breaks_it(
     assert rows["plan_confirmation"].status == "awaiting_review"
     assert "always waits for approval" in str(rows["plan_confirmation"].review_reason)
     assert rows["note"].status == "done"
+    # The note on the customer's invoice reads as a bookkeeper writes an amount.
+    note = str(rows["note"].payload["text"])
+    assert f"agreed for {plan['amount']} {invoice.currency}" in note
+    assert not overprecise(note, invoice.currency), note
     preview = ladder.cli("preview", str(rows["plan_confirmation"].id)).stdout
     assert "Your payment plan" in preview and str(customer.email) in preview
     assert all(customer.email not in m.rcpt_tos for m in ladder.w.inbox.messages
@@ -74,6 +78,7 @@ def test_kept_plan_stops_dunning_allocates_payments_and_a_miss_breaks_it(
     assert f"Invoice {invoice.number}" in text
     for row in plan["instalments"]:
         assert row["amount"] in text and row["due"] in text
+    assert not overprecise(text, invoice.currency), text
 
     # Instalment 1 paid on its due date: allocated, the plan is kept.
     ladder.advance_days(3)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from syncd.store.models import Hold, OutboxAction
-from tests.plans.conftest import LadderWorld, days_from
+from tests.plans.conftest import LadderWorld, days_from, overprecise
 
 ORDINARY = {"email", "provider_email", "late_fee", "interest", "compensation", "escalate"}
 
@@ -81,6 +81,11 @@ def test_settlement_paid_in_time_closes_through_one_credit_even_after_a_crash(
 
     preview = ladder.cli("preview", str(row.id)).stdout
     assert "credit note" in preview and f"Settlement {offer['id']}" in preview
+    # The credit note's reference, written to the customer's ledger, reads as a bookkeeper
+    # writes an amount (stored amounts carry six decimal places).
+    reference = str(row.payload["reference"])
+    assert f": {agreed} {invoice.currency} accepted in full settlement" in reference
+    assert not overprecise(reference, invoice.currency), reference
     ladder.cli("review", "approve", "--kind", "credit", "--by", "alice")
     assert run_killed_at(ladder, "credit.after_provider") == -9
     assert _credit_row(ladder, offer["id"]).status == "in_flight"
