@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from policies import Deferral, explain_decision, explain_policy, plan_cycle
+from syncd.config.loader import LoadedConfig
 from syncd.connections import org_id_for
 from syncd.dunning.planning import as_of_datetime, backtest_org, org_context, plan_org
 from syncd.dunning.snapshots import load_inputs
 from syncd.experiments.assignments import with_arms
-from syncd.review.golive import go_live_for
+from syncd.review.golive import first_backfill_day, go_live_for
 from syncd.store.invoice_refs import InvoiceRefError, resolve_invoice
 from syncd.store.queries import customer_names
 
@@ -67,6 +70,11 @@ def _demanded(items: list[dict[str, Any]]) -> str:
     return f"{total} {currencies.pop()}"
 
 
+def _backfilled(session: Session, config: LoadedConfig, org: str, org_id: int) -> bool:
+    tz = ZoneInfo(config.settings.org(org).timezone)
+    return first_backfill_day(session, org_id, tz) is not None
+
+
 def _plan_rows(actions: list[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for a in actions:
@@ -110,8 +118,14 @@ def plan(
             with store.sessions() as session:
                 result = plan_org(session, config, name, org_id, when)
                 names = customer_names(session, [org_id])
+                empty = not result.actions and not _backfilled(session, config, name, org_id)
             note = deferral_note(name, result.deferral)
             notes.extend([note] if note else [])
+            if empty:
+                notes.append(
+                    f"{name}: nothing to plan from yet: no backfill of this org has completed "
+                    f"(`syncd backfill --org {name}`; a failed one says why)."
+                )
             by_org[name] = [
                 {**a.to_dict(), "customer_name": names.get((org_id, a.customer_id))}
                 for a in result.actions

@@ -201,6 +201,19 @@ def test_simulate_before_go_live_replays_as_if_live_from_the_first_day(
         assert f"Replayed as if syncd had gone live on {start.isoformat()}" in text
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_plan_before_any_backfill_says_there_is_nothing_to_plan_from(
+    provider: str, tmp_path: Path, store_url: str
+) -> None:
+    for world in make_world(tmp_path, store_url, provider, "kind", invoices=40):
+        b = Bench(world, world.org, world.adapter.now.isoformat(), "", "")
+        said = " ".join(cli(b, "plan").stdout.split())
+        assert "0 action(s) planned" in said
+        assert f"no backfill of this org has completed (`syncd backfill --org {b.org}`" in said
+        world.syncer().backfill()
+        assert "no backfill" not in cli(b, "plan").stdout
+
+
 def test_simulate_after_go_live_keeps_the_org_s_own(backfilled: Bench) -> None:
     b = backfilled
     body = json.loads(
