@@ -12,7 +12,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from syncd.review.queue import Pending
-from syncd.store.models import AuditEntry, Customer, OutboxAction, OutboxStatus
+from syncd.store.models import AuditEntry, Customer, Invoice, OutboxAction, OutboxStatus
 from syncd.store.models import Org as OrgRow
 
 from .context import state_of
@@ -45,8 +45,14 @@ def _invoices(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return items or ([dict(single)] if isinstance(single, dict) else [])
 
 
-def _to_dict(a: OutboxAction, org: str, customer_name: str | None) -> dict[str, Any]:
+def _to_dict(
+    a: OutboxAction, org: str, customer_name: str | None, number: str | None = None
+) -> dict[str, Any]:
+    """``number``: the number of the row's own invoice, for actions whose payload names none
+    (the notes of payment plans and settlements)."""
     invoices = _invoices(a.payload)
+    if not invoices and a.invoice_provider_id:
+        invoices = [{"provider_id": a.invoice_provider_id, "number": number}]
     amount, currency = Pending(a, org, customer_name, invoices).amount()
     return {
         "id": a.id,
@@ -73,13 +79,20 @@ def _to_dict(a: OutboxAction, org: str, customer_name: str | None) -> dict[str, 
 
 def _query() -> Any:
     return (
-        select(OutboxAction, OrgRow.name, Customer.name)
+        select(OutboxAction, OrgRow.name, Customer.name, Invoice.number)
         .join(OrgRow, OrgRow.id == OutboxAction.org_id)
         .outerjoin(
             Customer,
             and_(
                 Customer.org_id == OutboxAction.org_id,
                 Customer.provider_id == OutboxAction.customer_provider_id,
+            ),
+        )
+        .outerjoin(
+            Invoice,
+            and_(
+                Invoice.org_id == OutboxAction.org_id,
+                Invoice.provider_id == OutboxAction.invoice_provider_id,
             ),
         )
     )
@@ -120,7 +133,7 @@ def actions(
         if status:
             stmt = stmt.where(OutboxAction.status == status.value)
         rows = session.execute(stmt.order_by(OutboxAction.id)).all()
-        data = [_to_dict(a, name, cust) for a, name, cust in rows]
+        data = [_to_dict(a, name, cust, number) for a, name, cust, number in rows]
 
     def render(console: Console) -> None:
         if data:
@@ -186,9 +199,9 @@ def show(
         found = session.execute(_query().where(OutboxAction.id == action_id)).first()
         if found is None:
             fail(f"no action {action_id} in the outbox (see `syncd actions`)")
-        row, org, cust = found
+        row, org, cust, number = found
         data = {
-            **_to_dict(row, org, cust),
+            **_to_dict(row, org, cust, number),
             "why": row.payload.get("reason"),
             "payload": row.payload,
             "result": row.result,

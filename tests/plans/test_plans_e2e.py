@@ -63,6 +63,8 @@ def test_kept_plan_stops_dunning_allocates_payments_and_a_miss_breaks_it(
     note = str(rows["note"].payload["text"])
     assert f"agreed for {plan['amount']} {invoice.currency}" in note
     assert not overprecise(note, invoice.currency), note
+    shown_note = ladder.cli("actions", "show", str(rows["note"].id)).stdout
+    assert f"invoices: {invoice.number}\n" in shown_note, shown_note
     preview = ladder.cli("preview", str(rows["plan_confirmation"].id)).stdout
     assert "Your payment plan" in preview and str(customer.email) in preview
     assert all(customer.email not in m.rcpt_tos for m in ladder.w.inbox.messages
