@@ -87,9 +87,26 @@ def profile_customers(company: Company, rng: random.Random, bodies: list[JSON]) 
             address["Line2"] = f"Suite {rng.randrange(100, 900)}"
 
 
-def decorate(company: Company, rng: random.Random, lines: list[JSON], customer: JSON) -> None:
+#: An invoice's extra lines, drawn when it is planned: a header's text, whether a bundle is
+#: sold, a discount's percentage (``None``/``False`` for none).
+Decoration = tuple[str | None, bool, int | None]
+_PLAIN: Decoration = (None, False, None)
+
+
+def draw_decoration(rng: random.Random) -> Decoration:
+    """The draws :func:`decorate` applies, made when the invoice is planned: its lines are
+    built only when it is written, so that they are fresh in memory and freed at once."""
+    header = rng.choice(_HEADERS) if rng.random() < 0.10 else None
+    group = rng.random() < 0.05
+    percent = rng.choice((5, 10)) if rng.random() < 0.07 else None
+    if header is None and not group and percent is None:
+        return _PLAIN  # most invoices: one shared tuple
+    return header, group, percent
+
+
+def decorate(company: Company, lines: list[JSON], customer: JSON, drawn: Decoration) -> None:
     """Tax codes on every line and the line types real invoices carry (description-only
-    headers, bundles, discounts), drawn from the separate random stream."""
+    headers, bundles, discounts), as drawn from the separate random stream."""
     foreign = customer["CurrencyRef"]["value"] != company.home_currency
     for line in lines:
         detail = line["SalesItemLineDetail"]
@@ -99,17 +116,17 @@ def decorate(company: Company, rng: random.Random, lines: list[JSON], customer: 
         else:
             zero = ZERO_RATED[company.country]
             detail["TaxCodeRef"] = {"value": zero if foreign else company.default_tax_code()}
-    if rng.random() < 0.10:
-        lines.insert(0, {"DetailType": "DescriptionOnly", "Description": rng.choice(_HEADERS)})
-    if rng.random() < 0.05:
+    header, group, percent = drawn
+    if header is not None:
+        lines.insert(0, {"DetailType": "DescriptionOnly", "Description": header})
+    if group:
         lines.append(
             {
                 "DetailType": "GroupLineDetail",
                 "GroupLineDetail": {"GroupItemRef": {"value": "12"}, "Quantity": 1},
             }
         )
-    if rng.random() < 0.07:
-        percent = rng.choice((5, 10))
+    if percent is not None:
         lines.append(
             {
                 "DetailType": "DiscountLineDetail",
