@@ -16,13 +16,12 @@ from .company import Company
 from .money import ZERO, money
 from .realism import Decoration
 from .seeddraws import below, bits_of, choice
-from .seedwriter import SeedWrites
+from .seedshared import PlannedLine
+from .seedwriter import SeedWriter, SeedWrites
 
 JSON = dict[str, Any]
 
 
-#: One planned invoice line: item id, quantity, unit price, amount.
-PlannedLine = tuple[str, Decimal, Decimal, Decimal]
 #: What an invoice's request is built from when it is written (seed.py ``_invoice_body``): the
 #: customer, TxnDate, term id, BillEmail address, lines and the drawn decoration.
 InvoiceRequest = tuple[JSON, str, str, str | None, list[PlannedLine], Decoration]
@@ -66,6 +65,8 @@ class PlannerBase:
         self.customer_terms: dict[str, str] = {}
         #: Where the common writes go: the company's rules or the bulk writer.
         self.writes: SeedWrites = company
+        #: The bulk writer when ``writes`` is one (its planned-invoice path), else ``None``.
+        self.bulk: SeedWriter | None = None
 
     def at(self, when: datetime, action: Callable[[], None]) -> None:
         if when >= self.now:
