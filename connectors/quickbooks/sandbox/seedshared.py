@@ -73,7 +73,8 @@ def item_line(number: int, raw: JSON, us: bool) -> tuple[JSON, str]:
 
 def planned_item_line(number: int, planned: PlannedLine, code: str) -> JSON:
     """What :func:`item_line` stores for the request line the seed would build from
-    ``planned`` with tax code ``code``, without building that request line first."""
+    ``planned`` with tax code ``code``, without building that request line first. The planned
+    amount is already ``money``'s (the planner quantised it), so it is stored as it is."""
     item_id, qty, unit, amount = planned
     item_ref, account_ref = ITEM_REFS[item_id]
     detail: JSON = {"ItemRef": item_ref}
@@ -90,7 +91,7 @@ def planned_item_line(number: int, planned: PlannedLine, code: str) -> JSON:
         "Id": str(number),
         "LineNum": number,
         "Description": ITEMS[item_id].description,
-        "Amount": money(amount),
+        "Amount": amount,
         "DetailType": "SalesItemLineDetail",
         "SalesItemLineDetail": detail,
         "CustomExtensions": [],
