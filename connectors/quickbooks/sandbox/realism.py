@@ -9,8 +9,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from .catalog import ITEMS
 from .company import Company
 from .lists import CUSTOMER_TYPES
+from .seedshared import PlannedLine
 
 JSON = dict[str, Any]
 
@@ -87,32 +89,74 @@ def profile_customers(company: Company, rng: random.Random, bodies: list[JSON]) 
             address["Line2"] = f"Suite {rng.randrange(100, 900)}"
 
 
-def decorate(company: Company, rng: random.Random, lines: list[JSON], customer: JSON) -> None:
-    """Tax codes on every line and the line types real invoices carry (description-only
-    headers, bundles, discounts), drawn from the separate random stream."""
+#: An invoice's extra lines, drawn when it is planned: a header's text, whether a bundle is
+#: sold, a discount's percentage (``None``/``False`` for none).
+Decoration = tuple[str | None, bool, int | None]
+#: No header, bundle or discount: the invoice's lines are its item lines alone.
+PLAIN: Decoration = (None, False, None)
+
+
+def draw_decoration(rng: random.Random) -> Decoration:
+    """The draws :func:`decorate` applies, made when the invoice is planned: its lines are
+    built only when it is written, so that they are fresh in memory and freed at once."""
+    header = rng.choice(_HEADERS) if rng.random() < 0.10 else None
+    group = rng.random() < 0.05
+    percent = rng.choice((5, 10)) if rng.random() < 0.07 else None
+    if header is None and not group and percent is None:
+        return PLAIN  # most invoices: one shared tuple
+    return header, group, percent
+
+
+def tax_codes(company: Company, item_ids: list[str], customer: JSON) -> list[str]:
+    """The tax code of each item line of an invoice to ``customer``: taxable goods in the US,
+    exports zero-rated and the rest at the default code elsewhere."""
+    if company.country == "US":
+        return ["TAX" if item_id in TAXABLE_GOODS else "NON" for item_id in item_ids]
+    zero = ZERO_RATED[company.country]
     foreign = customer["CurrencyRef"]["value"] != company.home_currency
-    for line in lines:
-        detail = line["SalesItemLineDetail"]
-        if company.country == "US":
-            taxable = detail["ItemRef"]["value"] in TAXABLE_GOODS
-            detail["TaxCodeRef"] = {"value": "TAX" if taxable else "NON"}
-        else:
-            zero = ZERO_RATED[company.country]
-            detail["TaxCodeRef"] = {"value": zero if foreign else company.default_tax_code()}
-    if rng.random() < 0.10:
-        lines.insert(0, {"DetailType": "DescriptionOnly", "Description": rng.choice(_HEADERS)})
-    if rng.random() < 0.05:
+    code = zero if foreign else company.default_tax_code()
+    return [code for _ in item_ids]
+
+
+def decorate(company: Company, lines: list[JSON], customer: JSON, drawn: Decoration) -> None:
+    """Tax codes on every line and the line types real invoices carry (description-only
+    headers, bundles, discounts), as drawn from the separate random stream."""
+    details = [line["SalesItemLineDetail"] for line in lines]
+    codes = tax_codes(company, [detail["ItemRef"]["value"] for detail in details], customer)
+    for detail, code in zip(details, codes, strict=True):
+        detail["TaxCodeRef"] = {"value": code}
+    header, group, percent = drawn
+    if header is not None:
+        lines.insert(0, {"DetailType": "DescriptionOnly", "Description": header})
+    if group:
         lines.append(
             {
                 "DetailType": "GroupLineDetail",
                 "GroupLineDetail": {"GroupItemRef": {"value": "12"}, "Quantity": 1},
             }
         )
-    if rng.random() < 0.07:
-        percent = rng.choice((5, 10))
+    if percent is not None:
         lines.append(
             {
                 "DetailType": "DiscountLineDetail",
                 "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": percent},
             }
         )
+
+
+def request_lines(
+    company: Company, planned: list[PlannedLine], customer: JSON, drawn: Decoration
+) -> list[JSON]:
+    """An invoice request's Line: the planned item lines, then :func:`decorate`'s."""
+    lines: list[JSON] = [
+        {
+            "Description": ITEMS[item_id].description,
+            "Amount": amount,
+            "DetailType": "SalesItemLineDetail",
+            # TaxCodeRef is added last by ``decorate``, as the request had it.
+            "SalesItemLineDetail": {"ItemRef": {"value": item_id}, "Qty": qty, "UnitPrice": unit},
+        }
+        for item_id, qty, unit, amount in planned
+    ]
+    decorate(company, lines, customer, drawn)
+    return lines

@@ -14,10 +14,17 @@ from typing import Any
 
 from .company import Company
 from .money import ZERO, money
+from .realism import Decoration
 from .seeddraws import below, bits_of, choice
-from .seedwriter import SeedWrites
+from .seedshared import PlannedLine
+from .seedwriter import SeedWriter, SeedWrites
 
 JSON = dict[str, Any]
+
+
+#: What an invoice's request is built from when it is written (seed.py ``_invoice_body``): the
+#: customer, TxnDate, term id, BillEmail address, lines and the drawn decoration.
+InvoiceRequest = tuple[JSON, str, str, str | None, list[PlannedLine], Decoration]
 
 
 @dataclass(slots=True)
@@ -25,9 +32,9 @@ class InvoicePlan:
     index: int
     customer_id: str
     created: datetime
-    body: JSON
     total: Decimal
     fate: str  # paid | partial | open | voided | deleted
+    request: InvoiceRequest | None = None
     invoice_id: str = ""
     credit: Decimal = ZERO
     credit_applied: bool = False
@@ -58,6 +65,8 @@ class PlannerBase:
         self.customer_terms: dict[str, str] = {}
         #: Where the common writes go: the company's rules or the bulk writer.
         self.writes: SeedWrites = company
+        #: The bulk writer when ``writes`` is one (its planned-invoice path), else ``None``.
+        self.bulk: SeedWriter | None = None
 
     def at(self, when: datetime, action: Callable[[], None]) -> None:
         if when >= self.now:
@@ -79,19 +88,21 @@ class PlannerBase:
                 continue
             amount = due if plan.fate == "paid" else money(due * _PARTS[below(bits, 50)] / 100)
             first = 9 if plan.credit else 0
-            lag = timedelta(days=first + below(bits, 75 - first), minutes=below(bits, 600))
+            # ``timedelta(days=..., minutes=...)``, positionally: keywords cost twice as much
+            lag = timedelta(first + below(bits, 75 - first), 60 * below(bits, 600))
             paid_at = plan.created + lag
             if paid_at >= recent:
-                paid_at = self.now - timedelta(minutes=5 + below(bits, 595))
+                paid_at = self.now - timedelta(0, 300 + 60 * below(bits, 595))
             if paid_at <= plan.created + (after_credit if plan.credit else after_sale):
                 continue  # too recent to have been paid: stays open
             by_customer.setdefault(plan.customer_id, []).append((paid_at, plan, amount))
+        ten_days = timedelta(days=10)
         for customer_id in sorted(by_customer, key=int):
             # In invoice order already: a stable sort by time alone orders them by (time, index).
             entries = sorted(by_customer[customer_id], key=itemgetter(0))
             group: list[tuple[datetime, InvoicePlan, Decimal]] = []
             for entry in entries:
-                if group and (entry[0] - group[0][0] > timedelta(days=10) or rng.random() < 0.6):
+                if group and (entry[0] - group[0][0] > ten_days or rng.random() < 0.6):
                     self._schedule_payment(customer_id, group)
                     group = []
                 group.append(entry)

@@ -8,10 +8,20 @@ invoices allocate a few dozen of them instead of a million.
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
 from .catalog import DEPOSIT_ACCOUNT_ID, ITEMS, TERMS
 from .jsontree import copy_json
 from .money import ZERO, money
 from .shapes import JSON
+from .taxlines import tax_detail
+
+if TYPE_CHECKING:
+    from .books import Books
+
+#: One invoice line as the seed plans it: item id, quantity, unit price, amount.
+PlannedLine = tuple[str, Decimal, Decimal, Decimal]
 
 #: Shared objects: per item its ItemRef and ItemAccountRef, per term its SalesTermRef, per
 #: tax code its TaxCodeRef; the deposit account, an untaxed invoice's TxnTaxDetail and the
@@ -59,6 +69,55 @@ def item_line(number: int, raw: JSON, us: bool) -> tuple[JSON, str]:
         "CustomExtensions": [],
     }
     return line, code
+
+
+def planned_item_line(number: int, planned: PlannedLine, code: str) -> JSON:
+    """What :func:`item_line` stores for the request line the seed would build from
+    ``planned`` with tax code ``code``, without building that request line first. The planned
+    amount is already ``money``'s (the planner quantised it), so it is stored as it is."""
+    item_id, qty, unit, amount = planned
+    item_ref, account_ref = ITEM_REFS[item_id]
+    detail: JSON = {"ItemRef": item_ref}
+    if unit:
+        detail["UnitPrice"] = unit
+    if qty:
+        detail["Qty"] = qty
+    detail["ItemAccountRef"] = account_ref
+    tax_ref = TAX_REFS.get(code)
+    if tax_ref is None:
+        tax_ref = TAX_REFS[code] = {"value": code}
+    detail["TaxCodeRef"] = tax_ref
+    return {
+        "Id": str(number),
+        "LineNum": number,
+        "Description": ITEMS[item_id].description,
+        "Amount": amount,
+        "DetailType": "SalesItemLineDetail",
+        "SalesItemLineDetail": detail,
+        "CustomExtensions": [],
+    }
+
+
+def planned_lines(
+    company: Books, planned: list[PlannedLine], codes: list[str], customer: JSON
+) -> tuple[list[JSON], Decimal, JSON]:
+    """The stored lines, total and TxnTaxDetail (``SeedWriter._lines``) of a request whose
+    lines are the item lines ``planned`` with tax codes ``codes``."""
+    lines = [
+        planned_item_line(number, line, code)
+        for number, (line, code) in enumerate(zip(planned, codes, strict=True), 1)
+    ]
+    subtotal = sum([line["Amount"] for line in lines], ZERO)
+    lines.append(
+        {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": NOTHING}
+    )
+    # A US invoice none of whose lines says TAX owes no sales tax: most of them.
+    if company.country != "US" or any(code != "NON" for code in codes):
+        detail, tax = tax_detail(company, lines, customer)
+    else:
+        detail, tax = UNTAXED, ZERO
+    company.last_tax_detail = detail
+    return lines, subtotal - ZERO + tax, detail  # ``subtotal - discount + tax``, no discount
 
 
 def flat_copy(value: JSON) -> JSON:

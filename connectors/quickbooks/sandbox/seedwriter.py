@@ -28,8 +28,10 @@ from .seedshared import (
     NOTHING,
     TERM_REFS,
     UNTAXED,
+    PlannedLine,
     flat_copy,
     item_line,
+    planned_lines,
 )
 from .seedstamps import SeedStamps
 from .shapes import JSON, _days_after, _iso_date
@@ -118,11 +120,32 @@ class SeedWriter:
     def create_invoice(
         self, body: JSON, *, at: datetime | None = None, source: str = "seed"
     ) -> JSON:
+        customer = self.company.entities["Customer"][body["CustomerRef"]["value"]]
+        return self._invoice(body, customer, self._lines(body["Line"], customer), at)
+
+    def create_planned_invoice(
+        self, body: JSON, planned: list[PlannedLine], codes: list[str], *, at: datetime
+    ) -> JSON:
+        """``create_invoice`` for a request (without ``Line``) whose lines would all be the
+        seed's item lines ``planned``, with tax codes ``codes``: the stored lines are made
+        from the plan directly instead of from request lines built to be read once."""
+        customer = self.company.entities["Customer"][body["CustomerRef"]["value"]]
+        return self._invoice(
+            body, customer, planned_lines(self.company, planned, codes, customer), at
+        )
+
+    def _invoice(
+        self,
+        body: JSON,
+        customer: JSON,
+        built: tuple[list[JSON], Decimal, JSON],
+        at: datetime | None,
+    ) -> JSON:
+        """The new invoice from its request and its stored lines, total and TxnTaxDetail."""
         company = self.company
         stamp = self._stamp(at)
-        customer = company.entities["Customer"][body["CustomerRef"]["value"]]
         customer_id = customer["Id"]
-        lines, total, detail = self._lines(body["Line"], customer)
+        lines, total, detail = built
         code = customer["CurrencyRef"]["value"]
         rate = self._rate(code)
         txn_date = _iso_date(body["TxnDate"])

@@ -299,16 +299,23 @@ def _amount(value: Any, element: str) -> Decimal:
         raise faults.invalid_value(f"{element}: {exc}", element) from exc
 
 
+#: A NameValue element with its value to fill in: copied, a dict of seven keys is made at
+#: about half the cost of building it key by key (three per payment line).
+_NAME_VALUE: JSON = {
+    "name": "{http://schema.intuit.com/finance/v3}NameValue",
+    "declaredType": "com.intuit.schema.finance.v3.NameValue",
+    "scope": "javax.xml.bind.JAXBElement$GlobalScope",
+    "value": None,
+    "nil": False,
+    "globalScope": True,
+    "typeSubstituted": False,
+}
+
+
 def _name_value(name: str, value: str) -> JSON:
-    return {
-        "name": "{http://schema.intuit.com/finance/v3}NameValue",
-        "declaredType": "com.intuit.schema.finance.v3.NameValue",
-        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
-        "value": {"Name": name, "Value": value},
-        "nil": False,
-        "globalScope": True,
-        "typeSubstituted": False,
-    }
+    element = _NAME_VALUE.copy()
+    element["value"] = {"Name": name, "Value": value}
+    return element
 
 
 def _by_id(rows: Iterable[JSON]) -> list[JSON]:
