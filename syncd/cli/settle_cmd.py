@@ -38,12 +38,24 @@ app = typer.Typer(
 )
 
 
-def settlement_json(session: Session, s: Settlement) -> dict[str, Any]:
-    number = session.scalar(
-        select(Invoice.number).where(
-            Invoice.org_id == s.org_id, Invoice.provider_id == s.invoice_provider_id
+def _numbers(session: Session, found: list[Settlement]) -> dict[str, str | None]:
+    """The settlements' invoice numbers by provider id, in one query (``settle list``)."""
+    if not found:
+        return {}
+    rows = session.execute(
+        select(Invoice.provider_id, Invoice.number).where(
+            Invoice.org_id == found[0].org_id,
+            Invoice.provider_id.in_({s.invoice_provider_id for s in found}),
         )
     )
+    return {pid: number for pid, number in rows}
+
+
+def settlement_json(session: Session, s: Settlement) -> dict[str, Any]:
+    return _settlement_dict(s, _numbers(session, [s]).get(s.invoice_provider_id))
+
+
+def _settlement_dict(s: Settlement, number: str | None) -> dict[str, Any]:
     return {
         "id": s.id,
         "invoice": s.invoice_provider_id,
@@ -125,7 +137,9 @@ def list_cmd(
 ) -> None:
     """Every settlement of the org."""
     with org_session(state_of(ctx), org, write=False) as (session, org_id):
-        rows = [settlement_json(session, s) for s in list_settlements(session, org_id)]
+        found = list_settlements(session, org_id)
+        numbers = _numbers(session, found)
+        rows = [_settlement_dict(s, numbers.get(s.invoice_provider_id)) for s in found]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
