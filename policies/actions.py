@@ -114,7 +114,9 @@ class PlannedAction:
     * ``email``: ``template``, ``items`` (one per invoice due a reminder; the email is
       per customer when grouping is on), ``also_overdue`` (other overdue invoice ids of
       the customer to list in the same email); ``invoice_id`` is None when grouped;
-    * ``note``: ``text``; ``late_fee`` / ``interest`` / ``compensation``: ``amount``;
+    * ``note``: ``text``; ``late_fee`` / ``interest`` / ``compensation``: ``amount`` and
+      ``text``, what the charge line on the customer's invoice says (``reason`` is for the
+      bookkeeper: it names the policy, the step and what was missed);
     * ``escalate``: ``level``; ``provider_email`` and ``stop`` have no extra fields;
     * any other kind: ``data``, JSON-able values of its own (``to_dict`` puts them under
       ``"data"``, which the outbox payload keeps for the kind's executor handler).

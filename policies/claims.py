@@ -57,6 +57,9 @@ def business_status(customer: CustomerSnapshot, config: InterestConfig) -> tuple
 class ClaimOutcome:
     interest: Decimal | None = None
     interest_why: str = ""
+    interest_text: str = ""
+    """What the interest line on the customer's invoice says (``interest_why`` is for the
+    bookkeeper and may name syncd's own go-live)."""
     compensation: Decimal | None = None
     compensation_why: str = ""
     review: str | None = None
@@ -111,6 +114,7 @@ def claim(
     else:
         if calc.amount > 0:
             out.interest, out.interest_why = calc.amount, calc.explanation
+            out.interest_text = calc.line
             if floored and floor is not None:
                 out.interest_why += f" (none before go-live, {floor.isoformat()})"
             out.interest_review = _restored(state, after, today)

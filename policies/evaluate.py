@@ -297,7 +297,12 @@ def _fee_actions(ctx: Ctx, fees: FeeOutcome) -> list[PlannedAction]:
             amount = Money(fd.amount, ctx.inv.currency)
             out.append(
                 ctx.action(
-                    ActionKind.LATE_FEE, fd.step_id, f"{ctx.name}: {fd.reason}", key, amount=amount
+                    ActionKind.LATE_FEE,
+                    fd.step_id,
+                    f"{ctx.name}: {fd.reason}",
+                    key,
+                    text=fd.reason,
+                    amount=amount,
                 )
             )
         else:

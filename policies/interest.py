@@ -123,6 +123,14 @@ class InterestCalc:
     through: date
     days: int
     explanation: str
+    line: str = ""
+    """The explanation as the charge line on the customer's invoice says it: in full when
+    short, else summarised (a claim across many balance or rate changes would otherwise be
+    cut off mid-sentence by the line's length)."""
+
+
+#: The longest explanation a charge line carries in full.
+LINE_MAX = 200
 
 
 class MissingRate(LookupError):
@@ -198,8 +206,13 @@ def statutory_interest(
     if seg_key is not None:
         segments.append(_segment(seg_key, seg_start, through, cur))
     regime = "UK Late Payment Act" if config.regime is InterestRegime.UK else "EU Directive"
-    explanation = f"{regime} interest, simple, {config.day_basis}-day year: " + "; ".join(segments)
-    return InterestCalc(round_money(total, cur), cur, first, through, days, explanation)
+    head = f"{regime} interest, simple, {config.day_basis}-day year: "
+    explanation = head + "; ".join(segments)
+    line = explanation
+    if len(line) > LINE_MAX:
+        line = f"{head}{days} day(s) from {first.isoformat()} to {through.isoformat()}"
+    amount = round_money(total, cur)
+    return InterestCalc(amount, cur, first, through, days, explanation, line)
 
 
 def _segment(key: _Key, start: date, end: date, cur: str) -> str:

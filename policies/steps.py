@@ -104,6 +104,7 @@ def _claims(ctx: Ctx, fire: StepConfig, why: str, built: Built) -> None:
                 fire.id,
                 f"{why}; {got.interest_why}",
                 key,
+                text=got.interest_text,
                 review="; ".join(r for r in (got.review, got.interest_review) if r) or None,
                 amount=Money(got.interest, cur),
             )
@@ -118,6 +119,7 @@ def _claims(ctx: Ctx, fire: StepConfig, why: str, built: Built) -> None:
                 fire.id,
                 f"{why}; {got.compensation_why}",
                 key,
+                text=got.compensation_why,
                 review=got.review,
                 amount=Money(got.compensation, cur),
             )

@@ -170,8 +170,8 @@ def run(connector: XeroConnector) -> list[PreflightFinding]:
         PreflightFinding(
             "reminder_channel",
             OK,
-            "Xero emails reminders to the contact's own addresses "
-            "(POST /Invoices/{id}/Email); customers without one are reminded by SMTP",
+            "a provider_email step has Xero email the invoice to the contact's own "
+            "addresses (POST /Invoices/{id}/Email); syncd's reminder emails go by SMTP",
         )
     )
     return findings

@@ -7,6 +7,7 @@ another currency gets none. The 30 June / 1 July boundary too."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,11 +17,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from connectors.quickbooks.sandbox.sandbox import LATE_FEE_TAX_CODES
 from syncd.cli.app import app
 from syncd.config import load_config
-from syncd.store.models import Customer, Invoice
+from syncd.letters.statement import charge_kind
+from syncd.store.models import Customer, Invoice, InvoiceLine
 from tests.connectors.quickbooks import conftest as qbo
 from tests.connectors.xero import conftest as xero
+from tests.support.smtp import smtp_server
 
 # In force on 31 December 2024: 5.00; on 30 June 2025: 4.25 (the dates the Order looks at).
 RATES = (
@@ -51,8 +55,13 @@ def uk_company(
     if request.param == "xero":
         benches = xero.make_bench(tmp_path, store_url, invoices=120, region="UK", minute_limit=5000)
     else:
+        # The VAT code late-fee lines carry, as `syncd sandbox --print-config` gives it.
         benches = qbo.make_bench(
-            tmp_path, store_url, invoices=120, sandbox_options={"country": "GB"}
+            tmp_path,
+            store_url,
+            invoices=120,
+            sandbox_options={"country": "GB"},
+            late_fee_tax_code_id=LATE_FEE_TAX_CODES["GB"],
         )
     for bench in benches:
         if request.param == "quickbooks":
@@ -158,3 +167,36 @@ def test_uk_interest_only_for_gbp_debts_of_business_customers(
     # Non-GBP overdue debts are in the ledger, and got no claim.
     overdue = {i["provider_id"] for a in actions for i in a["invoices"] if i["days_overdue"] > 14}
     assert any(currency[i] != "GBP" for i in overdue)
+
+
+def test_charge_lines_tell_the_customer_the_charge_not_the_plan(
+    uk_company: tuple[Any, str],
+) -> None:
+    """The interest and compensation lines are on the customer's invoice and in a demand
+    letter's statement: they say what is charged and how it was worked out, not the policy,
+    the step or what the engine skipped, and they are whole (not cut before syncd's tag)."""
+    uk, _group = uk_company
+    now = uk.clock.now().isoformat()
+    with smtp_server() as (inbox, port):
+        with uk.config.path.open("a", encoding="utf-8") as f:
+            f.write(
+                f'\n[email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+                'from_address = "Accounts <accounts@example.com>"\n'
+            )
+        result = CliRunner().invoke(
+            app, ["--config", str(uk.config.path), "--now", now, "run-once", "--json"]
+        )
+    assert result.exit_code == 0, result.output
+    assert inbox.messages, "the claims' emails went out with them"
+    uk.syncer().sync()
+    with uk.store.sessions() as s:
+        lines = [ln.description or "" for ln in s.scalars(select(InvoiceLine))]
+    charges = [d for d in lines if charge_kind(d) is not None]
+    assert {charge_kind(d) for d in charges} == {"interest", "compensation"}, charges
+    for d in charges:
+        assert "uk-statutory" not in d and "step '" not in d and "missed" not in d, d
+        assert "go-live" not in d and d.rstrip().endswith("]") and "[syncd:" in d, d
+    head = r"Statutory interest: UK Late Payment Act interest, simple, 365-day year: \d+ day"
+    assert any(re.match(head, d) for d in charges), charges
+    head = r"Fixed-sum compensation: UK fixed compensation for a debt of \d+\.\d\d GBP \["
+    assert any(re.match(head, d) for d in charges), charges

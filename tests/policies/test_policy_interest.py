@@ -200,3 +200,20 @@ def test_engine_without_rate_fires_the_step_and_says_why() -> None:
     kinds = sorted(a.kind.value for a in result.actions)
     assert kinds == ["compensation", "email"]
     assert any("no Bank of England base rate" in r for r in result.decisions[0].reasons)
+
+
+def test_the_charge_line_says_the_claim_whole_or_summarised_never_cut() -> None:
+    """The interest line on the customer's invoice: the explanation when it is short; with a
+    segment per part payment it would outgrow the line, so it says the days and the span."""
+    inv = debt("10000", date(2024, 3, 15))
+    calc = statutory_interest(UK, RATES, inv, inv.due_date, date(2024, 4, 14))
+    assert calc.line == calc.explanation
+    assert calc.line.endswith("30 day(s) from 2024-03-16 on 10000 GBP at 13.25%")
+    paid = tuple(Payment(on=date(2024, 4, d), amount=Decimal(100)) for d in range(1, 29, 3))
+    inv = debt("9000", date(2024, 3, 15), total="10000", payments=paid)
+    calc = statutory_interest(UK, RATES, inv, inv.due_date, date(2024, 4, 30))
+    assert calc.explanation.count(" on ") == len(paid) + 1 and len(calc.explanation) > 200
+    assert calc.line == (
+        "UK Late Payment Act interest, simple, 365-day year: 46 day(s) from 2024-03-16 "
+        "to 2024-04-30"
+    )
