@@ -69,6 +69,9 @@ class ClaimOutcome:
     notes: list[str] = field(default_factory=list)
     """Why something was not claimed (for the decision's reasons)."""
     missing_rate: str | None = None
+    declined: str | None = None
+    """Why no statutory interest can be claimed for this debt at all (its currency, a
+    customer who is not a business, a missing rate), not merely none accrued yet."""
 
 
 def claim(
@@ -87,14 +90,16 @@ def claim(
     out = ClaimOutcome()
     regime = config.regime.value.upper()
     if invoice.currency not in config.applies_to():
-        out.notes.append(
-            f"no statutory interest: {regime} statutory interest applies to "
-            f"{', '.join(config.applies_to())} debts only, this one is in {invoice.currency}"
+        out.declined = (
+            f"{regime} statutory interest applies to {', '.join(config.applies_to())} "
+            f"debts only, this one is in {invoice.currency}"
         )
+        out.notes.append(f"no statutory interest: {out.declined}")
         return out
     is_business, basis = business_status(customer, config)
     if is_business is False:
-        out.notes.append(f"no statutory interest: {basis}; it is for business debts only")
+        out.declined = f"{basis}; it is for business debts only"
+        out.notes.append(f"no statutory interest: {out.declined}")
         return out
     if is_business is None:
         out.review = (
@@ -109,7 +114,7 @@ def claim(
     try:
         calc = statutory_interest(config, rates, invoice, after, today, waived_windows(state.meta))
     except MissingRate as exc:
-        out.missing_rate = str(exc)
+        out.missing_rate = out.declined = str(exc)
         out.notes.append(f"statutory interest not claimed: {exc}")
     else:
         if calc.amount > 0:

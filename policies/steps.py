@@ -2,14 +2,16 @@
 
 Per invoice and cycle, one step at most fires (the latest due; earlier missed ones are
 superseded). Its email joins the customer's grouped email; its other actions become
-planned actions. Two rules keep an invoice to one email a morning and keep every stated
-claim current:
+planned actions. Three rules keep an invoice to one email a morning and every stated claim
+current and real:
 
 * a step with both an ``email`` and a ``provider_email`` sends the email only (the
   provider's copy would be a second email to the same customer the same morning);
 * once statutory interest has been claimed for an invoice, every later step that
   emails the customer (any kind with ``states_claims``) also claims the interest accrued
-  since, so what the email states is up to date.
+  since, so what the email states is up to date;
+* a step that claims statutory interest holds its email for review when the claim waits
+  for a person or cannot be made for the invoice, so no customer reads a claim nobody made.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from policies.actions import ActionKind, PlannedAction, compensation_key, interest_key
-from policies.claims import claim
+from policies.claims import ClaimOutcome, claim
 from policies.grouping import PendingEmail
 from policies.kinds.base import StepPlan
 from policies.kinds.registry import kind
@@ -126,3 +128,29 @@ def _claims(ctx: Ctx, fire: StepConfig, why: str, built: Built) -> None:
         )
         state = replace(state, compensation=got.compensation)
     built.state = state
+    if "interest" in fire.kinds():
+        _hold_claim_email(ctx, fire, got, built)
+
+
+def _hold_claim_email(ctx: Ctx, fire: StepConfig, got: ClaimOutcome, built: Built) -> None:
+    """A step that claims statutory interest emails the claim: that email must not reach a
+    customer whose claim waits for a person (not known to be a business) or cannot be made
+    (not a business, another currency): it would assert a claim nobody has made."""
+    claimed = got.interest is not None or got.compensation is not None
+    waits = (got.review or got.interest_review) if claimed else None
+    if got.declined is not None:
+        why = (
+            f"step {fire.id!r} claims statutory interest, and none can be claimed on this "
+            f"invoice ({got.declined}): read the email before it goes, it may say otherwise"
+        )
+    elif waits is not None:
+        why = f"the email goes with a statutory claim that waits for review ({waits})"
+    else:
+        return
+    invoice = ctx.inv.invoice_id
+    built.emails = [
+        replace(e, review="; ".join(r for r in (e.review, why) if r))
+        if e.item.invoice_id == invoice and e.item.step_id == fire.id
+        else e
+        for e in built.emails
+    ]

@@ -21,7 +21,7 @@ from connectors.quickbooks.sandbox.sandbox import LATE_FEE_TAX_CODES
 from syncd.cli.app import app
 from syncd.config import load_config
 from syncd.letters.statement import charge_kind
-from syncd.store.models import Customer, Invoice, InvoiceLine
+from syncd.store.models import Customer, Invoice, InvoiceLine, OutboxAction
 from tests.connectors.quickbooks import conftest as qbo
 from tests.connectors.xero import conftest as xero
 from tests.support.smtp import smtp_server
@@ -169,12 +169,14 @@ def test_uk_interest_only_for_gbp_debts_of_business_customers(
     assert any(currency[i] != "GBP" for i in overdue)
 
 
-def test_charge_lines_tell_the_customer_the_charge_not_the_plan(
+def test_what_the_customer_reads_of_a_statutory_claim(
     uk_company: tuple[Any, str],
 ) -> None:
     """The interest and compensation lines are on the customer's invoice and in a demand
     letter's statement: they say what is charged and how it was worked out, not the policy,
-    the step or what the engine skipped, and they are whole (not cut before syncd's tag)."""
+    the step or what the engine skipped, and they are whole (not cut before syncd's tag).
+    The email of a step that claims reaches only customers whose claim was made; for the
+    others (not known to be a business) it waits for review with the claim."""
     uk, _group = uk_company
     now = uk.clock.now().isoformat()
     with smtp_server() as (inbox, port):
@@ -200,3 +202,19 @@ def test_charge_lines_tell_the_customer_the_charge_not_the_plan(
     assert any(re.match(head, d) for d in charges), charges
     head = r"Fixed-sum compensation: UK fixed compensation for a debt of \d+\.\d\d GBP \["
     assert any(re.match(head, d) for d in charges), charges
+    with uk.store.sessions() as s:
+        email_of = {c.provider_id: c.email or "" for c in s.scalars(select(Customer))}
+        queued = list(s.scalars(select(OutboxAction)))
+    claims = [a for a in queued if a.kind in ("interest", "compensation")]
+    waiting = {a.customer_provider_id for a in claims if a.status == "awaiting_review"}
+    made = {a.customer_provider_id for a in claims if a.status == "done"}
+    sent_to = {r for m in inbox.messages for r in m.rcpt_tos}
+    assert any(r in email_of[str(c)] for c in made for r in sent_to), "claims made: emailed"
+    # Held with the claim (whatever else holds it too: a missing address releases it only
+    # into review, since the reason is the plan's own).
+    held = [a for a in queued if a.kind == "email" and a.customer_provider_id in waiting - made]
+    assert held, "the seed has GBP debts of customers nobody marked as a business"
+    for a in held:
+        assert a.status == "awaiting_review", a.payload
+        assert "a statutory claim that waits for review" in a.payload["review"], a.payload
+        assert not any(r in email_of[str(a.customer_provider_id)] for r in sent_to)

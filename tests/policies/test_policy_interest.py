@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -217,3 +218,41 @@ def test_the_charge_line_says_the_claim_whole_or_summarised_never_cut() -> None:
         "UK Late Payment Act interest, simple, 365-day year: 46 day(s) from 2024-03-16 "
         "to 2024-04-30"
     )
+
+
+def test_the_claim_email_waits_with_a_claim_that_waits_or_cannot_be_made() -> None:
+    """Day 14 of ``uk-statutory`` emails the claim. It goes on its own only with a claim made
+    for a known business; otherwise it would tell a customer of a claim nobody made."""
+    tz = ZoneInfo("Europe/London")
+    settings = validate_settings({"rates": RATES.model_dump(mode="json")})
+    debtors = {
+        "business": (CustomerSnapshot("business", is_business=True), "GBP"),
+        "unknown": (CustomerSnapshot("unknown"), "GBP"),
+        "consumer": (CustomerSnapshot("consumer", is_business=False), "GBP"),
+        "abroad": (CustomerSnapshot("abroad", is_business=True), "USD"),
+    }
+    invoices = [
+        DunningInput(replace(debt("1000", date(2024, 3, 15), cur), invoice_id=n, customer_id=n), c)
+        for n, (c, cur) in debtors.items()
+    ]
+    result = plan_cycle(
+        org=OrgContext("acme", tz, "uk-statutory"),
+        policies=preset_policies(),
+        settings=settings,
+        as_of=datetime(2024, 3, 29, 10, tzinfo=tz),
+        invoices=invoices,
+    )
+    emails = {a.customer_id: a for a in result.actions if a.kind is ActionKind.EMAIL}
+    assert {a.items[0].template for a in emails.values()} == {"statutory-claim"}
+    assert emails["business"].review is None
+    assert "waits for review" in str(emails["unknown"].review)
+    assert "confirm the customer is a business" in str(emails["unknown"].review)
+    assert "business debts only" in str(emails["consumer"].review)
+    assert "GBP debts only, this one is in USD" in str(emails["abroad"].review)
+    claims = {(a.customer_id, a.kind.value) for a in result.actions if a.amount is not None}
+    assert claims == {
+        ("business", "interest"),
+        ("business", "compensation"),
+        ("unknown", "interest"),
+        ("unknown", "compensation"),
+    }
