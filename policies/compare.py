@@ -45,6 +45,10 @@ class Comparison:
     peak_day: date | None
     paid_within: int
     per_currency: dict[str, CurrencyFigures] = field(default_factory=dict)
+    held: int = 0
+    """Actions the engine itself would hold for a person (a claim on a customer not known
+    to be a business, a debt long overdue at go-live), whatever the org's review mode: the
+    replay counts them as done, a live run would not do them unapproved."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,7 @@ class Comparison:
             "peak_actions_per_day": self.peak_actions_per_day,
             "peak_day": None if self.peak_day is None else self.peak_day.isoformat(),
             "paid_within_days": self.paid_within,
+            "held_for_review": self.held,
             "per_currency": {
                 cur: {
                     "actions": f.actions,
@@ -109,6 +114,7 @@ def compare(
         peak_day=peak[0] if peak else None,
         paid_within=within,
         per_currency=per_currency,
+        held=sum(1 for e in result.timeline if e.action.review),
     )
 
 

@@ -47,6 +47,7 @@ def print_backtest(result: Backtest, measured: list[StepStats]) -> None:
     rows.append(("escalations", [str(c.escalations) for c in comps]))
     rows.append(("fees/interest charged", [str(c.charges) for c in comps]))
     rows.append(("peak actions/day", [str(c.peak_actions_per_day) for c in comps]))
+    rows.append(("held for review", [str(c.held) for c in comps]))
     currencies = sorted({cur for c in comps for cur in c.per_currency})
     within = comps[0].paid_within if comps else 0
     for cur in currencies:
@@ -69,6 +70,12 @@ def print_backtest(result: Backtest, measured: list[StepStats]) -> None:
         f"({s['fee_periods_waived']} settled at zero), {s['escalated']} escalated."
     )
     console.print(_go_live_line(result))
+    if any(c.held for c in comps):
+        console.print(
+            "Held for review: actions the engine would hold for a person whatever the org's "
+            "review mode (a claim on a customer not known to be a business, a debt long "
+            "overdue at go-live); they are counted above as if approved."
+        )
     console.print(CAVEAT)
     if not measured:
         console.print("No measured rates: syncd has not carried out any step in this store yet.")

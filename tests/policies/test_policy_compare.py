@@ -168,3 +168,30 @@ def test_state_on_keeps_only_what_happened_before_the_day() -> None:
     later = state_on(full, date(2024, 8, 1), compensated=True)
     assert later.compensation == Decimal(40) and later.stopped_on == date(2024, 7, 1)
     assert len(later.interest) == 1 and len(later.fees) == 2
+
+
+def test_what_the_engine_would_hold_for_a_person_is_counted() -> None:
+    """Under ``uk-statutory`` every claim on a customer nobody marked as a business, and the
+    email that goes with it, waits for a person; a back-test says how many, per policy."""
+    inputs = history()
+    snaps = {i.invoice.invoice_id: i.invoice for i in inputs}
+    held = {}
+    for policy in ("standard", "uk-statutory"):
+        result = simulate(
+            org=ORG,
+            policies=POLICIES,
+            settings=SETTINGS,
+            invoices=inputs,
+            start=START,
+            end=END,
+            policy=policy,
+        )
+        c = compare(policy, result, snaps)
+        assert c.held == sum(1 for e in result.timeline if e.action.review is not None)
+        assert c.to_dict()["held_for_review"] == c.held
+        held[policy] = {
+            (e.action.kind, e.action.step_id) for e in result.timeline if e.action.review
+        }
+    assert held["standard"] == set()
+    assert (ActionKind.COMPENSATION, "statutory-claim") in held["uk-statutory"]
+    assert (ActionKind.EMAIL, "statutory-claim") in held["uk-statutory"]
