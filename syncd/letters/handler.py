@@ -116,6 +116,7 @@ def execute_letter(
                     renderer=renderer,
                     currency=anchor.currency,
                     is_business=letter_cfg.get("debtor_is_business"),
+                    reply_email=letter_cfg.get("reply_email"),
                 ),
                 spec,
                 action_key=row.idempotency_key,

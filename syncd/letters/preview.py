@@ -41,6 +41,7 @@ def preview_letter(
                 today=today,
                 renderer=renderer,
                 is_business=cfg.get("debtor_is_business"),
+                reply_email=cfg.get("reply_email"),
             )
             pdf = renderer.pdf(
                 draft.html, title="preview", author=draft.statement.business.name, created=now

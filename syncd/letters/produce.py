@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,11 +54,15 @@ def draft_letter(
     renderer: LetterRenderer,
     currency: str | None = None,
     is_business: bool | None = None,
+    reply_email: str | None = None,
 ) -> Draft:
-    """``is_business``: the debtor as the org marks it (groups), else the provider's sign."""
+    """``is_business``: the debtor as the org marks it (groups), else the provider's sign;
+    ``reply_email``: the business's address when the provider gives none (``reply_address``)."""
     statement = build_statement(
         session, org_id, customer_id, today, org_name=org_name, currency=currency
     )
+    if statement.business.email is None and reply_email:
+        statement = replace(statement, business=replace(statement.business, email=reply_email))
     business = statement.is_business if is_business is None else is_business
     template, hold = choose_template(spec, business, statement.customer.country)
     # Statutory late-payment interest runs on business debts only.

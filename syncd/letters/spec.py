@@ -9,6 +9,7 @@ does not change a letter a human has already approved.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -157,5 +158,18 @@ def letter_payload(
         "folder": str(letters_folder(config)),
         "templates_dir": str(base / templates) if templates else None,
         "font_dir": str(base / fonts) if fonts else None,
+        "reply_email": reply_address(config),
     }
     return entry, hold
+
+
+def reply_address(config: LoadedConfig) -> str | None:
+    """Where the customer writes to the business: the reminders' Reply-To, else their sender.
+    A letter falls back on it when the provider gives no company email (Xero never does),
+    so that it does not send a debtor to a phone number alone. None without an [email]
+    section (its defaults are placeholders, not the business's address)."""
+    if "email" not in config.settings.model_fields_set:
+        return None
+    mail = config.settings.email
+    address = parseaddr(mail.reply_to or mail.from_address)[1]
+    return address or None

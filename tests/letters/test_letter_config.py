@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncd.config import ConfigError, load_config
+from syncd.letters.spec import reply_address
 
 ORG = """
 [[orgs]]
@@ -80,3 +81,21 @@ def test_unknown_letters_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, 'letter = "demand"', '\n[letters]\nfoldr = "out"\n')
     assert "letters.foldr" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("email", "address"),
+    [
+        ("", None),  # no [email]: its defaults are placeholders, never the business's address
+        ('\n[email]\nhost = "h"\nfrom_address = "Acme Accounts <ar@acme.test>"\n', "ar@acme.test"),
+        (
+            '\n[email]\nhost = "h"\nfrom_address = "x@acme.test"\nreply_to = "Jo <jo@acme.test>"\n',
+            "jo@acme.test",
+        ),
+    ],
+)
+def test_a_letter_names_where_the_customer_writes_back(
+    tmp_path: Path, email: str, address: str | None
+) -> None:
+    config = load(tmp_path, 'letter = "demand"', email)
+    assert reply_address(config) == address  # type: ignore[arg-type]

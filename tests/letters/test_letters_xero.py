@@ -118,6 +118,10 @@ def test_xero_letter_of_demand(uk: tuple[Any, Inbox]) -> None:
     assert "£640.00 £40.00 £600.00" in text and "£218.73 £0.00 £218.73" in text
     assert f"Late payment fees £{a_fee + b_fee:,.2f}" in text
     assert f"Invoiced for goods and services £{Decimal('855.50'):,.2f}" in text
+    # Xero gives no organisation email: the letter names the address the reminders come
+    # from (the [email] sender), not a dangling "contact us or on <phone>".
+    assert "To discuss payment, contact us at accounts@acme.test" in text
+    assert "contact us or on" not in text
 
     notes = [w for w in control.writes()["history_notes"] if "Formal letter" in str(w)]
     ours = sorted(w["invoice_id"] for w in notes if w["invoice_id"] in letter.invoice_ids)
