@@ -18,6 +18,7 @@ from policies import (
     simulate,
 )
 from policies.compare import compare, paid_by
+from policies.simulate import SimulationResult
 from syncd.dunning.backtest import state_on
 from tests.policies.test_policy_engine import ORG, POLICIES, SETTINGS, cust, inv
 
@@ -51,19 +52,23 @@ def history() -> list[DunningInput]:
     ]
 
 
+def replay(inputs: list[DunningInput], policy: str) -> SimulationResult:
+    return simulate(
+        org=ORG,
+        policies=POLICIES,
+        settings=SETTINGS,
+        invoices=inputs,
+        start=START,
+        end=END,
+        policy=policy,
+    )
+
+
 def test_side_by_side_figures_match_the_timeline() -> None:
     inputs = history()
     snaps = {i.invoice.invoice_id: i.invoice for i in inputs}
     for policy in ("standard", "firm", "gentle"):
-        result = simulate(
-            org=ORG,
-            policies=POLICIES,
-            settings=SETTINGS,
-            invoices=inputs,
-            start=START,
-            end=END,
-            policy=policy,
-        )
+        result = replay(inputs, policy)
         c = compare(policy, result, snaps, within=14)
         per_day = Counter(e.day for e in result.timeline)
         assert c.peak_actions_per_day == max(per_day.values())
@@ -87,15 +92,7 @@ def test_side_by_side_figures_match_the_timeline() -> None:
             assert (got.charged_then_paid if got else Decimal(0)) == then_paid, (policy, cur)
     firm = compare(
         "firm",
-        simulate(
-            org=ORG,
-            policies=POLICIES,
-            settings=SETTINGS,
-            invoices=inputs,
-            start=START,
-            end=END,
-            policy="firm",
-        ),
+        replay(inputs, "firm"),
         snaps,
     )
     assert firm.per_currency["GBP"].charged > 0
@@ -177,15 +174,7 @@ def test_what_the_engine_would_hold_for_a_person_is_counted() -> None:
     snaps = {i.invoice.invoice_id: i.invoice for i in inputs}
     held = {}
     for policy in ("standard", "uk-statutory"):
-        result = simulate(
-            org=ORG,
-            policies=POLICIES,
-            settings=SETTINGS,
-            invoices=inputs,
-            start=START,
-            end=END,
-            policy=policy,
-        )
+        result = replay(inputs, policy)
         c = compare(policy, result, snaps)
         assert c.held == sum(1 for e in result.timeline if e.action.review is not None)
         assert c.to_dict()["held_for_review"] == c.held
