@@ -30,12 +30,12 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _text(row: OutboxAction, shown: Rendered) -> str:
-    where = ", ".join(
-        str(i.get("number") or i.get("provider_id"))
-        for i in (row.payload.get("invoices") or [row.payload.get("invoice") or {}])
-    )
+    named = row.payload.get("invoices") or [row.payload.get("invoice") or {}]
+    where = ", ".join(str(n) for i in named if (n := i.get("number") or i.get("provider_id")))
+    step = row.payload.get("step")
     head = f"# action {row.id or '(planned now, not queued)'}: {row.kind}"
-    head += f" (step {row.payload.get('step')}) on {where}\n"
+    # A plan's confirmation or a settlement's credit names no step, and maybe no invoice.
+    head += (f" (step {step})" if step else "") + (f" on {where}" if where else "") + "\n"
     if shown.problem:
         head += f"# {shown.problem}\n"
     if shown.message is not None:

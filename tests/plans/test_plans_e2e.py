@@ -67,6 +67,8 @@ def test_kept_plan_stops_dunning_allocates_payments_and_a_miss_breaks_it(
     assert f"invoices: {invoice.number}\n" in shown_note, shown_note
     preview = ladder.cli("preview", str(rows["plan_confirmation"].id)).stdout
     assert "Your payment plan" in preview and str(customer.email) in preview
+    head = f"# action {rows['plan_confirmation'].id}: plan_confirmation\n"
+    assert preview.startswith(head), preview  # not "(step None) on None"
     assert all(customer.email not in m.rcpt_tos for m in ladder.w.inbox.messages
                if "plan" in str(m.message["Subject"]).lower())  # fmt: skip
     ladder.cli("review", "approve", "--kind", "plan_confirmation", "--by", "alice")
