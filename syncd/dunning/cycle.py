@@ -74,6 +74,7 @@ def _queue(
     """Each planned action into the outbox once, held for review where a rule says so."""
     keys = [str(a.key) for a in actions]
     holds = Holds(session, config, org_name, org_id, actions)
+    actions = holds.with_charges(actions)
     existing = (
         set(
             session.scalars(

@@ -18,17 +18,22 @@ hold it. Precedence, first match wins:
      confirmed outcome). Notes are internal and do not count as contact; an email whose
      delivery is unconfirmed does not either (a human looks once more);
    * ``off``: nothing.
+
+Last, an email that would go on its own but announces a charge its step makes which waits
+(``Holds.with_charges``) waits with it, with that reason as its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from policies import PlannedAction
 from policies.kinds.base import ReviewClass
 from policies.kinds.registry import kind as registered_kind
 from policies.kinds.registry import kinds
@@ -172,8 +177,40 @@ class Holds:
         syncd itself releases it (None: only a human does)."""
         if str(action.kind) in ADDRESSED_KINDS and action.customer_id in self.unaddressed:
             return self.unaddressed[action.customer_id], HoldKind.ADDRESS
+        return self._reason(action), None
+
+    def _reason(self, action: HoldSubject) -> str | None:
         contacted = action.customer_id in self.contacted
-        return hold_reason(action, self.mode, contacted=contacted, exempt=self.exempt), None
+        return hold_reason(action, self.mode, contacted=contacted, exempt=self.exempt)
+
+    def with_charges(self, actions: Sequence[PlannedAction]) -> list[PlannedAction]:
+        """An email that announces a charge its step makes (the late-fee notice, the
+        statutory claim) waits while that charge waits (``fees-and-escalations``, say): no
+        customer is told of a charge the bookkeeper may still refuse, and approving the
+        customer sends both. The reason becomes the email's own, so the sync that brings a
+        missing address does not release it alone."""
+        waiting = {
+            (a.invoice_id, a.step_id): str(a.kind).replace("_", " ")
+            for a in actions
+            if str(a.kind) in FEE_KINDS and self._reason(a) is not None
+        }
+        if not waiting:
+            return list(actions)
+        out: list[PlannedAction] = []
+        for a in actions:
+            goes_with = [
+                f"the {waiting[i.invoice_id, i.step_id]} on invoice {i.number}"
+                for i in a.items
+                if (i.invoice_id, i.step_id) in waiting
+            ]
+            if goes_with and self._reason(a) is None:
+                why = (
+                    f"the email announces {', '.join(goes_with)}, which waits for review: "
+                    "approve them together"
+                )
+                a = replace(a, review=why)
+            out.append(a)
+        return out
 
 
 def release_addressed(

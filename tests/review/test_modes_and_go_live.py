@@ -53,6 +53,21 @@ def test_fees_and_escalations_mode_sends_reminders_and_holds_charges(fees_mode: 
         assert mode_reason == (r.kind in charges), (r.kind, r.review_reason)
     assert fees_mode.inbox.messages  # the reminders went
     assert fees_mode.writes()["lines_added"] == writes["lines_added"]  # no fee was charged
+    # ... except the email of a step that charges: it announces the fee, so it waits with it.
+    fees = {"late_fee", "interest", "compensation"}
+    waiting = {(r.invoice_provider_id, r.payload["step"]) for r in held if r.kind in fees}
+    emails = [r for r in rows if r.kind == "email"]
+    announcing = [
+        r for r in emails
+        if {(i["provider_id"], i["step"]) for i in r.payload["invoices"]} & waiting
+    ]  # fmt: skip
+    assert any(r.payload["step"] == "late-fee" for r in announcing), "a late-fee notice"
+    for r in announcing:
+        assert r.status == "awaiting_review", (r.status, r.payload["step"])
+        assert "the email announces the late fee on invoice" in str(r.review_reason)
+    sent = {str(m.message["Message-ID"]) for m in fees_mode.inbox.messages}
+    assert not {r.message_id for r in announcing} & sent
+    assert any(r.status == "done" for r in emails)  # the others went
 
 
 def _action(kind: ActionKind, customer: str, **fields: object) -> PlannedAction:
@@ -185,3 +200,40 @@ def test_config_rejects_an_unknown_review_mode(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="review"):
         load_config(path)
+
+
+def test_a_fee_notice_held_for_its_address_stays_with_its_fee(fees_mode: World) -> None:
+    """The sync that brings a missing address releases a held email onto its ordinary path;
+    a late-fee notice whose fee still waits for approval stays held with it."""
+    control = fees_mode.bench.sandbox.control
+    today = fees_mode.now().date()
+    made = control.create_customer({"DisplayName": "Quiet Joinery Ltd"})
+    control.create_invoice(
+        made["Id"],
+        [{"amount": "900.00", "description": "Joinery"}],
+        txn_date=(today - timedelta(days=44)).isoformat(),
+        due_date=(today - timedelta(days=14)).isoformat(),
+    )
+    fees_mode.cli("run-once", ok=False)
+    mine = [r for r in fees_mode.outbox() if r.customer_provider_id == made["Id"]]
+    assert {(r.kind, r.status) for r in mine} == {
+        ("email", "awaiting_review"),
+        ("late_fee", "awaiting_review"),
+    }, [(r.kind, r.status, r.review_reason) for r in mine]
+    email = next(r for r in mine if r.kind == "email")
+    assert "has no email address" in str(email.review_reason)
+    control.edit_customer(made["Id"], {"PrimaryEmailAddr": {"Address": "ar@quiet.test"}})
+    fees_mode.cli("run-once", ok=False)  # the sync brings the address: the hold is lifted
+    email = next(r for r in fees_mode.outbox() if r.id == email.id)
+    assert email.status == "awaiting_review" and email.hold_kind is None
+    assert "the email announces the late fee on invoice" in str(email.review_reason)
+    assert not [m for m in fees_mode.inbox.messages if "ar@quiet.test" in m.rcpt_tos]
+    fees_mode.cli("review", "approve", "--customer", made["Id"], "--by", "alice")
+    fees_mode.cli("run-once", ok=False)
+    assert [m for m in fees_mode.inbox.messages if "ar@quiet.test" in m.rcpt_tos]
+    fee = next(
+        r
+        for r in fees_mode.outbox()
+        if r.customer_provider_id == made["Id"] and r.kind == "late_fee"
+    )
+    assert fee.status == "done"
